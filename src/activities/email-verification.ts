@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { businessFailure } from '../engine/journey-error.js';
+import { canonicalEmail } from '../security/email-address.js';
+import { hmacSha256Hex, randomDigits, safeEqualHex } from '../security/tokens.js';
+import type { ActivityDeps } from './deps.js';
+import { activityIdempotencyKey } from './idempotency.js';
+import { createOutbox } from './messages.js';
+
+export const EMAIL_CODE_DIGITS = 6;
+
+export interface IssuedEmailCode {
+  challengeId: string;
+  messageId: string;
+  expiresAt: string;
+  resendAvailableAt: string;
+}
+
+export function emailVerificationActivities(deps: ActivityDeps) {
+  const { prisma, vault, renderEmail, productName } = deps;
+  const outbox = createOutbox(deps);
+  const now = deps.now ?? (() => new Date());
+  // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
+  const pepper = deps.keyring.derive('email-code').active;
+  const codeHash = (challengeId: string, code: string) => hmacSha256Hex(pepper, `${challengeId}:${code}`);
+
+  return {
+    /**
+     * Issues a 6-digit code (CSPRNG) for an address and queues the email. If the address already
+     * has an account, its owner is told so instead and no working code exists: the journey sees the
+     * same answer either way (no account enumeration, ASVS 2.5.2 / V3 of OWASP WSTG-IDNT-04).
+     */
+    async issueEmailCode(input: {
+      journeyId: string;
+      email: string;
+      purpose: string;
+      ttlMs: number;
+      resendCooldownMs: number;
+    }): Promise<IssuedEmailCode> {
+      const idempotencyKey = activityIdempotencyKey();
+      const issued = await prisma.emailChallenge.findUnique({ where: { idempotencyKey } });
+      if (issued) {
+        const message = await prisma.outboundMessage.findUniqueOrThrow({ where: { idempotencyKey } });
+        return describe(issued.id, message.id, issued.createdAt, issued.expiresAt, input.resendCooldownMs);
+      }
+      const email = canonicalEmail(input.email);
+      const owner = await prisma.identifier.findUnique({ where: { type_value: { type: 'email', value: email } } });
+      const challengeId = randomUUID();
+      const messageId = randomUUID();
+      const code = randomDigits(EMAIL_CODE_DIGITS);
+      const createdAt = now();
+      const expiresAt = new Date(createdAt.getTime() + input.ttlMs);
+      const template = owner ? 'registration-existing-account' : 'registration-code';
+      const content = owner
+        ? renderEmail('registration-existing-account', { productName })
+        : renderEmail('registration-code', { code, expiresInMinutes: Math.round(input.ttlMs / 60_000), productName });
+      await prisma.$transaction(async (tx) => {
+        await tx.emailChallenge.create({
+          data: {
+            id: challengeId,
+            idempotencyKey,
+            journeyId: input.journeyId,
+            purpose: input.purpose,
+            emailCanonical: email,
+            codeHash: owner ? null : codeHash(challengeId, code),
+            expiresAt,
+            createdAt,
+          },
+        });
+        await outbox.enqueueEmail(tx, { id: messageId, idempotencyKey, journeyId: input.journeyId, to: email, template, content });
+      });
+      return describe(challengeId, messageId, createdAt, expiresAt, input.resendCooldownMs);
+    },
+
+    /**
+     * Checks a submitted code (by vault reference). Single use, expires, and locks after
+     * `maxAttempts` wrong tries so a new code is required (NIST SP 800-63B §5.2.2 rate limiting).
+     */
+    async verifyEmailCode(input: { challengeId: string; code: string; maxAttempts: number }): Promise<{ email: string }> {
+      const submitted = await vault.take(input.code);
+      const challenge = await prisma.emailChallenge.findUnique({ where: { id: input.challengeId } });
+      if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
+      if (challenge.consumedAt) throw businessFailure('code_used', 'That code was already used');
+      if (challenge.expiresAt <= now()) throw businessFailure('code_expired', 'That code has expired: request a new one');
+      if (challenge.attempts >= input.maxAttempts) {
+        throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', { attemptsLeft: 0 });
+      }
+      // Compute the hash even when no working code exists, so both paths cost the same.
+      const expected = codeHash(challenge.id, submitted ?? '');
+      const matches = submitted !== undefined && challenge.codeHash !== null && safeEqualHex(expected, challenge.codeHash);
+      if (!matches) {
+        await prisma.emailChallenge.updateMany({
+          where: { id: challenge.id, attempts: { lt: input.maxAttempts } },
+          data: { attempts: { increment: 1 } },
+        });
+        const attemptsLeft = Math.max(0, input.maxAttempts - challenge.attempts - 1);
+        if (attemptsLeft === 0) throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', { attemptsLeft });
+        throw businessFailure('invalid_code', 'That code is not right', { attemptsLeft });
+      }
+      const { count } = await prisma.emailChallenge.updateMany({
+        where: { id: challenge.id, consumedAt: null },
+        data: { consumedAt: now() },
+      });
+      if (count !== 1) throw businessFailure('code_used', 'That code was already used');
+      return { email: challenge.emailCanonical };
+    },
+  };
+}
+
+function describe(challengeId: string, messageId: string, createdAt: Date, expiresAt: Date, cooldownMs: number): IssuedEmailCode {
+  return {
+    challengeId,
+    messageId,
+    expiresAt: expiresAt.toISOString(),
+    resendAvailableAt: new Date(createdAt.getTime() + cooldownMs).toISOString(),
+  };
+}

@@ -1,0 +1,46 @@
+import { isUniqueViolation } from '../db/prisma.js';
+import { businessFailure } from '../engine/journey-error.js';
+import { canonicalEmail } from '../security/email-address.js';
+import type { ActivityDeps } from './deps.js';
+
+export function userActivities(deps: ActivityDeps) {
+  const { prisma } = deps;
+  const now = deps.now ?? (() => new Date());
+  return {
+    /**
+     * Creates the customer with a verified email, a password credential and the accepted terms.
+     * Idempotent per journey run: a retry finds the user this run already created.
+     */
+    async createUser(input: {
+      journeyId: string;
+      email: string;
+      passwordHash: string;
+      termsVersion: string;
+    }): Promise<{ userId: string }> {
+      const mine = () => prisma.user.findUnique({ where: { createdByJourney: input.journeyId }, select: { id: true } });
+      const created = await mine();
+      if (created) return { userId: created.id };
+      const at = now();
+      try {
+        const user = await prisma.user.create({
+          data: {
+            createdByJourney: input.journeyId,
+            createdAt: at,
+            identifiers: { create: { type: 'email', value: canonicalEmail(input.email), verifiedAt: at, createdAt: at } },
+            credentials: { create: { type: 'password', secretHash: input.passwordHash, createdAt: at, updatedAt: at } },
+            consents: {
+              create: { purpose: 'terms', policyVersion: input.termsVersion, action: 'granted', at, source: input.journeyId },
+            },
+          },
+          select: { id: true },
+        });
+        return { userId: user.id };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const raced = await mine();
+        if (raced) return { userId: raced.id };
+        throw businessFailure('email_taken', 'An account with this email address already exists');
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// `npm start`: the whole engine on one machine, on embedded defaults unless the environment names real services.
+import { loadConfig } from '../runtime/config.js';
+import { createLogger } from '../runtime/log.js';
+import { loadKeyring, startApiRole, startInfrastructure, startWorkerRole } from '../runtime/roles.js';
+import { runMain } from './run-main.js';
+
+await runMain(async () => {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const keyring = await loadKeyring(config);
+  const infrastructure = await startInfrastructure(config, log);
+  const ctx = { config, keyring, log, databaseUrl: infrastructure.databaseUrl, temporalAddress: infrastructure.temporalAddress };
+  const worker = await startWorkerRole(ctx);
+  const api = await startApiRole(ctx);
+  console.log(
+    [
+      '',
+      'Parcours is running',
+      `  step API      ${api.url}/v1/journeys`,
+      `  OpenAPI       ${api.url}/openapi.json`,
+      ...(config.devOutbox ? [`  dev outbox    ${api.url}/dev/outbox`] : []),
+      ...(infrastructure.temporalUi ? [`  Temporal UI   ${infrastructure.temporalUi}`] : []),
+      `  Temporal      ${infrastructure.temporalAddress}${config.embeddedTemporal ? ' (embedded dev server)' : ''}`,
+      `  database      ${config.embeddedDatabase ? `embedded Postgres (PGlite) in ${config.dataDir}/pgdata` : 'DATABASE_URL'}`,
+      '',
+    ].join('\n'),
+  );
+  return {
+    async stop() {
+      await api.stop();
+      await worker.stop();
+      await infrastructure.stop();
+    },
+  };
+});

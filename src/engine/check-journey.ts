@@ -1,0 +1,95 @@
+import type { AnyStateNode } from 'xstate';
+import type { JourneyDefinition } from './define-journey.js';
+import { journeyKey } from './define-journey.js';
+
+/** A journey that cannot run: names the journey, version and state so the author can fix it. */
+export class JourneyDefinitionError extends Error {
+  readonly code = 'ERR_JOURNEY_DEFINITION';
+  constructor(readonly problems: string[]) {
+    super(`Invalid journey definition:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'JourneyDefinitionError';
+  }
+}
+
+function allNodes(root: AnyStateNode): AnyStateNode[] {
+  return [root, ...Object.values(root.states).flatMap((child) => allNodes(child as AnyStateNode))];
+}
+
+function insideParallel(node: AnyStateNode): boolean {
+  for (let n = node.parent; n; n = n.parent) if (n.type === 'parallel') return true;
+  return false;
+}
+
+const pathOf = (node: AnyStateNode): string => node.path.join('.') || '(root)';
+
+function nodeAt(root: AnyStateNode, path: string): AnyStateNode | undefined {
+  let node: AnyStateNode | undefined = root;
+  for (const key of path.split('.')) node = node?.states[key] as AnyStateNode | undefined;
+  return node;
+}
+
+/** Nodes the machine can enter, following initial states, parallel regions and every transition. */
+function reachableNodes(root: AnyStateNode): Set<AnyStateNode> {
+  const reached = new Set<AnyStateNode>();
+  const queue: AnyStateNode[] = [root];
+  const enter = (node: AnyStateNode) => {
+    for (let n: AnyStateNode | undefined = node; n && !reached.has(n); n = n.parent) {
+      reached.add(n);
+      queue.push(n);
+    }
+  };
+  while (queue.length) {
+    const node = queue.shift() as AnyStateNode;
+    if (node.type === 'compound') for (const target of node.initial.target) enter(target);
+    if (node.type === 'parallel') for (const child of Object.values(node.states)) enter(child as AnyStateNode);
+    const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
+    for (const transition of transitions) for (const target of transition.target ?? []) enter(target);
+  }
+  return reached;
+}
+
+/**
+ * Checks a journey at load: steps name real states with an input schema, every waiting state is a
+ * step, side effects are known activities, every state is reachable and so is a final state.
+ */
+export function checkJourney(definition: JourneyDefinition, activityNames: ReadonlySet<string>): string[] {
+  const where = (state: string) => `${journeyKey(definition.id, definition.version)} state '${state}'`;
+  const root = definition.machine.root as AnyStateNode;
+  const problems: string[] = [];
+  const stepNodes = new Set<AnyStateNode>();
+  const stepsByName = new Map<string, unknown>();
+
+  for (const [path, step] of Object.entries(definition.steps)) {
+    const node = nodeAt(root, path);
+    if (!node) problems.push(`${where(path)}: step '${step.name}' names a state that does not exist`);
+    else stepNodes.add(node);
+    if (typeof step.input?.safeParse !== 'function') problems.push(`${where(path)}: step '${step.name}' has no zod input schema`);
+    const sameName = stepsByName.get(step.name);
+    if (sameName && sameName !== step) problems.push(`${where(path)}: two different steps are named '${step.name}'`);
+    stepsByName.set(step.name, step);
+  }
+
+  const nodes = allNodes(root);
+  for (const node of nodes) {
+    for (const invoke of node.invoke) {
+      if (typeof invoke.src !== 'string') problems.push(`${where(pathOf(node))}: invokes an inline actor; side effects must be named activities`);
+      else if (!activityNames.has(invoke.src)) problems.push(`${where(pathOf(node))}: invokes '${invoke.src}', which is not a known activity`);
+      // An unhandled activity failure would stop the whole journey; every effect says what failure means.
+      if (!invoke.onError) problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}' without onError`);
+    }
+    // A leaf of a parallel region may just mark a condition (`resend.ready`); elsewhere waiting means a step.
+    const waitsForNothing =
+      node.type === 'atomic' && node.invoke.length === 0 && !node.always?.length && node.after.length === 0 && !insideParallel(node);
+    if (waitsForNothing && !stepNodes.has(node)) {
+      problems.push(`${where(pathOf(node))}: waits for the customer but is not an interactive step (no input schema)`);
+    }
+  }
+
+  const reached = reachableNodes(root);
+  for (const node of nodes) if (!reached.has(node)) problems.push(`${where(pathOf(node))}: is unreachable`);
+  const finals = Object.values(root.states).filter((node) => (node as AnyStateNode).type === 'final');
+  if (!finals.some((node) => reached.has(node as AnyStateNode))) {
+    problems.push(`${journeyKey(definition.id, definition.version)}: no final state is reachable`);
+  }
+  return problems;
+}

@@ -1,0 +1,51 @@
+import type { AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
+
+/** Default inactivity timeout of an interactive step: the run ends `abandoned` when it fires. */
+export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
+
+/** An interactive step: a state where the journey waits for the customer. */
+export interface StepDefinition<TContext = any> {
+  /** Public name used in the step API (`/steps/{name}`) and in analytics. */
+  name: string;
+  /** What the customer submits. The single source of truth for validation and JSON Schema. */
+  input: z.ZodType;
+  /** What the app shows at this step; never include secrets. */
+  data?: (context: TContext) => Record<string, unknown>;
+  /** Inactivity timeout in milliseconds (default 30 minutes). */
+  timeoutMs?: number;
+}
+
+/** A versioned journey: an XState machine plus the map of its interactive states. */
+export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
+  id: string;
+  version: number;
+  title: string;
+  machine: TMachine;
+  /** Interactive states by dot path (`verifyEmail.active.code.awaiting`). Several states may share a step. */
+  steps: Record<string, StepDefinition>;
+  /** Deployment settings the journey reads from its input (delays, policy versions), with defaults. */
+  settings: z.ZodType<Record<string, unknown>>;
+}
+
+/** Input every journey machine receives when a run starts. */
+export interface JourneyInput<TSettings = Record<string, unknown>> {
+  journeyId: string;
+  settings: TSettings;
+}
+
+/**
+ * Declares a journey. Keeps the definition as written; the registry checks it at load.
+ */
+export function defineJourney<TMachine extends AnyStateMachine>(
+  definition: JourneyDefinition<TMachine>,
+): JourneyDefinition<TMachine> {
+  return Object.freeze(definition);
+}
+
+/** Declares an interactive step; typed against the machine's context. */
+export function step<TContext>(definition: StepDefinition<TContext>): StepDefinition<TContext> {
+  return definition;
+}
+
+export const journeyKey = (id: string, version: number): string => `${id}@${version}`;

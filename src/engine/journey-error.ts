@@ -1,0 +1,33 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+
+/** What a journey's `onError` receives when an invoked activity fails: a stable code to switch on. */
+export interface JourneyActivityError {
+  code: string;
+  message: string;
+  /** True for business outcomes (wrong code, email taken); false when retries ran out. */
+  business: boolean;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * A business failure raised by an activity: never retried, handled by the journey's `onError`.
+ * The code is stable; journeys and tests switch on it.
+ */
+export function businessFailure(code: string, message: string, detail?: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: detail ? [detail] : [] });
+}
+
+/** Turns a Temporal activity failure (or an in-memory throw in the test kit) into a journey error. */
+export function toJourneyError(error: unknown): JourneyActivityError {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type) {
+    const [detail] = (cause.details ?? []) as [Record<string, unknown>?];
+    return { code: cause.type, message: cause.message, business: true, ...(detail ? { detail } : {}) };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { code: 'activity_failed', message, business: false };
+}
+
+export function isJourneyActivityError(value: unknown): value is JourneyActivityError {
+  return typeof value === 'object' && value !== null && 'code' in value && 'business' in value;
+}

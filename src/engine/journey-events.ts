@@ -1,0 +1,38 @@
+/** Journey events an analyst counts: where runs enter, submit, fail at and abandon each step. */
+export type JourneyEventType =
+  | 'started'
+  | 'step_entered'
+  | 'step_submitted'
+  | 'step_rejected'
+  | 'completed'
+  | 'failed'
+  | 'abandoned';
+
+export interface JourneyEventRecord {
+  journeyId: string;
+  journey: string;
+  version: number;
+  /** Position in the run: with journeyId, the idempotency key that makes re-recording harmless. */
+  seq: number;
+  type: JourneyEventType;
+  step?: string;
+  at: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Buffers a run's events until the next flush; sequence numbers make the flush idempotent. */
+export function createJourneyEventLog(run: { journeyId: string; journey: string; version: number }, now: () => number) {
+  let seq = 0;
+  let pending: JourneyEventRecord[] = [];
+  return {
+    push(type: JourneyEventType, step?: string, detail?: Record<string, unknown>): void {
+      seq += 1;
+      pending.push({ ...run, seq, type, at: new Date(now()).toISOString(), ...(step ? { step } : {}), ...(detail ? { detail } : {}) });
+    },
+    drain(): JourneyEventRecord[] {
+      const drained = pending;
+      pending = [];
+      return drained;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { RunView } from './view.js';
+
+/** Arguments of the generic journey workflow: which definition to run, with which settings. */
+export interface JourneyWorkflowArgs {
+  journey: string;
+  version: number;
+  /** Deployment settings (delays, policy versions), parsed by the journey's settings schema. */
+  settings?: Record<string, unknown>;
+  /** Overrides every step's inactivity timeout (tests and deployments with other needs). */
+  stepTimeoutMs?: number;
+}
+
+/** A step submission whose secret fields are already sealed (hashed or by reference). */
+export interface StepSubmission {
+  step: string;
+  input: unknown;
+}
+
+/** Submit the current step; answers the next view once the machine has settled. */
+export const submitStepUpdate = defineUpdate<RunView, [StepSubmission]>('submit');
+/** Wait for the machine to settle and answer the view (used with Update-with-Start). */
+export const settleUpdate = defineUpdate<RunView, []>('settle');
+export const viewQuery = defineQuery<RunView>('view');
+
+export { rejectionCodes } from './rejections.js';
+
+/** Search attributes that make runs listable in the Temporal UI. Registered at start-up. */
+export const journeySearchAttributes = {
+  journey: defineSearchAttributeKey('ParcoursJourney', SearchAttributeType.KEYWORD),
+  version: defineSearchAttributeKey('ParcoursVersion', SearchAttributeType.INT),
+  step: defineSearchAttributeKey('ParcoursStep', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('ParcoursStatus', SearchAttributeType.KEYWORD),
+};
+
+export const JOURNEY_WORKFLOW = 'journeyWorkflow';

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * Secret step fields never reach a workflow in clear, not even encrypted (DESIGN: no secret in
+ * Temporal history). The step API seals them before the update: a new password is checked against
+ * the policy and hashed; any other secret is parked in the vault and travels as a reference.
+ */
+export type SecretKind = 'newPassword' | 'oneTimeCode';
+
+const SECRET_META = 'x-parcours-secret';
+
+/** The shapes secrets take once sealed: what the workflow validator accepts in their place. */
+const sealedShapes: Record<SecretKind, z.ZodString> = {
+  newPassword: z.string().startsWith('$argon2id$'),
+  oneTimeCode: z.string().regex(/^sec_[A-Za-z0-9_-]{22,}$/),
+};
+
+export const secret = {
+  /** A password the customer is choosing. Length is measured in code points by the policy. */
+  newPassword: () =>
+    // UTF-16 bounds are looser than the policy's code-point bounds (8..256), so they never contradict it.
+    z
+      .string()
+      .min(8, 'Use at least 8 characters')
+      .max(1024)
+      .meta({ [SECRET_META]: 'newPassword', format: 'password', writeOnly: true, maxLength: 256 }),
+  /** A numeric one-time code sent to the customer. */
+  oneTimeCode: (digits = 6) =>
+    z
+      .string()
+      .regex(new RegExp(`^[0-9]{${digits}}$`), `Enter the ${digits}-digit code`)
+      .meta({ [SECRET_META]: 'oneTimeCode', writeOnly: true }),
+};
+
+export function secretKindOf(schema: z.ZodType): SecretKind | undefined {
+  const kind = schema.meta()?.[SECRET_META];
+  return kind === 'newPassword' || kind === 'oneTimeCode' ? kind : undefined;
+}
+
+/** Step inputs are strict objects or unions of them; secrets are their top-level fields. */
+function objectsOf(schema: z.ZodType): z.ZodObject[] {
+  if (schema instanceof z.ZodObject) return [schema];
+  if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(objectsOf);
+  return [];
+}
+
+/** The secret fields of a step input, by name. */
+export function secretFieldsOf(schema: z.ZodType): Map<string, SecretKind> {
+  const fields = new Map<string, SecretKind>();
+  for (const object of objectsOf(schema)) {
+    for (const [name, field] of Object.entries(object.shape)) {
+      const kind = secretKindOf(field as z.ZodType);
+      if (kind) fields.set(name, kind);
+    }
+  }
+  return fields;
+}
+
+/** The schema of a step input after sealing: each secret field replaced by its sealed shape. */
+export function sealedSchemaOf(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodObject) {
+    const replaced: Record<string, z.ZodType> = {};
+    for (const [name, field] of Object.entries(schema.shape)) {
+      const kind = secretKindOf(field as z.ZodType);
+      if (kind) replaced[name] = sealedShapes[kind];
+    }
+    return Object.keys(replaced).length ? schema.extend(replaced) : schema;
+  }
+  if (schema instanceof z.ZodUnion) {
+    return z.union((schema.options as z.ZodType[]).map(sealedSchemaOf) as [z.ZodType, ...z.ZodType[]]);
+  }
+  return schema;
+}

@@ -1,0 +1,125 @@
+import { createActor, SimulatedClock, waitFor } from 'xstate';
+import { activityActors } from './activity-actors.js';
+import { activityNames, type ActivityName } from './activity-catalog.js';
+import type { JourneyDefinition } from './define-journey.js';
+import { secretFieldsOf } from './secret-fields.js';
+import { createSubmissionGate } from './submission.js';
+import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from './view.js';
+
+export type FakeActivity = (input: any) => unknown;
+
+export interface JourneyTestKitOptions {
+  /** Fakes for the activities the journey invokes; a call to a missing one fails the run. */
+  activities: Partial<Record<ActivityName, FakeActivity>>;
+  settings?: Record<string, unknown>;
+  stepTimeoutMs?: number;
+  journeyId?: string;
+}
+
+/** A submission the kit refused, as the step API would: 422 for input, 409 for the wrong step. */
+export class SubmissionRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly issues: unknown[] = [],
+  ) {
+    super(message);
+    this.name = 'SubmissionRefused';
+  }
+}
+
+/**
+ * Runs a journey in memory: fake activities, a simulated clock, no Temporal. Secrets are sealed
+ * the way the step API seals them (a fake hash, a vault reference the fakes can reveal).
+ */
+export function createJourneyTestKit(definition: JourneyDefinition, options: JourneyTestKitOptions) {
+  const clock = new SimulatedClock();
+  const calls: Array<{ name: string; input: any }> = [];
+  const vault = new Map<string, string>();
+  const gate = createSubmissionGate(definition);
+  let abandonedAt: string | undefined;
+
+  const actor = createActor(
+    definition.machine.provide({
+      actors: activityActors(activityNames, async (name, input) => {
+        calls.push({ name, input });
+        const fake = options.activities[name as ActivityName];
+        if (!fake) throw new Error(`test kit: no fake for activity '${name}'`);
+        return fake(input);
+      }),
+    }),
+    { input: { journeyId: options.journeyId ?? 'journey-under-test', settings: definition.settings.parse(options.settings ?? {}) }, clock },
+  );
+
+  // The inactivity timeout, as the workflow runs it: restarted by every submission and step change.
+  let inactivity: ReturnType<SimulatedClock["setTimeout"]> | undefined;
+  let lastStepPath: string | undefined;
+  const armInactivity = () => {
+    if (inactivity !== undefined) clock.clearTimeout(inactivity);
+    const step = currentStep(definition, actor.getSnapshot());
+    if (!step) return;
+    inactivity = clock.setTimeout(() => {
+      abandonedAt = step.definition.name;
+    }, stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs }));
+  };
+  actor.subscribe((snapshot) => {
+    const path = currentStep(definition, snapshot)?.path;
+    if (path && path !== lastStepPath) armInactivity();
+    lastStepPath = path ?? lastStepPath;
+  });
+  actor.start();
+
+  const settle = () => waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
+  const view = (): RunView =>
+    abandonedAt ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt }) : runView(definition, actor.getSnapshot());
+
+  function seal(stepName: string, input: Record<string, unknown>): Record<string, unknown> {
+    const step = Object.values(definition.steps).find((candidate) => candidate.name === stepName);
+    if (!step) throw new SubmissionRefused('unknown_step', `'${stepName}' is not a step of ${definition.id}`);
+    const parsed = step.input.safeParse(input);
+    if (!parsed.success) throw new SubmissionRefused('invalid_input', parsed.error.message, parsed.error.issues);
+    const sealed = { ...(parsed.data as Record<string, unknown>) };
+    for (const [field, kind] of secretFieldsOf(step.input)) {
+      if (typeof sealed[field] !== 'string') continue;
+      if (kind === 'newPassword') sealed[field] = `$argon2id$test$${sealed[field]}`;
+      else {
+        const ref = `sec_test${String(vault.size).padStart(20, '0')}`;
+        vault.set(ref, sealed[field] as string);
+        sealed[field] = ref;
+      }
+    }
+    return sealed;
+  }
+
+  return {
+    actor,
+    clock,
+    /** Every activity call, in order, with its input. */
+    calls,
+    callsOf: (name: ActivityName) => calls.filter((call) => call.name === name).map((call) => call.input),
+    /** The secret behind a reference the kit sealed (what a fake activity would read from the vault). */
+    reveal: (ref: string) => vault.get(ref),
+    async view(): Promise<RunView> {
+      await settle();
+      return view();
+    },
+    /** Submits a step as the step API would: validate, seal, check it is current, send, settle. */
+    async submit(stepName: string, input: Record<string, unknown>): Promise<RunView> {
+      await settle();
+      if (abandonedAt) throw new SubmissionRefused('journey_closed', 'The journey has ended');
+      const sealed = seal(stepName, input);
+      const rejection = gate.check(actor.getSnapshot(), stepName, sealed);
+      if (rejection) throw new SubmissionRefused(rejection.code, rejection.message);
+      actor.send(gate.event(actor.getSnapshot(), stepName, sealed));
+      armInactivity();
+      await settle();
+      return view();
+    },
+    /** Moves the simulated clock: fires due `after` timers and the inactivity timeout. */
+    async advance(ms: number): Promise<RunView> {
+      clock.increment(ms);
+      await settle();
+      return view();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { AnyStateMachine, Snapshot as ActorSnapshot, SnapshotFrom } from 'xstate';
+
+type AnySnapshot = ActorSnapshot<unknown>;
+import type { JourneyDefinition, StepDefinition } from './define-journey.js';
+import { DEFAULT_STEP_TIMEOUT_MS } from './define-journey.js';
+
+export type JourneyStatus = 'active' | 'completed' | 'failed' | 'abandoned' | 'expired';
+
+/**
+ * A rejection the journey reports at its current step (wrong code, too early to resend).
+ * Journeys keep it in `context.stepError`; the step API answers it as a 422 (or `status`).
+ */
+export interface StepError {
+  code: string;
+  message: string;
+  /** Field the error is about, as a JSON pointer into the step input (`/code`). */
+  path?: string;
+  status?: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface JourneyFailure {
+  code: string;
+  message: string;
+}
+
+/** What the workflow knows of a run; the step API adds ids, JSON Schemas and the token. */
+export interface RunView {
+  status: JourneyStatus;
+  step?: { name: string; data: Record<string, unknown>; error?: StepError };
+  result?: unknown;
+  error?: JourneyFailure;
+}
+
+export interface CurrentStep {
+  path: string;
+  definition: StepDefinition;
+}
+
+type Snapshot = SnapshotFrom<AnyStateMachine>;
+
+/** The interactive step the machine waits in, if any. A journey waits in at most one. */
+export function currentStep(definition: JourneyDefinition, snapshot: AnySnapshot): CurrentStep | undefined {
+  const machineSnapshot = snapshot as Snapshot;
+  if (machineSnapshot.status !== 'active') return undefined;
+  for (const [path, stepDefinition] of Object.entries(definition.steps)) {
+    if (machineSnapshot.matches(pathToStateValue(path) as never)) return { path, definition: stepDefinition };
+  }
+  return undefined;
+}
+
+/** A machine has settled when it waits for the customer or has stopped. */
+export function isSettled(definition: JourneyDefinition, snapshot: AnySnapshot): boolean {
+  return snapshot.status !== 'active' || currentStep(definition, snapshot) !== undefined;
+}
+
+export function stepTimeoutMs(stepDefinition: StepDefinition, settings: { stepTimeoutMs?: number }): number {
+  return settings.stepTimeoutMs ?? stepDefinition.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+}
+
+/** Builds the run view from a machine snapshot; `ended` overrides the status of a run stopped from outside. */
+export function runView(
+  definition: JourneyDefinition,
+  snapshot: AnySnapshot,
+  ended?: { status: 'abandoned' | 'expired'; step?: string },
+): RunView {
+  const machineSnapshot = snapshot as Snapshot;
+  if (ended) {
+    return { status: ended.status, ...(ended.step ? { step: { name: ended.step, data: {} } } : {}) };
+  }
+  if (machineSnapshot.status === 'error') {
+    return { status: 'failed', error: { code: 'journey_error', message: 'The journey stopped on an internal error' } };
+  }
+  if (machineSnapshot.status === 'done') {
+    const output = (machineSnapshot.output ?? {}) as { error?: JourneyFailure };
+    if (machineSnapshot.hasTag('failed') || output.error) {
+      return { status: 'failed', error: output.error ?? { code: 'journey_failed', message: 'The journey failed' } };
+    }
+    return { status: 'completed', result: machineSnapshot.output };
+  }
+  const step = currentStep(definition, snapshot);
+  if (!step) return { status: 'active' };
+  const context = machineSnapshot.context as { stepError?: StepError };
+  return {
+    status: 'active',
+    step: {
+      name: step.definition.name,
+      data: step.definition.data?.(machineSnapshot.context) ?? {},
+      ...(context.stepError ? { error: context.stepError } : {}),
+    },
+  };
+}
+
+/** `a.b.c` -> `{ a: { b: 'c' } }` for `snapshot.matches`. */
+export function pathToStateValue(path: string): string | Record<string, unknown> {
+  const keys = path.split('.');
+  const leaf = keys.pop() as string;
+  return keys.reduceRight<string | Record<string, unknown>>((value, key) => ({ [key]: value }), leaf);
+}

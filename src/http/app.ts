@@ -1,0 +1,58 @@
+import type { Client } from '@temporalio/client';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../db/prisma.js';
+import type { Keyring } from '../security/keyring.js';
+import { createDevOutbox } from './dev-outbox.js';
+import { buildOpenApi } from './openapi.js';
+import { HttpProblem, problemHandler } from './problem.js';
+import { createStepApi, type StepApiDeps } from './step-api.js';
+
+export interface AppDeps extends StepApiDeps {
+  prisma: PrismaClient;
+  keyring: Keyring;
+  log: Logger;
+  /** Mounts GET /dev/outbox: embedded and dev mode only. */
+  devOutbox: boolean;
+  temporal: StepApiDeps['temporal'] & { client: Client };
+}
+
+/** Step bodies are small; a larger one is refused before parsing (413). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+function requireJson(req: Request, _res: Response, next: NextFunction) {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is('application/json')) throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
+  next();
+}
+
+export function createApp(deps: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const openapi = buildOpenApi(deps.registry);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([
+      deps.prisma.$queryRaw`SELECT 1`,
+      deps.temporal.client.workflowService.getSystemInfo({}),
+    ]);
+    const [database, temporal] = checks.map((check) => (check.status === 'fulfilled' ? 'ok' : 'unreachable'));
+    const ready = database === 'ok' && temporal === 'ok';
+    if (!ready) deps.log.warn({ database, temporal }, 'not ready');
+    res.status(ready ? 200 : 503).type(ready ? 'json' : 'application/problem+json').json(
+      ready ? { status: 'ready', database, temporal } : { type: '/problems/not-ready', title: 'Not ready', status: 503, code: 'not_ready', database, temporal },
+    );
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/v1/journeys', requireJson, express.json({ limit: BODY_LIMIT_BYTES, strict: true }), createStepApi(deps));
+  if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));
+  app.use((req, _res, next) => next(new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.log));
+  return app;
+}

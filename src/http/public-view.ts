@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { JourneyDefinition, StepDefinition } from '../engine/define-journey.js';
+import type { JourneyRegistry } from '../engine/registry.js';
+import type { RunView } from '../engine/view.js';
+import type { Vault } from '../security/vault.js';
+
+/** The view apps see: the run view plus ids, the current step's JSON Schema and revealed secrets. */
+export interface PublicView {
+  id: string;
+  journey: string;
+  version: number;
+  status: RunView['status'];
+  step?: { name: string; schema: unknown; data: Record<string, unknown>; error?: RunView['step'] extends infer S ? S extends { error?: infer E } ? E : never : never };
+  result?: unknown;
+  error?: RunView['error'];
+  token?: string;
+}
+
+/** JSON Schema of every step input, computed once per process from the zod schemas. */
+export function createStepSchemas(registry: JourneyRegistry) {
+  const schemas = new Map<StepDefinition, unknown>();
+  for (const definition of registry.list()) {
+    for (const step of Object.values(definition.steps)) {
+      if (!schemas.has(step)) schemas.set(step, z.toJSONSchema(step.input, { io: 'input', unrepresentable: 'any' }));
+    }
+  }
+  return (step: StepDefinition) => schemas.get(step);
+}
+
+/**
+ * Replaces `{ $secret: ref }` in a result by the secret itself, taken from the vault: a session
+ * token is shown once, in the view that completes the journey, and never again.
+ */
+async function revealSecrets(value: unknown, vault: Vault): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((item) => revealSecrets(item, vault)));
+  if (typeof value !== 'object' || value === null) return value;
+  if ('$secret' in value && typeof value.$secret === 'string') return (await vault.take(value.$secret)) ?? null;
+  const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await revealSecrets(item, vault)] as const));
+  return Object.fromEntries(entries.filter(([, item]) => item !== null));
+}
+
+export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
+  const schemaOf = createStepSchemas(registry);
+  return async function publicView(id: string, definition: JourneyDefinition, view: RunView): Promise<PublicView> {
+    const step = view.step && registry.step(definition, view.step.name);
+    return {
+      id,
+      journey: definition.id,
+      version: definition.version,
+      status: view.status,
+      ...(view.step ? { step: { name: view.step.name, schema: step ? schemaOf(step) : undefined, data: view.step.data, ...(view.step.error ? { error: view.step.error } : {}) } } : {}),
+      ...(view.result !== undefined ? { result: await revealSecrets(view.result, vault) } : {}),
+      ...(view.error ? { error: view.error } : {}),
+    };
+  };
+}

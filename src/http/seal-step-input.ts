@@ -1,0 +1,45 @@
+import type { StepDefinition } from '../engine/define-journey.js';
+import { secretFieldsOf } from '../engine/secret-fields.js';
+import type { PasswordPolicy } from '../security/password-policy.js';
+import { hashPassword, normalizePassword } from '../security/password-hash.js';
+import type { Vault } from '../security/vault.js';
+import { fieldErrorsOf } from './field-errors.js';
+import type { FieldError } from './problem.js';
+
+export type SealResult = { ok: true; sealed: Record<string, unknown> } | { ok: false; errors: FieldError[] };
+
+/** How long a secret submitted by reference waits in the vault for its activity. */
+const SUBMITTED_SECRET_TTL_MS = 10 * 60_000;
+
+/**
+ * Validates a step body against the step's zod schema, then seals its secrets so none reaches the
+ * workflow: a new password is checked against the policy and hashed (argon2id); any other secret
+ * goes to the vault and travels as a reference.
+ */
+export function createStepInputSealer(deps: { passwordPolicy: PasswordPolicy; vault: Vault }) {
+  return async function sealStepInput(step: StepDefinition, body: unknown): Promise<SealResult> {
+    const parsed = step.input.safeParse(body ?? {});
+    if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
+    const input = { ...(parsed.data as Record<string, unknown>) };
+    const secrets = [...secretFieldsOf(step.input)].filter(([field]) => typeof input[field] === 'string');
+    // The other answers of the step (the email, a name) are context words a password must not be built on.
+    const userInputs = Object.entries(input)
+      .filter(([field, value]) => typeof value === 'string' && !secrets.some(([secretField]) => secretField === field))
+      .flatMap(([, value]) => [value as string, ...(value as string).split(/[@.+_-]/)]);
+    const errors: FieldError[] = [];
+    for (const [field, kind] of secrets) {
+      const value = input[field] as string;
+      if (kind === 'newPassword') {
+        const verdict = deps.passwordPolicy.check(value, userInputs);
+        if (!verdict.ok) {
+          errors.push({ path: `/${field}`, code: verdict.code, message: verdict.message, feedback: verdict.feedback });
+          continue;
+        }
+        input[field] = await hashPassword(normalizePassword(value));
+      } else {
+        input[field] = await deps.vault.put({ purpose: `step-input:${kind}`, value, ttlMs: SUBMITTED_SECRET_TTL_MS });
+      }
+    }
+    return errors.length ? { ok: false, errors } : { ok: true, sealed: input };
+  };
+}

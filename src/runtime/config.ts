@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => value || undefined)
+  .pipe(z.url().optional())
+  .optional();
+
+const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PARCOURS_DATA_DIR: z.string().default('./.parcours'),
+  DATABASE_URL: optionalUrl,
+  TEMPORAL_ADDRESS: z.string().trim().optional().transform((value) => value || undefined),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('parcours-journeys'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
+  SMTP_URL: optionalUrl,
+  MAIL_FROM: z.string().default('Parcours <no-reply@parcours.localhost>'),
+  PARCOURS_KEYS: z.string().trim().optional().transform((value) => value || undefined),
+  PARCOURS_DEV_OUTBOX: z.enum(['true', 'false']).optional(),
+  PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** Configuration from the environment, validated at start with a message naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const values = parsed.data;
+  const embeddedDatabase = !values.DATABASE_URL;
+  return {
+    ...values,
+    dataDir: resolve(values.PARCOURS_DATA_DIR),
+    embeddedDatabase,
+    embeddedTemporal: !values.TEMPORAL_ADDRESS,
+    // The dev outbox shows mail content: only where mail is not really sent, unless asked.
+    devOutbox: values.PARCOURS_DEV_OUTBOX ? values.PARCOURS_DEV_OUTBOX === 'true' : !values.SMTP_URL,
+    sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+  };
+}

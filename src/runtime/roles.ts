@@ -1,0 +1,180 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createActivities } from '../activities/index.js';
+import { applyMigrations } from '../db/migrate.js';
+import { createPrisma } from '../db/prisma.js';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
+import { createEmailRenderer } from '../email/render.js';
+import { createSmtpSender } from '../email/smtp-transport.js';
+import { activityNames } from '../engine/activity-catalog.js';
+import { createRegistry } from '../engine/registry.js';
+import { createApp } from '../http/app.js';
+import { createJourneyTokens } from '../http/journey-token.js';
+import { createPublicViews } from '../http/public-view.js';
+import { createStepInputSealer } from '../http/seal-step-input.js';
+import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
+import { createPasswordPolicy } from '../security/password-policy.js';
+import { createVault } from '../security/vault.js';
+import { journeyDefinitions } from '../../journeys/index.js';
+import { createJourneyWorker } from '../../workers/worker.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { connectTemporalClient, ensureSearchAttributes, journeyDataConverter, journeySearchAttributeTypes } from './temporal.js';
+import { startTemporalDevServer } from './temporal-dev-server.js';
+
+export interface RoleContext {
+  config: Config;
+  keyring: Keyring;
+  databaseUrl: string;
+  temporalAddress: string;
+  log: Logger;
+}
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+/** Keys from PARCOURS_KEYS; in embedded mode generated once and kept in the data folder. */
+export async function loadKeyring(config: Config): Promise<Keyring> {
+  if (config.PARCOURS_KEYS) return createKeyring(config.PARCOURS_KEYS);
+  if (!config.embeddedDatabase) {
+    throw new Error('PARCOURS_KEYS is required with DATABASE_URL (generate one: npm run keys:generate)');
+  }
+  return createKeyring(await loadOrCreateKeySpec(config.dataDir), `${config.dataDir}/keys`);
+}
+
+/**
+ * The embedded defaults: a Temporal dev server (SQLite in the data folder) and an embedded
+ * Postgres (PGlite), each only where the environment names no real one. Migrations are applied.
+ */
+export async function startInfrastructure(config: Config, log: Logger) {
+  const stops: Array<() => Promise<void>> = [];
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUi: string | undefined;
+  if (!temporalAddress) {
+    const server = await startTemporalDevServer({
+      dbFile: join(config.dataDir, 'temporal.sqlite'),
+      port: 7233,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      searchAttributes: journeySearchAttributeTypes,
+    });
+    temporalAddress = server.address;
+    temporalUi = server.uiUrl;
+    stops.push(server.stop);
+  }
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'pgdata') });
+    databaseUrl = postgres.url;
+    stops.push(postgres.stop);
+  }
+  const applied = await applyMigrations(databaseUrl);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+  return {
+    temporalAddress,
+    temporalUi,
+    databaseUrl,
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}
+
+export interface WorkerOverrides {
+  workflowBundle?: { code: string };
+  smtpUrl?: string;
+  stickyQueueScheduleToStartTimeout?: string;
+}
+
+/** The worker role: runs journeys (workflow + activities) until stopped. */
+export async function startWorkerRole(ctx: RoleContext, overrides: WorkerOverrides = {}): Promise<Running & { done: Promise<void> }> {
+  const { config, keyring } = ctx;
+  const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
+  const vault = createVault(prisma, keyring.derive('secret-vault'));
+  const smtpUrl = overrides.smtpUrl ?? config.SMTP_URL;
+  const sender = smtpUrl ? createSmtpSender(smtpUrl, config.MAIL_FROM) : undefined;
+  const renderer = createEmailRenderer();
+  const activities = createActivities({
+    prisma,
+    keyring,
+    vault,
+    renderEmail: renderer.render,
+    ...(sender ? { sendEmail: sender.send } : {}),
+    productName: config.PARCOURS_PRODUCT_NAME,
+    sessionTtlMs: config.sessionTtlMs,
+  });
+  const { worker, connection } = await createJourneyWorker({
+    address: ctx.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities,
+    dataConverter: journeyDataConverter(keyring),
+    ...overrides,
+  });
+  // Expired vault entries (codes never checked, tokens never shown) are removed on a timer.
+  const purge = setInterval(() => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')), 60_000);
+  purge.unref();
+  const done = worker.run().finally(async () => {
+    clearInterval(purge);
+    sender?.close();
+    await connection.close();
+    await prisma.$disconnect();
+  });
+  return {
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+export interface ApiOverrides {
+  journeySettings?: Record<string, Record<string, unknown>>;
+  stepTimeoutMs?: number;
+  devOutbox?: boolean;
+  port?: number;
+}
+
+/** The API role: the step API over HTTP. */
+export async function startApiRole(ctx: RoleContext, overrides: ApiOverrides = {}): Promise<Running & { url: string; server: Server }> {
+  const { config, keyring, log } = ctx;
+  const registry = createRegistry(journeyDefinitions, activityNames);
+  const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
+  const vault = createVault(prisma, keyring.derive('secret-vault'));
+  const { connection, client } = await connectTemporalClient({ address: ctx.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring });
+  const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch((err) => {
+    log.warn({ err }, 'could not register the journey search attributes; runs will not be listable by journey/step');
+    return [];
+  });
+  if (added.length) log.info({ added }, 'search attributes registered');
+  const app = createApp({
+    registry,
+    prisma,
+    keyring,
+    log,
+    devOutbox: overrides.devOutbox ?? config.devOutbox,
+    temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    tokens: createJourneyTokens(keyring),
+    sealStepInput: createStepInputSealer({ passwordPolicy: createPasswordPolicy(), vault }),
+    publicView: createPublicViews(registry, vault),
+    ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
+    ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
+  });
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(overrides.port ?? config.PORT, config.HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.HOST}:${port}`,
+    server,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await connection.close();
+      await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { PrismaClient } from '../db/prisma.js';
+import { openBytes, sealBytes } from './seal.js';
+import { randomToken } from './tokens.js';
+import type { DerivedKeys } from './keyring.js';
+
+/** A reference to a secret in the vault: what workflows carry instead of the secret. */
+export type SecretRef = `sec_${string}`;
+
+export interface Vault {
+  put(secret: { purpose: string; value: string; ttlMs: number; ref?: SecretRef }): Promise<SecretRef>;
+  /** The secret behind a live reference, or undefined once expired or taken. */
+  reveal(ref: string): Promise<string | undefined>;
+  /** Reveals once: the reference is gone afterwards (tokens shown to the customer once). */
+  take(ref: string): Promise<string | undefined>;
+  purgeExpired(): Promise<number>;
+}
+
+export const isSecretRef = (value: unknown): value is SecretRef => typeof value === 'string' && /^sec_[A-Za-z0-9_-]{22,}$/.test(value);
+
+/**
+ * Short-lived secrets that must travel by reference (DESIGN: no secret in Temporal history):
+ * encrypted with AES-256-GCM, bound to their reference, expiring on their own.
+ */
+export function createVault(prisma: PrismaClient, keys: DerivedKeys, now: () => Date = () => new Date()): Vault {
+  async function reveal(ref: string): Promise<string | undefined> {
+    if (!isSecretRef(ref)) return undefined;
+    const row = await prisma.secretRef.findUnique({ where: { id: ref } });
+    if (!row || row.expiresAt <= now()) return undefined;
+    return Buffer.from(openBytes(keys, row.ciphertext, ref)).toString('utf8');
+  }
+  return {
+    async put({ purpose, value, ttlMs, ref = `sec_${randomToken(24)}` }) {
+      const ciphertext = sealBytes(keys, Buffer.from(value, 'utf8'), ref);
+      const expiresAt = new Date(now().getTime() + ttlMs);
+      await prisma.secretRef.upsert({
+        where: { id: ref },
+        create: { id: ref, purpose, ciphertext, expiresAt },
+        update: { ciphertext, expiresAt },
+      });
+      return ref;
+    },
+    reveal,
+    async take(ref) {
+      const value = await reveal(ref);
+      if (value !== undefined) await prisma.secretRef.deleteMany({ where: { id: ref } });
+      return value;
+    },
+    async purgeExpired() {
+      const { count } = await prisma.secretRef.deleteMany({ where: { expiresAt: { lte: now() } } });
+      return count;
+    },
+  };
+}

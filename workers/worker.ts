@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Activities } from '../src/activities/index.js';
+
+/** The workflow sandbox's entry point: journeys and the generic workflow, bundled by Temporal. */
+export const workflowsPath = fileURLToPath(new URL('./workflow/index.ts', import.meta.url));
+
+export interface JourneyWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  dataConverter: DataConverter;
+  /** A bundle made once with `bundleWorkflowCode` (tests); otherwise the worker bundles at start. */
+  workflowBundle?: { code: string };
+  /** How long a run stays on this worker's sticky queue before another worker may take it. */
+  stickyQueueScheduleToStartTimeout?: string;
+}
+
+/** A Temporal worker running the generic journey workflow and the journey activities. */
+export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: options.activities,
+    dataConverter: options.dataConverter,
+    ...(options.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout } : {}),
+  });
+  return { worker, connection };
+}
