@@ -27,7 +27,7 @@ export function emailVerificationActivities(deps: ActivityDeps) {
     /**
      * Issues a 6-digit code (CSPRNG) for an address and queues the email. If the address already
      * has an account, its owner is told so instead and no working code exists: the journey sees the
-     * same answer either way (no account enumeration, ASVS 2.5.2 / V3 of OWASP WSTG-IDNT-04).
+     * same answer either way (no account enumeration: OWASP WSTG-IDNT-04, Authentication Cheat Sheet).
      */
     async issueEmailCode(input: {
       journeyId: string;

@@ -28,7 +28,6 @@ export interface EmailRenderer {
 type Compiled = Record<keyof RenderedEmail, Handlebars.TemplateDelegate>;
 
 const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('./templates/', import.meta.url));
-const PARTS = ['subject', 'text', 'html'] as const;
 
 /**
  * Compiles every `<templatesDir>/<name>/{subject,text,html}.hbs` once (`layout.html.hbs` at the
@@ -43,17 +42,12 @@ export function createEmailRenderer(templatesDir = DEFAULT_TEMPLATES_DIR): Email
   for (const entry of readdirSync(templatesDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     // Parsing now makes a syntax error fail at startup, not at the first send.
-    const parse = (part: string) =>
+    const parse = (part: keyof RenderedEmail) =>
       handlebars.parse(readFileSync(join(templatesDir, entry.name, `${part}.hbs`), 'utf8'));
-    const [subject, text, html] = PARTS.map(parse) as [
-      hbs.AST.Program,
-      hbs.AST.Program,
-      hbs.AST.Program,
-    ];
     templates.set(entry.name, {
-      subject: handlebars.compile(subject, { strict: true, noEscape: true }),
-      text: handlebars.compile(text, { strict: true, noEscape: true }),
-      html: handlebars.compile(html, { strict: true }),
+      subject: handlebars.compile(parse('subject'), { strict: true, noEscape: true }),
+      text: handlebars.compile(parse('text'), { strict: true, noEscape: true }),
+      html: handlebars.compile(parse('html'), { strict: true }),
     });
   }
 

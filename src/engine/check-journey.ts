@@ -72,8 +72,10 @@ export function checkJourney(definition: JourneyDefinition, activityNames: Reado
   const nodes = allNodes(root);
   for (const node of nodes) {
     for (const invoke of node.invoke) {
-      if (typeof invoke.src !== 'string') problems.push(`${where(pathOf(node))}: invokes an inline actor; side effects must be named activities`);
-      else if (!activityNames.has(invoke.src)) problems.push(`${where(pathOf(node))}: invokes '${invoke.src}', which is not a known activity`);
+      // XState names an inline actor itself (`xstate.invoke.0...`), so it lands here too.
+      if (!activityNames.has(String(invoke.src))) {
+        problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}', which is not a known activity (side effects must be named activities)`);
+      }
       // An unhandled activity failure would stop the whole journey; every effect says what failure means.
       if (!invoke.onError) problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}' without onError`);
     }
@@ -90,6 +92,10 @@ export function checkJourney(definition: JourneyDefinition, activityNames: Reado
   const finals = Object.values(root.states).filter((node) => (node as AnyStateNode).type === 'final');
   if (!finals.some((node) => reached.has(node as AnyStateNode))) {
     problems.push(`${journeyKey(definition.id, definition.version)}: no final state is reachable`);
+  }
+  // XState gives a machine no output unless its root says so: the final state's output would be lost.
+  if (definition.machine.config.output === undefined && finals.some((node) => (node as AnyStateNode).output !== undefined)) {
+    problems.push(`${journeyKey(definition.id, definition.version)}: final states have an output but the machine has none (add output: ({ event }) => event.output)`);
   }
   return problems;
 }

@@ -6,6 +6,8 @@ import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
 import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from './view.js';
 
+const ADVANCE_STEP_MS = 1_000;
+
 export type FakeActivity = (input: any) => unknown;
 
 export interface JourneyTestKitOptions {
@@ -53,7 +55,7 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
 
   // The inactivity timeout, as the workflow runs it: restarted by every submission and step change.
   let inactivity: ReturnType<SimulatedClock["setTimeout"]> | undefined;
-  let lastStepPath: string | undefined;
+  let lastStep: string | undefined;
   const armInactivity = () => {
     if (inactivity !== undefined) clock.clearTimeout(inactivity);
     const step = currentStep(definition, actor.getSnapshot());
@@ -63,9 +65,9 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
     }, stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs }));
   };
   actor.subscribe((snapshot) => {
-    const path = currentStep(definition, snapshot)?.path;
-    if (path && path !== lastStepPath) armInactivity();
-    lastStepPath = path ?? lastStepPath;
+    const name = currentStep(definition, snapshot)?.definition.name;
+    if (name && name !== lastStep) armInactivity();
+    lastStep = name ?? lastStep;
   });
   actor.start();
 
@@ -115,10 +117,15 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
       await settle();
       return view();
     },
-    /** Moves the simulated clock: fires due `after` timers and the inactivity timeout. */
+    /**
+     * Moves the simulated clock: fires due `after` timers and the inactivity timeout. It moves a
+     * second at a time so timers armed by earlier ones fire when they are due, not at the end.
+     */
     async advance(ms: number): Promise<RunView> {
-      clock.increment(ms);
-      await settle();
+      for (let left = ms; left > 0; left -= ADVANCE_STEP_MS) {
+        clock.increment(Math.min(left, ADVANCE_STEP_MS));
+        await settle();
+      }
       return view();
     },
   };

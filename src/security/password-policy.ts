@@ -10,7 +10,7 @@ const MAX_LENGTH = 256;
 const MIN_SCORE = 2;
 // zxcvbn's defaults cost up to 3-4 s of blocking CPU on a 256-character random password (measured
 // here); estimating on the first 64 characters with fewer l33t variants keeps the worst case near
-// 70 ms. The estimate of a prefix never exceeds that of the whole, so this only errs strict.
+// 70 ms. Characters past the window only add guesses, so ignoring them errs on the strict side.
 const ESTIMATE_WINDOW = 64;
 const L33T_MAX_SUBSTITUTIONS = 10;
 

@@ -151,7 +151,7 @@ describe('createRegistry', () => {
       },
     });
     expect(problemsOf(journey(machine))).toEqual([
-      "probe@3 state 'saving': invokes 'sendFax', which is not a known activity",
+      "probe@3 state 'saving': invokes 'sendFax', which is not a known activity (side effects must be named activities)",
     ]);
   });
 
@@ -279,7 +279,7 @@ describe('createRegistry', () => {
     const problems = problemsOf(journey(machine, { start, missing: confirm }));
     expect(problems).toEqual([
       "probe@3 state 'missing': step 'confirm' names a state that does not exist",
-      "probe@3 state 'saving': invokes 'sendFax', which is not a known activity",
+      "probe@3 state 'saving': invokes 'sendFax', which is not a known activity (side effects must be named activities)",
       "probe@3 state 'saving': invokes 'sendFax' without onError",
       'probe@3: no final state is reachable',
     ]);

@@ -50,14 +50,15 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     definition.machine.provide({ actors: activityActors(activityNames, temporalActivityCall) }),
     { input: { journeyId, settings: parsedSettings.data } },
   );
-  // Progress restarts the inactivity timer: an accepted submission or the machine moving to another step.
+  // Progress restarts the inactivity timer: an accepted submission or the machine moving to another
+  // step (by name: a code expiring changes the state, not the step the customer is at).
   let progress = 0;
-  let lastStepPath: string | undefined;
+  let lastStep: string | undefined;
   actor.subscribe({
     next: (snapshot) => {
-      const path = currentStep(definition, snapshot)?.path;
-      if (path && path !== lastStepPath) progress += 1;
-      lastStepPath = path ?? lastStepPath;
+      const name = currentStep(definition, snapshot)?.definition.name;
+      if (name && name !== lastStep) progress += 1;
+      lastStep = name ?? lastStep;
     },
     error: (error) => {
       machineError = error;
