@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
 
 /** The workflow sandbox's entry point: journeys and the generic workflow, bundled by Temporal. */
@@ -16,10 +16,24 @@ export interface JourneyWorkerOptions {
   workflowBundle?: { code: string };
   /** How long a run stays on this worker's sticky queue before another worker may take it. */
   stickyQueueScheduleToStartTimeout?: string;
+  debug?: boolean;
+}
+
+/**
+ * Temporal's own logging for this process (once; later calls keep the first). Its INFO level
+ * narrates every worker state change, so the default is WARN.
+ */
+function installTemporalRuntime(debug: boolean): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN') });
+  } catch {
+    // Already installed by an earlier worker in this process.
+  }
 }
 
 /** A Temporal worker running the generic journey workflow and the journey activities. */
 export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installTemporalRuntime(options.debug ?? false);
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
     connection,

@@ -111,7 +111,9 @@ export async function startWorkerRole(ctx: RoleContext, overrides: WorkerOverrid
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
     dataConverter: journeyDataConverter(keyring),
-    ...overrides,
+    debug: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
+    ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
+    ...(overrides.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout } : {}),
   });
   // Expired vault entries (codes never checked, tokens never shown) are removed on a timer.
   const purge = setInterval(() => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')), 60_000);

@@ -111,22 +111,25 @@ describe('migrations and Prisma on embedded PostgreSQL (PGlite)', () => {
     }
   });
 
-  it('keeps concurrent connections apart when a large query spans several TCP reads', { timeout: SLOW }, async () => {
-    // pglite-socket multiplexes connections onto one session; a Parse/Bind/Execute batch split
-    // across reads must not pick up another connection's statement (electric-sql/pglite#1046).
-    const prisma = createPrisma(server.url, { max: 5 });
+  it('keeps concurrent connections apart when a query spans several TCP reads', { timeout: SLOW }, async () => {
+    // pglite-socket multiplexes connections onto one PGlite session; a Parse/Bind/Execute batch
+    // split across reads must not pick up another connection's statement (electric-sql/pglite#1046).
+    // Plain pg shows it reliably (Prisma rarely splits that way), and any client may connect.
+    const pool = new pg.Pool({ connectionString: server.url, max: 10 });
     try {
-      const longRecipient = 'x'.repeat(300_000);
-      const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          i % 3 === 0
-            ? prisma.outboundMessage.count({ where: { recipient: longRecipient, channel: 'email' } })
-            : prisma.user.count({ where: { status: `status-${i}` } }),
-        ),
+      const large = 'x'.repeat(300_000);
+      const outcomes = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const { rows } =
+            i % 3 === 0
+              ? await pool.query('SELECT length($1::text) AS n, $2::int AS i', [large, i])
+              : await pool.query('SELECT $1::int AS i', [i]);
+          return rows[0]?.i === i && (i % 3 !== 0 || rows[0]?.n === large.length);
+        }).map((outcome) => outcome.catch((err: unknown) => String(err))),
       );
-      expect(results).toEqual(results.map(() => 0));
+      expect(outcomes.filter((outcome) => outcome !== true)).toEqual([]);
     } finally {
-      await prisma.$disconnect();
+      await pool.end();
     }
   });
 

@@ -74,11 +74,4 @@ describe('password policy (NIST SP 800-63B §5.1.1.2, ASVS 2.1)', () => {
       code: 'password_too_short',
     });
   });
-
-  it('keeps the estimate cheap on the longest, most random passwords', () => {
-    const started = performance.now();
-    policy.check(strong(256), ['ada@example.com']);
-    // zxcvbn's defaults take seconds here; the policy bounds the work.
-    expect(performance.now() - started).toBeLessThan(1000);
-  });
 });

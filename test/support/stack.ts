@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { inject } from 'vitest';
+import { createPrisma } from '../../src/db/prisma.js';
+import { loadConfig } from '../../src/runtime/config.js';
+import { createLogger } from '../../src/runtime/log.js';
+import { type ApiOverrides, type RoleContext, startApiRole, startWorkerRole } from '../../src/runtime/roles.js';
+import { connectTemporalClient } from '../../src/runtime/temporal.js';
+import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { createTestDatabase } from './database.js';
+
+export interface StackOptions extends ApiOverrides {
+  smtpUrl?: string;
+  /** Start no worker in this process (the durability test runs it in a child process). */
+  withoutWorker?: boolean;
+  keySpec?: string;
+}
+
+/**
+ * The engine as `npm start` runs it, against the real Temporal dev server and a fresh Postgres
+ * database, on its own task queue so test files do not take each other's work.
+ */
+export async function startStack(options: StackOptions = {}) {
+  const db = await createTestDatabase();
+  const keySpec = options.keySpec ?? generateKeySpec('test');
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PARCOURS_KEYS: keySpec,
+    LOG_LEVEL: 'silent',
+    ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
+  });
+  const keyring = createKeyring(keySpec);
+  const ctx: RoleContext = { config, keyring, log: createLogger('silent'), databaseUrl: db.url, temporalAddress: config.TEMPORAL_ADDRESS as string };
+  const workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
+  const worker = options.withoutWorker ? undefined : await startWorkerRole(ctx, { workflowBundle });
+  const api = await startApiRole(ctx, { ...options, port: 0 });
+  const prisma = createPrisma(db.url, { max: 2 });
+  const temporal = await connectTemporalClient({ address: ctx.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring });
+  return {
+    url: api.url,
+    ctx,
+    config,
+    keyring,
+    keySpec,
+    prisma,
+    temporal: temporal.client,
+    workflowBundle,
+    databaseUrl: db.url,
+    async stop() {
+      await api.stop();
+      await worker?.stop();
+      await temporal.connection.close();
+      await prisma.$disconnect();
+      await db.drop();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
