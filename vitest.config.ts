@@ -2,8 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // The WASM schema engine (migrations) needs this flag on Node 20.
-    execArgv: ['--experimental-wasm-modules', '--no-warnings=ExperimentalWarning'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

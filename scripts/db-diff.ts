@@ -5,13 +5,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { defaultMigrationsDir, diffSchema, writeMigration } from '../src/db/migrate.js';
+import {
+  checkMigrationName,
+  defaultMigrationsDir,
+  diffSchema,
+  writeMigration,
+} from '../src/db/migrate.js';
 
 const name = process.argv[2];
 if (!name) {
   console.error('usage: npm run db:diff -- <migration_name>');
   process.exit(2);
 }
+checkMigrationName(name);
 
 async function withShadowDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
   const given = process.env.SHADOW_DATABASE_URL;

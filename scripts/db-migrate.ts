@@ -9,4 +9,6 @@ if (!databaseUrl) {
 
 const started = performance.now();
 const applied = await applyMigrations(databaseUrl, { log: (msg) => console.log(msg) });
-console.log(`db:migrate: ${applied.length} migration(s) applied in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `db:migrate: ${applied.length} migration(s) applied in ${Math.round(performance.now() - started)} ms`,
+);

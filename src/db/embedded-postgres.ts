@@ -28,7 +28,9 @@ export interface EmbeddedPostgresOptions {
  * (no-setup) mode. PGlite executes one statement at a time: concurrency is correct but serial,
  * and a connection holding an open transaction makes the others wait until it ends.
  */
-export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  opts: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   await mkdir(opts.dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir: opts.dataDir });
   const server = new PGLiteSocketServer({

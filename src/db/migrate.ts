@@ -5,9 +5,13 @@ import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { openSchemaEngine } from './schema-engine.js';
 
 /** Where the migrations live unless told otherwise: Prisma's own folder format. */
-export const defaultMigrationsDir = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+export const defaultMigrationsDir = fileURLToPath(
+  new URL('../../prisma/migrations', import.meta.url),
+);
 /** The Prisma schema that migrations are diffed against. */
-export const defaultSchemaPath = fileURLToPath(new URL('../../prisma/schema.prisma', import.meta.url));
+export const defaultSchemaPath = fileURLToPath(
+  new URL('../../prisma/schema.prisma', import.meta.url),
+);
 
 const LOCKFILE = 'migration_lock.toml';
 const MIGRATION_FILE = 'migration.sql';
@@ -25,11 +29,17 @@ export interface MigrateOptions {
  * `prisma migrate deploy` uses), and returns the names applied: none when the database is current.
  * Runs on the WASM schema engine, so no native Prisma engine and no Node flag are needed.
  */
-export async function applyMigrations(databaseUrl: string, opts: MigrateOptions = {}): Promise<string[]> {
+export async function applyMigrations(
+  databaseUrl: string,
+  opts: MigrateOptions = {},
+): Promise<string[]> {
   const migrationsList = await readMigrations(opts.migrationsDir ?? defaultMigrationsDir);
   const { engine, close } = await openSchemaEngine(databaseUrl, { log: opts.log });
   try {
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+    const { appliedMigrationNames } = await engine.applyMigrations({
+      migrationsList,
+      filters: NO_FILTERS,
+    });
     for (const name of appliedMigrationNames) opts.log?.(`applied ${name}`);
     if (appliedMigrationNames.length === 0) opts.log?.('no pending migrations');
     return appliedMigrationNames;
@@ -56,7 +66,10 @@ export async function diffSchema(opts: DiffOptions): Promise<string | null> {
   const schemaPath = opts.schemaPath ?? defaultSchemaPath;
   const schema = { path: basename(schemaPath), content: await readFile(schemaPath, 'utf8') };
   const migrationsList = await readMigrations(opts.migrationsDir ?? defaultMigrationsDir);
-  const { engine, close } = await openSchemaEngine(opts.shadowDatabaseUrl, { datamodel: schema, log: opts.log });
+  const { engine, close } = await openSchemaEngine(opts.shadowDatabaseUrl, {
+    datamodel: schema,
+    log: opts.log,
+  });
   try {
     const result = await engine.diff({
       // Even with no migrations yet: diffing from the (empty) shadow database, not from nothing,
@@ -82,9 +95,7 @@ export async function writeMigration(
   sql: string,
   opts: { migrationsDir?: string; now?: Date } = {},
 ): Promise<string> {
-  if (!/^[a-z0-9_]+$/.test(name)) {
-    throw new Error(`Migration name "${name}" must be lower-case letters, digits and underscores`);
-  }
+  checkMigrationName(name);
   const migrationsDir = opts.migrationsDir ?? defaultMigrationsDir;
   const stamp = (opts.now ?? new Date()).toISOString().replace(/\D/g, '').slice(0, 14);
   const folder = `${stamp}_${name}`;
@@ -93,6 +104,13 @@ export async function writeMigration(
   await writeFile(join(migrationsDir, folder, MIGRATION_FILE), sql, 'utf8');
   await writeFile(join(migrationsDir, LOCKFILE), lockfileContent('postgresql'), 'utf8');
   return folder;
+}
+
+/** Throws unless `name` is usable in a migration folder name: lower-case letters, digits, `_`. */
+export function checkMigrationName(name: string): void {
+  if (!/^[a-z0-9_]+$/.test(name)) {
+    throw new Error(`Migration name "${name}" must be lower-case letters, digits and underscores`);
+  }
 }
 
 /** Reads the migrations folder the way the Prisma CLI does before handing it to the engine. */

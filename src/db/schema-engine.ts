@@ -20,7 +20,10 @@ export interface OpenSchemaEngine {
 
 // The WebAssembly global is untyped here (lib ES2023, no DOM): declare the one call we make.
 interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: object } }>;
+  instantiate(
+    bytes: Uint8Array,
+    imports: Record<string, object>,
+  ): Promise<{ instance: { exports: object } }>;
 }
 
 // The wasm-bindgen glue keeps one WebAssembly instance in its own module state, so the instance
@@ -40,15 +43,20 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
     const entry = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm');
     const wasmPath = join(dirname(entry), 'schema_engine_bg.wasm');
     const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
-    const { instance } = await wasm.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': glue });
+    const { instance } = await wasm.instantiate(await readFile(wasmPath), {
+      './schema_engine_bg.js': glue,
+    });
     (glue as unknown as { __wbg_set_wasm(exports: object): void }).__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
     return glue as SchemaEngineModule;
   })().catch((err: unknown) => {
     engineModule = undefined;
-    throw new Error(`Could not load the Prisma schema engine (@prisma/schema-engine-wasm): ${String(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `Could not load the Prisma schema engine (@prisma/schema-engine-wasm): ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
   });
   return engineModule;
 }
@@ -56,7 +64,9 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
 // The engine reports a Rust panic through this global (the Prisma CLI defines it). Without it
 // the panic surfaces as "Cannot read properties of undefined"; with it, as the panic message.
 function installPanicRegistry(): void {
-  const scope = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void } };
+  const scope = globalThis as {
+    PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void };
+  };
   scope.PRISMA_WASM_PANIC_REGISTRY ??= {
     set_message(message) {
       throw new Error(`Prisma schema engine panicked: ${message}`);
@@ -156,8 +166,11 @@ export async function openSchemaEngine(
     return {
       engine,
       async close() {
-        engine.free();
-        await pool.end();
+        try {
+          engine.free();
+        } finally {
+          await pool.end();
+        }
       },
     };
   } catch (err) {

@@ -15,7 +15,10 @@ async function migrationFolders(): Promise<{ name: string; checksum: string }[]>
   const { migrationDirectories } = await readMigrations(defaultMigrationsDir);
   return migrationDirectories.map(({ path, migrationFile }) => {
     if (migrationFile.content.tag !== 'ok') throw new Error(`unreadable migration ${path}`);
-    return { name: path, checksum: createHash('sha256').update(migrationFile.content.value).digest('hex') };
+    return {
+      name: path,
+      checksum: createHash('sha256').update(migrationFile.content.value).digest('hex'),
+    };
   });
 }
 
@@ -52,7 +55,9 @@ describe('migrations on PostgreSQL', () => {
     const prisma = createPrisma(db.url, { max: 2 });
     try {
       const email = newEmail();
-      await prisma.user.create({ data: { identifiers: { create: { type: 'email', value: email } } } });
+      await prisma.user.create({
+        data: { identifiers: { create: { type: 'email', value: email } } },
+      });
       const duplicate = await prisma.user
         .create({ data: { identifiers: { create: { type: 'email', value: email } } } })
         .then(
@@ -87,12 +92,17 @@ describe('migrations and Prisma on embedded PostgreSQL (PGlite)', () => {
     expect(await applyMigrations(server.url)).toEqual([]);
   });
 
-  it('creates and reads a user with an identifier through Prisma, 20 at once', { timeout: SLOW }, async () => {
+  it('creates and reads a user with an identifier through Prisma, 20 at once', {
+    timeout: SLOW,
+  }, async () => {
     const prisma = createPrisma(server.url, { max: 5 });
     try {
       const email = newEmail();
       const created = await prisma.user.create({
-        data: { createdByJourney: `journey-${email}`, identifiers: { create: { type: 'email', value: email } } },
+        data: {
+          createdByJourney: `journey-${email}`,
+          identifiers: { create: { type: 'email', value: email } },
+        },
       });
       const found = await prisma.identifier.findUnique({
         where: { type_value: { type: 'email', value: email } },
@@ -102,7 +112,9 @@ describe('migrations and Prisma on embedded PostgreSQL (PGlite)', () => {
 
       const emails = Array.from({ length: 20 }, newEmail);
       const users = await Promise.all(
-        emails.map((value) => prisma.user.create({ data: { identifiers: { create: { type: 'email', value } } } })),
+        emails.map((value) =>
+          prisma.user.create({ data: { identifiers: { create: { type: 'email', value } } } }),
+        ),
       );
       expect(new Set(users.map((user) => user.id)).size).toBe(20);
       expect(await prisma.identifier.count({ where: { value: { in: emails } } })).toBe(20);
@@ -111,7 +123,9 @@ describe('migrations and Prisma on embedded PostgreSQL (PGlite)', () => {
     }
   });
 
-  it('keeps concurrent connections apart when a query spans several TCP reads', { timeout: SLOW }, async () => {
+  it('keeps concurrent connections apart when a query spans several TCP reads', {
+    timeout: SLOW,
+  }, async () => {
     // pglite-socket multiplexes connections onto one PGlite session; a Parse/Bind/Execute batch
     // split across reads must not pick up another connection's statement (electric-sql/pglite#1046).
     // Plain pg shows it reliably (Prisma rarely splits that way), and any client may connect.
@@ -136,7 +150,9 @@ describe('migrations and Prisma on embedded PostgreSQL (PGlite)', () => {
   it('keeps its data across a restart on the same folder', { timeout: SLOW }, async () => {
     const prisma = createPrisma(server.url, { max: 2 });
     const email = newEmail();
-    await prisma.user.create({ data: { identifiers: { create: { type: 'email', value: email } } } });
+    await prisma.user.create({
+      data: { identifiers: { create: { type: 'email', value: email } } },
+    });
     await prisma.$disconnect();
     await server.stop();
 

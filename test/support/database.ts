@@ -19,7 +19,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `parcours_test_${randomBytes(6).toString('hex')}`;
   await withServer((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = `${SERVER_URL}/${name}`;
-  const drop = () => withServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const drop = () =>
+    withServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   try {
     await applyMigrations(url);
   } catch (err) {
@@ -30,7 +31,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 async function withServer<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres`, connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: `${SERVER_URL}/postgres`,
+    connectionTimeoutMillis: 5_000,
+  });
   try {
     await client.connect();
   } catch (err) {

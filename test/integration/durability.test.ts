@@ -1,0 +1,54 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { codeIn, stepApiClient } from '../support/http.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { killHard, startWorkerProcess } from '../support/worker-process.js';
+
+let smtp: SmtpSink;
+let stack: Stack;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  stack = await startStack({ smtpUrl: smtp.url, withoutWorker: true });
+});
+afterAll(async () => {
+  for (const worker of workers) await killHard(worker);
+  await stack?.stop();
+  await smtp?.close();
+});
+
+async function deliveryRecorded(id: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    if (history.events?.some((event) => event.activityTaskCompletedEventAttributes)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the code email delivery never completed');
+}
+
+it('finishes a registration on a new worker after the first is SIGKILLed, with one user and one code email', async () => {
+  const api = stepApiClient(stack.url);
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+
+  const { id, token } = (await api.start()).body;
+  await api.submit(id, token, 'credentials', { email: 'crash@example.com', password: 'survives a sudden power cut' });
+  const mail = await smtp.waitFor((message) => message.to.includes('crash@example.com'), 20_000);
+  await deliveryRecorded(id);
+
+  await killHard(workers[0] as ChildProcess);
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+
+  const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+  expect(verified.body.step?.name).toBe('terms');
+  const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' });
+  expect(done.body.status).toBe('completed');
+
+  expect(await stack.prisma.identifier.count({ where: { value: 'crash@example.com' } })).toBe(1);
+  expect(await stack.prisma.user.count()).toBe(1);
+  expect(await stack.prisma.session.count()).toBe(1);
+  expect(smtp.messages.filter((message) => message.to.includes('crash@example.com'))).toHaveLength(1);
+  expect(await stack.prisma.outboundMessage.count()).toBe(1);
+});

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiVariant } from '../support/api-variant.js';
+import { eventually } from '../support/eventually.js';
+import { codeIn, stepApiClient } from '../support/http.js';
+import { expectProblem, rawRequest } from '../support/raw-http.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const PASSWORD = 'correct horse battery staple';
+const TERMS_VERSION = '2026-11-01';
+
+interface OutboxMessage {
+  id: string;
+  to: string;
+  template: string;
+  status: string;
+  createdAt: string;
+  subject: string;
+  text: string;
+}
+
+describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in the dev outbox)', () => {
+  let stack: Stack;
+  let api: ReturnType<typeof stepApiClient>;
+
+  beforeAll(async () => {
+    // No SMTP: mail stays readable in the dev outbox, which is how these tests read codes.
+    stack = await startStack({ devOutbox: true });
+    api = stepApiClient(stack.url);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const outbox = async (): Promise<OutboxMessage[]> =>
+    (await api.call('GET', '/dev/outbox', { headers: { accept: 'application/json' } })).body.messages;
+
+  /** A journey moved on to verify-email for `email`; its code is read from the dev outbox. */
+  async function atVerifyEmail(email: string) {
+    const { id, token, step } = (await api.start()).body;
+    const view = (await api.submit(id, token, 'credentials', { email, password: PASSWORD })).body;
+    expect(view.step.name).toBe('verify-email');
+    const mail = (await outbox()).find((message) => message.to === email);
+    if (!mail) throw new Error(`no mail to ${email} in the dev outbox`);
+    return { id, token, code: codeIn(mail.text), first: step, view };
+  }
+
+  it('lists registration@1 and its steps at GET /v1/journeys', async () => {
+    const answer = await api.call('GET', '/v1/journeys');
+    expect(answer.status).toBe(200);
+    expect(answer.body.journeys).toEqual([
+      { journey: 'registration', version: 1, title: expect.any(String), latest: true, steps: ['credentials', 'verify-email', 'terms'] },
+    ]);
+  });
+
+  it('publishes an OpenAPI 3.1 document whose step schemas are the very schemas the views carry', async () => {
+    const answer = await api.call('GET', '/openapi.json');
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toMatch(/^application\/json/);
+    const doc = answer.body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/journeys/{journey}', '/v1/journeys/{id}', '/v1/journeys/{id}/steps/{step}']));
+
+    const { id, token, code, first, view } = await atVerifyEmail('schemas@example.com');
+    const terms = (await api.submit(id, token, 'verify-email', { code })).body.step;
+    expect(terms.name).toBe('terms');
+    for (const step of [first, view.step, terms]) {
+      expect(doc.components.schemas[`registration.v1.${step.name}`], step.name).toEqual(step.schema);
+    }
+    const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: TERMS_VERSION });
+    expect(done.body.status).toBe('completed');
+  });
+
+  it('answers /healthz with 200 while the process lives', async () => {
+    const answer = await api.call('GET', '/healthz');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers /readyz with 200 once the database and Temporal are reachable', async () => {
+    const answer = await api.call('GET', '/readyz');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ status: 'ready', database: 'ok', temporal: 'ok' });
+  });
+
+  it('shows sent mail at /dev/outbox, newest first: JSON when asked, HTML otherwise, the code readable', async () => {
+    const older = await atVerifyEmail('outbox.first@example.com');
+    const newer = await atVerifyEmail('outbox.second@example.com');
+
+    const messages = await outbox();
+    const ours = messages.filter((message) => message.to.startsWith('outbox.'));
+    expect(ours.map((message) => message.to)).toEqual(['outbox.second@example.com', 'outbox.first@example.com']);
+    expect(ours[0]).toMatchObject({ template: 'registration-code', subject: expect.any(String), text: expect.stringContaining(newer.code) });
+    const times = messages.map((message) => message.createdAt);
+    expect(times).toEqual([...times].sort().reverse());
+
+    const page = await rawRequest(stack.url, 'GET', '/dev/outbox', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toContain('outbox.second@example.com');
+    expect(page.text).toContain(newer.code);
+    expect(page.text.indexOf(newer.code)).toBeLessThan(page.text.indexOf(older.code));
+  });
+
+  it('does not mount /dev/outbox when devOutbox is off: 404 problem (mail content stays out of reach)', async () => {
+    const production = await startApiVariant(stack, { devOutbox: false });
+    try {
+      const client = stepApiClient(production.url);
+      expect((await client.call('GET', '/healthz')).status).toBe(200);
+      for (const accept of ['application/json', 'text/html']) {
+        expectProblem(await client.call('GET', '/dev/outbox', { headers: { accept } }), 404, 'not_found');
+      }
+    } finally {
+      await production.stop();
+    }
+  });
+
+  it('makes a journey waiting at verify-email findable by its search attributes ParcoursJourney and ParcoursStep', async () => {
+    const { id } = await atVerifyEmail('listed@example.com');
+    const query = "ParcoursJourney = 'registration' AND ParcoursStep = 'verify-email'";
+    // Visibility is eventually consistent: the run shows up within a few seconds.
+    const found = await eventually(`${id} listed by "${query}"`, async () => {
+      for await (const run of stack.temporal.workflow.list({ query })) if (run.workflowId === id) return run;
+      return undefined;
+    });
+    expect(found.searchAttributes).toMatchObject({ ParcoursJourney: ['registration'], ParcoursStep: ['verify-email'], ParcoursStatus: ['active'] });
+  });
+
+  it('ends a journey left at a step as abandoned at that step, records it, and answers a later submission with 409 journey_closed', async () => {
+    const impatient = await startApiVariant(stack, { stepTimeoutMs: 1_500 });
+    try {
+      const client = stepApiClient(impatient.url);
+      const { id, token } = (await client.start()).body;
+
+      const ended = await eventually(
+        `${id} abandoned`,
+        async () => {
+          const view = await client.get(id, token);
+          return view.body.status === 'abandoned' ? view : undefined;
+        },
+        10_000,
+      );
+      expect(ended.status).toBe(200);
+      expect(ended.body).toMatchObject({ id, status: 'abandoned', step: { name: 'credentials' } });
+
+      const late = await client.submit(id, token, 'credentials', { email: 'late@example.com', password: PASSWORD });
+      expectProblem(late, 409, 'journey_closed');
+      expect(late.body.view).toMatchObject({ id, status: 'abandoned', step: { name: 'credentials' } });
+      expect(await stack.prisma.outboundMessage.count({ where: { journeyId: id } })).toBe(0);
+
+      const events = await eventually(`the abandonment of ${id} recorded`, async () => {
+        const rows = await stack.prisma.journeyEvent.findMany({ where: { journeyId: id }, orderBy: { seq: 'asc' } });
+        return rows.some((row) => row.type === 'abandoned') ? rows : undefined;
+      });
+      expect(events.map((event) => [event.type, event.step])).toEqual([
+        ['started', null],
+        ['step_entered', 'credentials'],
+        ['abandoned', 'credentials'],
+      ]);
+    } finally {
+      await impatient.stop();
+    }
+  });
+});

@@ -1,0 +1,10 @@
+import { type ApiOverrides, startApiRole } from '../../src/runtime/roles.js';
+import type { Stack } from './stack.js';
+
+/**
+ * Another step API on a running stack (same worker, database and Temporal) with its own journey
+ * settings, step timeout or dev outbox: settings travel as workflow arguments, so one worker serves all.
+ */
+export function startApiVariant(stack: Stack, overrides: Omit<ApiOverrides, 'port'>) {
+  return startApiRole(stack.ctx, { ...overrides, port: 0 });
+}
