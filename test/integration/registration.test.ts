@@ -71,4 +71,26 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
       ['step_entered', 'verify-email'],
     ]);
   });
+
+  // Under load a code submission and the code email's delivery land in one workflow task; timers
+  // then once died with an ambient cancellation scope (a nondeterminism error and a retried,
+  // already-consumed code). Every run must finish with no failed workflow task.
+  it('completes concurrent registrations without a single failed workflow task', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, async (_, index) => {
+        const email = `concurrent-${index}@example.com`;
+        const { id, token } = (await api.start()).body;
+        await api.submit(id, token, 'credentials', { email, password: `parallel lives number ${index}` });
+        const mail = await smtp.waitFor((message) => message.to.includes(email), 20_000);
+        const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+        const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' });
+        return { id, verified: verified.status, status: done.body.status };
+      }),
+    );
+    expect(runs.map((run) => [run.verified, run.status])).toEqual(runs.map(() => [200, 'completed']));
+    for (const run of runs) {
+      const history = await stack.temporal.workflow.getHandle(run.id).fetchHistory();
+      expect(history.events?.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
+    }
+  });
 });

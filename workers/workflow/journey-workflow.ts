@@ -16,18 +16,22 @@ import {
   viewQuery,
 } from '../../src/engine/messages.js';
 import { createRegistry } from '../../src/engine/registry.js';
+import { createDurableClock } from './durable-clock.js';
 import { createSubmissionGate } from '../../src/engine/submission.js';
 import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from '../../src/engine/view.js';
 import { journeyDefinitions } from '../../journeys/index.js';
 
 const registry = createRegistry(journeyDefinitions, activityNames);
 
-/** Each catalogued activity becomes a Temporal activity, local or queued, with its retry policy. */
+/**
+ * Each catalogued activity becomes a Temporal activity, local or queued, with its retry policy.
+ * It runs shielded from ambient cancellation scopes: only the journey decides an effect's fate.
+ */
 function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
   const spec = activityCatalog[name as ActivityName];
   const options = { startToCloseTimeout: spec.startToCloseTimeout, retry: spec.retry };
   const proxy = spec.mode === 'local' ? wf.proxyLocalActivities<Activities>(options) : wf.proxyActivities<Activities>(options);
-  return (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input);
+  return wf.CancellationScope.nonCancellable(() => (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input));
 }
 
 /**
@@ -48,7 +52,7 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
   let machineError: unknown;
   const actor: AnyActor = createActor(
     definition.machine.provide({ actors: activityActors(activityNames, temporalActivityCall) }),
-    { input: { journeyId, settings: parsedSettings.data } },
+    { input: { journeyId, settings: parsedSettings.data }, clock: createDurableClock(wf.CancellationScope.current()) },
   );
   // Progress restarts the inactivity timer: an accepted submission or the machine moving to another
   // step (by name: a code expiring changes the state, not the step the customer is at).
