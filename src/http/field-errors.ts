@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { FieldError } from './problem.js';
 
-const pointer = (path: readonly PropertyKey[]) => `/${path.map((key) => String(key).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+// RFC 6901: the whole body is '' ('/' would name a member called "").
+const pointer = (path: readonly PropertyKey[]) => path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 /**
  * zod issues as field errors with JSON pointers. For a union (a step with several actions), the

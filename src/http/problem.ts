@@ -43,12 +43,25 @@ const parserProblems: Record<string, (err: { limit?: number }) => HttpProblem> =
   'encoding.unsupported': () => new HttpProblem(415, 'unsupported_encoding', 'Unsupported content encoding'),
 };
 
+/**
+ * Other client errors that Express and body-parser raise as http-errors (a corrupt gzip body, an
+ * undecodable %-escape in the path) are the client's fault: a 4xx, not a 500 logged as ours.
+ */
+const isClientError = (err: { status?: unknown; expose?: unknown }) =>
+  typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose !== false;
+
 /** The one error handler: every error leaves as problem+json. */
 export function problemHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const parserProblem = typeof err?.type === 'string' ? parserProblems[err.type] : undefined;
     const problem =
-      err instanceof HttpProblem ? err : parserProblem ? parserProblem(err) : new HttpProblem(500, 'internal_error', 'Internal server error');
+      err instanceof HttpProblem
+        ? err
+        : parserProblem
+          ? parserProblem(err)
+          : isClientError(err)
+            ? new HttpProblem(err.status, 'bad_request', 'The request could not be read')
+            : new HttpProblem(500, 'internal_error', 'Internal server error');
     if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     sendProblem(res, problem);
   };

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY_LIMIT_BYTES } from '../../src/http/app.js';
 import { createJourneyTokens } from '../../src/http/journey-token.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { startApiVariant } from '../support/api-variant.js';
-import { sleepPast } from '../support/eventually.js';
+import { eventually, sleepPast } from '../support/eventually.js';
 import { type Answer, codeIn, stepApiClient } from '../support/http.js';
 import { expectProblem, rawRequest } from '../support/raw-http.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -29,8 +31,12 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
     smtp = await startSmtpSink();
     stack = await startStack({ smtpUrl: smtp.url });
     api = stepApiClient(stack.url);
-    quickResend = await startApiVariant(stack, { journeySettings: { registration: { resendCooldownMs: 300 } } });
-    quickExpiry = await startApiVariant(stack, { journeySettings: { registration: { codeTtlMs: 2_000 } } });
+    quickResend = await startApiVariant(stack, {
+      journeySettings: { registration: { resendCooldownMs: 300 } },
+    });
+    quickExpiry = await startApiVariant(stack, {
+      journeySettings: { registration: { codeTtlMs: 2_000 } },
+    });
   });
   afterAll(async () => {
     await quickExpiry?.stop();
@@ -40,7 +46,8 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
   });
 
   /** The next mail to `to` that arrived after `mark` messages. */
-  const mailAfter = (mark: number, to: string) => smtp.waitFor((message) => message.to === to && smtp.messages.indexOf(message) >= mark);
+  const mailAfter = (mark: number, to: string) =>
+    smtp.waitFor((message) => message.to === to && smtp.messages.indexOf(message) >= mark);
 
   /** A journey moved on to verify-email for `email`, with the code mailed to it. */
   async function atVerifyEmail(client: StepApiClient, email: string) {
@@ -53,7 +60,8 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
     return { id, token, code: codeIn(mail.text), view: submitted.body };
   }
 
-  const outboundCount = (journeyId: string) => stack.prisma.outboundMessage.count({ where: { journeyId } });
+  const outboundCount = (journeyId: string) =>
+    stack.prisma.outboundMessage.count({ where: { journeyId } });
 
   describe('Journey-Token binding', () => {
     it('answers a missing, wrong, forged or foreign token exactly like an unknown id: 404, byte for byte (ASVS 4.2.1, OWASP WSTG-ATHZ-04)', async () => {
@@ -61,10 +69,15 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const theirs = (await api.start()).body;
       const unknownId = `jrn_${randomBytes(18).toString('base64url')}`;
       const claims = { id: mine.id, journey: 'registration', version: 1 };
-      const forged = await createJourneyTokens(createKeyring(generateKeySpec('attacker'))).sign(claims);
+      const forged = await createJourneyTokens(createKeyring(generateKeySpec('attacker'))).sign(
+        claims,
+      );
       const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
       const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: mine.id, jrn: 'registration', ver: 1 })}.`;
-      const signedForUnknown = await createJourneyTokens(stack.keyring).sign({ ...claims, id: unknownId });
+      const signedForUnknown = await createJourneyTokens(stack.keyring).sign({
+        ...claims,
+        id: unknownId,
+      });
 
       const attempts: Array<[string, string, string | undefined]> = [
         ['no token', mine.id, undefined],
@@ -75,7 +88,12 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
         ['an unknown id without a token', unknownId, undefined],
         ['an unknown id with a token the server signed for it', unknownId, signedForUnknown],
       ];
-      const seen: Array<{ attempt: string; status: number; contentType: string | null; text: string }> = [];
+      const seen: Array<{
+        attempt: string;
+        status: number;
+        contentType: string | null;
+        text: string;
+      }> = [];
       for (const [attempt, id, token] of attempts) {
         const headers: Record<string, string> = token ? { 'journey-token': token } : {};
         const read = await rawRequest(stack.url, 'GET', `/v1/journeys/${id}`, { headers });
@@ -84,21 +102,38 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
           body: JSON.stringify({ email: 'intruder@example.com', password: PASSWORD }),
         });
         for (const answer of [read, submit]) {
-          seen.push({ attempt, status: answer.status, contentType: answer.headers.get('content-type'), text: answer.text });
+          seen.push({
+            attempt,
+            status: answer.status,
+            contentType: answer.headers.get('content-type'),
+            text: answer.text,
+          });
         }
       }
 
       const [first] = seen;
       expect(first?.status).toBe(404);
       expect(first?.contentType).toMatch(/^application\/problem\+json/);
-      expect(JSON.parse(first?.text ?? '')).toMatchObject({ status: 404, code: 'journey_not_found', type: expect.any(String), title: expect.any(String) });
-      for (const answer of seen) expect({ ...answer, attempt: first?.attempt }, answer.attempt).toEqual(first);
+      expect(JSON.parse(first?.text ?? '')).toMatchObject({
+        status: 404,
+        code: 'journey_not_found',
+        type: expect.any(String),
+        title: expect.any(String),
+      });
+      for (const answer of seen)
+        expect({ ...answer, attempt: first?.attempt }, answer.attempt).toEqual(first);
 
       // The rightful holder still gets in, and nobody else's submission moved the journey.
       const own = await api.get(mine.id, mine.token);
       expect(own.status).toBe(200);
-      expect(own.body).toMatchObject({ id: mine.id, status: 'active', step: { name: 'credentials' } });
-      expect(await stack.prisma.outboundMessage.count({ where: { recipient: 'intruder@example.com' } })).toBe(0);
+      expect(own.body).toMatchObject({
+        id: mine.id,
+        status: 'active',
+        step: { name: 'credentials' },
+      });
+      expect(
+        await stack.prisma.outboundMessage.count({ where: { recipient: 'intruder@example.com' } }),
+      ).toBe(0);
     });
   });
 
@@ -121,11 +156,69 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expect(large.body.errors).toEqual([expect.objectContaining({ path: '/password' })]);
     });
 
+    it('bounds a compressed body by its inflated size: 1 MB gzipped to about 1 KB answers 413 (OWASP API4:2023)', async () => {
+      const { id, token } = (await api.start()).body;
+      const bomb = gzipSync(
+        JSON.stringify({ email: 'bomb@example.com', password: 'x'.repeat(1_000_000) }),
+      );
+      expect(bomb.length).toBeLessThan(BODY_LIMIT_BYTES);
+      const answer = await fetch(`${stack.url}${credentialsPath(id)}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'journey-token': token,
+        },
+        body: bomb,
+      });
+      expect(answer.status).toBe(413);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await answer.json()).toMatchObject({ status: 413, code: 'body_too_large' });
+    });
+
+    it('answers a corrupt compressed body and an undecodable path with 400, never 500', async () => {
+      const { id, token } = (await api.start()).body;
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        const corrupt = await api.call('POST', credentialsPath(id), {
+          raw: 'this is not compressed',
+          headers: {
+            'content-type': 'application/json',
+            'content-encoding': encoding,
+            'journey-token': token,
+          },
+        });
+        expectProblem(corrupt, 400, 'bad_request');
+      }
+      expectProblem(
+        await api.call('GET', '/v1/journeys/%E0%A4%A', { headers: { 'journey-token': token } }),
+        400,
+        'bad_request',
+      );
+    });
+
+    it("points at the whole body with '' (RFC 6901) when the body is not an object", async () => {
+      const { id, token } = (await api.start()).body;
+      const answer = await api.call('POST', credentialsPath(id), {
+        raw: '["email", "password"]',
+        headers: { 'content-type': 'application/json', 'journey-token': token },
+      });
+      expectProblem(answer, 422, 'invalid_input');
+      expect(answer.body.errors).toEqual([
+        { path: '', code: 'invalid_type', message: expect.any(String) },
+      ]);
+    });
+
     it('refuses an unknown field with 422 unknown_field at its path, and the journey does not move (ASVS 5.1.2 mass assignment)', async () => {
       const { id, token } = (await api.start()).body;
-      const answer = await api.submit(id, token, 'credentials', { email: 'mass@example.com', password: PASSWORD, emailVerified: true });
+      const answer = await api.submit(id, token, 'credentials', {
+        email: 'mass@example.com',
+        password: PASSWORD,
+        emailVerified: true,
+      });
       expectProblem(answer, 422, 'invalid_input');
-      expect(answer.body.errors).toEqual([{ path: '/emailVerified', code: 'unknown_field', message: expect.any(String) }]);
+      expect(answer.body.errors).toEqual([
+        { path: '/emailVerified', code: 'unknown_field', message: expect.any(String) },
+      ]);
       expect((await api.get(id, token)).body.step.name).toBe('credentials');
     });
 
@@ -152,22 +245,35 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
 
     it('names each invalid field by its JSON pointer: a bad email and a too-short password (ASVS 5.1.3, NIST SP 800-63B §5.1.1.2)', async () => {
       const { id, token } = (await api.start()).body;
-      const answer = await api.submit(id, token, 'credentials', { email: 'not-an-email', password: 'short' });
+      const answer = await api.submit(id, token, 'credentials', {
+        email: 'not-an-email',
+        password: 'short',
+      });
       expectProblem(answer, 422, 'invalid_input');
-      expect(answer.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(['/email', '/password']);
-      for (const error of answer.body.errors) expect(error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+      expect(answer.body.errors.map((error: { path: string }) => error.path).sort()).toEqual([
+        '/email',
+        '/password',
+      ]);
+      for (const error of answer.body.errors)
+        expect(error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
     });
 
     it("refuses a common password like 'password123' with password_common and zxcvbn's advice (NIST SP 800-63B §5.1.1.2, ASVS 2.1.7)", async () => {
       const { id, token } = (await api.start()).body;
-      const answer = await api.submit(id, token, 'credentials', { email: 'common@example.com', password: 'Password123' });
+      const answer = await api.submit(id, token, 'credentials', {
+        email: 'common@example.com',
+        password: 'Password123',
+      });
       expectProblem(answer, 422, 'invalid_input');
       expect(answer.body.errors).toEqual([
         {
           path: '/password',
           code: 'password_common',
           message: expect.any(String),
-          feedback: { warning: expect.stringMatching(/common/i), suggestions: expect.arrayContaining([expect.any(String)]) },
+          feedback: {
+            warning: expect.stringMatching(/common/i),
+            suggestions: expect.arrayContaining([expect.any(String)]),
+          },
         },
       ]);
       expect((await api.get(id, token)).body.step.name).toBe('credentials');
@@ -177,7 +283,11 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const { id, token } = (await api.start()).body;
       expectProblem(await api.submit(id, token, 'set-admin', { admin: true }), 404, 'unknown_step');
       expectProblem(await api.start('no-such-journey'), 404, 'unknown_journey');
-      expectProblem(await api.call('POST', '/v1/journeys/registration?version=99'), 404, 'unknown_journey');
+      expectProblem(
+        await api.call('POST', '/v1/journeys/registration?version=99'),
+        404,
+        'unknown_journey',
+      );
     });
   });
 
@@ -191,10 +301,16 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       }
       // Refused by the update validator, the replays never reached the journey.
       expect(await outboundCount(id)).toBe(1);
-      const submitted = await stack.prisma.journeyEvent.count({ where: { journeyId: id, type: 'step_submitted', step: 'credentials' } });
+      const submitted = await stack.prisma.journeyEvent.count({
+        where: { journeyId: id, type: 'step_submitted', step: 'credentials' },
+      });
       expect(submitted).toBe(1);
-      expect(smtp.messages.filter((message) => message.to === 'replay@example.com')).toHaveLength(1);
-      expect(smtp.messages.filter((message) => message.to === 'attacker@example.com')).toHaveLength(0);
+      expect(smtp.messages.filter((message) => message.to === 'replay@example.com')).toHaveLength(
+        1,
+      );
+      expect(smtp.messages.filter((message) => message.to === 'attacker@example.com')).toHaveLength(
+        0,
+      );
     });
 
     it('locks the code after 5 wrong tries, refuses even the right code while locked, and a code resent after the cooldown works (NIST SP 800-63B §5.2.2, ASVS 2.2.1)', async () => {
@@ -206,22 +322,35 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       for (const attemptsLeft of [4, 3, 2, 1]) {
         const answer = await client.submit(id, token, 'verify-email', { code: wrong });
         expectProblem(answer, 422, 'invalid_code');
-        expect(answer.body.errors).toEqual([expect.objectContaining({ path: '/code', code: 'invalid_code', attemptsLeft })]);
+        expect(answer.body.errors).toEqual([
+          expect.objectContaining({ path: '/code', code: 'invalid_code', attemptsLeft }),
+        ]);
         expect(answer.body.view.step.data).toMatchObject({ attemptsLeft, codeStatus: 'sent' });
       }
       const fifth = await client.submit(id, token, 'verify-email', { code: wrong });
       expectProblem(fifth, 422, 'too_many_attempts');
-      expect(fifth.body.view.step).toMatchObject({ name: 'verify-email', data: { attemptsLeft: 0, codeStatus: 'locked' } });
+      expect(fifth.body.view.step).toMatchObject({
+        name: 'verify-email',
+        data: { attemptsLeft: 0, codeStatus: 'locked' },
+      });
 
       const right = await client.submit(id, token, 'verify-email', { code });
       expectProblem(right, 422, 'too_many_attempts');
       expect(right.body.view.step.name).toBe('verify-email');
 
+      // The gate opens when the cooldown's durable timer is delivered, which Temporal guarantees no
+      // earlier than resendAvailableAt but may deliver later: ask again while it still says wait.
       await sleepPast(fifth.body.view.step.data.resendAvailableAt);
       const mark = smtp.messages.length;
-      const resent = await client.submit(id, token, 'verify-email', { resend: true });
+      const resent = await eventually('the resend cooldown to end', async () => {
+        const answer = await client.submit(id, token, 'verify-email', { resend: true });
+        return answer.body?.code === 'resend_cooldown' ? undefined : answer;
+      });
       expect(resent.status).toBe(200);
-      expect(resent.body.step).toMatchObject({ name: 'verify-email', data: { attemptsLeft: 5, codeStatus: 'sent' } });
+      expect(resent.body.step).toMatchObject({
+        name: 'verify-email',
+        data: { attemptsLeft: 5, codeStatus: 'sent' },
+      });
       const newCode = codeIn((await mailAfter(mark, email)).text);
 
       // The locked code died with its challenge; the new one opens the next step.
@@ -229,7 +358,10 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expectProblem(stale, 422, 'invalid_code');
       const verified = await client.submit(id, token, 'verify-email', { code: newCode });
       expect(verified.status).toBe(200);
-      expect(verified.body.step).toMatchObject({ name: 'terms', data: { policyVersion: TERMS_VERSION } });
+      expect(verified.body.step).toMatchObject({
+        name: 'terms',
+        data: { policyVersion: TERMS_VERSION },
+      });
     });
 
     it('refuses a resend during the cooldown with 429 resend_cooldown, sends nothing, and keeps the live code (ASVS 2.2.1)', async () => {
@@ -248,17 +380,28 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const email = 'expiry@example.com';
       const { id, token, code, view } = await atVerifyEmail(client, email);
 
-      await sleepPast(view.step.data.expiresAt, 300);
+      // Expiry is a durable timer: once the view says so, the code is dead whatever the clock says.
+      await sleepPast(view.step.data.expiresAt);
+      await eventually('the code to expire', async () =>
+        (await client.get(id, token)).body.step.data.codeStatus === 'expired' ? true : undefined,
+      );
       const late = await client.submit(id, token, 'verify-email', { code });
       expectProblem(late, 422, 'code_expired');
-      expect(late.body.errors).toEqual([expect.objectContaining({ path: '/code', code: 'code_expired' })]);
-      expect(late.body.view.step).toMatchObject({ name: 'verify-email', data: { codeStatus: 'expired' } });
+      expect(late.body.errors).toEqual([
+        expect.objectContaining({ path: '/code', code: 'code_expired' }),
+      ]);
+      expect(late.body.view.step).toMatchObject({
+        name: 'verify-email',
+        data: { codeStatus: 'expired' },
+      });
 
       const mark = smtp.messages.length;
       const resent = await client.submit(id, token, 'verify-email', { resend: true });
       expect(resent.status).toBe(200);
       expect(resent.body.step.data.codeStatus).toBe('sent');
-      const verified = await client.submit(id, token, 'verify-email', { code: codeIn((await mailAfter(mark, email)).text) });
+      const verified = await client.submit(id, token, 'verify-email', {
+        code: codeIn((await mailAfter(mark, email)).text),
+      });
       expect(verified.status).toBe(200);
       expect(verified.body.step.name).toBe('terms');
     });
@@ -280,19 +423,30 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const mark = smtp.messages.length;
       const started = await api.start();
       const run = { id: started.body.id, token: started.body.token, email };
-      const credentials = await api.submit(run.id, run.token, 'credentials', { email: typed, password: PASSWORD });
+      const credentials = await api.submit(run.id, run.token, 'credentials', {
+        email: typed,
+        password: PASSWORD,
+      });
       const mail = await mailAfter(mark, email);
       const sent = /\b\d{6}\b/.exec(mail.text)?.[0];
-      const wrongCode = await api.submit(run.id, run.token, 'verify-email', { code: sent ? otherCode(sent) : '000000' });
+      const wrongCode = await api.submit(run.id, run.token, 'verify-email', {
+        code: sent ? otherCode(sent) : '000000',
+      });
       const resend = await api.submit(run.id, run.token, 'verify-email', { resend: true });
-      return { mail, trace: [started, credentials, wrongCode, resend].map((answer) => masked(answer, run)) };
+      return {
+        mail,
+        trace: [started, credentials, wrongCode, resend].map((answer) => masked(answer, run)),
+      };
     }
 
     it('answers a sign-up with a registered address exactly as one with a new address, and mails the owner no code (OWASP WSTG-IDNT-04, ASVS 5.0 V6.3.8)', async () => {
       const owner = 'grace.hopper@example.com';
       const { id, token, code } = await atVerifyEmail(api, owner);
       await api.submit(id, token, 'verify-email', { code });
-      const registered = await api.submit(id, token, 'terms', { accept: true, policyVersion: TERMS_VERSION });
+      const registered = await api.submit(id, token, 'terms', {
+        accept: true,
+        policyVersion: TERMS_VERSION,
+      });
       expect(registered.body.status).toBe('completed');
       const ownerRecord = () =>
         stack.prisma.user.findUniqueOrThrow({
@@ -305,7 +459,9 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const existing = await signUpTrace('  Grace.HOPPER@Example.COM ', owner);
 
       expect(existing.trace).toEqual(fresh.trace);
-      expect(fresh.trace.map((answer) => [answer.status, answer.body.code ?? answer.body.step?.name])).toEqual([
+      expect(
+        fresh.trace.map((answer) => [answer.status, answer.body.code ?? answer.body.step?.name]),
+      ).toEqual([
         [201, 'credentials'],
         [200, 'verify-email'],
         [422, 'invalid_code'],
@@ -319,8 +475,12 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expect(fresh.mail.text).toMatch(/\b\d{6}\b/);
 
       expect(await ownerRecord()).toEqual(before);
-      expect(await stack.prisma.identifier.count({ where: { type: 'email', value: owner } })).toBe(1);
-      expect(await stack.prisma.user.count({ where: { identifiers: { some: { value: owner } } } })).toBe(1);
+      expect(await stack.prisma.identifier.count({ where: { type: 'email', value: owner } })).toBe(
+        1,
+      );
+      expect(
+        await stack.prisma.user.count({ where: { identifiers: { some: { value: owner } } } }),
+      ).toBe(1);
     });
   });
 });

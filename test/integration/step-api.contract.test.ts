@@ -32,7 +32,8 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
   });
 
   const outbox = async (): Promise<OutboxMessage[]> =>
-    (await api.call('GET', '/dev/outbox', { headers: { accept: 'application/json' } })).body.messages;
+    (await api.call('GET', '/dev/outbox', { headers: { accept: 'application/json' } })).body
+      .messages;
 
   /** A journey moved on to verify-email for `email`; its code is read from the dev outbox. */
   async function atVerifyEmail(email: string) {
@@ -48,7 +49,13 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     const answer = await api.call('GET', '/v1/journeys');
     expect(answer.status).toBe(200);
     expect(answer.body.journeys).toEqual([
-      { journey: 'registration', version: 1, title: expect.any(String), latest: true, steps: ['credentials', 'verify-email', 'terms'] },
+      {
+        journey: 'registration',
+        version: 1,
+        title: expect.any(String),
+        latest: true,
+        steps: ['credentials', 'verify-email', 'terms'],
+      },
     ]);
   });
 
@@ -58,15 +65,26 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(answer.contentType).toMatch(/^application\/json/);
     const doc = answer.body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/journeys/{journey}', '/v1/journeys/{id}', '/v1/journeys/{id}/steps/{step}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/journeys/{journey}',
+        '/v1/journeys/{id}',
+        '/v1/journeys/{id}/steps/{step}',
+      ]),
+    );
 
     const { id, token, code, first, view } = await atVerifyEmail('schemas@example.com');
     const terms = (await api.submit(id, token, 'verify-email', { code })).body.step;
     expect(terms.name).toBe('terms');
     for (const step of [first, view.step, terms]) {
-      expect(doc.components.schemas[`registration.v1.${step.name}`], step.name).toEqual(step.schema);
+      expect(doc.components.schemas[`registration.v1.${step.name}`], step.name).toEqual(
+        step.schema,
+      );
     }
-    const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: TERMS_VERSION });
+    const done = await api.submit(id, token, 'terms', {
+      accept: true,
+      policyVersion: TERMS_VERSION,
+    });
     expect(done.body.status).toBe('completed');
   });
 
@@ -88,12 +106,21 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
 
     const messages = await outbox();
     const ours = messages.filter((message) => message.to.startsWith('outbox.'));
-    expect(ours.map((message) => message.to)).toEqual(['outbox.second@example.com', 'outbox.first@example.com']);
-    expect(ours[0]).toMatchObject({ template: 'registration-code', subject: expect.any(String), text: expect.stringContaining(newer.code) });
+    expect(ours.map((message) => message.to)).toEqual([
+      'outbox.second@example.com',
+      'outbox.first@example.com',
+    ]);
+    expect(ours[0]).toMatchObject({
+      template: 'registration-code',
+      subject: expect.any(String),
+      text: expect.stringContaining(newer.code),
+    });
     const times = messages.map((message) => message.createdAt);
     expect(times).toEqual([...times].sort().reverse());
 
-    const page = await rawRequest(stack.url, 'GET', '/dev/outbox', { headers: { accept: 'text/html' } });
+    const page = await rawRequest(stack.url, 'GET', '/dev/outbox', {
+      headers: { accept: 'text/html' },
+    });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.text).toContain('outbox.second@example.com');
@@ -107,7 +134,11 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       const client = stepApiClient(production.url);
       expect((await client.call('GET', '/healthz')).status).toBe(200);
       for (const accept of ['application/json', 'text/html']) {
-        expectProblem(await client.call('GET', '/dev/outbox', { headers: { accept } }), 404, 'not_found');
+        expectProblem(
+          await client.call('GET', '/dev/outbox', { headers: { accept } }),
+          404,
+          'not_found',
+        );
       }
     } finally {
       await production.stop();
@@ -119,10 +150,15 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     const query = "ParcoursJourney = 'registration' AND ParcoursStep = 'verify-email'";
     // Visibility is eventually consistent: the run shows up within a few seconds.
     const found = await eventually(`${id} listed by "${query}"`, async () => {
-      for await (const run of stack.temporal.workflow.list({ query })) if (run.workflowId === id) return run;
+      for await (const run of stack.temporal.workflow.list({ query }))
+        if (run.workflowId === id) return run;
       return undefined;
     });
-    expect(found.searchAttributes).toMatchObject({ ParcoursJourney: ['registration'], ParcoursStep: ['verify-email'], ParcoursStatus: ['active'] });
+    expect(found.searchAttributes).toMatchObject({
+      ParcoursJourney: ['registration'],
+      ParcoursStep: ['verify-email'],
+      ParcoursStatus: ['active'],
+    });
   });
 
   it('ends a journey left at a step as abandoned at that step, records it, and answers a later submission with 409 journey_closed', async () => {
@@ -142,13 +178,23 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       expect(ended.status).toBe(200);
       expect(ended.body).toMatchObject({ id, status: 'abandoned', step: { name: 'credentials' } });
 
-      const late = await client.submit(id, token, 'credentials', { email: 'late@example.com', password: PASSWORD });
+      const late = await client.submit(id, token, 'credentials', {
+        email: 'late@example.com',
+        password: PASSWORD,
+      });
       expectProblem(late, 409, 'journey_closed');
-      expect(late.body.view).toMatchObject({ id, status: 'abandoned', step: { name: 'credentials' } });
+      expect(late.body.view).toMatchObject({
+        id,
+        status: 'abandoned',
+        step: { name: 'credentials' },
+      });
       expect(await stack.prisma.outboundMessage.count({ where: { journeyId: id } })).toBe(0);
 
       const events = await eventually(`the abandonment of ${id} recorded`, async () => {
-        const rows = await stack.prisma.journeyEvent.findMany({ where: { journeyId: id }, orderBy: { seq: 'asc' } });
+        const rows = await stack.prisma.journeyEvent.findMany({
+          where: { journeyId: id },
+          orderBy: { seq: 'asc' },
+        });
         return rows.some((row) => row.type === 'abandoned') ? rows : undefined;
       });
       expect(events.map((event) => [event.type, event.step])).toEqual([

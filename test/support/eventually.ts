@@ -1,8 +1,15 @@
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Polls `probe` until it answers something other than undefined, for what settles on its own time
  * (Temporal visibility, timers, queued activities). Throws with `what` when it never does.
  */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -11,8 +18,6 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await sleep(intervalMs);
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the wall clock is past `iso` (plus `marginMs`), e.g. a code's expiry shown in a view. */
 export async function sleepPast(iso: string, marginMs = 250): Promise<void> {

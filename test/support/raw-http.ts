@@ -22,5 +22,10 @@ export async function rawRequest(
 export function expectProblem(answer: Answer, status: number, code: string): void {
   expect(answer.contentType).toMatch(/^application\/problem\+json\b/);
   expect(answer.status).toBe(status);
-  expect(answer.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, code });
+  expect(answer.body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    status,
+    code,
+  });
 }
