@@ -67,7 +67,7 @@ const resendTransitions = (gated: boolean) =>
   [
     { guard: and(['wantsResend', 'resendLimitReached']), actions: { type: 'rejectStep', params: RESEND_LIMIT } },
     { guard: gated ? and(['wantsResend', stateIn('#resendOpen')]) : 'wantsResend', target: '#registration.verifyEmail.resend' },
-    { guard: 'wantsResend', actions: { type: 'rejectStep', params: RESEND_COOLDOWN } },
+    { guard: 'wantsResend', actions: 'rejectResendDuringCooldown' },
   ] as const;
 
 export const registrationMachine = setup({
@@ -94,6 +94,9 @@ export const registrationMachine = setup({
   actions: {
     clearStepError: assign({ stepError: undefined }),
     rejectStep: assign({ stepError: (_, params: StepError) => params }),
+    rejectResendDuringCooldown: assign({
+      stepError: ({ context }) => ({ ...RESEND_COOLDOWN, detail: { retryAt: context.resendAvailableAt } }),
+    }),
     failWith: assign({ failure: (_, params: { code: string; message: string }) => params }),
   },
 }).createMachine({
@@ -179,6 +182,12 @@ export const registrationMachine = setup({
                       {
                         guard: ({ event }) => errorOf(event.error).code === 'too_many_attempts',
                         target: 'locked',
+                      },
+                      // The database saw the expiry before the durable timer fired: same outcome.
+                      {
+                        guard: ({ event }) => errorOf(event.error).code === 'code_expired',
+                        target: '#registration.verifyEmail.expired',
+                        actions: { type: 'rejectStep', params: CODE_EXPIRED },
                       },
                       {
                         guard: ({ event }) => errorOf(event.error).business,

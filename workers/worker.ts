@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { DataConverter } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter, type Logger, type LogLevel, type LogMetadata } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
 
@@ -20,12 +20,32 @@ export interface JourneyWorkerOptions {
 }
 
 /**
+ * A wrong code is the journey's business, not an incident: business failures (non-retryable,
+ * handled by the journey's onError) are logged at DEBUG instead of Temporal's WARN with a stack.
+ */
+function quietBusinessFailures(inner: Logger): Logger {
+  const level = (requested: LogLevel, message: string, meta?: LogMetadata): LogLevel =>
+    requested === 'WARN' && message === 'Activity failed' && meta?.error instanceof ApplicationFailure && meta.error.nonRetryable
+      ? 'DEBUG'
+      : requested;
+  const at = (requested: LogLevel) => (message: string, meta?: LogMetadata) => inner.log(level(requested, message, meta), message, meta);
+  return {
+    log: (requested, message, meta) => inner.log(level(requested, message, meta), message, meta),
+    trace: at('TRACE'),
+    debug: at('DEBUG'),
+    info: at('INFO'),
+    warn: at('WARN'),
+    error: at('ERROR'),
+  };
+}
+
+/**
  * Temporal's own logging for this process (once; later calls keep the first). Its INFO level
  * narrates every worker state change, so the default is WARN.
  */
 function installTemporalRuntime(debug: boolean): void {
   try {
-    Runtime.install({ logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN') });
+    Runtime.install({ logger: quietBusinessFailures(new DefaultLogger(debug ? 'DEBUG' : 'WARN')) });
   } catch {
     // Already installed by an earlier worker in this process.
   }

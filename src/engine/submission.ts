@@ -24,7 +24,8 @@ export function createSubmissionGate(definition: JourneyDefinition) {
     check(snapshot: Snapshot<unknown>, step: string, input: unknown): Rejection | undefined {
       if (snapshot.status !== 'active') return { code: rejectionCodes.journeyClosed, message: 'The journey has ended' };
       const current = currentStep(definition, snapshot);
-      if (!current || current.definition.name !== step) {
+      if (!current) return { code: rejectionCodes.journeyBusy, message: 'The journey is still working on an earlier submission' };
+      if (current.definition.name !== step) {
         return { code: rejectionCodes.stepNotCurrent, message: `'${step}' is not the current step` };
       }
       if (!sealedSchema(current.definition).safeParse(input).success) {

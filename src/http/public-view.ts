@@ -21,7 +21,17 @@ export function createStepSchemas(registry: JourneyRegistry) {
   const schemas = new Map<StepDefinition, unknown>();
   for (const definition of registry.list()) {
     for (const step of Object.values(definition.steps)) {
-      if (!schemas.has(step)) schemas.set(step, z.toJSONSchema(step.input, { io: 'input', unrepresentable: 'any' }));
+      if (!schemas.has(step)) {
+        const schema = z.toJSONSchema(step.input, {
+          io: 'input',
+          unrepresentable: 'any',
+          // How a field is sealed is the engine's business, not the app's: writeOnly says enough.
+          override: ({ jsonSchema }) => {
+            delete (jsonSchema as Record<string, unknown>)['x-parcours-secret'];
+          },
+        });
+        schemas.set(step, schema);
+      }
     }
   }
   return (step: StepDefinition) => schemas.get(step);

@@ -121,9 +121,14 @@ export function createStepApi(deps: StepApiDeps): Router {
       view = await temporal.client.workflow.getHandle(id).executeUpdate(submitStepUpdate, { args: [{ step: stepName, input: sealed.sealed }] });
     } catch (error) {
       const rejection = rejectionOf(error);
-      if (rejection === rejectionCodes.stepNotCurrent || rejection === rejectionCodes.journeyClosed || error instanceof WorkflowNotFoundError) {
+      const conflicts: Record<string, string> = {
+        [rejectionCodes.stepNotCurrent]: `'${stepName}' is not the current step`,
+        [rejectionCodes.journeyBusy]: 'The journey is still working on an earlier submission: retry',
+        [rejectionCodes.journeyClosed]: 'The journey has ended',
+      };
+      if ((rejection && conflicts[rejection]) || error instanceof WorkflowNotFoundError) {
         const current = await publicView(id, definition, await currentView(id));
-        const title = current.status === 'active' ? `'${stepName}' is not the current step` : 'The journey has ended';
+        const title = conflicts[rejection ?? rejectionCodes.journeyClosed] ?? 'The journey has ended';
         return sendProblem(res, new HttpProblem(409, rejection ?? rejectionCodes.journeyClosed, title, { view: current }));
       }
       throw error;
@@ -132,6 +137,10 @@ export function createStepApi(deps: StepApiDeps): Router {
     const rejected = view.step?.name === stepName ? view.step.error : undefined;
     if (rejected) {
       const { code, message, path, status, detail } = rejected;
+      // RFC 9110 §10.2.3: tell a throttled client when to come back.
+      if (status === 429 && typeof detail?.retryAt === 'string') {
+        res.set('Retry-After', String(Math.max(1, Math.ceil((Date.parse(detail.retryAt) - Date.now()) / 1000))));
+      }
       return sendProblem(
         res,
         new HttpProblem(status ?? 422, code, message, { errors: [{ path: path ?? '', code, message, ...detail }], view: next }),

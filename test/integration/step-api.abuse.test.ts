@@ -368,6 +368,9 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const { id, token, code, view } = await atVerifyEmail(api, 'cooldown@example.com');
       const resend = await api.submit(id, token, 'verify-email', { resend: true });
       expectProblem(resend, 429, 'resend_cooldown');
+      // RFC 9110 §10.2.3: the client learns when it may ask again.
+      expect(Number(resend.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(resend.body.errors[0]).toMatchObject({ retryAt: view.step.data.resendAvailableAt });
       expect(resend.body.view.step.data).toEqual(view.step.data);
       expect(await outboundCount(id)).toBe(1);
 

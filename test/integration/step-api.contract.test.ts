@@ -81,6 +81,12 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         step.schema,
       );
     }
+    // How the engine seals a secret field stays internal; `writeOnly` is what apps need.
+    expect(JSON.stringify(doc)).not.toContain('x-parcours-secret');
+    expect((first?.schema as { properties: Record<string, unknown> }).properties.password).toMatchObject({
+      writeOnly: true,
+      format: 'password',
+    });
     const done = await api.submit(id, token, 'terms', {
       accept: true,
       policyVersion: TERMS_VERSION,

@@ -2,6 +2,7 @@ import type { PublicView } from '../../src/http/public-view.js';
 
 export interface Answer<T = any> {
   status: number;
+  headers: Headers;
   contentType: string;
   body: T;
 }
@@ -12,7 +13,7 @@ export function stepApiClient(baseUrl: string) {
     const headers: Record<string, string> = { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
     const response = await fetch(`${baseUrl}${path}`, { method, headers, body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)) });
     const text = await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+    return { status: response.status, headers: response.headers, contentType: response.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
   }
   return {
     call,
