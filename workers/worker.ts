@@ -2,9 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure, type DataConverter, type Logger, type LogLevel, type LogMetadata } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
+import { failureConverterPath } from '../src/runtime/temporal.js';
 
 /** The workflow sandbox's entry point: journeys and the generic workflow, bundled by Temporal. */
 export const workflowsPath = fileURLToPath(new URL('./workflow/index.ts', import.meta.url));
+
+/** What a workflow bundle is made of; a bundle made elsewhere (tests) must use the same. */
+export const workflowBundleOptions = { workflowsPath, failureConverterPath };
 
 export interface JourneyWorkerOptions {
   address: string;

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
 
 /** An interactive step: a state where the journey waits for the customer. */
+// biome-ignore lint/suspicious/noExplicitAny: one steps map holds steps typed against the journey's own context
 export interface StepDefinition<TContext = any> {
   /** Public name used in the step API (`/steps/{name}`) and in analytics. */
   name: string;

@@ -12,15 +12,21 @@ export interface JourneyOutline {
 }
 
 function descendants(node: AnyStateNode): AnyStateNode[] {
-  return Object.values(node.states).flatMap((child) => [child as AnyStateNode, ...descendants(child as AnyStateNode)]);
+  return Object.values(node.states).flatMap((child) => [
+    child as AnyStateNode,
+    ...descendants(child as AnyStateNode),
+  ]);
 }
 
 const pathOf = (node: AnyStateNode) => node.path.join('.');
 
 export function journeyOutline(definition: JourneyDefinition): JourneyOutline {
   const steps = new Map<string, string[]>();
-  for (const [path, step] of Object.entries(definition.steps)) steps.set(step.name, [...(steps.get(step.name) ?? []), path]);
-  const invoked = descendants(definition.machine.root).flatMap((node) => node.invoke.map((invoke) => String(invoke.src)));
+  for (const [path, step] of Object.entries(definition.steps))
+    steps.set(step.name, [...(steps.get(step.name) ?? []), path]);
+  const invoked = descendants(definition.machine.root).flatMap((node) =>
+    node.invoke.map((invoke) => String(invoke.src)),
+  );
   return {
     key: journeyKey(definition.id, definition.version),
     title: definition.title,
@@ -43,13 +49,18 @@ function guardText(guard: unknown): string {
   if (typeof guard === 'function') {
     const higher = guard as { name: string; guards?: unknown[]; stateValue?: unknown };
     if (higher.stateValue !== undefined) {
-      const state = typeof higher.stateValue === 'string' ? higher.stateValue : JSON.stringify(higher.stateValue);
+      const state =
+        typeof higher.stateValue === 'string'
+          ? higher.stateValue
+          : JSON.stringify(higher.stateValue);
       return `in ${state.replace(/^#/, '')}`;
     }
     if (higher.guards) {
       const parts = higher.guards.map((part) => {
         const text = guardText(part);
-        return typeof part === 'function' && (part as { guards?: unknown }).guards ? `(${text})` : text;
+        return typeof part === 'function' && (part as { guards?: unknown }).guards
+          ? `(${text})`
+          : text;
       });
       return higher.name === 'not' ? `not ${parts.join(' ')}` : parts.join(` ${higher.name} `);
     }
@@ -72,7 +83,10 @@ function triggerText(node: AnyStateNode, transition: AnyTransitionDefinition): s
   if (event === '') return 'always';
   if (event === '*') return 'any event';
   const delayed = node.after.find((after) => after.eventType === event);
-  if (delayed) return typeof delayed.delay === 'number' ? `after ${delayed.delay}ms` : `after ${String(delayed.delay)}`;
+  if (delayed)
+    return typeof delayed.delay === 'number'
+      ? `after ${delayed.delay}ms`
+      : `after ${String(delayed.delay)}`;
   for (const invoke of node.invoke) {
     if (event === `xstate.done.actor.${invoke.id}`) return `${String(invoke.src)} done`;
     if (event === `xstate.error.actor.${invoke.id}`) return `${String(invoke.src)} error`;
@@ -81,13 +95,21 @@ function triggerText(node: AnyStateNode, transition: AnyTransitionDefinition): s
   return event;
 }
 
-function transitionText(node: AnyStateNode, transition: AnyTransitionDefinition, withActions: boolean): string {
+function transitionText(
+  node: AnyStateNode,
+  transition: AnyTransitionDefinition,
+  withActions: boolean,
+): string {
   const guard = transition.guard === undefined ? '' : ` [${guardText(transition.guard)}]`;
-  const actions = withActions && transition.actions.length ? ` / ${transition.actions.map(actionText).join(', ')}` : '';
+  const actions =
+    withActions && transition.actions.length
+      ? ` / ${transition.actions.map(actionText).join(', ')}`
+      : '';
   return label(`${triggerText(node, transition)}${guard}${actions}`);
 }
 
-const transitionsOf = (node: AnyStateNode): AnyTransitionDefinition[] => [...node.transitions.values()].flat().concat(node.always ?? []);
+const transitionsOf = (node: AnyStateNode): AnyTransitionDefinition[] =>
+  [...node.transitions.values()].flat().concat(node.always ?? []);
 
 /**
  * A Mermaid `stateDiagram-v2` of a journey's machine: nested and parallel states, every transition
@@ -97,12 +119,17 @@ const transitionsOf = (node: AnyStateNode): AnyTransitionDefinition[] => [...nod
  */
 export function journeyDiagram(definition: JourneyDefinition): string {
   const root = definition.machine.root;
-  const stepNames = new Map(Object.entries(definition.steps).map(([path, step]) => [path, step.name]));
+  const stepNames = new Map(
+    Object.entries(definition.steps).map(([path, step]) => [path, step.name]),
+  );
   const ids = new Map<AnyStateNode, string>();
   for (const node of descendants(root)) {
     const id = mermaidId(node);
     const clash = [...ids].find(([, other]) => other === id);
-    if (clash) throw new Error(`${journeyKey(definition.id, definition.version)}: states '${pathOf(clash[0])}' and '${pathOf(node)}' have the same diagram id`);
+    if (clash)
+      throw new Error(
+        `${journeyKey(definition.id, definition.version)}: states '${pathOf(clash[0])}' and '${pathOf(node)}' have the same diagram id`,
+      );
     ids.set(node, id);
   }
   const idOf = (node: AnyStateNode) => ids.get(node) as string;
@@ -131,14 +158,19 @@ export function journeyDiagram(definition: JourneyDefinition): string {
       if (node.type === 'parallel' && index > 0) lines.push(`${indent}  --`);
       declare(child, `${indent}  `);
     });
-    if (node.type === 'compound') for (const initial of node.initial.target) lines.push(`${indent}  [*] --> ${idOf(initial)}`);
-    for (const child of children) if (child.type === 'final') lines.push(`${indent}  ${idOf(child)} --> [*]`);
+    if (node.type === 'compound')
+      for (const initial of node.initial.target) lines.push(`${indent}  [*] --> ${idOf(initial)}`);
+    for (const child of children)
+      if (child.type === 'final') lines.push(`${indent}  ${idOf(child)} --> [*]`);
     lines.push(`${indent}}`);
   };
 
   for (const node of descendants(root)) {
     for (const transition of transitionsOf(node)) {
-      for (const target of transition.target ?? []) edges.push(`  ${idOf(node)} --> ${idOf(target)} : ${transitionText(node, transition, false)}`);
+      for (const target of transition.target ?? [])
+        edges.push(
+          `  ${idOf(node)} --> ${idOf(target)} : ${transitionText(node, transition, false)}`,
+        );
     }
   }
   const children = Object.values(root.states) as AnyStateNode[];
@@ -149,14 +181,17 @@ export function journeyDiagram(definition: JourneyDefinition): string {
     '  classDef step fill:#e6f0ff,stroke:#1f5fd1,stroke-width:2px',
     ...lines,
     ...root.initial.target.map((initial) => `  [*] --> ${idOf(initial)}`),
-    ...children.filter((child) => child.type === 'final').map((child) => `  ${idOf(child)} --> [*]`),
+    ...children
+      .filter((child) => child.type === 'final')
+      .map((child) => `  ${idOf(child)} --> [*]`),
     ...edges,
     ...(steps.length ? [`  class ${steps.map(idOf).join(',')} step`] : []),
   ].join('\n');
 }
 
 /** Where a journey's diagram page lives, relative to the repository root. */
-export const journeyDiagramPath = (definition: JourneyDefinition) => `docs/journeys/${journeyKey(definition.id, definition.version)}.md`;
+export const journeyDiagramPath = (definition: JourneyDefinition) =>
+  `docs/journeys/${journeyKey(definition.id, definition.version)}.md`;
 
 /** The checked-in page for a journey: a short header and its diagram. */
 export function journeyDiagramPage(definition: JourneyDefinition): string {
@@ -165,7 +200,7 @@ export function journeyDiagramPage(definition: JourneyDefinition): string {
   return [
     `# ${outline.key}: ${outline.title}`,
     '',
-    'Generated from the journey\'s XState machine by `npm run journeys:diagram`: do not edit by hand',
+    "Generated from the journey's XState machine by `npm run journeys:diagram`: do not edit by hand",
     '(a unit test fails when this page and the machine disagree).',
     '',
     `- Steps (where the journey waits for the customer): ${outline.steps.map((step) => `${code(step.name)} (${step.states.map(code).join(', ')})`).join('; ')}.`,

@@ -16,8 +16,10 @@ export interface Rejection {
 export function createSubmissionGate(definition: JourneyDefinition) {
   const sealedSchemas = new Map<StepDefinition, ReturnType<typeof sealedSchemaOf>>();
   const sealedSchema = (step: StepDefinition) => {
-    let schema = sealedSchemas.get(step);
-    if (!schema) sealedSchemas.set(step, (schema = sealedSchemaOf(step.input)));
+    const known = sealedSchemas.get(step);
+    if (known) return known;
+    const schema = sealedSchemaOf(step.input);
+    sealedSchemas.set(step, schema);
     return schema;
   };
   return {

@@ -8,6 +8,7 @@ import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from './
 
 const ADVANCE_STEP_MS = 1_000;
 
+// biome-ignore lint/suspicious/noExplicitAny: a fake reads the input its activity receives, whatever its type
 export type FakeActivity = (input: any) => unknown;
 
 export interface JourneyTestKitOptions {
@@ -36,6 +37,7 @@ export class SubmissionRefused extends Error {
  */
 export function createJourneyTestKit(definition: JourneyDefinition, options: JourneyTestKitOptions) {
   const clock = new SimulatedClock();
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect activity inputs of every shape
   const calls: Array<{ name: string; input: any }> = [];
   const vault = new Map<string, string>();
   const gate = createSubmissionGate(definition);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
@@ -13,8 +14,14 @@ export const journeySearchAttributeTypes: Record<string, SearchAttributeType> = 
   ParcoursStatus: 'Keyword',
 };
 
-/** Every payload is encrypted on its way to Temporal: client and worker must share this converter. */
-export const journeyDataConverter = (keyring: Keyring): DataConverter => ({ payloadCodecs: [createEncryptionCodec(keyring)] });
+/** Failures are converted with their messages and stack traces as (encrypted) payloads. */
+export const failureConverterPath = fileURLToPath(new URL('../engine/failure-converter.cjs', import.meta.url));
+
+/** Every payload is encrypted on its way to Temporal: client, worker and workflow bundle share this. */
+export const journeyDataConverter = (keyring: Keyring): DataConverter => ({
+  payloadCodecs: [createEncryptionCodec(keyring)],
+  failureConverterPath,
+});
 
 export async function connectTemporalClient(opts: { address: string; namespace: string; keyring: Keyring }) {
   const connection = await Connection.connect({ address: opts.address });

@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { journeySearchAttributeTypes } from '../../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server.js';
-import { workflowsPath } from '../../workers/worker.js';
+import { workflowBundleOptions } from '../../workers/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,7 +21,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const server = await startTemporalDevServer({ port: 0, uiPort: false, searchAttributes: journeySearchAttributeTypes });
   const dir = await mkdtemp(join(tmpdir(), 'parcours-bundle-'));
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
   project.provide('temporalAddress', server.address);

@@ -1,5 +1,6 @@
 import type { PublicView } from '../../src/http/public-view.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read answer bodies of every shape
 export interface Answer<T = any> {
   status: number;
   headers: Headers;

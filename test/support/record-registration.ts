@@ -1,6 +1,9 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { History } from '@temporalio/common/lib/proto-utils.js';
-import { codeIn, stepApiClient } from './http.js';
+import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { type Answer, codeIn, stepApiClient } from './http.js';
 import type { SmtpSink } from './smtp-sink.js';
 
 /** Everything secret or personal a registration handled: what its history must not show. */
@@ -22,9 +25,10 @@ export interface RegistrationOptions {
   password: string;
 }
 
-async function expectStatus(answer: Promise<{ status: number; body: any }>, status: number, what: string) {
+async function expectStatus(answer: Promise<Answer>, status: number, what: string) {
   const { status: got, body } = await answer;
-  if (got !== status) throw new Error(`${what}: expected ${status}, got ${got} ${JSON.stringify(body)}`);
+  if (got !== status)
+    throw new Error(`${what}: expected ${status}, got ${got} ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -32,7 +36,12 @@ async function expectStatus(answer: Promise<{ status: number; body: any }>, stat
  * Drives registration@1 over the step API to completion, with one wrong code first so the history
  * also holds a business failure (a local activity that failed) and a second code check.
  */
-export async function registerOverHttp({ url, smtp, email, password }: RegistrationOptions): Promise<RegistrationRun> {
+export async function registerOverHttp({
+  url,
+  smtp,
+  email,
+  password,
+}: RegistrationOptions): Promise<RegistrationRun> {
   const api = stepApiClient(url);
   const started = await expectStatus(api.start('registration'), 201, 'start');
   const { id, token } = started as { id: string; token: string };
@@ -47,8 +56,17 @@ export async function registerOverHttp({ url, smtp, email, password }: Registrat
     200,
     'terms',
   );
-  if (done.status !== 'completed') throw new Error(`registration did not complete: ${JSON.stringify(done)}`);
-  return { id, email, password, code, wrongCode, sessionToken: done.result.session.token, userId: done.result.user.id };
+  if (done.status !== 'completed')
+    throw new Error(`registration did not complete: ${JSON.stringify(done)}`);
+  return {
+    id,
+    email,
+    password,
+    code,
+    wrongCode,
+    sessionToken: done.result.session.token,
+    userId: done.result.user.id,
+  };
 }
 
 /** Runs a registration and returns its complete history, once the workflow has closed. */
@@ -59,4 +77,38 @@ export async function recordRegistration(
   const handle = options.temporal.workflow.getHandle(run.id);
   await handle.result();
   return { run, history: await handle.fetchHistory() };
+}
+
+const histories = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+/** Where the checked-in registration@1 history lives. */
+export const registrationHistoryFixture = join(histories, 'registration-v1.json');
+
+/** The dedicated, public test-only key spec the recorded histories are encrypted with. */
+export async function testKeySpec(): Promise<string> {
+  const text = await readFile(join(histories, 'test-keys.txt'), 'utf8');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .join(',');
+}
+
+/** Writes a history as Temporal's proto JSON. */
+export async function writeHistoryFile(path: string, history: History): Promise<void> {
+  await writeFile(path, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+}
+
+/** Reads a history in Temporal's proto JSON, as {@link writeHistoryFile} writes it. */
+export async function readHistoryFile(path: string): Promise<History> {
+  return historyFromJson(JSON.parse(await readFile(path, 'utf8')));
+}
+
+// Temporal's proto JSON: the Temporal CLI's and UI's history format.
+export const historyToJson = (history: History): unknown => JSON.parse(historyToJSON(history));
+
+export function historyFromJson(json: unknown): History {
+  const history = historyFromJSON(json);
+  if (!history?.events?.length) throw new Error('not a Temporal history');
+  return history;
 }

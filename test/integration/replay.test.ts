@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { journeyDataConverter } from '../../src/runtime/temporal.js';
+import { createKeyring } from '../../src/security/keyring.js';
+import { workflowBundleOptions } from '../../workers/worker.js';
+import {
+  historyFromJson,
+  historyToJson,
+  readHistoryFile,
+  recordRegistration,
+  registrationHistoryFixture,
+  testKeySpec,
+} from '../support/record-registration.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+/*
+ * Replay: the workflow and journey code of today must make, step for step, the decisions recorded
+ * in histories of yesterday, or every run still open on a deploy breaks. The checked-in history
+ * (test/fixtures/histories/registration-v1.json, payloads encrypted with the public test-only key
+ * beside it) is a registration@1 run, wrong code included, replayed here on every change.
+ *
+ * When this test fails, the change is not compatible with runs already started on registration@1.
+ * Do not re-record the fixture to make it pass: ship the change as a new version (registration@2,
+ * registered beside @1 while @1 runs are open) and record a fixture for the new version too. Re-record
+ * (`npx tsx scripts/record-history.ts`) only when a change is compatible and you want the fixture to
+ * show it, or when registration@1 is retired (then delete its fixture with it).
+ */
+
+const changedJourneys = fileURLToPath(
+  new URL('../fixtures/histories/registration-v1-changed.journeys.ts', import.meta.url),
+);
+
+type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+/** The real workflow bundled with `journeys/index.js` swapped for another journey list. */
+function withJourneys(journeysModule: string) {
+  return (config: WebpackConfig): WebpackConfig => ({
+    ...config,
+    plugins: [
+      ...(config.plugins ?? []),
+      {
+        apply(compiler) {
+          compiler.hooks.normalModuleFactory.tap('replace-journeys', (factory) => {
+            factory.hooks.beforeResolve.tap('replace-journeys', (data) => {
+              if (data.request.endsWith('/journeys/index.js')) data.request = journeysModule;
+            });
+          });
+        },
+      },
+    ],
+  });
+}
+
+const quiet = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};
+
+describe('replay of recorded journey histories (determinism across deploys)', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+  let dataConverter: ReturnType<typeof journeyDataConverter>;
+  let workflowBundle: { code: string };
+  let fixture: History;
+
+  beforeAll(async () => {
+    const keySpec = await testKeySpec();
+    dataConverter = journeyDataConverter(createKeyring(keySpec));
+    workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
+    fixture = await readHistoryFile(registrationHistoryFixture);
+    smtp = await startSmtpSink();
+    stack = await startStack({ smtpUrl: smtp.url, keySpec });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  it('replays the checked-in registration@1 history on the current workflow and journeys', async () => {
+    expect(fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, fixture);
+  });
+
+  it('replays a registration recorded now, also after a round trip through the fixture format', async () => {
+    const { history } = await recordRegistration({
+      url: stack.url,
+      smtp,
+      temporal: stack.temporal,
+      email: 'fresh.replay@example.com',
+      password: 'replayed from the top',
+    });
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, history);
+    await Worker.runReplayHistory(
+      { workflowBundle, dataConverter },
+      historyFromJson(historyToJson(history)),
+    );
+  });
+
+  it('fails the replay when registration@1 is changed in place (so CI catches it)', async () => {
+    const { code } = await bundleWorkflowCode({
+      ...workflowBundleOptions,
+      logger: quiet,
+      webpackConfigHook: withJourneys(changedJourneys),
+    });
+    expect(code).toContain('registration-v1-changed.journeys.ts');
+    const replay = Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, fixture);
+    // The history has the email's delivery scheduled where the changed code starts a timer.
+    await expect(replay).rejects.toMatchObject({
+      name: 'DeterminismViolationError',
+      message: expect.stringMatching(/Nondeterminism error: .*ActivityTaskScheduled/),
+    });
+  });
+});

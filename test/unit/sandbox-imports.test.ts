@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const biome = join(repoRoot, 'node_modules/.bin/biome');
+const fixture = join(repoRoot, 'test/fixtures/forbidden-journey/settings-from-disk.journey.ts');
+
+interface Diagnostic {
+  category: string;
+  message: string;
+  location: { path: string; start: { line: number } };
+}
+
+/** `biome lint` with its JSON report (exit code 1 just means it found errors). */
+function lint(cwd: string, paths: string[]): Diagnostic[] {
+  const run = spawnSync(biome, ['lint', '--reporter=json', '--max-diagnostics=none', ...paths], {
+    cwd,
+    encoding: 'utf8',
+  });
+  if (!run.stdout) throw new Error(`biome lint gave no report: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as { diagnostics: Diagnostic[] }).diagnostics;
+}
+
+const restricted = (diagnostics: Diagnostic[]) =>
+  diagnostics.filter((diagnostic) => diagnostic.category === 'lint/style/noRestrictedImports');
+
+// The project's biome.json bans Node builtins, Prisma, Temporal's Node packages and other I/O in
+// the code Temporal's sandbox runs; the fixture sits outside those folders, so it is copied in.
+describe('sandbox import rule (biome noRestrictedImports)', () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'parcours-lint-'));
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+  copyFileSync(join(repoRoot, 'biome.json'), join(workspace, 'biome.json'));
+  // Node-side code (activities) may do I/O: the same file there is the control.
+  for (const folder of ['journeys', 'workers/workflow', 'src/engine', 'src/activities']) {
+    mkdirSync(join(workspace, folder), { recursive: true });
+    copyFileSync(fixture, join(workspace, folder, 'settings-from-disk.journey.ts'));
+  }
+
+  it('flags node:fs in a journey, the journey workflow and the engine, and nowhere else', () => {
+    const found = restricted(lint(workspace, ['.']));
+    expect(found.map((diagnostic) => diagnostic.location.path).sort()).toEqual(
+      ['journeys', 'src/engine', 'workers/workflow'].map(
+        (folder) => `${folder}/settings-from-disk.journey.ts`,
+      ),
+    );
+    for (const diagnostic of found) {
+      expect(diagnostic.location.start.line).toBe(3);
+      expect(diagnostic.message).toMatch(/deterministic sandbox: no I\/O/);
+    }
+  });
+
+  it('finds no forbidden import in the real journeys, workflow and engine', () => {
+    expect(restricted(lint(repoRoot, ['journeys', 'workers/workflow', 'src/engine']))).toEqual([]);
+  });
+});
