@@ -6,15 +6,19 @@ import {
   emailField,
   type JourneyActivityError,
   type JourneyInput,
-  secret,
   type StepError,
+  secret,
   step,
 } from '../src/engine/index.js';
 
 /** Registration: email + password, email verified by code, terms accepted, account and session. */
 
 const settings = z.object({
-  codeTtlMs: z.number().int().positive().default(10 * 60_000),
+  codeTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
   resendCooldownMs: z.number().int().nonnegative().default(30_000),
   maxCodeAttempts: z.number().int().positive().default(5),
   maxCodesPerRun: z.number().int().positive().default(5),
@@ -57,16 +61,38 @@ interface Context {
 
 const errorOf = (error: unknown) => error as JourneyActivityError;
 
-const RESEND_LIMIT: StepError = { code: 'resend_limit', message: 'No more codes can be sent for this sign-up', status: 429 };
-const RESEND_COOLDOWN: StepError = { code: 'resend_cooldown', message: 'Wait a moment before asking for a new code', status: 429 };
-const TOO_MANY_ATTEMPTS: StepError = { code: 'too_many_attempts', message: 'Too many wrong codes: request a new one', path: '/code' };
-const CODE_EXPIRED: StepError = { code: 'code_expired', message: 'That code has expired: request a new one', path: '/code' };
+const RESEND_LIMIT: StepError = {
+  code: 'resend_limit',
+  message: 'No more codes can be sent for this sign-up',
+  status: 429,
+};
+const RESEND_COOLDOWN: StepError = {
+  code: 'resend_cooldown',
+  message: 'Wait a moment before asking for a new code',
+  status: 429,
+};
+const TOO_MANY_ATTEMPTS: StepError = {
+  code: 'too_many_attempts',
+  message: 'Too many wrong codes: request a new one',
+  path: '/code',
+};
+const CODE_EXPIRED: StepError = {
+  code: 'code_expired',
+  message: 'That code has expired: request a new one',
+  path: '/code',
+};
 
 /** Asking for a new code: refused past the per-run limit, and (while a code is live) during the cooldown. */
 const resendTransitions = (gated: boolean) =>
   [
-    { guard: and(['wantsResend', 'resendLimitReached']), actions: { type: 'rejectStep', params: RESEND_LIMIT } },
-    { guard: gated ? and(['wantsResend', stateIn('#resendOpen')]) : 'wantsResend', target: '#registration.verifyEmail.resend' },
+    {
+      guard: and(['wantsResend', 'resendLimitReached']),
+      actions: { type: 'rejectStep', params: RESEND_LIMIT },
+    },
+    {
+      guard: gated ? and(['wantsResend', stateIn('#resendOpen')]) : 'wantsResend',
+      target: '#registration.verifyEmail.resend',
+    },
     { guard: 'wantsResend', actions: 'rejectResendDuringCooldown' },
   ] as const;
 
@@ -95,7 +121,10 @@ export const registrationMachine = setup({
     clearStepError: assign({ stepError: undefined }),
     rejectStep: assign({ stepError: (_, params: StepError) => params }),
     rejectResendDuringCooldown: assign({
-      stepError: ({ context }) => ({ ...RESEND_COOLDOWN, detail: { retryAt: context.resendAvailableAt } }),
+      stepError: ({ context }) => ({
+        ...RESEND_COOLDOWN,
+        detail: { retryAt: context.resendAvailableAt },
+      }),
     }),
     failWith: assign({ failure: (_, params: { code: string; message: string }) => params }),
   },
@@ -117,7 +146,11 @@ export const registrationMachine = setup({
       on: {
         credentials: {
           target: 'verifyEmail',
-          actions: assign(({ event }) => ({ email: event.input.email, passwordHash: event.input.password, stepError: undefined })),
+          actions: assign(({ event }) => ({
+            email: event.input.email,
+            passwordHash: event.input.password,
+            stepError: undefined,
+          })),
         },
       },
     },
@@ -146,7 +179,13 @@ export const registrationMachine = setup({
                 stepError: undefined,
               })),
             },
-            onError: { target: '#registration.failed', actions: { type: 'failWith', params: { code: 'code_not_issued', message: 'The code could not be issued' } } },
+            onError: {
+              target: '#registration.failed',
+              actions: {
+                type: 'failWith',
+                params: { code: 'code_not_issued', message: 'The code could not be issued' },
+              },
+            },
           },
         },
         // Re-entered from `issuing`, so every new code restarts the expiry and resend timers.
@@ -166,7 +205,10 @@ export const registrationMachine = setup({
               states: {
                 awaiting: {
                   on: {
-                    'verify-email': [...resendTransitions(true), { target: 'checking', actions: 'clearStepError' }],
+                    'verify-email': [
+                      ...resendTransitions(true),
+                      { target: 'checking', actions: 'clearStepError' },
+                    ],
                   },
                 },
                 checking: {
@@ -194,21 +236,44 @@ export const registrationMachine = setup({
                         target: 'awaiting',
                         actions: assign(({ context, event }) => {
                           const error = errorOf(event.error);
-                          const attemptsLeft = Number(error.detail?.attemptsLeft ?? context.attemptsLeft - 1);
+                          const attemptsLeft = Number(
+                            error.detail?.attemptsLeft ?? context.attemptsLeft - 1,
+                          );
                           return {
                             attemptsLeft,
-                            stepError: { code: error.code, message: error.message, path: '/code', detail: { attemptsLeft } },
+                            stepError: {
+                              code: error.code,
+                              message: error.message,
+                              path: '/code',
+                              detail: { attemptsLeft },
+                            },
                           };
                         }),
                       },
-                      { target: '#registration.failed', actions: { type: 'failWith', params: { code: 'code_not_checked', message: 'The code could not be checked' } } },
+                      {
+                        target: '#registration.failed',
+                        actions: {
+                          type: 'failWith',
+                          params: {
+                            code: 'code_not_checked',
+                            message: 'The code could not be checked',
+                          },
+                        },
+                      },
                     ],
                   },
                 },
                 locked: {
-                  entry: assign({ attemptsLeft: 0, codeStatus: 'locked' as const, stepError: TOO_MANY_ATTEMPTS }),
+                  entry: assign({
+                    attemptsLeft: 0,
+                    codeStatus: 'locked' as const,
+                    stepError: TOO_MANY_ATTEMPTS,
+                  }),
                   on: {
-                    'verify-email': [...resendTransitions(true), { actions: { type: 'rejectStep', params: TOO_MANY_ATTEMPTS } }],
+                    'verify-email': [
+                      ...resendTransitions(true),
+                      { actions: { type: 'rejectStep', params: TOO_MANY_ATTEMPTS } },
+                    ],
                   },
                 },
               },
@@ -226,7 +291,10 @@ export const registrationMachine = setup({
         expired: {
           entry: assign({ codeStatus: 'expired' as const }),
           on: {
-            'verify-email': [...resendTransitions(false), { actions: { type: 'rejectStep', params: CODE_EXPIRED } }],
+            'verify-email': [
+              ...resendTransitions(false),
+              { actions: { type: 'rejectStep', params: CODE_EXPIRED } },
+            ],
           },
         },
       },
@@ -235,7 +303,8 @@ export const registrationMachine = setup({
       on: {
         terms: [
           {
-            guard: ({ context, event }) => event.input.policyVersion === context.settings.termsVersion,
+            guard: ({ context, event }) =>
+              event.input.policyVersion === context.settings.termsVersion,
             target: 'creatingAccount',
             actions: 'clearStepError',
           },
@@ -260,24 +329,49 @@ export const registrationMachine = setup({
           passwordHash: context.passwordHash as string,
           termsVersion: context.settings.termsVersion,
         }),
-        onDone: { target: 'openingSession', actions: assign({ userId: ({ event }) => event.output.userId, passwordHash: undefined }) },
+        onDone: {
+          target: 'openingSession',
+          actions: assign({ userId: ({ event }) => event.output.userId, passwordHash: undefined }),
+        },
         // Business outcomes (email_taken) are shown as they are; anything else stays generic (ASVS 7.4.1).
         onError: [
           {
             guard: ({ event }) => errorOf(event.error).business,
             target: 'failed',
-            actions: assign({ failure: ({ event }) => ({ code: errorOf(event.error).code, message: errorOf(event.error).message }) }),
+            actions: assign({
+              failure: ({ event }) => ({
+                code: errorOf(event.error).code,
+                message: errorOf(event.error).message,
+              }),
+            }),
           },
-          { target: 'failed', actions: { type: 'failWith', params: { code: 'account_not_created', message: 'The account could not be created' } } },
+          {
+            target: 'failed',
+            actions: {
+              type: 'failWith',
+              params: { code: 'account_not_created', message: 'The account could not be created' },
+            },
+          },
         ],
       },
     },
     openingSession: {
       invoke: {
         src: 'createSession',
-        input: ({ context }) => ({ journeyId: context.journeyId, userId: context.userId as string, aal: 1, amr: ['pwd'] }),
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          userId: context.userId as string,
+          aal: 1,
+          amr: ['pwd'],
+        }),
         onDone: { target: 'completed', actions: assign({ session: ({ event }) => event.output }) },
-        onError: { target: 'failed', actions: { type: 'failWith', params: { code: 'session_not_opened', message: 'The session could not be opened' } } },
+        onError: {
+          target: 'failed',
+          actions: {
+            type: 'failWith',
+            params: { code: 'session_not_opened', message: 'The session could not be opened' },
+          },
+        },
       },
     },
     completed: {
@@ -323,7 +417,10 @@ export const registration = defineJourney({
     terms: step<Context>({
       name: 'terms',
       input: termsInput,
-      data: (context) => ({ policyVersion: context.settings.termsVersion, url: context.settings.termsUrl }),
+      data: (context) => ({
+        policyVersion: context.settings.termsVersion,
+        url: context.settings.termsUrl,
+      }),
     }),
   },
 });

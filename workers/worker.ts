@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { ApplicationFailure, type DataConverter, type Logger, type LogLevel, type LogMetadata } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  type DataConverter,
+  type Logger,
+  type LogLevel,
+  type LogMetadata,
+} from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
 import { failureConverterPath } from '../src/runtime/temporal.js';
@@ -29,10 +35,14 @@ export interface JourneyWorkerOptions {
  */
 function quietBusinessFailures(inner: Logger): Logger {
   const level = (requested: LogLevel, message: string, meta?: LogMetadata): LogLevel =>
-    requested === 'WARN' && message === 'Activity failed' && meta?.error instanceof ApplicationFailure && meta.error.nonRetryable
+    requested === 'WARN' &&
+    message === 'Activity failed' &&
+    meta?.error instanceof ApplicationFailure &&
+    meta.error.nonRetryable
       ? 'DEBUG'
       : requested;
-  const at = (requested: LogLevel) => (message: string, meta?: LogMetadata) => inner.log(level(requested, message, meta), message, meta);
+  const at = (requested: LogLevel) => (message: string, meta?: LogMetadata) =>
+    inner.log(level(requested, message, meta), message, meta);
   return {
     log: (requested, message, meta) => inner.log(level(requested, message, meta), message, meta),
     trace: at('TRACE'),
@@ -56,7 +66,9 @@ function installTemporalRuntime(debug: boolean): void {
 }
 
 /** A Temporal worker running the generic journey workflow and the journey activities. */
-export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createJourneyWorker(
+  options: JourneyWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   installTemporalRuntime(options.debug ?? false);
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
@@ -66,7 +78,9 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: options.activities,
     dataConverter: options.dataConverter,
-    ...(options.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout } : {}),
+    ...(options.stickyQueueScheduleToStartTimeout
+      ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout }
+      : {}),
   });
   return { worker, connection };
 }

@@ -7,7 +7,11 @@ export function analyticsActivities({ prisma }: ActivityDeps) {
     /** Stores a run's journey events; (journeyId, seq) makes a retried batch harmless. */
     async recordJourneyEvents(events: JourneyEventRecord[]): Promise<void> {
       await prisma.journeyEvent.createMany({
-        data: events.map((event) => ({ ...event, at: new Date(event.at), detail: event.detail as Prisma.InputJsonValue | undefined })),
+        data: events.map((event) => ({
+          ...event,
+          at: new Date(event.at),
+          detail: event.detail as Prisma.InputJsonValue | undefined,
+        })),
         skipDuplicates: true,
       });
     },

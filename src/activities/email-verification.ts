@@ -21,7 +21,8 @@ export function emailVerificationActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
   const pepper = deps.keyring.derive('email-code').active;
-  const codeHash = (challengeId: string, code: string) => hmacSha256Hex(pepper, `${challengeId}:${code}`);
+  const codeHash = (challengeId: string, code: string) =>
+    hmacSha256Hex(pepper, `${challengeId}:${code}`);
 
   return {
     /**
@@ -39,11 +40,21 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       const idempotencyKey = activityIdempotencyKey();
       const issued = await prisma.emailChallenge.findUnique({ where: { idempotencyKey } });
       if (issued) {
-        const message = await prisma.outboundMessage.findUniqueOrThrow({ where: { idempotencyKey } });
-        return describe(issued.id, message.id, issued.createdAt, issued.expiresAt, input.resendCooldownMs);
+        const message = await prisma.outboundMessage.findUniqueOrThrow({
+          where: { idempotencyKey },
+        });
+        return describe(
+          issued.id,
+          message.id,
+          issued.createdAt,
+          issued.expiresAt,
+          input.resendCooldownMs,
+        );
       }
       const email = canonicalEmail(input.email);
-      const owner = await prisma.identifier.findUnique({ where: { type_value: { type: 'email', value: email } } });
+      const owner = await prisma.identifier.findUnique({
+        where: { type_value: { type: 'email', value: email } },
+      });
       const challengeId = randomUUID();
       const messageId = randomUUID();
       const code = randomDigits(EMAIL_CODE_DIGITS);
@@ -52,7 +63,11 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       const template = owner ? 'registration-existing-account' : 'registration-code';
       const content = owner
         ? renderEmail('registration-existing-account', { productName })
-        : renderEmail('registration-code', { code, expiresInMinutes: Math.round(input.ttlMs / 60_000), productName });
+        : renderEmail('registration-code', {
+            code,
+            expiresInMinutes: Math.round(input.ttlMs / 60_000),
+            productName,
+          });
       await prisma.$transaction(async (tx) => {
         await tx.emailChallenge.create({
           data: {
@@ -66,7 +81,14 @@ export function emailVerificationActivities(deps: ActivityDeps) {
             createdAt,
           },
         });
-        await outbox.enqueueEmail(tx, { id: messageId, idempotencyKey, journeyId: input.journeyId, to: email, template, content });
+        await outbox.enqueueEmail(tx, {
+          id: messageId,
+          idempotencyKey,
+          journeyId: input.journeyId,
+          to: email,
+          template,
+          content,
+        });
       });
       return describe(challengeId, messageId, createdAt, expiresAt, input.resendCooldownMs);
     },
@@ -75,25 +97,40 @@ export function emailVerificationActivities(deps: ActivityDeps) {
      * Checks a submitted code (by vault reference). Single use, expires, and locks after
      * `maxAttempts` wrong tries so a new code is required (NIST SP 800-63B §5.2.2 rate limiting).
      */
-    async verifyEmailCode(input: { challengeId: string; code: string; maxAttempts: number }): Promise<{ email: string }> {
+    async verifyEmailCode(input: {
+      challengeId: string;
+      code: string;
+      maxAttempts: number;
+    }): Promise<{ email: string }> {
       const submitted = await vault.take(input.code);
-      const challenge = await prisma.emailChallenge.findUnique({ where: { id: input.challengeId } });
+      const challenge = await prisma.emailChallenge.findUnique({
+        where: { id: input.challengeId },
+      });
       if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
       if (challenge.consumedAt) throw businessFailure('code_used', 'That code was already used');
-      if (challenge.expiresAt <= now()) throw businessFailure('code_expired', 'That code has expired: request a new one');
+      if (challenge.expiresAt <= now())
+        throw businessFailure('code_expired', 'That code has expired: request a new one');
       if (challenge.attempts >= input.maxAttempts) {
-        throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', { attemptsLeft: 0 });
+        throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+          attemptsLeft: 0,
+        });
       }
       // Compute the hash even when no working code exists, so both paths cost the same.
       const expected = codeHash(challenge.id, submitted ?? '');
-      const matches = submitted !== undefined && challenge.codeHash !== null && safeEqualHex(expected, challenge.codeHash);
+      const matches =
+        submitted !== undefined &&
+        challenge.codeHash !== null &&
+        safeEqualHex(expected, challenge.codeHash);
       if (!matches) {
         await prisma.emailChallenge.updateMany({
           where: { id: challenge.id, attempts: { lt: input.maxAttempts } },
           data: { attempts: { increment: 1 } },
         });
         const attemptsLeft = Math.max(0, input.maxAttempts - challenge.attempts - 1);
-        if (attemptsLeft === 0) throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', { attemptsLeft });
+        if (attemptsLeft === 0)
+          throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+            attemptsLeft,
+          });
         throw businessFailure('invalid_code', 'That code is not right', { attemptsLeft });
       }
       const { count } = await prisma.emailChallenge.updateMany({
@@ -106,7 +143,13 @@ export function emailVerificationActivities(deps: ActivityDeps) {
   };
 }
 
-function describe(challengeId: string, messageId: string, createdAt: Date, expiresAt: Date, cooldownMs: number): IssuedEmailCode {
+function describe(
+  challengeId: string,
+  messageId: string,
+  createdAt: Date,
+  expiresAt: Date,
+  cooldownMs: number,
+): IssuedEmailCode {
   return {
     challengeId,
     messageId,

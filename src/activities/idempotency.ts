@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
  */
 export function activityIdempotencyKey(): string {
   const { workflowExecution, activityId } = Context.current().info;
-  if (!workflowExecution) throw new Error('activityIdempotencyKey() needs an activity started by a workflow');
+  if (!workflowExecution)
+    throw new Error('activityIdempotencyKey() needs an activity started by a workflow');
   return `${workflowExecution.workflowId}:${activityId}`;
 }

@@ -1,7 +1,7 @@
 import type { Prisma } from '../db/prisma.js';
 import type { RenderedEmail } from '../email/render.js';
-import { openJson, sealJson } from '../security/seal.js';
 import { businessFailure } from '../engine/journey-error.js';
+import { openJson, sealJson } from '../security/seal.js';
 import type { ActivityDeps } from './deps.js';
 
 const OUTBOX_PURPOSE = 'outbox';
@@ -15,7 +15,14 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
   return {
     enqueueEmail(
       tx: Prisma.TransactionClient,
-      message: { id: string; idempotencyKey: string; journeyId?: string; to: string; template: string; content: RenderedEmail },
+      message: {
+        id: string;
+        idempotencyKey: string;
+        journeyId?: string;
+        to: string;
+        template: string;
+        content: RenderedEmail;
+      },
     ) {
       return tx.outboundMessage.create({
         data: {
@@ -30,7 +37,9 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
       });
     },
     open(message: { id: string; sealedContent: Uint8Array | null }): RenderedEmail | undefined {
-      return message.sealedContent ? (openJson(keys, message.sealedContent, message.id) as RenderedEmail) : undefined;
+      return message.sealedContent
+        ? (openJson(keys, message.sealedContent, message.id) as RenderedEmail)
+        : undefined;
     },
   };
 }
@@ -43,15 +52,22 @@ export function messageActivities(deps: ActivityDeps) {
     /** Delivers one outbox message. Idempotent: a message already sent is not sent again. */
     async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' }> {
       const message = await prisma.outboundMessage.findUnique({ where: { id: input.messageId } });
-      if (!message) throw businessFailure('message_not_found', `No outbound message ${input.messageId}`);
+      if (!message)
+        throw businessFailure('message_not_found', `No outbound message ${input.messageId}`);
       if (message.status === 'sent') return { status: 'sent' };
       const content = outbox.open(message);
-      if (!content) throw businessFailure('message_content_gone', `Message ${message.id} has no content`);
+      if (!content)
+        throw businessFailure('message_content_gone', `Message ${message.id} has no content`);
       if (!sendEmail) {
         // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
         await prisma.outboundMessage.update({
           where: { id: message.id },
-          data: { status: 'sent', sentAt: now(), attempts: { increment: 1 }, providerMessageId: 'dev-outbox' },
+          data: {
+            status: 'sent',
+            sentAt: now(),
+            attempts: { increment: 1 },
+            providerMessageId: 'dev-outbox',
+          },
         });
         return { status: 'sent' };
       }
@@ -60,13 +76,22 @@ export function messageActivities(deps: ActivityDeps) {
         // Once the mail server has it, the code inside has no business staying at rest.
         await prisma.outboundMessage.update({
           where: { id: message.id },
-          data: { status: 'sent', sentAt: now(), attempts: { increment: 1 }, providerMessageId: messageId, sealedContent: null },
+          data: {
+            status: 'sent',
+            sentAt: now(),
+            attempts: { increment: 1 },
+            providerMessageId: messageId,
+            sealedContent: null,
+          },
         });
         return { status: 'sent' };
       } catch (error) {
         await prisma.outboundMessage.update({
           where: { id: message.id },
-          data: { attempts: { increment: 1 }, lastError: error instanceof Error ? error.message : String(error) },
+          data: {
+            attempts: { increment: 1 },
+            lastError: error instanceof Error ? error.message : String(error),
+          },
         });
         throw error;
       }

@@ -17,7 +17,11 @@ export function userActivities(deps: ActivityDeps) {
       passwordHash: string;
       termsVersion: string;
     }): Promise<{ userId: string }> {
-      const mine = () => prisma.user.findUnique({ where: { createdByJourney: input.journeyId }, select: { id: true } });
+      const mine = () =>
+        prisma.user.findUnique({
+          where: { createdByJourney: input.journeyId },
+          select: { id: true },
+        });
       const created = await mine();
       if (created) return { userId: created.id };
       const at = now();
@@ -26,10 +30,30 @@ export function userActivities(deps: ActivityDeps) {
           data: {
             createdByJourney: input.journeyId,
             createdAt: at,
-            identifiers: { create: { type: 'email', value: canonicalEmail(input.email), verifiedAt: at, createdAt: at } },
-            credentials: { create: { type: 'password', secretHash: input.passwordHash, createdAt: at, updatedAt: at } },
+            identifiers: {
+              create: {
+                type: 'email',
+                value: canonicalEmail(input.email),
+                verifiedAt: at,
+                createdAt: at,
+              },
+            },
+            credentials: {
+              create: {
+                type: 'password',
+                secretHash: input.passwordHash,
+                createdAt: at,
+                updatedAt: at,
+              },
+            },
             consents: {
-              create: { purpose: 'terms', policyVersion: input.termsVersion, action: 'granted', at, source: input.journeyId },
+              create: {
+                purpose: 'terms',
+                policyVersion: input.termsVersion,
+                action: 'granted',
+                at,
+                source: input.journeyId,
+              },
             },
           },
           select: { id: true },

@@ -6,7 +6,9 @@ import { loadKeyring, type RoleContext } from '../runtime/roles.js';
 export async function roleContextFromEnv(role: string): Promise<RoleContext> {
   const config = loadConfig();
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
-    throw new Error(`npm run ${role} needs DATABASE_URL and TEMPORAL_ADDRESS (for everything on embedded defaults, use npm start)`);
+    throw new Error(
+      `npm run ${role} needs DATABASE_URL and TEMPORAL_ADDRESS (for everything on embedded defaults, use npm start)`,
+    );
   }
   return {
     config,

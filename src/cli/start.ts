@@ -1,7 +1,12 @@
 // `npm start`: the whole engine on one machine, on embedded defaults unless the environment names real services.
 import { loadConfig } from '../runtime/config.js';
 import { createLogger } from '../runtime/log.js';
-import { loadKeyring, startApiRole, startInfrastructure, startWorkerRole } from '../runtime/roles.js';
+import {
+  loadKeyring,
+  startApiRole,
+  startInfrastructure,
+  startWorkerRole,
+} from '../runtime/roles.js';
 import { runMain } from './run-main.js';
 
 await runMain(async () => {
@@ -9,7 +14,13 @@ await runMain(async () => {
   const log = createLogger(config.LOG_LEVEL);
   const keyring = await loadKeyring(config);
   const infrastructure = await startInfrastructure(config, log);
-  const ctx = { config, keyring, log, databaseUrl: infrastructure.databaseUrl, temporalAddress: infrastructure.temporalAddress };
+  const ctx = {
+    config,
+    keyring,
+    log,
+    databaseUrl: infrastructure.databaseUrl,
+    temporalAddress: infrastructure.temporalAddress,
+  };
   const worker = await startWorkerRole(ctx);
   const api = await startApiRole(ctx);
   console.log(

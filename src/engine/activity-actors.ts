@@ -11,7 +11,10 @@ export type ActivityCall = (name: string, input: unknown) => Promise<unknown>;
  * Binds every activity name to an XState promise actor, so a journey's `invoke: { src }` runs the
  * activity and its `onError` receives a typed journey error.
  */
-export function activityActors(names: Iterable<string>, call: ActivityCall): Record<string, AnyActorLogic> {
+export function activityActors(
+  names: Iterable<string>,
+  call: ActivityCall,
+): Record<string, AnyActorLogic> {
   const actors: Record<string, AnyActorLogic> = {};
   for (const name of names) {
     actors[name] = fromPromise(async ({ input }) => {
@@ -25,7 +28,11 @@ export function activityActors(names: Iterable<string>, call: ActivityCall): Rec
   return actors;
 }
 
-type ActivityFn<TName extends ActivityName> = Activities[TName] extends (input: infer I) => Promise<infer O> ? { input: I; output: O } : never;
+type ActivityFn<TName extends ActivityName> = Activities[TName] extends (
+  input: infer I,
+) => Promise<infer O>
+  ? { input: I; output: O }
+  : never;
 
 /**
  * Declares an activity a journey invokes, typed from the activity itself. The placeholder never

@@ -15,13 +15,23 @@ export interface ActivitySpec {
 const local: ActivitySpec = {
   mode: 'local',
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '100ms',
+    backoffCoefficient: 2,
+    maximumInterval: '2s',
+    maximumAttempts: 5,
+  },
 };
 
 const queued: ActivitySpec = {
   mode: 'queued',
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+  },
 };
 
 export type ActivityName = keyof Activities;

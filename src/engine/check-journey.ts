@@ -41,9 +41,11 @@ function reachableNodes(root: AnyStateNode): Set<AnyStateNode> {
   while (queue.length) {
     const node = queue.shift() as AnyStateNode;
     if (node.type === 'compound') for (const target of node.initial.target) enter(target);
-    if (node.type === 'parallel') for (const child of Object.values(node.states)) enter(child as AnyStateNode);
+    if (node.type === 'parallel')
+      for (const child of Object.values(node.states)) enter(child as AnyStateNode);
     const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
-    for (const transition of transitions) for (const target of transition.target ?? []) enter(target);
+    for (const transition of transitions)
+      for (const target of transition.target ?? []) enter(target);
   }
   return reached;
 }
@@ -52,8 +54,12 @@ function reachableNodes(root: AnyStateNode): Set<AnyStateNode> {
  * Checks a journey at load: steps name real states with an input schema, every waiting state is a
  * step, side effects are known activities, every state is reachable and so is a final state.
  */
-export function checkJourney(definition: JourneyDefinition, activityNames: ReadonlySet<string>): string[] {
-  const where = (state: string) => `${journeyKey(definition.id, definition.version)} state '${state}'`;
+export function checkJourney(
+  definition: JourneyDefinition,
+  activityNames: ReadonlySet<string>,
+): string[] {
+  const where = (state: string) =>
+    `${journeyKey(definition.id, definition.version)} state '${state}'`;
   const root = definition.machine.root as AnyStateNode;
   const problems: string[] = [];
   const stepNodes = new Set<AnyStateNode>();
@@ -61,11 +67,14 @@ export function checkJourney(definition: JourneyDefinition, activityNames: Reado
 
   for (const [path, step] of Object.entries(definition.steps)) {
     const node = nodeAt(root, path);
-    if (!node) problems.push(`${where(path)}: step '${step.name}' names a state that does not exist`);
+    if (!node)
+      problems.push(`${where(path)}: step '${step.name}' names a state that does not exist`);
     else stepNodes.add(node);
-    if (typeof step.input?.safeParse !== 'function') problems.push(`${where(path)}: step '${step.name}' has no zod input schema`);
+    if (typeof step.input?.safeParse !== 'function')
+      problems.push(`${where(path)}: step '${step.name}' has no zod input schema`);
     const sameName = stepsByName.get(step.name);
-    if (sameName && sameName !== step) problems.push(`${where(path)}: two different steps are named '${step.name}'`);
+    if (sameName && sameName !== step)
+      problems.push(`${where(path)}: two different steps are named '${step.name}'`);
     stepsByName.set(step.name, step);
   }
 
@@ -74,28 +83,45 @@ export function checkJourney(definition: JourneyDefinition, activityNames: Reado
     for (const invoke of node.invoke) {
       // XState names an inline actor itself (`xstate.invoke.0...`), so it lands here too.
       if (!activityNames.has(String(invoke.src))) {
-        problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}', which is not a known activity (side effects must be named activities)`);
+        problems.push(
+          `${where(pathOf(node))}: invokes '${String(invoke.src)}', which is not a known activity (side effects must be named activities)`,
+        );
       }
       // An unhandled activity failure would stop the whole journey; every effect says what failure means.
-      if (!invoke.onError) problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}' without onError`);
+      if (!invoke.onError)
+        problems.push(`${where(pathOf(node))}: invokes '${String(invoke.src)}' without onError`);
     }
     // A leaf of a parallel region may just mark a condition (`resend.ready`); elsewhere waiting means a step.
     const waitsForNothing =
-      node.type === 'atomic' && node.invoke.length === 0 && !node.always?.length && node.after.length === 0 && !insideParallel(node);
+      node.type === 'atomic' &&
+      node.invoke.length === 0 &&
+      !node.always?.length &&
+      node.after.length === 0 &&
+      !insideParallel(node);
     if (waitsForNothing && !stepNodes.has(node)) {
-      problems.push(`${where(pathOf(node))}: waits for the customer but is not an interactive step (no input schema)`);
+      problems.push(
+        `${where(pathOf(node))}: waits for the customer but is not an interactive step (no input schema)`,
+      );
     }
   }
 
   const reached = reachableNodes(root);
-  for (const node of nodes) if (!reached.has(node)) problems.push(`${where(pathOf(node))}: is unreachable`);
-  const finals = Object.values(root.states).filter((node) => (node as AnyStateNode).type === 'final');
+  for (const node of nodes)
+    if (!reached.has(node)) problems.push(`${where(pathOf(node))}: is unreachable`);
+  const finals = Object.values(root.states).filter(
+    (node) => (node as AnyStateNode).type === 'final',
+  );
   if (!finals.some((node) => reached.has(node as AnyStateNode))) {
     problems.push(`${journeyKey(definition.id, definition.version)}: no final state is reachable`);
   }
   // XState gives a machine no output unless its root says so: the final state's output would be lost.
-  if (definition.machine.config.output === undefined && finals.some((node) => (node as AnyStateNode).output !== undefined)) {
-    problems.push(`${journeyKey(definition.id, definition.version)}: final states have an output but the machine has none (add output: ({ event }) => event.output)`);
+  if (
+    definition.machine.config.output === undefined &&
+    finals.some((node) => (node as AnyStateNode).output !== undefined)
+  ) {
+    problems.push(
+      `${journeyKey(definition.id, definition.version)}: final states have an output but the machine has none (add output: ({ event }) => event.output)`,
+    );
   }
   return problems;
 }

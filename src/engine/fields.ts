@@ -5,4 +5,10 @@ import { z } from 'zod';
  * is always the same identifier; internationalised addresses are accepted.
  */
 export const emailField = () =>
-  z.string().trim().normalize('NFC').toLowerCase().email({ pattern: z.regexes.unicodeEmail }).max(254);
+  z
+    .string()
+    .trim()
+    .normalize('NFC')
+    .toLowerCase()
+    .email({ pattern: z.regexes.unicodeEmail })
+    .max(254);

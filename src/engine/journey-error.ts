@@ -13,8 +13,17 @@ export interface JourneyActivityError {
  * A business failure raised by an activity: never retried, handled by the journey's `onError`.
  * The code is stable; journeys and tests switch on it.
  */
-export function businessFailure(code: string, message: string, detail?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: detail ? [detail] : [] });
+export function businessFailure(
+  code: string,
+  message: string,
+  detail?: Record<string, unknown>,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: code,
+    message,
+    nonRetryable: true,
+    details: detail ? [detail] : [],
+  });
 }
 
 /** Turns a Temporal activity failure (or an in-memory throw in the test kit) into a journey error. */
@@ -22,7 +31,12 @@ export function toJourneyError(error: unknown): JourneyActivityError {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type) {
     const [detail] = (cause.details ?? []) as [Record<string, unknown>?];
-    return { code: cause.type, message: cause.message, business: true, ...(detail ? { detail } : {}) };
+    return {
+      code: cause.type,
+      message: cause.message,
+      business: true,
+      ...(detail ? { detail } : {}),
+    };
   }
   const message = cause instanceof Error ? cause.message : String(cause);
   return { code: 'activity_failed', message, business: false };

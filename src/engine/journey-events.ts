@@ -21,13 +21,23 @@ export interface JourneyEventRecord {
 }
 
 /** Buffers a run's events until the next flush; sequence numbers make the flush idempotent. */
-export function createJourneyEventLog(run: { journeyId: string; journey: string; version: number }, now: () => number) {
+export function createJourneyEventLog(
+  run: { journeyId: string; journey: string; version: number },
+  now: () => number,
+) {
   let seq = 0;
   let pending: JourneyEventRecord[] = [];
   return {
     push(type: JourneyEventType, step?: string, detail?: Record<string, unknown>): void {
       seq += 1;
-      pending.push({ ...run, seq, type, at: new Date(now()).toISOString(), ...(step ? { step } : {}), ...(detail ? { detail } : {}) });
+      pending.push({
+        ...run,
+        seq,
+        type,
+        at: new Date(now()).toISOString(),
+        ...(step ? { step } : {}),
+        ...(detail ? { detail } : {}),
+      });
     },
     drain(): JourneyEventRecord[] {
       const drained = pending;

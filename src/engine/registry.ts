@@ -1,6 +1,6 @@
+import { checkJourney, JourneyDefinitionError } from './check-journey.js';
 import type { JourneyDefinition, StepDefinition } from './define-journey.js';
 import { journeyKey } from './define-journey.js';
-import { checkJourney, JourneyDefinitionError } from './check-journey.js';
 
 export interface JourneyRegistry {
   get(id: string, version: number): JourneyDefinition | undefined;
@@ -14,7 +14,10 @@ export interface JourneyRegistry {
  * Loads journey definitions as `id@version`, checking each; a broken journey fails here, at start,
  * with journey, version and state named.
  */
-export function createRegistry(definitions: readonly JourneyDefinition[], activityNames: Iterable<string>): JourneyRegistry {
+export function createRegistry(
+  definitions: readonly JourneyDefinition[],
+  activityNames: Iterable<string>,
+): JourneyRegistry {
   const known = new Set(activityNames);
   const byKey = new Map<string, JourneyDefinition>();
   const problems: string[] = [];
@@ -26,7 +29,9 @@ export function createRegistry(definitions: readonly JourneyDefinition[], activi
   }
   if (problems.length) throw new JourneyDefinitionError(problems);
 
-  const sorted = [...byKey.values()].sort((a, b) => a.id.localeCompare(b.id) || a.version - b.version);
+  const sorted = [...byKey.values()].sort(
+    (a, b) => a.id.localeCompare(b.id) || a.version - b.version,
+  );
   return {
     get: (id, version) => byKey.get(journeyKey(id, version)),
     latest: (id) => sorted.filter((definition) => definition.id === id).at(-1),

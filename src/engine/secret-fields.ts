@@ -67,7 +67,9 @@ export function sealedSchemaOf(schema: z.ZodType): z.ZodType {
     return Object.keys(replaced).length ? schema.extend(replaced) : schema;
   }
   if (schema instanceof z.ZodUnion) {
-    return z.union((schema.options as z.ZodType[]).map(sealedSchemaOf) as [z.ZodType, ...z.ZodType[]]);
+    return z.union(
+      (schema.options as z.ZodType[]).map(sealedSchemaOf) as [z.ZodType, ...z.ZodType[]],
+    );
   }
   return schema;
 }

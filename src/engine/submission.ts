@@ -24,11 +24,19 @@ export function createSubmissionGate(definition: JourneyDefinition) {
   };
   return {
     check(snapshot: Snapshot<unknown>, step: string, input: unknown): Rejection | undefined {
-      if (snapshot.status !== 'active') return { code: rejectionCodes.journeyClosed, message: 'The journey has ended' };
+      if (snapshot.status !== 'active')
+        return { code: rejectionCodes.journeyClosed, message: 'The journey has ended' };
       const current = currentStep(definition, snapshot);
-      if (!current) return { code: rejectionCodes.journeyBusy, message: 'The journey is still working on an earlier submission' };
+      if (!current)
+        return {
+          code: rejectionCodes.journeyBusy,
+          message: 'The journey is still working on an earlier submission',
+        };
       if (current.definition.name !== step) {
-        return { code: rejectionCodes.stepNotCurrent, message: `'${step}' is not the current step` };
+        return {
+          code: rejectionCodes.stepNotCurrent,
+          message: `'${step}' is not the current step`,
+        };
       }
       if (!sealedSchema(current.definition).safeParse(input).success) {
         return { code: rejectionCodes.invalidInput, message: 'Invalid step input' };
@@ -36,7 +44,11 @@ export function createSubmissionGate(definition: JourneyDefinition) {
       return undefined;
     },
     /** The event the machine receives for an accepted submission (zod transforms applied). */
-    event(snapshot: Snapshot<unknown>, step: string, input: unknown): { type: string; input: unknown } {
+    event(
+      snapshot: Snapshot<unknown>,
+      step: string,
+      input: unknown,
+    ): { type: string; input: unknown } {
       const current = currentStep(definition, snapshot);
       if (!current) throw new Error(`'${step}' is not the current step`);
       return { type: step, input: sealedSchema(current.definition).parse(input) };

@@ -1,6 +1,6 @@
 import { createActor, SimulatedClock, waitFor } from 'xstate';
 import { activityActors } from './activity-actors.js';
-import { activityNames, type ActivityName } from './activity-catalog.js';
+import { type ActivityName, activityNames } from './activity-catalog.js';
 import type { JourneyDefinition } from './define-journey.js';
 import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
@@ -35,7 +35,10 @@ export class SubmissionRefused extends Error {
  * Runs a journey in memory: fake activities, a simulated clock, no Temporal. Secrets are sealed
  * the way the step API seals them (a fake hash, a vault reference the fakes can reveal).
  */
-export function createJourneyTestKit(definition: JourneyDefinition, options: JourneyTestKitOptions) {
+export function createJourneyTestKit(
+  definition: JourneyDefinition,
+  options: JourneyTestKitOptions,
+) {
   const clock = new SimulatedClock();
   // biome-ignore lint/suspicious/noExplicitAny: tests inspect activity inputs of every shape
   const calls: Array<{ name: string; input: any }> = [];
@@ -52,19 +55,28 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
         return fake(input);
       }),
     }),
-    { input: { journeyId: options.journeyId ?? 'journey-under-test', settings: definition.settings.parse(options.settings ?? {}) }, clock },
+    {
+      input: {
+        journeyId: options.journeyId ?? 'journey-under-test',
+        settings: definition.settings.parse(options.settings ?? {}),
+      },
+      clock,
+    },
   );
 
   // The inactivity timeout, as the workflow runs it: restarted by every submission and step change.
-  let inactivity: ReturnType<SimulatedClock["setTimeout"]> | undefined;
+  let inactivity: ReturnType<SimulatedClock['setTimeout']> | undefined;
   let lastStep: string | undefined;
   const armInactivity = () => {
     if (inactivity !== undefined) clock.clearTimeout(inactivity);
     const step = currentStep(definition, actor.getSnapshot());
     if (!step) return;
-    inactivity = clock.setTimeout(() => {
-      abandonedAt = step.definition.name;
-    }, stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs }));
+    inactivity = clock.setTimeout(
+      () => {
+        abandonedAt = step.definition.name;
+      },
+      stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs }),
+    );
   };
   actor.subscribe((snapshot) => {
     const name = currentStep(definition, snapshot)?.definition.name;
@@ -73,15 +85,23 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
   });
   actor.start();
 
-  const settle = () => waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
+  const settle = () =>
+    waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
   const view = (): RunView =>
-    abandonedAt ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt }) : runView(definition, actor.getSnapshot());
+    abandonedAt
+      ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
+      : runView(definition, actor.getSnapshot());
 
   function seal(stepName: string, input: Record<string, unknown>): Record<string, unknown> {
     const step = Object.values(definition.steps).find((candidate) => candidate.name === stepName);
-    if (!step) throw new SubmissionRefused('unknown_step', `'${stepName}' is not a step of ${definition.id}`);
+    if (!step)
+      throw new SubmissionRefused(
+        'unknown_step',
+        `'${stepName}' is not a step of ${definition.id}`,
+      );
     const parsed = step.input.safeParse(input);
-    if (!parsed.success) throw new SubmissionRefused('invalid_input', parsed.error.message, parsed.error.issues);
+    if (!parsed.success)
+      throw new SubmissionRefused('invalid_input', parsed.error.message, parsed.error.issues);
     const sealed = { ...(parsed.data as Record<string, unknown>) };
     for (const [field, kind] of secretFieldsOf(step.input)) {
       if (typeof sealed[field] !== 'string') continue;
@@ -100,7 +120,8 @@ export function createJourneyTestKit(definition: JourneyDefinition, options: Jou
     clock,
     /** Every activity call, in order, with its input. */
     calls,
-    callsOf: (name: ActivityName) => calls.filter((call) => call.name === name).map((call) => call.input),
+    callsOf: (name: ActivityName) =>
+      calls.filter((call) => call.name === name).map((call) => call.input),
     /** The secret behind a reference the kit sealed (what a fake activity would read from the vault). */
     reveal: (ref: string) => vault.get(ref),
     async view(): Promise<RunView> {

@@ -1,6 +1,7 @@
-import type { AnyStateMachine, Snapshot as ActorSnapshot, SnapshotFrom } from 'xstate';
+import type { Snapshot as ActorSnapshot, AnyStateMachine, SnapshotFrom } from 'xstate';
 
 type AnySnapshot = ActorSnapshot<unknown>;
+
 import type { JourneyDefinition, StepDefinition } from './define-journey.js';
 import { DEFAULT_STEP_TIMEOUT_MS } from './define-journey.js';
 
@@ -40,11 +41,15 @@ export interface CurrentStep {
 type Snapshot = SnapshotFrom<AnyStateMachine>;
 
 /** The interactive step the machine waits in, if any. A journey waits in at most one. */
-export function currentStep(definition: JourneyDefinition, snapshot: AnySnapshot): CurrentStep | undefined {
+export function currentStep(
+  definition: JourneyDefinition,
+  snapshot: AnySnapshot,
+): CurrentStep | undefined {
   const machineSnapshot = snapshot as Snapshot;
   if (machineSnapshot.status !== 'active') return undefined;
   for (const [path, stepDefinition] of Object.entries(definition.steps)) {
-    if (machineSnapshot.matches(pathToStateValue(path) as never)) return { path, definition: stepDefinition };
+    if (machineSnapshot.matches(pathToStateValue(path) as never))
+      return { path, definition: stepDefinition };
   }
   return undefined;
 }
@@ -54,7 +59,10 @@ export function isSettled(definition: JourneyDefinition, snapshot: AnySnapshot):
   return snapshot.status !== 'active' || currentStep(definition, snapshot) !== undefined;
 }
 
-export function stepTimeoutMs(stepDefinition: StepDefinition, settings: { stepTimeoutMs?: number }): number {
+export function stepTimeoutMs(
+  stepDefinition: StepDefinition,
+  settings: { stepTimeoutMs?: number },
+): number {
   return settings.stepTimeoutMs ?? stepDefinition.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
 }
 
@@ -66,15 +74,24 @@ export function runView(
 ): RunView {
   const machineSnapshot = snapshot as Snapshot;
   if (ended) {
-    return { status: ended.status, ...(ended.step ? { step: { name: ended.step, data: {} } } : {}) };
+    return {
+      status: ended.status,
+      ...(ended.step ? { step: { name: ended.step, data: {} } } : {}),
+    };
   }
   if (machineSnapshot.status === 'error') {
-    return { status: 'failed', error: { code: 'journey_error', message: 'The journey stopped on an internal error' } };
+    return {
+      status: 'failed',
+      error: { code: 'journey_error', message: 'The journey stopped on an internal error' },
+    };
   }
   if (machineSnapshot.status === 'done') {
     const output = (machineSnapshot.output ?? {}) as { error?: JourneyFailure };
     if (machineSnapshot.hasTag('failed') || output.error) {
-      return { status: 'failed', error: output.error ?? { code: 'journey_failed', message: 'The journey failed' } };
+      return {
+        status: 'failed',
+        error: output.error ?? { code: 'journey_failed', message: 'The journey failed' },
+      };
     }
     return { status: 'completed', result: machineSnapshot.output };
   }
@@ -95,5 +112,8 @@ export function runView(
 export function pathToStateValue(path: string): string | Record<string, unknown> {
   const keys = path.split('.');
   const leaf = keys.pop() as string;
-  return keys.reduceRight<string | Record<string, unknown>>((value, key) => ({ [key]: value }), leaf);
+  return keys.reduceRight<string | Record<string, unknown>>(
+    (value, key) => ({ [key]: value }),
+    leaf,
+  );
 }

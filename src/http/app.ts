@@ -21,8 +21,10 @@ export interface AppDeps extends StepApiDeps {
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 function requireJson(req: Request, _res: Response, next: NextFunction) {
-  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (hasBody && !req.is('application/json')) throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
+  const hasBody =
+    Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is('application/json'))
+    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
   next();
 }
 
@@ -40,19 +42,40 @@ export function createApp(deps: AppDeps) {
       deps.prisma.$queryRaw`SELECT 1`,
       deps.temporal.client.workflowService.getSystemInfo({}),
     ]);
-    const [database, temporal] = checks.map((check) => (check.status === 'fulfilled' ? 'ok' : 'unreachable'));
+    const [database, temporal] = checks.map((check) =>
+      check.status === 'fulfilled' ? 'ok' : 'unreachable',
+    );
     const ready = database === 'ok' && temporal === 'ok';
     if (!ready) deps.log.warn({ database, temporal }, 'not ready');
-    res.status(ready ? 200 : 503).type(ready ? 'json' : 'application/problem+json').json(
-      ready ? { status: 'ready', database, temporal } : { type: '/problems/not-ready', title: 'Not ready', status: 503, code: 'not_ready', database, temporal },
-    );
+    res
+      .status(ready ? 200 : 503)
+      .type(ready ? 'json' : 'application/problem+json')
+      .json(
+        ready
+          ? { status: 'ready', database, temporal }
+          : {
+              type: '/problems/not-ready',
+              title: 'Not ready',
+              status: 503,
+              code: 'not_ready',
+              database,
+              temporal,
+            },
+      );
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.use('/v1/journeys', requireJson, express.json({ limit: BODY_LIMIT_BYTES, strict: true }), createStepApi(deps));
+  app.use(
+    '/v1/journeys',
+    requireJson,
+    express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
+    createStepApi(deps),
+  );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));
-  app.use((req, _res, next) => next(new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+  app.use((req, _res, next) =>
+    next(new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}`)),
+  );
   app.use(problemHandler(deps.log));
   return app;
 }

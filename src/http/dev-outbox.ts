@@ -16,7 +16,11 @@ export function createDevOutbox(deps: { prisma: PrismaClient; keyring: Keyring }
   const outbox = createOutbox(deps);
   const router = Router();
   router.get('/', async (req: Request, res: Response) => {
-    const rows = await deps.prisma.outboundMessage.findMany({ where: { channel: 'email' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
+    const rows = await deps.prisma.outboundMessage.findMany({
+      where: { channel: 'email' },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: 100,
+    });
     const messages = rows.map((row) => ({
       id: row.id,
       to: row.recipient,

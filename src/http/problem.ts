@@ -32,15 +32,26 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
   res
     .status(problem.status)
     .type('application/problem+json')
-    .json({ type: problemType(problem.code), title: problem.title, status: problem.status, code: problem.code, ...problem.extensions });
+    .json({
+      type: problemType(problem.code),
+      title: problem.title,
+      status: problem.status,
+      code: problem.code,
+      ...problem.extensions,
+    });
 }
 
 /** What body-parser and friends throw, by their `type`, as problems. */
 const parserProblems: Record<string, (err: { limit?: number }) => HttpProblem> = {
-  'entity.too.large': (err) => new HttpProblem(413, 'body_too_large', 'Request body too large', { detail: `The limit is ${err.limit} bytes` }),
-  'entity.parse.failed': () => new HttpProblem(400, 'malformed_json', 'Request body is not valid JSON'),
+  'entity.too.large': (err) =>
+    new HttpProblem(413, 'body_too_large', 'Request body too large', {
+      detail: `The limit is ${err.limit} bytes`,
+    }),
+  'entity.parse.failed': () =>
+    new HttpProblem(400, 'malformed_json', 'Request body is not valid JSON'),
   'charset.unsupported': () => new HttpProblem(415, 'unsupported_charset', 'Unsupported charset'),
-  'encoding.unsupported': () => new HttpProblem(415, 'unsupported_encoding', 'Unsupported content encoding'),
+  'encoding.unsupported': () =>
+    new HttpProblem(415, 'unsupported_encoding', 'Unsupported content encoding'),
 };
 
 /**
@@ -51,7 +62,9 @@ const isClientError = (err: { status?: unknown; expose?: unknown }) =>
   typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose !== false;
 
 /** The one error handler: every error leaves as problem+json. */
-export function problemHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
+export function problemHandler(log: {
+  error: (obj: object, msg: string) => void;
+}): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const parserProblem = typeof err?.type === 'string' ? parserProblems[err.type] : undefined;
     const problem =
@@ -62,7 +75,8 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
           : isClientError(err)
             ? new HttpProblem(err.status, 'bad_request', 'The request could not be read')
             : new HttpProblem(500, 'internal_error', 'Internal server error');
-    if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (problem.status >= 500)
+      log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     sendProblem(res, problem);
   };
 }

@@ -10,7 +10,12 @@ export interface PublicView {
   journey: string;
   version: number;
   status: RunView['status'];
-  step?: { name: string; schema: unknown; data: Record<string, unknown>; error?: RunView['step'] extends infer S ? S extends { error?: infer E } ? E : never : never };
+  step?: {
+    name: string;
+    schema: unknown;
+    data: Record<string, unknown>;
+    error?: RunView['step'] extends infer S ? (S extends { error?: infer E } ? E : never) : never;
+  };
   result?: unknown;
   error?: RunView['error'];
   token?: string;
@@ -44,21 +49,39 @@ export function createStepSchemas(registry: JourneyRegistry) {
 async function revealSecrets(value: unknown, vault: Vault): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map((item) => revealSecrets(item, vault)));
   if (typeof value !== 'object' || value === null) return value;
-  if ('$secret' in value && typeof value.$secret === 'string') return (await vault.take(value.$secret)) ?? null;
-  const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await revealSecrets(item, vault)] as const));
+  if ('$secret' in value && typeof value.$secret === 'string')
+    return (await vault.take(value.$secret)) ?? null;
+  const entries = await Promise.all(
+    Object.entries(value).map(
+      async ([key, item]) => [key, await revealSecrets(item, vault)] as const,
+    ),
+  );
   return Object.fromEntries(entries.filter(([, item]) => item !== null));
 }
 
 export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
   const schemaOf = createStepSchemas(registry);
-  return async function publicView(id: string, definition: JourneyDefinition, view: RunView): Promise<PublicView> {
+  return async function publicView(
+    id: string,
+    definition: JourneyDefinition,
+    view: RunView,
+  ): Promise<PublicView> {
     const step = view.step && registry.step(definition, view.step.name);
     return {
       id,
       journey: definition.id,
       version: definition.version,
       status: view.status,
-      ...(view.step ? { step: { name: view.step.name, schema: step ? schemaOf(step) : undefined, data: view.step.data, ...(view.step.error ? { error: view.step.error } : {}) } } : {}),
+      ...(view.step
+        ? {
+            step: {
+              name: view.step.name,
+              schema: step ? schemaOf(step) : undefined,
+              data: view.step.data,
+              ...(view.step.error ? { error: view.step.error } : {}),
+            },
+          }
+        : {}),
       ...(view.result !== undefined ? { result: await revealSecrets(view.result, vault) } : {}),
       ...(view.error ? { error: view.error } : {}),
     };

@@ -1,12 +1,14 @@
 import type { StepDefinition } from '../engine/define-journey.js';
 import { secretFieldsOf } from '../engine/secret-fields.js';
-import type { PasswordPolicy } from '../security/password-policy.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
+import type { PasswordPolicy } from '../security/password-policy.js';
 import type { Vault } from '../security/vault.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { FieldError } from './problem.js';
 
-export type SealResult = { ok: true; sealed: Record<string, unknown> } | { ok: false; errors: FieldError[] };
+export type SealResult =
+  | { ok: true; sealed: Record<string, unknown> }
+  | { ok: false; errors: FieldError[] };
 
 /** How long a secret submitted by reference waits in the vault for its activity. */
 const SUBMITTED_SECRET_TTL_MS = 10 * 60_000;
@@ -21,10 +23,15 @@ export function createStepInputSealer(deps: { passwordPolicy: PasswordPolicy; va
     const parsed = step.input.safeParse(body ?? {});
     if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
     const input = { ...(parsed.data as Record<string, unknown>) };
-    const secrets = [...secretFieldsOf(step.input)].filter(([field]) => typeof input[field] === 'string');
+    const secrets = [...secretFieldsOf(step.input)].filter(
+      ([field]) => typeof input[field] === 'string',
+    );
     // The other answers of the step (the email, a name) are context words a password must not be built on.
     const userInputs = Object.entries(input)
-      .filter(([field, value]) => typeof value === 'string' && !secrets.some(([secretField]) => secretField === field))
+      .filter(
+        ([field, value]) =>
+          typeof value === 'string' && !secrets.some(([secretField]) => secretField === field),
+      )
       .flatMap(([, value]) => [value as string, ...(value as string).split(/[@.+_-]/)]);
     const errors: FieldError[] = [];
     for (const [field, kind] of secrets) {
@@ -32,12 +39,21 @@ export function createStepInputSealer(deps: { passwordPolicy: PasswordPolicy; va
       if (kind === 'newPassword') {
         const verdict = deps.passwordPolicy.check(value, userInputs);
         if (!verdict.ok) {
-          errors.push({ path: `/${field}`, code: verdict.code, message: verdict.message, feedback: verdict.feedback });
+          errors.push({
+            path: `/${field}`,
+            code: verdict.code,
+            message: verdict.message,
+            feedback: verdict.feedback,
+          });
           continue;
         }
         input[field] = await hashPassword(normalizePassword(value));
       } else {
-        input[field] = await deps.vault.put({ purpose: `step-input:${kind}`, value, ttlMs: SUBMITTED_SECRET_TTL_MS });
+        input[field] = await deps.vault.put({
+          purpose: `step-input:${kind}`,
+          value,
+          ttlMs: SUBMITTED_SECRET_TTL_MS,
+        });
       }
     }
     return errors.length ? { ok: false, errors } : { ok: true, sealed: input };

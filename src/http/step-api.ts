@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
+import type { journeyWorkflow } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition } from '../engine/define-journey.js';
 import { journeyKey } from '../engine/define-journey.js';
 import {
@@ -15,7 +20,6 @@ import {
 } from '../engine/messages.js';
 import type { JourneyRegistry } from '../engine/registry.js';
 import type { RunView } from '../engine/view.js';
-import type { journeyWorkflow } from '../../workers/workflow/journey-workflow.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
@@ -38,7 +42,9 @@ const notFound = () => new HttpProblem(404, 'journey_not_found', 'No journey wit
 const newJourneyId = () => `jrn_${randomBytes(18).toString('base64url')}`;
 
 const rejectionOf = (error: unknown): string | undefined =>
-  error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? error.cause.type ?? undefined : undefined;
+  error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure
+    ? (error.cause.type ?? undefined)
+    : undefined;
 
 /** The step API: start a journey, read its current step, submit a step. */
 export function createStepApi(deps: StepApiDeps): Router {
@@ -46,7 +52,9 @@ export function createStepApi(deps: StepApiDeps): Router {
   const router = Router();
 
   /** The run named by the URL, if the Journey-Token proves the caller started it; else 404 as for an unknown id. */
-  async function authorisedRun(req: Request): Promise<{ id: string; definition: JourneyDefinition }> {
+  async function authorisedRun(
+    req: Request,
+  ): Promise<{ id: string; definition: JourneyDefinition }> {
     const id = String(req.params.id);
     const claims = await tokens.verify(req.get('journey-token'), id);
     const definition = claims && registry.get(claims.journey, claims.version);
@@ -64,7 +72,13 @@ export function createStepApi(deps: StepApiDeps): Router {
   }
 
   router.get('/', (_req, res) => {
-    const latest = new Set(registry.list().map((definition) => journeyKey(definition.id, registry.latest(definition.id)?.version ?? 0)));
+    const latest = new Set(
+      registry
+        .list()
+        .map((definition) =>
+          journeyKey(definition.id, registry.latest(definition.id)?.version ?? 0),
+        ),
+    );
     res.json({
       journeys: registry.list().map((definition) => ({
         journey: definition.id,
@@ -79,28 +93,56 @@ export function createStepApi(deps: StepApiDeps): Router {
   router.post('/:journey', async (req: Request, res: Response) => {
     const journey = String(req.params.journey);
     const version = req.query.version === undefined ? undefined : Number(req.query.version);
-    const definition = version === undefined ? registry.latest(journey) : registry.get(journey, version);
-    if (!definition) throw new HttpProblem(404, 'unknown_journey', `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}`);
-    if (req.body !== undefined && (typeof req.body !== 'object' || Object.keys(req.body ?? {}).length)) {
+    const definition =
+      version === undefined ? registry.latest(journey) : registry.get(journey, version);
+    if (!definition)
+      throw new HttpProblem(
+        404,
+        'unknown_journey',
+        `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}`,
+      );
+    if (
+      req.body !== undefined &&
+      (typeof req.body !== 'object' || Object.keys(req.body ?? {}).length)
+    ) {
       throw new HttpProblem(422, 'invalid_input', 'Starting this journey takes no input', {
-        errors: Object.keys(req.body ?? {}).map((key) => ({ path: `/${key}`, code: 'unknown_field', message: `Unknown field '${key}'` })),
+        errors: Object.keys(req.body ?? {}).map((key) => ({
+          path: `/${key}`,
+          code: 'unknown_field',
+          message: `Unknown field '${key}'`,
+        })),
       });
     }
     const id = newJourneyId();
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof journeyWorkflow>(JOURNEY_WORKFLOW, {
-      workflowId: id,
-      taskQueue: temporal.taskQueue,
-      args: [{ journey: definition.id, version: definition.version, settings: deps.journeySettings?.[definition.id], stepTimeoutMs: deps.stepTimeoutMs }],
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: journeySearchAttributes.journey, value: definition.id },
-        { key: journeySearchAttributes.version, value: definition.version },
-        { key: journeySearchAttributes.status, value: 'active' },
-      ],
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof journeyWorkflow>(
+      JOURNEY_WORKFLOW,
+      {
+        workflowId: id,
+        taskQueue: temporal.taskQueue,
+        args: [
+          {
+            journey: definition.id,
+            version: definition.version,
+            settings: deps.journeySettings?.[definition.id],
+            stepTimeoutMs: deps.stepTimeoutMs,
+          },
+        ],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: journeySearchAttributes.journey, value: definition.id },
+          { key: journeySearchAttributes.version, value: definition.version },
+          { key: journeySearchAttributes.status, value: 'active' },
+        ],
+      },
+    );
+    const view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
+      startWorkflowOperation,
     });
-    const view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, { startWorkflowOperation });
     const token = await tokens.sign({ id, journey: definition.id, version: definition.version });
-    res.status(201).location(`${req.baseUrl}/${id}`).json({ ...(await publicView(id, definition, view)), token });
+    res
+      .status(201)
+      .location(`${req.baseUrl}/${id}`)
+      .json({ ...(await publicView(id, definition, view)), token });
   });
 
   router.get('/:id', async (req: Request, res: Response) => {
@@ -112,24 +154,39 @@ export function createStepApi(deps: StepApiDeps): Router {
     const { id, definition } = await authorisedRun(req);
     const stepName = String(req.params.step);
     const step = registry.step(definition, stepName);
-    if (!step) throw new HttpProblem(404, 'unknown_step', `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`);
+    if (!step)
+      throw new HttpProblem(
+        404,
+        'unknown_step',
+        `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`,
+      );
     const sealed = await sealStepInput(step, req.body);
-    if (!sealed.ok) throw new HttpProblem(422, 'invalid_input', 'The step input is not valid', { errors: sealed.errors });
+    if (!sealed.ok)
+      throw new HttpProblem(422, 'invalid_input', 'The step input is not valid', {
+        errors: sealed.errors,
+      });
 
     let view: RunView;
     try {
-      view = await temporal.client.workflow.getHandle(id).executeUpdate(submitStepUpdate, { args: [{ step: stepName, input: sealed.sealed }] });
+      view = await temporal.client.workflow
+        .getHandle(id)
+        .executeUpdate(submitStepUpdate, { args: [{ step: stepName, input: sealed.sealed }] });
     } catch (error) {
       const rejection = rejectionOf(error);
       const conflicts: Record<string, string> = {
         [rejectionCodes.stepNotCurrent]: `'${stepName}' is not the current step`,
-        [rejectionCodes.journeyBusy]: 'The journey is still working on an earlier submission: retry',
+        [rejectionCodes.journeyBusy]:
+          'The journey is still working on an earlier submission: retry',
         [rejectionCodes.journeyClosed]: 'The journey has ended',
       };
       if ((rejection && conflicts[rejection]) || error instanceof WorkflowNotFoundError) {
         const current = await publicView(id, definition, await currentView(id));
-        const title = conflicts[rejection ?? rejectionCodes.journeyClosed] ?? 'The journey has ended';
-        return sendProblem(res, new HttpProblem(409, rejection ?? rejectionCodes.journeyClosed, title, { view: current }));
+        const title =
+          conflicts[rejection ?? rejectionCodes.journeyClosed] ?? 'The journey has ended';
+        return sendProblem(
+          res,
+          new HttpProblem(409, rejection ?? rejectionCodes.journeyClosed, title, { view: current }),
+        );
       }
       throw error;
     }
@@ -139,11 +196,17 @@ export function createStepApi(deps: StepApiDeps): Router {
       const { code, message, path, status, detail } = rejected;
       // RFC 9110 §10.2.3: tell a throttled client when to come back.
       if (status === 429 && typeof detail?.retryAt === 'string') {
-        res.set('Retry-After', String(Math.max(1, Math.ceil((Date.parse(detail.retryAt) - Date.now()) / 1000))));
+        res.set(
+          'Retry-After',
+          String(Math.max(1, Math.ceil((Date.parse(detail.retryAt) - Date.now()) / 1000))),
+        );
       }
       return sendProblem(
         res,
-        new HttpProblem(status ?? 422, code, message, { errors: [{ path: path ?? '', code, message, ...detail }], view: next }),
+        new HttpProblem(status ?? 422, code, message, {
+          errors: [{ path: path ?? '', code, message, ...detail }],
+          view: next,
+        }),
       );
     }
     res.json(next);

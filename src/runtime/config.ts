@@ -13,16 +13,27 @@ const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PARCOURS_DATA_DIR: z.string().default('./.parcours'),
   DATABASE_URL: optionalUrl,
-  TEMPORAL_ADDRESS: z.string().trim().optional().transform((value) => value || undefined),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('parcours-journeys'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
   SMTP_URL: optionalUrl,
   MAIL_FROM: z.string().default('Parcours <no-reply@parcours.localhost>'),
-  PARCOURS_KEYS: z.string().trim().optional().transform((value) => value || undefined),
+  PARCOURS_KEYS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined),
   PARCOURS_DEV_OUTBOX: z.enum(['true', 'false']).optional(),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
-  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,7 +54,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     embeddedDatabase,
     embeddedTemporal: !values.TEMPORAL_ADDRESS,
     // The dev outbox shows mail content: only where mail is not really sent, unless asked.
-    devOutbox: values.PARCOURS_DEV_OUTBOX ? values.PARCOURS_DEV_OUTBOX === 'true' : !values.SMTP_URL,
+    devOutbox: values.PARCOURS_DEV_OUTBOX
+      ? values.PARCOURS_DEV_OUTBOX === 'true'
+      : !values.SMTP_URL,
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
   };
 }

@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { journeyDefinitions } from '../../journeys/index.js';
+import { createJourneyWorker } from '../../workers/worker.js';
 import { createActivities } from '../activities/index.js';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
-import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { createEmailRenderer } from '../email/render.js';
 import { createSmtpSender } from '../email/smtp-transport.js';
 import { activityNames } from '../engine/activity-catalog.js';
@@ -16,11 +18,14 @@ import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicy } from '../security/password-policy.js';
 import { createVault } from '../security/vault.js';
-import { journeyDefinitions } from '../../journeys/index.js';
-import { createJourneyWorker } from '../../workers/worker.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { connectTemporalClient, ensureSearchAttributes, journeyDataConverter, journeySearchAttributeTypes } from './temporal.js';
+import {
+  connectTemporalClient,
+  ensureSearchAttributes,
+  journeyDataConverter,
+  journeySearchAttributeTypes,
+} from './temporal.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface RoleContext {
@@ -39,7 +44,9 @@ export interface Running {
 export async function loadKeyring(config: Config): Promise<Keyring> {
   if (config.PARCOURS_KEYS) return createKeyring(config.PARCOURS_KEYS);
   if (!config.embeddedDatabase) {
-    throw new Error('PARCOURS_KEYS is required with DATABASE_URL (generate one: npm run keys:generate)');
+    throw new Error(
+      'PARCOURS_KEYS is required with DATABASE_URL (generate one: npm run keys:generate)',
+    );
   }
   return createKeyring(await loadOrCreateKeySpec(config.dataDir), `${config.dataDir}/keys`);
 }
@@ -89,7 +96,10 @@ export interface WorkerOverrides {
 }
 
 /** The worker role: runs journeys (workflow + activities) until stopped. */
-export async function startWorkerRole(ctx: RoleContext, overrides: WorkerOverrides = {}): Promise<Running & { done: Promise<void> }> {
+export async function startWorkerRole(
+  ctx: RoleContext,
+  overrides: WorkerOverrides = {},
+): Promise<Running & { done: Promise<void> }> {
   const { config, keyring } = ctx;
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring.derive('secret-vault'));
@@ -113,10 +123,15 @@ export async function startWorkerRole(ctx: RoleContext, overrides: WorkerOverrid
     dataConverter: journeyDataConverter(keyring),
     debug: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
-    ...(overrides.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout } : {}),
+    ...(overrides.stickyQueueScheduleToStartTimeout
+      ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout }
+      : {}),
   });
   // Expired vault entries (codes never checked, tokens never shown) are removed on a timer.
-  const purge = setInterval(() => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')), 60_000);
+  const purge = setInterval(
+    () => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')),
+    60_000,
+  );
   purge.unref();
   const done = worker.run().finally(async () => {
     clearInterval(purge);
@@ -141,14 +156,24 @@ export interface ApiOverrides {
 }
 
 /** The API role: the step API over HTTP. */
-export async function startApiRole(ctx: RoleContext, overrides: ApiOverrides = {}): Promise<Running & { url: string; server: Server }> {
+export async function startApiRole(
+  ctx: RoleContext,
+  overrides: ApiOverrides = {},
+): Promise<Running & { url: string; server: Server }> {
   const { config, keyring, log } = ctx;
   const registry = createRegistry(journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring.derive('secret-vault'));
-  const { connection, client } = await connectTemporalClient({ address: ctx.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring });
+  const { connection, client } = await connectTemporalClient({
+    address: ctx.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    keyring,
+  });
   const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch((err) => {
-    log.warn({ err }, 'could not register the journey search attributes; runs will not be listable by journey/step');
+    log.warn(
+      { err },
+      'could not register the journey search attributes; runs will not be listable by journey/step',
+    );
     return [];
   });
   if (added.length) log.info({ added }, 'search attributes registered');
@@ -166,7 +191,9 @@ export async function startApiRole(ctx: RoleContext, overrides: ApiOverrides = {
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
   });
   const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(overrides.port ?? config.PORT, config.HOST, resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(overrides.port ?? config.PORT, config.HOST, resolve),
+  );
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.HOST}:${port}`,

@@ -15,7 +15,9 @@ export const journeySearchAttributeTypes: Record<string, SearchAttributeType> = 
 };
 
 /** Failures are converted with their messages and stack traces as (encrypted) payloads. */
-export const failureConverterPath = fileURLToPath(new URL('../engine/failure-converter.cjs', import.meta.url));
+export const failureConverterPath = fileURLToPath(
+  new URL('../engine/failure-converter.cjs', import.meta.url),
+);
 
 /** Every payload is encrypted on its way to Temporal: client, worker and workflow bundle share this. */
 export const journeyDataConverter = (keyring: Keyring): DataConverter => ({
@@ -23,9 +25,17 @@ export const journeyDataConverter = (keyring: Keyring): DataConverter => ({
   failureConverterPath,
 });
 
-export async function connectTemporalClient(opts: { address: string; namespace: string; keyring: Keyring }) {
+export async function connectTemporalClient(opts: {
+  address: string;
+  namespace: string;
+  keyring: Keyring;
+}) {
   const connection = await Connection.connect({ address: opts.address });
-  const client = new Client({ connection, namespace: opts.namespace, dataConverter: journeyDataConverter(opts.keyring) });
+  const client = new Client({
+    connection,
+    namespace: opts.namespace,
+    dataConverter: journeyDataConverter(opts.keyring),
+  });
   return { connection, client };
 }
 
@@ -43,14 +53,19 @@ const indexedTypes: Record<SearchAttributeType, number> = {
  * Registers the journey search attributes on a Temporal namespace where they are missing
  * (a production cluster; the embedded dev server gets them at launch).
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.entries(journeySearchAttributeTypes).filter(([name]) => !known.has(name));
   if (missing.length) {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, indexedTypes[type]])),
+      searchAttributes: Object.fromEntries(
+        missing.map(([name, type]) => [name, indexedTypes[type]]),
+      ),
     });
   }
   return missing.map(([name]) => name);

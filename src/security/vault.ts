@@ -1,13 +1,18 @@
 import type { PrismaClient } from '../db/prisma.js';
+import type { DerivedKeys } from './keyring.js';
 import { openBytes, sealBytes } from './seal.js';
 import { randomToken } from './tokens.js';
-import type { DerivedKeys } from './keyring.js';
 
 /** A reference to a secret in the vault: what workflows carry instead of the secret. */
 export type SecretRef = `sec_${string}`;
 
 export interface Vault {
-  put(secret: { purpose: string; value: string; ttlMs: number; ref?: SecretRef }): Promise<SecretRef>;
+  put(secret: {
+    purpose: string;
+    value: string;
+    ttlMs: number;
+    ref?: SecretRef;
+  }): Promise<SecretRef>;
   /** The secret behind a live reference, or undefined once expired or taken. */
   reveal(ref: string): Promise<string | undefined>;
   /** Reveals once: the reference is gone afterwards (tokens shown to the customer once). */
@@ -15,13 +20,18 @@ export interface Vault {
   purgeExpired(): Promise<number>;
 }
 
-export const isSecretRef = (value: unknown): value is SecretRef => typeof value === 'string' && /^sec_[A-Za-z0-9_-]{22,}$/.test(value);
+export const isSecretRef = (value: unknown): value is SecretRef =>
+  typeof value === 'string' && /^sec_[A-Za-z0-9_-]{22,}$/.test(value);
 
 /**
  * Short-lived secrets that must travel by reference (DESIGN: no secret in Temporal history):
  * encrypted with AES-256-GCM, bound to their reference, expiring on their own.
  */
-export function createVault(prisma: PrismaClient, keys: DerivedKeys, now: () => Date = () => new Date()): Vault {
+export function createVault(
+  prisma: PrismaClient,
+  keys: DerivedKeys,
+  now: () => Date = () => new Date(),
+): Vault {
   async function reveal(ref: string): Promise<string | undefined> {
     if (!isSecretRef(ref)) return undefined;
     const row = await prisma.secretRef.findUnique({ where: { id: ref } });

@@ -34,7 +34,10 @@ it('finishes a registration on a new worker after the first is SIGKILLed, with o
   workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
 
   const { id, token } = (await api.start()).body;
-  await api.submit(id, token, 'credentials', { email: 'crash@example.com', password: 'survives a sudden power cut' });
+  await api.submit(id, token, 'credentials', {
+    email: 'crash@example.com',
+    password: 'survives a sudden power cut',
+  });
   const mail = await smtp.waitFor((message) => message.to.includes('crash@example.com'), 20_000);
   await deliveryRecorded(id);
 
@@ -49,6 +52,8 @@ it('finishes a registration on a new worker after the first is SIGKILLed, with o
   expect(await stack.prisma.identifier.count({ where: { value: 'crash@example.com' } })).toBe(1);
   expect(await stack.prisma.user.count()).toBe(1);
   expect(await stack.prisma.session.count()).toBe(1);
-  expect(smtp.messages.filter((message) => message.to.includes('crash@example.com'))).toHaveLength(1);
+  expect(smtp.messages.filter((message) => message.to.includes('crash@example.com'))).toHaveLength(
+    1,
+  );
   expect(await stack.prisma.outboundMessage.count()).toBe(1);
 });

@@ -142,7 +142,9 @@ describe('workflow history of a registration (DESIGN "Where data lives": no secr
       expect(raw).not.toContain(value);
     for (const code of [run.code, run.wrongCode]) expect(raw).not.toMatch(digitsPattern(code));
     // Failure messages and stack traces are encrypted too (the wrong code's business failure).
-    expect(history.events?.some((event) => event.markerRecordedEventAttributes?.failure)).toBe(true);
+    expect(history.events?.some((event) => event.markerRecordedEventAttributes?.failure)).toBe(
+      true,
+    );
     expect(raw).not.toContain('That code is not right');
     expect(raw).not.toContain('email-verification.ts');
   });

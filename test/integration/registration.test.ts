@@ -23,25 +23,51 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
   it('registers a customer with a verified email and returns the session token once', async () => {
     const started = await api.start();
     expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({ journey: 'registration', version: 1, status: 'active', step: { name: 'credentials' } });
-    expect(started.body.step?.schema).toMatchObject({ type: 'object', required: ['email', 'password'], additionalProperties: false });
+    expect(started.body).toMatchObject({
+      journey: 'registration',
+      version: 1,
+      status: 'active',
+      step: { name: 'credentials' },
+    });
+    expect(started.body.step?.schema).toMatchObject({
+      type: 'object',
+      required: ['email', 'password'],
+      additionalProperties: false,
+    });
     const { id, token } = started.body;
 
-    const credentials = await api.submit(id, token, 'credentials', { email: '  Ada.Lovelace@Example.COM ', password: 'analytical engine 1843' });
+    const credentials = await api.submit(id, token, 'credentials', {
+      email: '  Ada.Lovelace@Example.COM ',
+      password: 'analytical engine 1843',
+    });
     expect(credentials.status).toBe(200);
-    expect(credentials.body.step).toMatchObject({ name: 'verify-email', data: { email: 'ada.lovelace@example.com', codeLength: 6, attemptsLeft: 5 } });
+    expect(credentials.body.step).toMatchObject({
+      name: 'verify-email',
+      data: { email: 'ada.lovelace@example.com', codeLength: 6, attemptsLeft: 5 },
+    });
 
     const mail = await smtp.waitFor((message) => message.to.includes('ada.lovelace@example.com'));
     const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
-    expect(verified.body.step).toMatchObject({ name: 'terms', data: { policyVersion: '2026-11-01' } });
+    expect(verified.body.step).toMatchObject({
+      name: 'terms',
+      data: { policyVersion: '2026-11-01' },
+    });
 
-    const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' });
+    const done = await api.submit(id, token, 'terms', {
+      accept: true,
+      policyVersion: '2026-11-01',
+    });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: 'completed', result: { session: { aal: 1, amr: ['pwd'] } } });
+    expect(done.body).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 1, amr: ['pwd'] } },
+    });
     const sessionToken: string = done.body.result.session.token;
     // ≥ 128 bits from a CSPRNG, stored only as a hash (ASVS 3.2.2, 3.5.2).
     expect(Buffer.from(sessionToken, 'base64url').length).toBeGreaterThanOrEqual(16);
-    const session = await stack.prisma.session.findUniqueOrThrow({ where: { tokenHash: sha256Hex(sessionToken) } });
+    const session = await stack.prisma.session.findUniqueOrThrow({
+      where: { tokenHash: sha256Hex(sessionToken) },
+    });
     expect(session).toMatchObject({ aal: 1, amr: ['pwd'], userId: done.body.result.user.id });
 
     const again = await api.get(id, token);
@@ -52,18 +78,30 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
       where: { id: done.body.result.user.id },
       include: { identifiers: true, credentials: true, consents: true },
     });
-    expect(user.identifiers).toMatchObject([{ type: 'email', value: 'ada.lovelace@example.com', verifiedAt: expect.any(Date) }]);
+    expect(user.identifiers).toMatchObject([
+      { type: 'email', value: 'ada.lovelace@example.com', verifiedAt: expect.any(Date) },
+    ]);
     const [password] = user.credentials;
     expect(password?.secretHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await verifyPassword(password?.secretHash as string, 'analytical engine 1843')).toBe(true);
-    expect(user.consents).toMatchObject([{ purpose: 'terms', policyVersion: '2026-11-01', action: 'granted', source: id }]);
+    expect(await verifyPassword(password?.secretHash as string, 'analytical engine 1843')).toBe(
+      true,
+    );
+    expect(user.consents).toMatchObject([
+      { purpose: 'terms', policyVersion: '2026-11-01', action: 'granted', source: id },
+    ]);
   });
 
   it('records the journey events an analyst counts, in order', async () => {
     const started = await api.start();
     const { id, token } = started.body;
-    await api.submit(id, token, 'credentials', { email: 'events@example.com', password: 'a quiet funnel of steps' });
-    const events = await stack.prisma.journeyEvent.findMany({ where: { journeyId: id }, orderBy: { seq: 'asc' } });
+    await api.submit(id, token, 'credentials', {
+      email: 'events@example.com',
+      password: 'a quiet funnel of steps',
+    });
+    const events = await stack.prisma.journeyEvent.findMany({
+      where: { journeyId: id },
+      orderBy: { seq: 'asc' },
+    });
     expect(events.map((event) => [event.type, event.step])).toEqual([
       ['started', null],
       ['step_entered', 'credentials'],
@@ -80,17 +118,27 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
       Array.from({ length: 12 }, async (_, index) => {
         const email = `concurrent-${index}@example.com`;
         const { id, token } = (await api.start()).body;
-        await api.submit(id, token, 'credentials', { email, password: `parallel lives number ${index}` });
+        await api.submit(id, token, 'credentials', {
+          email,
+          password: `parallel lives number ${index}`,
+        });
         const mail = await smtp.waitFor((message) => message.to.includes(email), 20_000);
         const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
-        const done = await api.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' });
+        const done = await api.submit(id, token, 'terms', {
+          accept: true,
+          policyVersion: '2026-11-01',
+        });
         return { id, verified: verified.status, status: done.body.status };
       }),
     );
-    expect(runs.map((run) => [run.verified, run.status])).toEqual(runs.map(() => [200, 'completed']));
+    expect(runs.map((run) => [run.verified, run.status])).toEqual(
+      runs.map(() => [200, 'completed']),
+    );
     for (const run of runs) {
       const history = await stack.temporal.workflow.getHandle(run.id).fetchHistory();
-      expect(history.events?.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
+      expect(history.events?.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual(
+        [],
+      );
     }
   });
 });

@@ -83,7 +83,9 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     }
     // How the engine seals a secret field stays internal; `writeOnly` is what apps need.
     expect(JSON.stringify(doc)).not.toContain('x-parcours-secret');
-    expect(first?.schema).toMatchObject({ properties: { password: { writeOnly: true, format: 'password' } } });
+    expect(first?.schema).toMatchObject({
+      properties: { password: { writeOnly: true, format: 'password' } },
+    });
     const done = await api.submit(id, token, 'terms', {
       accept: true,
       policyVersion: TERMS_VERSION,

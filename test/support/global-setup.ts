@@ -19,9 +19,23 @@ declare module 'vitest' {
  * workflow bundle; each test file gets its own database and task queue.
  */
 export default async function setup(project: TestProject) {
-  const server = await startTemporalDevServer({ port: 0, uiPort: false, searchAttributes: journeySearchAttributeTypes });
+  const server = await startTemporalDevServer({
+    port: 0,
+    uiPort: false,
+    searchAttributes: journeySearchAttributeTypes,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'parcours-bundle-'));
-  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } });
+  const { code } = await bundleWorkflowCode({
+    ...workflowBundleOptions,
+    logger: {
+      log: () => {},
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn: console.warn,
+      error: console.error,
+    },
+  });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
   project.provide('temporalAddress', server.address);

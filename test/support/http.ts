@@ -10,18 +10,39 @@ export interface Answer<T = any> {
 
 /** Drives the step API as an app would: start, then submit each step with the journey token. */
 export function stepApiClient(baseUrl: string) {
-  async function call(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-    const headers: Record<string, string> = { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)) });
+  async function call(
+    method: string,
+    path: string,
+    init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
+    const headers: Record<string, string> = {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    };
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, contentType: response.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+    return {
+      status: response.status,
+      headers: response.headers,
+      contentType: response.headers.get('content-type') ?? '',
+      body: text ? JSON.parse(text) : undefined,
+    };
   }
   return {
     call,
-    start: (journey = 'registration') => call('POST', `/v1/journeys/${journey}`) as Promise<Answer<PublicView & { token: string }>>,
-    get: (id: string, token: string) => call('GET', `/v1/journeys/${id}`, { headers: { 'journey-token': token } }),
+    start: (journey = 'registration') =>
+      call('POST', `/v1/journeys/${journey}`) as Promise<Answer<PublicView & { token: string }>>,
+    get: (id: string, token: string) =>
+      call('GET', `/v1/journeys/${id}`, { headers: { 'journey-token': token } }),
     submit: (id: string, token: string, step: string, body: unknown) =>
-      call('POST', `/v1/journeys/${id}/steps/${step}`, { body, headers: { 'journey-token': token } }),
+      call('POST', `/v1/journeys/${id}/steps/${step}`, {
+        body,
+        headers: { 'journey-token': token },
+      }),
   };
 }
 

@@ -2,7 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import {
+  type History,
+  historyFromJSON,
+  historyToJSON,
+} from '@temporalio/common/lib/proto-utils.js';
 import { type Answer, codeIn, stepApiClient } from './http.js';
 import type { SmtpSink } from './smtp-sink.js';
 

@@ -4,7 +4,12 @@ import { inject } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
-import { type ApiOverrides, type RoleContext, startApiRole, startWorkerRole } from '../../src/runtime/roles.js';
+import {
+  type ApiOverrides,
+  type RoleContext,
+  startApiRole,
+  startWorkerRole,
+} from '../../src/runtime/roles.js';
 import { connectTemporalClient } from '../../src/runtime/temporal.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createTestDatabase } from './database.js';
@@ -33,12 +38,22 @@ export async function startStack(options: StackOptions = {}) {
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
   });
   const keyring = createKeyring(keySpec);
-  const ctx: RoleContext = { config, keyring, log: createLogger('silent'), databaseUrl: db.url, temporalAddress: config.TEMPORAL_ADDRESS as string };
+  const ctx: RoleContext = {
+    config,
+    keyring,
+    log: createLogger('silent'),
+    databaseUrl: db.url,
+    temporalAddress: config.TEMPORAL_ADDRESS as string,
+  };
   const workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
   const worker = options.withoutWorker ? undefined : await startWorkerRole(ctx, { workflowBundle });
   const api = await startApiRole(ctx, { ...options, port: 0 });
   const prisma = createPrisma(db.url, { max: 2 });
-  const temporal = await connectTemporalClient({ address: ctx.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring });
+  const temporal = await connectTemporalClient({
+    address: ctx.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    keyring,
+  });
   return {
     url: api.url,
     ctx,

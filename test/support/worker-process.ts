@@ -9,7 +9,10 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
  * Runs `npm run worker`'s entry point as a separate process against the stack's database, Temporal
  * and task queue, so a test can SIGKILL it like a crashed machine.
  */
-export async function startWorkerProcess(stack: Stack, env: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startWorkerProcess(
+  stack: Stack,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/worker.ts'], {
     cwd: repoRoot,
     env: {
@@ -31,7 +34,9 @@ export async function startWorkerProcess(stack: Stack, env: Record<string, strin
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)),
+    );
   });
   await ready;
   return child;

@@ -14,13 +14,15 @@ export function createDurableClock(root: CancellationScope) {
       const id = lastId;
       const scope = new CancellationScope({ cancellable: true, parent: root });
       timers.set(id, scope);
-      scope.run(() => sleep(Math.max(1, ms))).then(
-        () => {
-          timers.delete(id);
-          fire();
-        },
-        () => timers.delete(id),
-      );
+      scope
+        .run(() => sleep(Math.max(1, ms)))
+        .then(
+          () => {
+            timers.delete(id);
+            fire();
+          },
+          () => timers.delete(id),
+        );
       return id;
     },
     clearTimeout(id: number): void {

@@ -1,25 +1,35 @@
-import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
+import * as wf from '@temporalio/workflow';
 import type { AnyActor, EventObject } from 'xstate';
 import { createActor } from 'xstate';
+import { journeyDefinitions } from '../../journeys/index.js';
 import type { Activities } from '../../src/activities/index.js';
 import { activityActors } from '../../src/engine/activity-actors.js';
-import { activityCatalog, activityNames, type ActivityName } from '../../src/engine/activity-catalog.js';
+import {
+  type ActivityName,
+  activityCatalog,
+  activityNames,
+} from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
 import { createJourneyEventLog } from '../../src/engine/journey-events.js';
 import {
-  journeySearchAttributes,
   type JourneyWorkflowArgs,
+  journeySearchAttributes,
   rejectionCodes,
   settleUpdate,
   submitStepUpdate,
   viewQuery,
 } from '../../src/engine/messages.js';
 import { createRegistry } from '../../src/engine/registry.js';
-import { createDurableClock } from './durable-clock.js';
 import { createSubmissionGate } from '../../src/engine/submission.js';
-import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from '../../src/engine/view.js';
-import { journeyDefinitions } from '../../journeys/index.js';
+import {
+  currentStep,
+  isSettled,
+  type RunView,
+  runView,
+  stepTimeoutMs,
+} from '../../src/engine/view.js';
+import { createDurableClock } from './durable-clock.js';
 
 const registry = createRegistry(journeyDefinitions, activityNames);
 
@@ -30,8 +40,13 @@ const registry = createRegistry(journeyDefinitions, activityNames);
 function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
   const spec = activityCatalog[name as ActivityName];
   const options = { startToCloseTimeout: spec.startToCloseTimeout, retry: spec.retry };
-  const proxy = spec.mode === 'local' ? wf.proxyLocalActivities<Activities>(options) : wf.proxyActivities<Activities>(options);
-  return wf.CancellationScope.nonCancellable(() => (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input));
+  const proxy =
+    spec.mode === 'local'
+      ? wf.proxyLocalActivities<Activities>(options)
+      : wf.proxyActivities<Activities>(options);
+  return wf.CancellationScope.nonCancellable(() =>
+    (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input),
+  );
 }
 
 /**
@@ -41,18 +56,32 @@ function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
  */
 export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
   const definition = registry.get(args.journey, args.version);
-  if (!definition) throw ApplicationFailure.nonRetryable(`Unknown journey ${journeyKey(args.journey, args.version)}`, 'unknown_journey');
+  if (!definition)
+    throw ApplicationFailure.nonRetryable(
+      `Unknown journey ${journeyKey(args.journey, args.version)}`,
+      'unknown_journey',
+    );
   const journeyId = wf.workflowInfo().workflowId;
   const parsedSettings = definition.settings.safeParse(args.settings ?? {});
-  if (!parsedSettings.success) throw ApplicationFailure.nonRetryable(`Invalid settings: ${parsedSettings.error.message}`, 'invalid_settings');
+  if (!parsedSettings.success)
+    throw ApplicationFailure.nonRetryable(
+      `Invalid settings: ${parsedSettings.error.message}`,
+      'invalid_settings',
+    );
 
-  const events = createJourneyEventLog({ journeyId, journey: definition.id, version: definition.version }, Date.now);
+  const events = createJourneyEventLog(
+    { journeyId, journey: definition.id, version: definition.version },
+    Date.now,
+  );
   const gate = createSubmissionGate(definition);
 
   let machineError: unknown;
   const actor: AnyActor = createActor(
     definition.machine.provide({ actors: activityActors(activityNames, temporalActivityCall) }),
-    { input: { journeyId, settings: parsedSettings.data }, clock: createDurableClock(wf.CancellationScope.current()) },
+    {
+      input: { journeyId, settings: parsedSettings.data },
+      clock: createDurableClock(wf.CancellationScope.current()),
+    },
   );
   // Progress restarts the inactivity timer: an accepted submission or the machine moving to another
   // step (by name: a code expiring changes the state, not the step the customer is at).
@@ -78,10 +107,13 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
   /** Records what changed since the last sync: journey events and the listing's search attributes. */
   async function sync(current: RunView): Promise<void> {
     const stepName = current.step?.name;
-    if (current.status === 'active' && stepName && stepName !== reportedStep) events.push('step_entered', stepName);
+    if (current.status === 'active' && stepName && stepName !== reportedStep)
+      events.push('step_entered', stepName);
     const attributes = [];
-    if (stepName !== reportedStep && stepName) attributes.push({ key: journeySearchAttributes.step, value: stepName });
-    if (current.status !== reportedStatus) attributes.push({ key: journeySearchAttributes.status, value: current.status });
+    if (stepName !== reportedStep && stepName)
+      attributes.push({ key: journeySearchAttributes.step, value: stepName });
+    if (current.status !== reportedStatus)
+      attributes.push({ key: journeySearchAttributes.status, value: current.status });
     if (attributes.length) wf.upsertSearchAttributes(attributes);
     reportedStep = stepName ?? reportedStep;
     reportedStatus = current.status;
@@ -104,7 +136,8 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
       actor.send(gate.event(actor.getSnapshot(), step, input) as EventObject);
       await wf.condition(settled);
       const next = view();
-      if (next.step?.name === step && next.step.error) events.push('step_rejected', step, { code: next.step.error.code });
+      if (next.step?.name === step && next.step.error)
+        events.push('step_rejected', step, { code: next.step.error.code });
       await sync(next);
       return next;
     },
@@ -114,7 +147,12 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
         const rejection = finalView
           ? { code: rejectionCodes.journeyClosed, message: 'The journey has ended' }
           : gate.check(actor.getSnapshot(), step, input);
-        if (rejection) throw ApplicationFailure.create({ type: rejection.code, message: rejection.message, nonRetryable: true });
+        if (rejection)
+          throw ApplicationFailure.create({
+            type: rejection.code,
+            message: rejection.message,
+            nonRetryable: true,
+          });
       },
     },
   );
@@ -142,15 +180,20 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
     : runView(definition, actor.getSnapshot());
   if (finalView.status === 'completed') events.push('completed');
-  if (finalView.status === 'failed') events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
+  if (finalView.status === 'failed')
+    events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
   if (finalView.status === 'abandoned') events.push('abandoned', abandonedAt);
   await sync(finalView);
   actor.stop();
   await wf.condition(wf.allHandlersFinished);
 
   if (machineError !== undefined) {
-    const message = machineError instanceof Error ? machineError.message : JSON.stringify(machineError);
-    throw ApplicationFailure.nonRetryable(`Journey ${journeyKey(definition.id, definition.version)} stopped on an error: ${message}`, 'journey_machine_error');
+    const message =
+      machineError instanceof Error ? machineError.message : JSON.stringify(machineError);
+    throw ApplicationFailure.nonRetryable(
+      `Journey ${journeyKey(definition.id, definition.version)} stopped on an error: ${message}`,
+      'journey_machine_error',
+    );
   }
   return finalView;
 }
