@@ -1,5 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const KEY_BYTES = 32;
@@ -96,11 +96,16 @@ export function generateKeySpec(kid = 'k1'): string {
 export async function loadOrCreateKeySpec(dataDir: string): Promise<string> {
   const file = join(dataDir, 'keys');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Written aside, then linked into place: link() fails if the file exists, so two processes
+  // starting together agree on one key, and nobody ever reads a half-written file.
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await writeFile(draft, `${generateKeySpec()}\n`, { flag: 'wx', mode: 0o600 });
   try {
-    // 'wx' creates atomically, so two processes starting together cannot both write a key.
-    await writeFile(file, `${generateKeySpec()}\n`, { flag: 'wx', mode: 0o600 });
+    await link(draft, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(draft);
   }
   return (await readFile(file, 'utf8')).trim();
 }
