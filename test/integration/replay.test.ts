@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { journeyDataConverter } from '../../src/runtime/temporal.js';
 import { createKeyring } from '../../src/security/keyring.js';
-import { workflowBundleOptions } from '../../workers/worker.js';
+import { bundleWithJourneys } from '../support/bundle-with-journeys.js';
 import {
   historyFromJson,
   historyToJson,
@@ -33,37 +33,6 @@ import { type Stack, startStack } from '../support/stack.js';
 const changedJourneys = fileURLToPath(
   new URL('../fixtures/histories/registration-v1-changed.journeys.ts', import.meta.url),
 );
-
-type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
-type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
-
-/** The real workflow bundled with `journeys/index.js` swapped for another journey list. */
-function withJourneys(journeysModule: string) {
-  return (config: WebpackConfig): WebpackConfig => ({
-    ...config,
-    plugins: [
-      ...(config.plugins ?? []),
-      {
-        apply(compiler) {
-          compiler.hooks.normalModuleFactory.tap('replace-journeys', (factory) => {
-            factory.hooks.beforeResolve.tap('replace-journeys', (data) => {
-              if (data.request.endsWith('/journeys/index.js')) data.request = journeysModule;
-            });
-          });
-        },
-      },
-    ],
-  });
-}
-
-const quiet = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};
 
 describe('replay of recorded journey histories (determinism across deploys)', () => {
   let smtp: SmtpSink;
@@ -106,11 +75,7 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
   });
 
   it('fails the replay when registration@1 is changed in place (so CI catches it)', async () => {
-    const { code } = await bundleWorkflowCode({
-      ...workflowBundleOptions,
-      logger: quiet,
-      webpackConfigHook: withJourneys(changedJourneys),
-    });
+    const { code } = await bundleWithJourneys(changedJourneys);
     expect(code).toContain('registration-v1-changed.journeys.ts');
     const replay = Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, fixture);
     // The history has the email's delivery scheduled where the changed code starts a timer.

@@ -1,0 +1,42 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../workers/worker.js';
+
+type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+const quiet = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};
+
+/** The real journey workflow bundled with `journeys/index.js` swapped for another journey list. */
+export function withJourneys(journeysModule: string) {
+  return (config: WebpackConfig): WebpackConfig => ({
+    ...config,
+    plugins: [
+      ...(config.plugins ?? []),
+      {
+        apply(compiler) {
+          compiler.hooks.normalModuleFactory.tap('replace-journeys', (factory) => {
+            factory.hooks.beforeResolve.tap('replace-journeys', (data) => {
+              if (data.request.endsWith('/journeys/index.js')) data.request = journeysModule;
+            });
+          });
+        },
+      },
+    ],
+  });
+}
+
+export async function bundleWithJourneys(journeysModule: string): Promise<{ code: string }> {
+  const { code } = await bundleWorkflowCode({
+    ...workflowBundleOptions,
+    logger: quiet,
+    webpackConfigHook: withJourneys(journeysModule),
+  });
+  return { code };
+}
