@@ -110,9 +110,7 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
     ]);
   });
 
-  // Under load a code submission and the code email's delivery land in one workflow task; timers
-  // then once died with an ambient cancellation scope (a nondeterminism error and a retried,
-  // already-consumed code). Every run must finish with no failed workflow task.
+  // Many runs share one worker's sandbox: none may disturb another (see interleaved-journeys).
   it('completes concurrent registrations without a single failed workflow task', async () => {
     const runs = await Promise.all(
       Array.from({ length: 12 }, async (_, index) => {

@@ -2,8 +2,10 @@ import { CancellationScope, sleep } from '@temporalio/workflow';
 
 /**
  * XState's clock inside the workflow: each `after` delay is a durable Temporal timer that only
- * XState cancels. Sandbox `setTimeout` would tie the timer to whatever cancellation scope happens
- * to be current (for instance a `condition(fn, timeout)` race) and cancel it with that scope.
+ * this run's XState cancels. The sandbox's own `setTimeout` keeps handles in one map per V8
+ * context, and the worker reuses that context for every run: two registrations on one worker got
+ * the same handles, so one run's `clearTimeout` cancelled the other's timers (a nondeterminism
+ * error, a retried task, an already-consumed code). Handles here belong to the run.
  */
 export function createDurableClock(root: CancellationScope) {
   const timers = new Map<number, CancellationScope>();

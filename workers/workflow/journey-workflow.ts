@@ -33,10 +33,7 @@ import { createDurableClock } from './durable-clock.js';
 
 const registry = createRegistry(journeyDefinitions, activityNames);
 
-/**
- * Each catalogued activity becomes a Temporal activity, local or queued, with its retry policy.
- * It runs shielded from ambient cancellation scopes: only the journey decides an effect's fate.
- */
+/** Each catalogued activity becomes a Temporal activity, local or queued, with its retry policy. */
 function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
   const spec = activityCatalog[name as ActivityName];
   const options = { startToCloseTimeout: spec.startToCloseTimeout, retry: spec.retry };
@@ -44,9 +41,7 @@ function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
     spec.mode === 'local'
       ? wf.proxyLocalActivities<Activities>(options)
       : wf.proxyActivities<Activities>(options);
-  return wf.CancellationScope.nonCancellable(() =>
-    (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input),
-  );
+  return (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input);
 }
 
 /**
