@@ -20,6 +20,7 @@ const configSchema = z.object({
     .transform((value) => value || undefined),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('parcours-journeys'),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
   SMTP_URL: optionalUrl,
   MAIL_FROM: z.string().default('Parcours <no-reply@parcours.localhost>'),

@@ -62,7 +62,7 @@ export async function startInfrastructure(config: Config, log: Logger) {
   if (!temporalAddress) {
     const server = await startTemporalDevServer({
       dbFile: join(config.dataDir, 'temporal.sqlite'),
-      port: 7233,
+      port: config.TEMPORAL_DEV_PORT,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
       searchAttributes: journeySearchAttributeTypes,
