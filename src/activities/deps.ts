@@ -14,5 +14,7 @@ export interface ActivityDeps {
   sendEmail?: EmailSender['send'];
   productName: string;
   sessionTtlMs: number;
+  /** Codes one address may be sent in an hour, across all journeys (anti mail-bombing). */
+  emailCodesPerAddressPerHour: number;
   now?: () => Date;
 }

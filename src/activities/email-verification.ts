@@ -59,6 +59,15 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       const messageId = randomUUID();
       const code = randomDigits(EMAIL_CODE_DIGITS);
       const createdAt = now();
+      // Mail-bombing guard: past its hourly allowance an address gets no more mail. The journey
+      // is answered the same way, so neither the limit nor the account shows (OWASP WSTG-BUSL-05).
+      const sentLastHour = await prisma.emailChallenge.count({
+        where: {
+          emailCanonical: email,
+          createdAt: { gte: new Date(createdAt.getTime() - 3_600_000) },
+        },
+      });
+      const suppressed = sentLastHour >= deps.emailCodesPerAddressPerHour;
       const expiresAt = new Date(createdAt.getTime() + input.ttlMs);
       const template = owner ? 'registration-existing-account' : 'registration-code';
       const content = owner
@@ -76,7 +85,7 @@ export function emailVerificationActivities(deps: ActivityDeps) {
             journeyId: input.journeyId,
             purpose: input.purpose,
             emailCanonical: email,
-            codeHash: owner ? null : codeHash(challengeId, code),
+            codeHash: owner || suppressed ? null : codeHash(challengeId, code),
             expiresAt,
             createdAt,
           },
@@ -88,6 +97,7 @@ export function emailVerificationActivities(deps: ActivityDeps) {
           to: email,
           template,
           content,
+          suppressed,
         });
       });
       return describe(challengeId, messageId, createdAt, expiresAt, input.resendCooldownMs);

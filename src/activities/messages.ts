@@ -22,6 +22,8 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
         to: string;
         template: string;
         content: RenderedEmail;
+        /** Kept, never sent (an address over its sending limit). */
+        suppressed?: boolean;
       },
     ) {
       return tx.outboundMessage.create({
@@ -33,6 +35,7 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
           recipient: message.to,
           template: message.template,
           sealedContent: sealJson(keys, message.content, message.id),
+          ...(message.suppressed ? { status: 'suppressed' } : {}),
         },
       });
     },
@@ -50,11 +53,12 @@ export function messageActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   return {
     /** Delivers one outbox message. Idempotent: a message already sent is not sent again. */
-    async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' }> {
+    async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' | 'suppressed' }> {
       const message = await prisma.outboundMessage.findUnique({ where: { id: input.messageId } });
       if (!message)
         throw businessFailure('message_not_found', `No outbound message ${input.messageId}`);
       if (message.status === 'sent') return { status: 'sent' };
+      if (message.status === 'suppressed') return { status: 'suppressed' };
       const content = outbox.open(message);
       if (!content)
         throw businessFailure('message_content_gone', `Message ${message.id} has no content`);

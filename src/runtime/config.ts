@@ -35,6 +35,7 @@ const configSchema = z.object({
     .number()
     .positive()
     .default(24 * 14),
+  EMAIL_CODES_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

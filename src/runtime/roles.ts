@@ -114,6 +114,7 @@ export async function startWorkerRole(
     ...(sender ? { sendEmail: sender.send } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
     sessionTtlMs: config.sessionTtlMs,
+    emailCodesPerAddressPerHour: config.EMAIL_CODES_PER_ADDRESS_PER_HOUR,
   });
   const { worker, connection } = await createJourneyWorker({
     address: ctx.temporalAddress,

@@ -16,6 +16,8 @@ import { createTestDatabase } from './database.js';
 
 export interface StackOptions extends ApiOverrides {
   smtpUrl?: string;
+  /** More configuration, as environment variables (`EMAIL_CODES_PER_ADDRESS_PER_HOUR`, …). */
+  env?: Record<string, string>;
   /** Start no worker in this process (the durability test runs it in a child process). */
   withoutWorker?: boolean;
   keySpec?: string;
@@ -36,6 +38,7 @@ export async function startStack(options: StackOptions = {}) {
     PARCOURS_KEYS: keySpec,
     LOG_LEVEL: 'silent',
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
+    ...options.env,
   });
   const keyring = createKeyring(keySpec);
   const ctx: RoleContext = {
