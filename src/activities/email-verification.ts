@@ -112,12 +112,18 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       code: string;
       maxAttempts: number;
     }): Promise<{ email: string }> {
-      const submitted = await vault.take(input.code);
+      const attempt = activityIdempotencyKey();
+      // Revealed, not taken: a retry of this call must still see what was submitted.
+      const submitted = await vault.reveal(input.code);
       const challenge = await prisma.emailChallenge.findUnique({
         where: { id: input.challengeId },
       });
       if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
-      if (challenge.consumedAt) throw businessFailure('code_used', 'That code was already used');
+      if (challenge.consumedAt) {
+        // This very call consumed it before a crash or retry: the answer is still yes.
+        if (challenge.consumedBy === attempt) return { email: challenge.emailCanonical };
+        throw businessFailure('code_used', 'That code was already used');
+      }
       if (challenge.expiresAt <= now())
         throw businessFailure('code_expired', 'That code has expired: request a new one');
       if (challenge.attempts >= input.maxAttempts) {
@@ -145,9 +151,10 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       }
       const { count } = await prisma.emailChallenge.updateMany({
         where: { id: challenge.id, consumedAt: null },
-        data: { consumedAt: now() },
+        data: { consumedAt: now(), consumedBy: attempt },
       });
       if (count !== 1) throw businessFailure('code_used', 'That code was already used');
+      await vault.take(input.code);
       return { email: challenge.emailCanonical };
     },
   };

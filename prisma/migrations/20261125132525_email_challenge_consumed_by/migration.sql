@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "email_challenges" ADD COLUMN     "consumed_by" TEXT;
