@@ -51,6 +51,21 @@ export function messageActivities(deps: ActivityDeps) {
   const { prisma, sendEmail } = deps;
   const outbox = createOutbox(deps);
   const now = deps.now ?? (() => new Date());
+  const markSent = (
+    id: string,
+    providerMessageId: string,
+    { wipeContent }: { wipeContent: boolean },
+  ) =>
+    prisma.outboundMessage.update({
+      where: { id },
+      data: {
+        status: 'sent',
+        sentAt: now(),
+        attempts: { increment: 1 },
+        providerMessageId,
+        ...(wipeContent ? { sealedContent: null } : {}),
+      },
+    });
   return {
     /** Delivers one outbox message. Idempotent: a message already sent is not sent again. */
     async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' | 'suppressed' }> {
@@ -64,30 +79,13 @@ export function messageActivities(deps: ActivityDeps) {
         throw businessFailure('message_content_gone', `Message ${message.id} has no content`);
       if (!sendEmail) {
         // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
-        await prisma.outboundMessage.update({
-          where: { id: message.id },
-          data: {
-            status: 'sent',
-            sentAt: now(),
-            attempts: { increment: 1 },
-            providerMessageId: 'dev-outbox',
-          },
-        });
+        await markSent(message.id, 'dev-outbox', { wipeContent: false });
         return { status: 'sent' };
       }
       try {
         const { messageId } = await sendEmail({ to: message.recipient, ...content });
         // Once the mail server has it, the code inside has no business staying at rest.
-        await prisma.outboundMessage.update({
-          where: { id: message.id },
-          data: {
-            status: 'sent',
-            sentAt: now(),
-            attempts: { increment: 1 },
-            providerMessageId: messageId,
-            sealedContent: null,
-          },
-        });
+        await markSent(message.id, messageId, { wipeContent: true });
         return { status: 'sent' };
       } catch (error) {
         await prisma.outboundMessage.update({
