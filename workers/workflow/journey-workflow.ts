@@ -160,6 +160,8 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     await wf.condition(settled);
     const step = currentStep(definition, actor.getSnapshot());
     if (!step) break;
+    // A timer may have moved the run to another step with no submission to report it.
+    await sync(view());
     const mark = progress;
     const moved = await wf.condition(
       () => progress !== mark || actor.getSnapshot().status !== 'active',
