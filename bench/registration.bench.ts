@@ -78,6 +78,7 @@ async function benchHttp() {
     TEMPORAL_ADDRESS: temporal.address,
     PARCOURS_KEYS: keySpec,
     SMTP_URL: smtp.url,
+    RATE_LIMIT_PER_MINUTE: '1000000',
     LOG_LEVEL: 'silent',
   });
   const ctx = {

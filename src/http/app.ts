@@ -6,6 +6,7 @@ import type { Keyring } from '../security/keyring.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
+import { stepApiRateLimit } from './rate-limit.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
 
 export interface AppDeps extends StepApiDeps {
@@ -14,6 +15,10 @@ export interface AppDeps extends StepApiDeps {
   log: Logger;
   /** Mounts GET /dev/outbox: embedded and dev mode only. */
   devOutbox: boolean;
+  /** Step API writes one client IP may make in a minute. */
+  rateLimitPerMinute: number;
+  /** Express `trust proxy`: false, or how many proxy hops to trust. */
+  trustProxy: boolean | number;
   temporal: StepApiDeps['temporal'] & { client: Client };
 }
 
@@ -31,7 +36,8 @@ function requireJson(req: Request, _res: Response, next: NextFunction) {
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Behind a proxy, its X-Forwarded-For names the client the rate limit counts.
+  app.set('trust proxy', deps.trustProxy);
   const openapi = buildOpenApi(deps.registry);
 
   app.get('/healthz', (_req, res) => {
@@ -68,6 +74,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use(
     '/v1/journeys',
+    stepApiRateLimit(deps.rateLimitPerMinute),
     requireJson,
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
     createStepApi(deps),

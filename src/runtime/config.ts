@@ -35,6 +35,12 @@ const configSchema = z.object({
     .number()
     .positive()
     .default(24 * 14),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|\d+)$/, 'false, true or a number of proxy hops')
+    .default('false')
+    .transform((value) => (value === 'true' ? true : value === 'false' ? false : Number(value))),
   EMAIL_CODES_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -184,6 +184,8 @@ export async function startApiRole(
     keyring,
     log,
     devOutbox: overrides.devOutbox ?? config.devOutbox,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
     temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
     tokens: createJourneyTokens(keyring),
     sealStepInput: createStepInputSealer({ passwordPolicy: createPasswordPolicy(), vault }),

@@ -150,6 +150,31 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     }
   });
 
+  it('limits step API writes per client address with 429 rate_limited and RateLimit headers, reads stay open (ASVS 2.2.1)', async () => {
+    const guarded = await startApiVariant(stack, {}, { RATE_LIMIT_PER_MINUTE: 3 });
+    try {
+      const client = stepApiClient(guarded.url);
+      const started = await Promise.all([client.start(), client.start(), client.start()]);
+      expect(started.map((answer) => answer.status)).toEqual([201, 201, 201]);
+      expect(started[2]?.headers.get('ratelimit')).toMatch(/r=0/);
+      const refused = await client.start();
+      expectProblem(refused, 429, 'rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      const { id, token } = started[0]?.body ?? { id: '', token: '' };
+      expectProblem(
+        await client.submit(id, token, 'credentials', {
+          email: 'x@example.com',
+          password: 'one too many',
+        }),
+        429,
+        'rate_limited',
+      );
+      expect((await client.get(id, token)).status).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('makes a journey waiting at verify-email findable by its search attributes ParcoursJourney and ParcoursStep', async () => {
     const { id } = await atVerifyEmail('listed@example.com');
     const query = "ParcoursJourney = 'registration' AND ParcoursStep = 'verify-email'";
