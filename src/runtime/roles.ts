@@ -101,6 +101,8 @@ export async function startWorkerRole(
   overrides: WorkerOverrides = {},
 ): Promise<Running & { done: Promise<void> }> {
   const { config, keyring } = ctx;
+  // The sandbox checks journeys per run; a broken one should stop the worker before it polls.
+  createRegistry(journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring.derive('secret-vault'));
   const smtpUrl = overrides.smtpUrl ?? config.SMTP_URL;
