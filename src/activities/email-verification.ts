@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { canonicalEmail } from '../engine/fields.js';
 import { businessFailure } from '../engine/journey-error.js';
-import { canonicalEmail } from '../security/email-address.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../security/tokens.js';
 import type { ActivityDeps } from './deps.js';
 import { activityIdempotencyKey } from './idempotency.js';

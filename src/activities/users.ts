@@ -1,6 +1,6 @@
 import { isUniqueViolation } from '../db/prisma.js';
+import { canonicalEmail } from '../engine/fields.js';
 import { businessFailure } from '../engine/journey-error.js';
-import { canonicalEmail } from '../security/email-address.js';
 import type { ActivityDeps } from './deps.js';
 
 export function userActivities(deps: ActivityDeps) {

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 
 /**
- * An email address in canonical form (trimmed, Unicode NFC, lower-cased) so that the same mailbox
- * is always the same identifier; internationalised addresses are accepted.
+ * The canonical form an email address is stored and compared in: trimmed, Unicode NFC,
+ * lower-cased, so the same mailbox is always the same identifier.
  */
+export const canonicalEmail = (value: string): string =>
+  value.trim().normalize('NFC').toLowerCase();
+
+/** An email address field, canonicalised; internationalised addresses are accepted (RFC 6531). */
 export const emailField = () =>
-  z
-    .string()
-    .trim()
-    .normalize('NFC')
-    .toLowerCase()
-    .email({ pattern: z.regexes.unicodeEmail })
-    .max(254);
+  z.string().overwrite(canonicalEmail).email({ pattern: z.regexes.unicodeEmail }).max(254);
