@@ -16,5 +16,5 @@ export interface ActivityDeps {
   sessionTtlMs: number;
   /** Codes one address may be sent in an hour, across all journeys (anti mail-bombing). */
   emailCodesPerAddressPerHour: number;
-  now?: () => Date;
+  now: () => Date;
 }

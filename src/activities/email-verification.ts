@@ -18,7 +18,7 @@ export interface IssuedEmailCode {
 export function emailVerificationActivities(deps: ActivityDeps) {
   const { prisma, vault, renderEmail, productName } = deps;
   const outbox = createOutbox(deps);
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
   const pepper = deps.keyring.derive('email-code').active;
   const codeHash = (challengeId: string, code: string) =>

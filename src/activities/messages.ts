@@ -50,7 +50,7 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
 export function messageActivities(deps: ActivityDeps) {
   const { prisma, sendEmail } = deps;
   const outbox = createOutbox(deps);
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   const markSent = (
     id: string,
     providerMessageId: string,

@@ -17,7 +17,7 @@ const HANDOFF_TTL_MS = 10 * 60_000;
 
 export function sessionActivities(deps: ActivityDeps) {
   const { prisma, vault, sessionTtlMs } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   return {
     /**
      * Opens a session: a 256-bit CSPRNG token stored only as its SHA-256 (ASVS 3.2.2, 3.5.2),

@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps.js';
 
 export function userActivities(deps: ActivityDeps) {
   const { prisma } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   return {
     /**
      * Creates the customer with a verified email, a password credential and the accepted terms.
