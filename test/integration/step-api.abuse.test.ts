@@ -378,6 +378,28 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expect(verified.body.step.name).toBe('terms');
     });
 
+    it('checks simultaneous codes one at a time: the others answer 409 journey_busy, and no more than 5 are ever counted (NIST SP 800-63B §5.2.2)', async () => {
+      const { id, token, code } = await atVerifyEmail(api, 'burst@example.com');
+      const wrong = code === '000000' ? '111111' : '000000';
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => api.submit(id, token, 'verify-email', { code: wrong })),
+      );
+      const codes = answers.map((answer) => answer.body.code);
+      expect(codes).toContain('invalid_code');
+      expect(codes.filter((c) => c !== 'invalid_code' && c !== 'too_many_attempts')).toEqual(
+        codes.filter((c) => c === 'journey_busy'),
+      );
+      for (const answer of answers.filter((a) => a.body.code === 'journey_busy')) {
+        expectProblem(answer, 409, 'journey_busy');
+        expect(answer.body.view.step.name).toBe('verify-email');
+      }
+      const challenge = await stack.prisma.emailChallenge.findFirstOrThrow({
+        where: { journeyId: id },
+      });
+      expect(challenge.attempts).toBe(codes.filter((c) => c !== 'journey_busy').length);
+      expect(challenge.attempts).toBeLessThanOrEqual(5);
+    });
+
     it('refuses an expired code even when it is right, then a resent code works (NIST SP 800-63B §5.1.3.2, ASVS 2.7.2)', async () => {
       const client = stepApiClient(quickExpiry.url);
       const email = 'expiry@example.com';
