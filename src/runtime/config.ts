@@ -61,10 +61,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dataDir: resolve(values.PARCOURS_DATA_DIR),
     embeddedDatabase,
     embeddedTemporal: !values.TEMPORAL_ADDRESS,
-    // The dev outbox shows mail content: only where mail is not really sent, unless asked.
+    // The dev outbox shows codes to anyone who asks: by default only in embedded mode, where no
+    // mail is really sent. A deployment with a real database opts in explicitly, if ever.
     devOutbox: values.PARCOURS_DEV_OUTBOX
       ? values.PARCOURS_DEV_OUTBOX === 'true'
-      : !values.SMTP_URL,
+      : embeddedDatabase && !values.SMTP_URL,
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
   };
 }

@@ -107,6 +107,9 @@ export async function startWorkerRole(
   const vault = createVault(prisma, keyring.derive('secret-vault'));
   const smtpUrl = overrides.smtpUrl ?? config.SMTP_URL;
   const sender = smtpUrl ? createSmtpSender(smtpUrl, config.MAIL_FROM) : undefined;
+  if (!sender && !config.embeddedDatabase) {
+    ctx.log.warn('SMTP_URL is not set: mail is kept in the outbox table and never sent');
+  }
   const renderer = createEmailRenderer();
   const activities = createActivities({
     prisma,
