@@ -1,6 +1,7 @@
 import type { AnyStateNode } from 'xstate';
 import type { JourneyDefinition } from './define-journey.js';
 import { journeyKey } from './define-journey.js';
+import { descendants, statePath } from './state-nodes.js';
 
 /** A journey that cannot run: names the journey, version and state so the author can fix it. */
 export class JourneyDefinitionError extends Error {
@@ -11,16 +12,12 @@ export class JourneyDefinitionError extends Error {
   }
 }
 
-function allNodes(root: AnyStateNode): AnyStateNode[] {
-  return [root, ...Object.values(root.states).flatMap((child) => allNodes(child as AnyStateNode))];
-}
-
 function insideParallel(node: AnyStateNode): boolean {
   for (let n = node.parent; n; n = n.parent) if (n.type === 'parallel') return true;
   return false;
 }
 
-const pathOf = (node: AnyStateNode): string => node.path.join('.') || '(root)';
+const pathOf = (node: AnyStateNode): string => statePath(node) || '(root)';
 
 function nodeAt(root: AnyStateNode, path: string): AnyStateNode | undefined {
   let node: AnyStateNode | undefined = root;
@@ -78,7 +75,7 @@ export function checkJourney(
     stepsByName.set(step.name, step);
   }
 
-  const nodes = allNodes(root);
+  const nodes = [root, ...descendants(root)];
   for (const node of nodes) {
     for (const invoke of node.invoke) {
       // XState names an inline actor itself (`xstate.invoke.0...`), so it lands here too.

@@ -1,6 +1,7 @@
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import type { JourneyDefinition } from './define-journey.js';
 import { journeyKey } from './define-journey.js';
+import { descendants, statePath } from './state-nodes.js';
 
 /** What a journey asks of the customer and of the world: its steps (with their states) and activities. */
 export interface JourneyOutline {
@@ -10,15 +11,6 @@ export interface JourneyOutline {
   /** Activities the machine invokes, in the order the machine declares them. */
   activities: string[];
 }
-
-function descendants(node: AnyStateNode): AnyStateNode[] {
-  return Object.values(node.states).flatMap((child) => [
-    child as AnyStateNode,
-    ...descendants(child as AnyStateNode),
-  ]);
-}
-
-const pathOf = (node: AnyStateNode) => node.path.join('.');
 
 export function journeyOutline(definition: JourneyDefinition): JourneyOutline {
   const steps = new Map<string, string[]>();
@@ -128,7 +120,7 @@ export function journeyDiagram(definition: JourneyDefinition): string {
     const clash = [...ids].find(([, other]) => other === id);
     if (clash)
       throw new Error(
-        `${journeyKey(definition.id, definition.version)}: states '${pathOf(clash[0])}' and '${pathOf(node)}' have the same diagram id`,
+        `${journeyKey(definition.id, definition.version)}: states '${statePath(clash[0])}' and '${statePath(node)}' have the same diagram id`,
       );
     ids.set(node, id);
   }
@@ -138,7 +130,7 @@ export function journeyDiagram(definition: JourneyDefinition): string {
 
   const declare = (node: AnyStateNode, indent: string): void => {
     const id = idOf(node);
-    const step = stepNames.get(pathOf(node));
+    const step = stepNames.get(statePath(node));
     const notes = [
       ...(step ? [`step ${step}`] : []),
       ...node.invoke.map((invoke) => `invoke ${String(invoke.src)}`),
@@ -175,7 +167,7 @@ export function journeyDiagram(definition: JourneyDefinition): string {
   }
   const children = Object.values(root.states) as AnyStateNode[];
   for (const child of children) declare(child, '  ');
-  const steps = descendants(root).filter((node) => stepNames.has(pathOf(node)));
+  const steps = descendants(root).filter((node) => stepNames.has(statePath(node)));
   return [
     'stateDiagram-v2',
     '  classDef step fill:#e6f0ff,stroke:#1f5fd1,stroke-width:2px',

@@ -10,9 +10,12 @@ export type SecretKind = 'newPassword' | 'oneTimeCode';
 const SECRET_META = 'x-parcours-secret';
 
 /** The shapes secrets take once sealed: what the workflow validator accepts in their place. */
+/** A vault reference (`sec_…`): how a secret other than a new password travels. */
+export const SECRET_REF_PATTERN = /^sec_[A-Za-z0-9_-]{22,}$/;
+
 const sealedShapes: Record<SecretKind, z.ZodString> = {
   newPassword: z.string().startsWith('$argon2id$'),
-  oneTimeCode: z.string().regex(/^sec_[A-Za-z0-9_-]{22,}$/),
+  oneTimeCode: z.string().regex(SECRET_REF_PATTERN),
 };
 
 export const secret = {

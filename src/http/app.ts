@@ -5,7 +5,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { buildOpenApi } from './openapi.js';
-import { HttpProblem, problemHandler } from './problem.js';
+import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { stepApiRateLimit } from './rate-limit.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
 
@@ -52,22 +52,14 @@ export function createApp(deps: AppDeps) {
       check.status === 'fulfilled' ? 'ok' : 'unreachable',
     );
     const ready = database === 'ok' && temporal === 'ok';
-    if (!ready) deps.log.warn({ database, temporal }, 'not ready');
-    res
-      .status(ready ? 200 : 503)
-      .type(ready ? 'json' : 'application/problem+json')
-      .json(
-        ready
-          ? { status: 'ready', database, temporal }
-          : {
-              type: '/problems/not-ready',
-              title: 'Not ready',
-              status: 503,
-              code: 'not_ready',
-              database,
-              temporal,
-            },
+    if (!ready) {
+      deps.log.warn({ database, temporal }, 'not ready');
+      return sendProblem(
+        res,
+        new HttpProblem(503, 'not_ready', 'Not ready', { database, temporal }),
       );
+    }
+    res.json({ status: 'ready', database, temporal });
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

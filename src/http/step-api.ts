@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
 import type { journeyWorkflow } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition } from '../engine/define-journey.js';
 import { journeyKey } from '../engine/define-journey.js';
@@ -20,6 +21,7 @@ import {
 } from '../engine/messages.js';
 import type { JourneyRegistry } from '../engine/registry.js';
 import type { RunView } from '../engine/view.js';
+import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
@@ -101,16 +103,10 @@ export function createStepApi(deps: StepApiDeps): Router {
         'unknown_journey',
         `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}`,
       );
-    if (
-      req.body !== undefined &&
-      (typeof req.body !== 'object' || Object.keys(req.body ?? {}).length)
-    ) {
+    const noInput = z.strictObject({}).safeParse(req.body ?? {});
+    if (!noInput.success) {
       throw new HttpProblem(422, 'invalid_input', 'Starting this journey takes no input', {
-        errors: Object.keys(req.body ?? {}).map((key) => ({
-          path: `/${key}`,
-          code: 'unknown_field',
-          message: `Unknown field '${key}'`,
-        })),
+        errors: fieldErrorsOf(noInput.error.issues),
       });
     }
     const id = newJourneyId();

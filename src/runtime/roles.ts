@@ -104,7 +104,7 @@ export async function startWorkerRole(
   // The sandbox checks journeys per run; a broken one should stop the worker before it polls.
   createRegistry(journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
-  const vault = createVault(prisma, keyring.derive('secret-vault'));
+  const vault = createVault(prisma, keyring);
   const smtpUrl = overrides.smtpUrl ?? config.SMTP_URL;
   const sender = smtpUrl ? createSmtpSender(smtpUrl, config.MAIL_FROM) : undefined;
   if (!sender && !config.embeddedDatabase) {
@@ -169,7 +169,7 @@ export async function startApiRole(
   const { config, keyring, log } = ctx;
   const registry = createRegistry(journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
-  const vault = createVault(prisma, keyring.derive('secret-vault'));
+  const vault = createVault(prisma, keyring);
   const { connection, client } = await connectTemporalClient({
     address: ctx.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db/prisma.js';
-import type { DerivedKeys } from './keyring.js';
+import { SECRET_REF_PATTERN } from '../engine/secret-fields.js';
+import type { Keyring } from './keyring.js';
 import { openBytes, sealBytes } from './seal.js';
 import { randomToken } from './tokens.js';
 
@@ -21,7 +22,7 @@ export interface Vault {
 }
 
 export const isSecretRef = (value: unknown): value is SecretRef =>
-  typeof value === 'string' && /^sec_[A-Za-z0-9_-]{22,}$/.test(value);
+  typeof value === 'string' && SECRET_REF_PATTERN.test(value);
 
 /**
  * Short-lived secrets that must travel by reference (DESIGN: no secret in Temporal history):
@@ -29,9 +30,10 @@ export const isSecretRef = (value: unknown): value is SecretRef =>
  */
 export function createVault(
   prisma: PrismaClient,
-  keys: DerivedKeys,
+  keyring: Keyring,
   now: () => Date = () => new Date(),
 ): Vault {
+  const keys = keyring.derive('secret-vault');
   async function reveal(ref: string): Promise<string | undefined> {
     if (!isSecretRef(ref)) return undefined;
     const row = await prisma.secretRef.findUnique({ where: { id: ref } });

@@ -36,7 +36,7 @@ const asCall = (journeyId: string, activityId: string) => {
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { max: 3 });
-  vault = createVault(prisma, keyring.derive('secret-vault'));
+  vault = createVault(prisma, keyring);
   activities = createActivities({
     prisma,
     keyring,

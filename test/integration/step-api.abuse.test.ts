@@ -222,6 +222,16 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expect((await api.get(id, token)).body.step.name).toBe('credentials');
     });
 
+    it('refuses input to a journey start, which takes none, with 422 unknown_field at its path', async () => {
+      const answer = await api.call('POST', '/v1/journeys/registration', {
+        body: { email: 'a@example.com' },
+      });
+      expectProblem(answer, 422, 'invalid_input');
+      expect(answer.body.errors).toEqual([
+        expect.objectContaining({ path: '/email', code: 'unknown_field' }),
+      ]);
+    });
+
     it('refuses malformed JSON with 400 malformed_json', async () => {
       const { id, token } = (await api.start()).body;
       const answer = await api.call('POST', credentialsPath(id), {
