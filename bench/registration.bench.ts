@@ -1,211 +1,379 @@
-// `npm run bench`: registrations end to end over HTTP on real Temporal + Postgres + SMTP, and the
-// same steps through the in-memory test kit as a baseline. Figures are medians and percentiles of one run.
+// `npm run bench`: registrations end to end over HTTP, the API and the worker in processes of their
+// own as in production, on a real Temporal dev server (SQLite, WAL), PostgreSQL at 127.0.0.1:5432
+// and a real SMTP server; beside them the no-op floor (a bare XState machine advanced by Temporal
+// updates). `--baseline DIR` runs another checkout the same way, interleaved round by round, since
+// this machine's speed drifts. One table of medians from one run.
+//
+//   npm run bench -- [--baseline ../baseline] [--rounds 3] [--journeys 200] [--alone 40] [--profile DIR]
 
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registration } from '../journeys/registration.js';
-import { businessFailure } from '../src/engine/journey-error.js';
-import { createJourneyTestKit } from '../src/engine/test-kit.js';
-import { loadConfig } from '../src/runtime/config.js';
-import { createLogger } from '../src/runtime/log.js';
-import { startApiRole, startWorkerRole } from '../src/runtime/roles.js';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { journeySearchAttributeTypes } from '../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../src/runtime/temporal-dev-server.js';
-import { createKeyring, generateKeySpec } from '../src/security/keyring.js';
+import { generateKeySpec } from '../src/security/keyring.js';
 import { createTestDatabase } from '../test/support/database.js';
-import { codeIn, stepApiClient } from '../test/support/http.js';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
+import { driveFloor, startFloorWorker } from './floor/drive.js';
+import { historyEventsPerRun } from './history.js';
+import { type LoadResult, registrations, STEPS } from './load.js';
+import {
+  diffProcessCpu,
+  type ProcessCpu,
+  readProcessCpu,
+  readProcessesNamed,
+  readProcessTreeMs,
+} from './proc-cpu.js';
+import { commitOf, migrateWith, startTarget } from './target.js';
 
 const { values } = parseArgs({
   options: {
+    baseline: { type: 'string' },
+    rounds: { type: 'string' },
     journeys: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '20' },
+    alone: { type: 'string', default: '40' },
+    'history-sample': { type: 'string', default: '20' },
+    profile: { type: 'string' },
   },
 });
-const total = Number(values.journeys);
-const concurrency = Number(values.concurrency);
-const STEPS = ['start', 'credentials', 'verify-email', 'terms'] as const;
-type Step = (typeof STEPS)[number];
+const journeys = Number(values.journeys);
+const alone = Number(values.alone);
+const historySample = Number(values['history-sample']);
+const rounds = Number(values.rounds ?? (values.baseline ? 3 : 1));
+const here = fileURLToPath(new URL('..', import.meta.url));
+const targets = [
+  { label: 'this', dir: resolve(here) },
+  ...(values.baseline ? [{ label: 'baseline', dir: resolve(values.baseline) }] : []),
+];
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-const stats = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
-};
-const fmt = (ms: number) => ms.toFixed(ms < 10 ? 2 : 1).padStart(7);
+// ---------------------------------------------------------------------------------------------
+// Measuring one target in one round
 
-async function pool(
-  count: number,
-  width: number,
-  run: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) await run(next++);
-    }),
-  );
+type Metrics = Map<string, number>;
+
+interface TargetRound {
+  metrics: Metrics;
+  latencies: { alone: LoadResult['latencies']; loaded: LoadResult['latencies'] };
+  errors: string[];
 }
 
-function newLatencies(): Record<Step, number[]> {
-  return { start: [], credentials: [], 'verify-email': [], terms: [] };
-}
-
-async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await call();
-  samples.push(performance.now() - started);
-  return result;
-}
-
-/** Over HTTP against the engine as `npm start` runs it (dev server with its SQLite file, WAL pragmas). */
-async function benchHttp() {
+/** A fresh Temporal dev server, with a client, for one measurement. */
+async function withTemporal<T>(
+  run: (server: { address: string; pid: number; client: Client }) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'parcours-bench-'));
-  const temporal = await startTemporalDevServer({
+  const server = await startTemporalDevServer({
     port: 0,
     uiPort: false,
     dbFile: join(dir, 'temporal.sqlite'),
     searchAttributes: journeySearchAttributeTypes,
   });
-  const db = await createTestDatabase();
-  const smtp = await startSmtpSink();
-  const keySpec = generateKeySpec('bench');
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    PARCOURS_KEYS: keySpec,
-    SMTP_URL: smtp.url,
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    LOG_LEVEL: 'silent',
-  });
-  const ctx = {
-    config,
-    keyring: createKeyring(keySpec),
-    log: createLogger('silent'),
-    databaseUrl: db.url,
-    temporalAddress: temporal.address,
-  };
-  const worker = await startWorkerRole(ctx);
-  const api = await startApiRole(ctx, { port: 0 });
-  const client = stepApiClient(api.url);
-  const latencies = newLatencies();
-  const expectStatus = (answer: { status: number; body: unknown }, status: number) => {
-    if (answer.status !== status)
-      throw new Error(`expected ${status}, got ${answer.status}: ${JSON.stringify(answer.body)}`);
-  };
-  const runOne = async (index: number) => {
-    const email = `bench-${index}@example.com`;
-    const started = await timed(latencies.start, () => client.start());
-    expectStatus(started, 201);
-    const { id, token } = started.body;
-    expectStatus(
-      await timed(latencies.credentials, () =>
-        client.submit(id, token, 'credentials', {
-          email,
-          password: `bench passphrase number ${index}`,
-        }),
-      ),
-      200,
-    );
-    const mail = await smtp.waitFor((message) => message.to.includes(email), 30_000);
-    expectStatus(
-      await timed(latencies['verify-email'], () =>
-        client.submit(id, token, 'verify-email', { code: codeIn(mail.text) }),
-      ),
-      200,
-    );
-    const done = await timed(latencies.terms, () =>
-      client.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' }),
-    );
-    expectStatus(done, 200);
-    if (done.body.status !== 'completed')
-      throw new Error(`journey ${id} ended ${done.body.status}`);
-  };
-  await pool(Math.min(10, total), Math.min(10, concurrency), async (index) => runOne(-1 - index)); // warm-up, not measured
-  for (const samples of Object.values(latencies)) samples.splice(0);
-  const started = performance.now();
-  await pool(total, concurrency, runOne);
-  const seconds = (performance.now() - started) / 1000;
-  await api.stop();
-  await worker.stop();
-  await smtp.close();
-  await db.drop();
-  await temporal.stop();
-  await rm(dir, { recursive: true, force: true });
-  return { latencies, journeysPerSecond: total / seconds };
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    return await run({ ...server, client: new Client({ connection }) });
+  } finally {
+    await connection.close();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
-/** The same journeys in memory: the machine alone, fake activities, no I/O. */
-async function benchTestKit() {
-  const latencies = newLatencies();
-  const runOne = async () => {
-    let session = 0;
-    const kit = await timed(latencies.start, async () => {
-      const created = createJourneyTestKit(registration, {
-        activities: {
-          issueEmailCode: () => ({
-            challengeId: 'c',
-            messageId: 'm',
-            expiresAt: '',
-            resendAvailableAt: '',
-          }),
-          deliverMessage: () => ({ status: 'sent' }),
-          verifyEmailCode: ({ code }: { code: string }) => {
-            if (created.reveal(code) !== '123456') throw businessFailure('invalid_code', 'no');
-            return { email: 'kit@example.com' };
-          },
-          createUser: () => ({ userId: 'u' }),
-          createSession: () => ({
-            id: `s${session++}`,
-            token: { $secret: 'sec_0000000000000000000000' },
-            aal: 1,
-            amr: ['pwd'],
-            authTime: '',
-            expiresAt: '',
-          }),
-        },
-      });
-      await created.view();
-      return created;
+async function committedTransactions(database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+      [database],
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+interface CpuReading {
+  api: ProcessCpu;
+  worker: ProcessCpu;
+  temporalMs: number;
+  postgresMs: number;
+}
+
+/** Thread kinds as the table names them (see bench/thread-names.cjs). */
+function threadKind(name: string): string {
+  if (name === 'main' || name === 'exited' || name === 'v8-helper') return name;
+  if (name.startsWith('wt-')) return 'worker-threads';
+  if (name === 'node') return 'native';
+  return 'core'; // Tokio's threads: Temporal Core
+}
+
+function cpuPerJourney(before: CpuReading, after: CpuReading, count: number): Metrics {
+  const metrics: Metrics = new Map();
+  let total = 0;
+  const add = (key: string, ms: number) => {
+    metrics.set(key, (metrics.get(key) ?? 0) + ms / count);
+    total += ms / count;
+  };
+  for (const role of ['api', 'worker'] as const) {
+    for (const [name, ms] of diffProcessCpu(before[role], after[role]))
+      add(`cpu.${role}.${threadKind(name)}`, ms);
+  }
+  add('cpu.temporal', after.temporalMs - before.temporalMs);
+  add('cpu.postgres', after.postgresMs - before.postgresMs);
+  metrics.set('cpu.total', total);
+  return metrics;
+}
+
+async function measureTarget(
+  target: { label: string; dir: string },
+  round: number,
+): Promise<TargetRound> {
+  return withTemporal(async (temporal) => {
+    const db = await createTestDatabase((url) => migrateWith(target.dir, url));
+    const smtp = await startSmtpSink();
+    const transactionsBefore = await committedTransactions(db.name);
+    const running = await startTarget({
+      dir: target.dir,
+      databaseUrl: db.url,
+      temporalAddress: temporal.address,
+      smtpUrl: smtp.url,
+      keys: generateKeySpec('bench'),
+      ...(values.profile
+        ? { profileDir: join(resolve(values.profile), `${target.label}-${round}`) }
+        : {}),
     });
-    await timed(latencies.credentials, () =>
-      kit.submit('credentials', { email: 'kit@example.com', password: 'bench passphrase' }),
-    );
-    await timed(latencies['verify-email'], () => kit.submit('verify-email', { code: '123456' }));
-    const done = await timed(latencies.terms, () =>
-      kit.submit('terms', { accept: true, policyVersion: '2026-11-01' }),
-    );
-    if (done.status !== 'completed') throw new Error('kit journey did not complete');
-  };
-  await pool(50, 1, runOne);
-  for (const samples of Object.values(latencies)) samples.splice(0);
-  const started = performance.now();
-  await pool(total, concurrency, runOne);
-  return { latencies, journeysPerSecond: total / ((performance.now() - started) / 1000) };
+    const metrics: Metrics = new Map();
+    const errors: string[] = [];
+    let registered = 0;
+    const load = async (count: number, concurrency: number, tag: string) => {
+      const result = await registrations({ apiUrl: running.apiUrl, smtp, count, concurrency, tag });
+      errors.push(...result.errors);
+      registered += count;
+      metrics.set(`rps.${concurrency}`, count / result.seconds);
+      return result;
+    };
+    try {
+      await load(10, 10, 'warm'); // JIT, pools and caches: not measured
+      const aloneRun = await load(alone, 1, 'alone');
+      const reading = (): CpuReading => ({
+        api: readProcessCpu(running.apiPid),
+        worker: readProcessCpu(running.workerPid),
+        temporalMs: readProcessTreeMs(temporal.pid),
+        postgresMs: readProcessesNamed('postgres'),
+      });
+      const before = reading();
+      const loaded = await load(journeys, 20, 'c20');
+      for (const [key, value] of cpuPerJourney(before, reading(), journeys))
+        metrics.set(key, value);
+      await load(journeys, 50, 'c50');
+      const sample = loaded.journeyIds.slice(0, historySample);
+      for (const [type, count] of await historyEventsPerRun(temporal.client, sample))
+        metrics.set(`history.${type}`, count);
+      await running.stop();
+      // Backends flush their statistics when they exit.
+      await sleep(500);
+      metrics.set(
+        'db.transactions',
+        ((await committedTransactions(db.name)) - transactionsBefore) / registered,
+      );
+      return {
+        metrics,
+        latencies: { alone: aloneRun.latencies, loaded: loaded.latencies },
+        errors,
+      };
+    } finally {
+      await running.stop();
+      await smtp.close();
+      await db.drop();
+    }
+  });
 }
 
-const http = await benchHttp();
-const kit = await benchTestKit();
-const cpu = cpus();
-console.log(`\nParcours bench — registration@1, ${total} journeys, ${concurrency} concurrent`);
-console.log(
-  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-);
-console.log('\nstep            HTTP p50  p95     p99     | kit p50  p95     p99     | p50 ratio');
-for (const step of STEPS) {
-  const h = stats(http.latencies[step]);
-  const k = stats(kit.latencies[step]);
-  console.log(
-    `${step.padEnd(14)} ${fmt(h.p50)} ${fmt(h.p95)} ${fmt(h.p99)} | ${fmt(k.p50)} ${fmt(k.p95)} ${fmt(k.p99)} | ${(h.p50 / k.p50).toFixed(0).padStart(6)}×`,
+async function measureFloor(): Promise<Metrics> {
+  return withTemporal(async (temporal) => {
+    const taskQueue = `floor-${randomUUID()}`;
+    const worker = await startFloorWorker(temporal.address, taskQueue);
+    try {
+      const drive = (count: number) =>
+        driveFloor({ client: temporal.client, taskQueue, count, concurrency: 20 });
+      await drive(20);
+      const temporalBefore = readProcessTreeMs(temporal.pid);
+      const workerBefore = readProcessTreeMs(worker.pid);
+      const floor = await drive(journeys);
+      const metrics: Metrics = new Map([
+        ['floor.jps', floor.journeysPerSecond],
+        ['floor.ups', floor.updatesPerSecond],
+        ['floor.p50', percentile(floor.updateMs, 50)],
+        ['floor.cpu.temporal', (readProcessTreeMs(temporal.pid) - temporalBefore) / journeys],
+        ['floor.cpu.worker', (readProcessTreeMs(worker.pid) - workerBefore) / journeys],
+      ]);
+      const history = await historyEventsPerRun(
+        temporal.client,
+        floor.workflowIds.slice(0, historySample),
+      );
+      metrics.set(
+        'floor.history',
+        [...history.values()].reduce((sum, count) => sum + count, 0),
+      );
+      return metrics;
+    } finally {
+      await worker.stop();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and the table
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
   );
 }
+const median = (samples: number[]) => percentile(samples, 50);
+
+function medianMetrics(all: Metrics[]): Metrics {
+  const keys = new Set(all.flatMap((metrics) => [...metrics.keys()]));
+  return new Map([...keys].map((key) => [key, median(all.map((m) => m.get(key) ?? 0))]));
+}
+
+const fmt = (value: number | undefined, digits = 1) =>
+  value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
+
+const results = new Map<string, TargetRound[]>(targets.map((target) => [target.label, []]));
+const floors: Metrics[] = [];
+const commits = new Map(targets.map((target) => [target.label, commitOf(target.dir)]));
+
+for (let round = 1; round <= rounds; round += 1) {
+  // Alternate the order so that neither target always runs on a warmer (or hotter) machine.
+  const order = round % 2 === 1 ? targets : [...targets].reverse();
+  for (const target of order) {
+    process.stderr.write(
+      `round ${round}/${rounds}: ${target.label} (${commits.get(target.label)})…\n`,
+    );
+    results.get(target.label)?.push(await measureTarget(target, round));
+  }
+  process.stderr.write(`round ${round}/${rounds}: no-op floor…\n`);
+  floors.push(await measureFloor());
+}
+
+const floor = medianMetrics(floors);
+const columns = targets.map((target) => {
+  const runs = results.get(target.label) ?? [];
+  const pooled = (phase: 'alone' | 'loaded', step?: string) =>
+    runs.flatMap((run) =>
+      step
+        ? (run.latencies[phase][step as keyof LoadResult['latencies']] ?? [])
+        : Object.values(run.latencies[phase]).flat(),
+    );
+  const metrics = medianMetrics(runs.map((run) => run.metrics));
+  for (const phase of ['alone', 'loaded'] as const) {
+    for (const step of [undefined, ...STEPS]) {
+      const samples = pooled(phase, step);
+      for (const p of [50, 95, 99])
+        metrics.set(`latency.${phase}.${step ?? 'all'}.p${p}`, percentile(samples, p));
+    }
+  }
+  metrics.set('rps.20.floorRatio', (metrics.get('rps.20') ?? 0) / (floor.get('floor.jps') ?? 1));
+  metrics.set(
+    'history.total',
+    [...metrics].filter(([key]) => key.startsWith('history.')).reduce((sum, [, n]) => sum + n, 0),
+  );
+  metrics.set(
+    'errors',
+    runs.reduce((sum, run) => sum + run.errors.length, 0),
+  );
+  return { ...target, metrics, errors: runs.flatMap((run) => run.errors) };
+});
+
+type Row = [label: string, key: string, digits?: number] | [heading: string];
+const cpuRows: Row[] = [
+  ['API event loop (HTTP, Temporal client, codec, Prisma)', 'cpu.api.main'],
+  ['API worker threads (strength estimate; tsx loader)', 'cpu.api.worker-threads'],
+  ['API libuv pool (argon2id) and native threads', 'cpu.api.native'],
+  ['API V8 helpers (GC, compiler)', 'cpu.api.v8-helper'],
+  ['API threads that ended in the window', 'cpu.api.exited'],
+  ['worker event loop (activities, Prisma, codec)', 'cpu.worker.main'],
+  ['worker workflow thread (sandbox, XState; tsx loader)', 'cpu.worker.worker-threads'],
+  ['worker Temporal Core', 'cpu.worker.core'],
+  ['worker native threads', 'cpu.worker.native'],
+  ['worker V8 helpers (GC, compiler)', 'cpu.worker.v8-helper'],
+  ['worker threads that ended (VM watchdog)', 'cpu.worker.exited'],
+  ['Temporal server', 'cpu.temporal'],
+  ['PostgreSQL', 'cpu.postgres'],
+  ['**total**', 'cpu.total'],
+];
+const historyTypes = [
+  ...new Set(
+    columns.flatMap((column) =>
+      [...column.metrics.keys()].filter(
+        (key) => key.startsWith('history.') && key !== 'history.total',
+      ),
+    ),
+  ),
+].sort();
+const rows: Row[] = [
+  ['registrations/s'],
+  ['1 at a time', 'rps.1'],
+  ['20 concurrent', 'rps.20'],
+  ['50 concurrent', 'rps.50'],
+  ['20 concurrent ÷ no-op floor journeys/s', 'rps.20.floorRatio', 2],
+  ['step latency, 1 at a time (ms)'],
+  ...(['p50', 'p95', 'p99'] as const).map((p): Row => [`all steps ${p}`, `latency.alone.all.${p}`]),
+  ...STEPS.map((step): Row => [`${step} p50`, `latency.alone.${step}.p50`]),
+  ['step latency, 20 concurrent (ms)'],
+  ...(['p50', 'p95', 'p99'] as const).map(
+    (p): Row => [`all steps ${p}`, `latency.loaded.all.${p}`],
+  ),
+  ['CPU ms per registration (20 concurrent, from /proc)'],
+  ...cpuRows,
+  ['history events per registration'],
+  ...historyTypes.map((key): Row => [key.slice('history.'.length), key]),
+  ['**total**', 'history.total'],
+  ['database'],
+  ['transactions per registration', 'db.transactions'],
+  ['errors', 'errors', 0],
+];
+
+const cpu = cpus();
 console.log(
-  `\njourneys/s      HTTP ${http.journeysPerSecond.toFixed(1)}   kit ${kit.journeysPerSecond.toFixed(0)}   ratio ${(kit.journeysPerSecond / http.journeysPerSecond).toFixed(0)}×`,
+  `\nParcours bench — registration, ${rounds} round(s)${targets.length > 1 ? ' interleaved' : ''}, medians`,
 );
 console.log(
-  'latencies in ms; HTTP = step API → Temporal update → activities → Postgres (SMTP delivery in the background)',
+  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
+    `${alone} journeys 1 at a time, ${journeys} at 20 and at 50 concurrent per round`,
 );
-process.exit(0);
+console.log(
+  `no-op floor (20 concurrent): ${fmt(floor.get('floor.jps'))} journeys/s, ${fmt(floor.get('floor.ups'))} updates/s, ` +
+    `update p50 ${fmt(floor.get('floor.p50'))} ms, ${fmt(floor.get('floor.history'))} history events and ` +
+    `${fmt(floor.get('floor.cpu.temporal'))} ms Temporal server CPU per journey\n`,
+);
+const header = ['', ...columns.map((column) => `${column.label} (${commits.get(column.label)})`)];
+if (columns.length === 2) header.push('this ÷ baseline');
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map((_, index) => (index ? ' ---: ' : ' --- ')).join('|')}|`);
+for (const row of rows) {
+  if (row.length === 1) {
+    console.log(`| **${row[0]}** |${' |'.repeat(header.length - 1)}`);
+    continue;
+  }
+  const [label, key, digits = 1] = row;
+  const cells = columns.map((column) => fmt(column.metrics.get(key), digits));
+  if (columns.length === 2) {
+    const [mine, theirs] = columns.map((column) => column.metrics.get(key) ?? Number.NaN);
+    cells.push(theirs ? `${fmt((mine as number) / (theirs as number), 2)}×` : '–');
+  }
+  console.log(`| ${label} | ${cells.join(' | ')} |`);
+}
+for (const column of columns) {
+  if (column.errors.length)
+    console.log(`\n${column.label}: ${column.errors.length} errors, first: ${column.errors[0]}`);
+}
+process.exit(columns.some((column) => column.errors.length) ? 1 : 0);

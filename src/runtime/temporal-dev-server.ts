@@ -30,6 +30,8 @@ export interface TemporalDevServer {
   /** `127.0.0.1:PORT`, for `Connection.connect({ address })`. */
   address: string;
   uiUrl?: string;
+  /** The server's process id (the benchmark reads its CPU time from /proc). */
+  pid: number;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. Idempotent. */
   stop(): Promise<void>;
 }
@@ -99,7 +101,12 @@ export async function startTemporalDevServer(
     await stop();
     throw error;
   }
-  return { address, ...(uiPort ? { uiUrl: `http://${host}:${uiPort}` } : {}), stop };
+  return {
+    address,
+    ...(uiPort ? { uiUrl: `http://${host}:${uiPort}` } : {}),
+    pid: child.pid as number,
+    stop,
+  };
 }
 
 async function resolveUiPort(

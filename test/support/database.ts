@@ -7,27 +7,31 @@ const SERVER_URL = 'postgres://postgres@127.0.0.1:5432';
 /** A migrated, uniquely named database on the local test server. */
 export interface TestDatabase {
   url: string;
+  name: string;
   /** Drops the database, closing any connection still open on it. */
   drop(): Promise<void>;
 }
 
 /**
- * Creates a fresh database on the PostgreSQL server at 127.0.0.1:5432 and applies the migrations.
- * Throws when the server is unreachable: integration tests must fail, never skip, without it.
+ * Creates a fresh database on the PostgreSQL server at 127.0.0.1:5432 and applies the migrations
+ * (this checkout's, unless `migrate` applies another's). Throws when the server is unreachable:
+ * integration tests must fail, never skip, without it.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(
+  migrate: (url: string) => Promise<unknown> = applyMigrations,
+): Promise<TestDatabase> {
   const name = `parcours_test_${randomBytes(6).toString('hex')}`;
   await withServer((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = `${SERVER_URL}/${name}`;
   const drop = () =>
     withServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   try {
-    await applyMigrations(url);
+    await migrate(url);
   } catch (err) {
     await drop();
     throw err;
   }
-  return { url, drop: async () => void (await drop()) };
+  return { url, name, drop: async () => void (await drop()) };
 }
 
 async function withServer<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {

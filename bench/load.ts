@@ -1,0 +1,87 @@
+// The load: customers registering over the step API as an app drives it, one HTTP call per step,
+// the code read from the real SMTP server the worker sends to.
+import { codeIn, stepApiClient } from '../test/support/http.js';
+import type { SmtpSink } from '../test/support/smtp-sink.js';
+
+export const STEPS = ['start', 'credentials', 'verify-email', 'terms'] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface LoadResult {
+  latencies: Record<Step, number[]>;
+  seconds: number;
+  journeyIds: string[];
+  errors: string[];
+}
+
+/** Runs `run(0..count-1)` with at most `width` in flight. */
+export async function pool(
+  count: number,
+  width: number,
+  run: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next < count) await run(next++);
+    }),
+  );
+}
+
+/** `count` registrations, `concurrency` at a time; a failed journey is recorded, not retried. */
+export async function registrations(options: {
+  apiUrl: string;
+  smtp: SmtpSink;
+  count: number;
+  concurrency: number;
+  /** Makes the addresses of this batch unique. */
+  tag: string;
+}): Promise<LoadResult> {
+  const client = stepApiClient(options.apiUrl);
+  const latencies: Record<Step, number[]> = {
+    start: [],
+    credentials: [],
+    'verify-email': [],
+    terms: [],
+  };
+  const journeyIds: string[] = [];
+  const errors: string[] = [];
+  const timed = async <T extends { status: number; body: unknown }>(
+    step: Step,
+    expected: number,
+    call: () => Promise<T>,
+  ): Promise<T> => {
+    const started = performance.now();
+    const answer = await call();
+    latencies[step].push(performance.now() - started);
+    if (answer.status !== expected)
+      throw new Error(`${step}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    return answer;
+  };
+  const runOne = async (index: number) => {
+    const email = `bench-${options.tag}-${index}@example.com`;
+    try {
+      const started = await timed('start', 201, () => client.start());
+      const { id, token } = started.body;
+      journeyIds.push(id);
+      await timed('credentials', 200, () =>
+        client.submit(id, token, 'credentials', {
+          email,
+          password: `bench passphrase number ${index}`,
+        }),
+      );
+      const mail = await options.smtp.waitFor((message) => message.to.includes(email), 60_000);
+      await timed('verify-email', 200, () =>
+        client.submit(id, token, 'verify-email', { code: codeIn(mail.text) }),
+      );
+      const done = await timed('terms', 200, () =>
+        client.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' }),
+      );
+      if (done.body.status !== 'completed') throw new Error(`ended ${done.body.status}`);
+    } catch (error) {
+      errors.push(error instanceof Error ? error.message : String(error));
+    }
+  };
+  const started = performance.now();
+  await pool(options.count, options.concurrency, runOne);
+  return { latencies, seconds: (performance.now() - started) / 1000, journeyIds, errors };
+}
