@@ -200,9 +200,10 @@ async function measureFloor(): Promise<Metrics> {
     const taskQueue = `floor-${randomUUID()}`;
     const worker = await startFloorWorker(temporal.address, taskQueue);
     try {
-      const drive = (count: number) =>
-        driveFloor({ client: temporal.client, taskQueue, count, concurrency: 20 });
+      const drive = (count: number, concurrency = 20) =>
+        driveFloor({ client: temporal.client, taskQueue, count, concurrency });
       await drive(20);
+      const aloneFloor = await drive(Math.min(alone, 30), 1);
       const temporalBefore = readProcessTreeMs(temporal.pid);
       const workerBefore = readProcessTreeMs(worker.pid);
       const floor = await drive(journeys);
@@ -210,6 +211,7 @@ async function measureFloor(): Promise<Metrics> {
         ['floor.jps', floor.journeysPerSecond],
         ['floor.ups', floor.updatesPerSecond],
         ['floor.p50', percentile(floor.updateMs, 50)],
+        ['floor.p50.alone', percentile(aloneFloor.updateMs, 50)],
         ['floor.cpu.temporal', (readProcessTreeMs(temporal.pid) - temporalBefore) / journeys],
         ['floor.cpu.worker', (readProcessTreeMs(worker.pid) - workerBefore) / journeys],
       ]);
@@ -283,6 +285,10 @@ const columns = targets.map((target) => {
   }
   metrics.set('rps.20.floorRatio', (metrics.get('rps.20') ?? 0) / (floor.get('floor.jps') ?? 1));
   metrics.set(
+    'latency.alone.floorRatio',
+    (metrics.get('latency.alone.all.p50') ?? 0) / (floor.get('floor.p50.alone') ?? 1),
+  );
+  metrics.set(
     'history.total',
     [...metrics].filter(([key]) => key.startsWith('history.')).reduce((sum, [, n]) => sum + n, 0),
   );
@@ -328,6 +334,7 @@ const rows: Row[] = [
   ['step latency, 1 at a time (ms)'],
   ...(['p50', 'p95', 'p99'] as const).map((p): Row => [`all steps ${p}`, `latency.alone.all.${p}`]),
   ...STEPS.map((step): Row => [`${step} p50`, `latency.alone.${step}.p50`]),
+  ['all steps p50 ÷ no-op update p50', 'latency.alone.floorRatio', 2],
   ['step latency, 20 concurrent (ms)'],
   ...(['p50', 'p95', 'p99'] as const).map(
     (p): Row => [`all steps ${p}`, `latency.loaded.all.${p}`],
@@ -351,7 +358,8 @@ console.log(
     `${alone} journeys 1 at a time, ${journeys} at 20 and at 50 concurrent per round`,
 );
 console.log(
-  `no-op floor (20 concurrent): ${fmt(floor.get('floor.jps'))} journeys/s, ${fmt(floor.get('floor.ups'))} updates/s, ` +
+  `no-op floor: update p50 ${fmt(floor.get('floor.p50.alone'))} ms 1 at a time; at 20 concurrent ` +
+    `${fmt(floor.get('floor.jps'))} journeys/s, ${fmt(floor.get('floor.ups'))} updates/s, ` +
     `update p50 ${fmt(floor.get('floor.p50'))} ms, ${fmt(floor.get('floor.history'))} history events and ` +
     `${fmt(floor.get('floor.cpu.temporal'))} ms Temporal server CPU per journey\n`,
 );

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApplicationFailure,
@@ -6,15 +8,44 @@ import {
   type LogLevel,
   type LogMetadata,
 } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  type BundleOptions,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+} from '@temporalio/worker';
+import { withJourneyEvents } from '../src/activities/analytics.js';
 import type { Activities } from '../src/activities/index.js';
 import { failureConverterPath } from '../src/runtime/temporal.js';
 
 /** The workflow sandbox's entry point: journeys and the generic workflow, bundled by Temporal. */
 export const workflowsPath = fileURLToPath(new URL('./workflow/index.ts', import.meta.url));
 
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+/**
+ * XState's production build: the SDK bundles in webpack's development mode, which resolves xstate's
+ * `development` export, a build that adds checks and warnings to every transition.
+ */
+const xstateProduction = join(
+  dirname(createRequire(import.meta.url).resolve('xstate/package.json')),
+  'dist/xstate.esm.js',
+);
+function productionBuilds(config: WebpackConfig): WebpackConfig {
+  return {
+    ...config,
+    resolve: { ...config.resolve, alias: { ...config.resolve?.alias, xstate$: xstateProduction } },
+  };
+}
+
 /** What a workflow bundle is made of; a bundle made elsewhere (tests) must use the same. */
-export const workflowBundleOptions = { workflowsPath, failureConverterPath };
+export const workflowBundleOptions = {
+  workflowsPath,
+  failureConverterPath,
+  preloadModules: [fileURLToPath(new URL('./workflow/preload.ts', import.meta.url))],
+  webpackConfigHook: productionBuilds,
+} satisfies BundleOptions;
 
 export interface JourneyWorkerOptions {
   address: string;
@@ -75,8 +106,16 @@ export async function createJourneyWorker(
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: options.activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : {
+          workflowsPath,
+          bundlerOptions: {
+            preloadModules: workflowBundleOptions.preloadModules,
+            webpackConfigHook: workflowBundleOptions.webpackConfigHook,
+          },
+        }),
+    activities: withJourneyEvents(options.activities),
     dataConverter: options.dataConverter,
     ...(options.stickyQueueScheduleToStartTimeout
       ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout }

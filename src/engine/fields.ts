@@ -7,6 +7,10 @@ import { z } from 'zod';
 export const canonicalEmail = (value: string): string =>
   value.trim().normalize('NFC').toLowerCase();
 
+// A copy: zod's own regex is shared and frozen in the workflow sandbox (workers/workflow/preload.ts),
+// and zod resets `lastIndex` on the pattern it checks.
+const emailPattern = new RegExp(z.regexes.unicodeEmail);
+
 /** An email address field, canonicalised; internationalised addresses are accepted (RFC 6531). */
 export const emailField = () =>
-  z.string().overwrite(canonicalEmail).email({ pattern: z.regexes.unicodeEmail }).max(254);
+  z.string().overwrite(canonicalEmail).email({ pattern: emailPattern }).max(254);

@@ -20,6 +20,8 @@ export interface JourneyEventRecord {
   detail?: Record<string, unknown>;
 }
 
+export type JourneyEventLog = ReturnType<typeof createJourneyEventLog>;
+
 /** Buffers a run's events until the next flush; sequence numbers make the flush idempotent. */
 export function createJourneyEventLog(
   run: { journeyId: string; journey: string; version: number },
@@ -43,6 +45,10 @@ export function createJourneyEventLog(
       const drained = pending;
       pending = [];
       return drained;
+    },
+    /** Puts back events a flush may not have written, ahead of those pushed since. */
+    restore(events: JourneyEventRecord[]): void {
+      pending = [...events, ...pending];
     },
   };
 }

@@ -34,4 +34,5 @@ export const journeySearchAttributes = {
   status: defineSearchAttributeKey('ParcoursStatus', SearchAttributeType.KEYWORD),
 };
 
-export const JOURNEY_WORKFLOW = 'journeyWorkflow';
+/** The workflow type new runs start on (workers/workflow/journey-workflow.ts). */
+export const JOURNEY_WORKFLOW = 'journeyWorkflowV2';

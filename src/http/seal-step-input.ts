@@ -1,7 +1,7 @@
 import type { StepDefinition } from '../engine/define-journey.js';
 import { secretFieldsOf } from '../engine/secret-fields.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
-import type { PasswordPolicy } from '../security/password-policy.js';
+import type { PasswordPolicyPool } from '../security/password-policy-pool.js';
 import type { Vault } from '../security/vault.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { FieldError } from './problem.js';
@@ -18,7 +18,10 @@ const SUBMITTED_SECRET_TTL_MS = 10 * 60_000;
  * workflow: a new password is checked against the policy and hashed (argon2id); any other secret
  * goes to the vault and travels as a reference.
  */
-export function createStepInputSealer(deps: { passwordPolicy: PasswordPolicy; vault: Vault }) {
+export function createStepInputSealer(deps: {
+  passwordPolicy: Pick<PasswordPolicyPool, 'check'>;
+  vault: Vault;
+}) {
   return async function sealStepInput(step: StepDefinition, body: unknown): Promise<SealResult> {
     const parsed = step.input.safeParse(body ?? {});
     if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
@@ -37,7 +40,7 @@ export function createStepInputSealer(deps: { passwordPolicy: PasswordPolicy; va
     for (const [field, kind] of secrets) {
       const value = input[field] as string;
       if (kind === 'newPassword') {
-        const verdict = deps.passwordPolicy.check(value, userInputs);
+        const verdict = await deps.passwordPolicy.check(value, userInputs);
         if (!verdict.ok) {
           errors.push({
             path: `/${field}`,

@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import type { journeyWorkflow } from '../../workers/workflow/journey-workflow.js';
+import type { journeyWorkflowV2 } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition } from '../engine/define-journey.js';
 import { journeyKey } from '../engine/define-journey.js';
 import {
@@ -110,7 +110,7 @@ export function createStepApi(deps: StepApiDeps): Router {
       });
     }
     const id = newJourneyId();
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof journeyWorkflow>(
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof journeyWorkflowV2>(
       JOURNEY_WORKFLOW,
       {
         workflowId: id,

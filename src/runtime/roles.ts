@@ -16,7 +16,7 @@ import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
-import { createPasswordPolicy } from '../security/password-policy.js';
+import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
 import { createVault } from '../security/vault.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -183,6 +183,7 @@ export async function startApiRole(
     return [];
   });
   if (added.length) log.info({ added }, 'search attributes registered');
+  const passwordPolicy = createPasswordPolicyPool();
   const app = createApp({
     registry,
     prisma,
@@ -193,7 +194,7 @@ export async function startApiRole(
     trustProxy: config.TRUST_PROXY,
     temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
     tokens: createJourneyTokens(keyring),
-    sealStepInput: createStepInputSealer({ passwordPolicy: createPasswordPolicy(), vault }),
+    sealStepInput: createStepInputSealer({ passwordPolicy, vault }),
     publicView: createPublicViews(registry, vault),
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
@@ -212,6 +213,7 @@ export async function startApiRole(
       await closed;
       await connection.close();
       await prisma.$disconnect();
+      await passwordPolicy.close();
     },
   };
 }

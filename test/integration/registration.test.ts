@@ -91,23 +91,41 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
     ]);
   });
 
-  it('records the journey events an analyst counts, in order', async () => {
+  it('records the journey events an analyst counts, in order, by the time the run completes', async () => {
     const started = await api.start();
     const { id, token } = started.body;
     await api.submit(id, token, 'credentials', {
       email: 'events@example.com',
       password: 'a quiet funnel of steps',
     });
+    const mail = await smtp.waitFor((message) => message.to.includes('events@example.com'));
+    const code = codeIn(mail.text);
+    const wrong = code === '000000' ? '111111' : '000000';
+    expect((await api.submit(id, token, 'verify-email', { code: wrong })).status).toBe(422);
+    await api.submit(id, token, 'verify-email', { code });
+    const done = await api.submit(id, token, 'terms', {
+      accept: true,
+      policyVersion: '2026-11-01',
+    });
+    expect(done.body.status).toBe('completed');
+    // Events ride along with the run's next activity; the last of them are written as it ends.
     const events = await stack.prisma.journeyEvent.findMany({
       where: { journeyId: id },
       orderBy: { seq: 'asc' },
     });
-    expect(events.map((event) => [event.type, event.step])).toEqual([
-      ['started', null],
-      ['step_entered', 'credentials'],
-      ['step_submitted', 'credentials'],
-      ['step_entered', 'verify-email'],
+    expect(events.map((event) => [event.seq, event.type, event.step])).toEqual([
+      [1, 'started', null],
+      [2, 'step_entered', 'credentials'],
+      [3, 'step_submitted', 'credentials'],
+      [4, 'step_entered', 'verify-email'],
+      [5, 'step_submitted', 'verify-email'],
+      [6, 'step_rejected', 'verify-email'],
+      [7, 'step_submitted', 'verify-email'],
+      [8, 'step_entered', 'terms'],
+      [9, 'step_submitted', 'terms'],
+      [10, 'completed', null],
     ]);
+    expect(events[5]?.detail).toEqual({ code: 'invalid_code' });
   });
 
   // Many runs share one worker's sandbox: none may disturb another (see interleaved-journeys).

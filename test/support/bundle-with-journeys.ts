@@ -36,7 +36,8 @@ export async function bundleWithJourneys(journeysModule: string): Promise<{ code
   const { code } = await bundleWorkflowCode({
     ...workflowBundleOptions,
     logger: quiet,
-    webpackConfigHook: withJourneys(journeysModule),
+    webpackConfigHook: (config) =>
+      withJourneys(journeysModule)(workflowBundleOptions.webpackConfigHook(config)),
   });
   return { code };
 }

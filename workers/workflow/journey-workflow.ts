@@ -3,13 +3,8 @@ import * as wf from '@temporalio/workflow';
 import type { AnyActor, EventObject } from 'xstate';
 import { createActor } from 'xstate';
 import { journeyDefinitions } from '../../journeys/index.js';
-import type { Activities } from '../../src/activities/index.js';
 import { activityActors } from '../../src/engine/activity-actors.js';
-import {
-  type ActivityName,
-  activityCatalog,
-  activityNames,
-} from '../../src/engine/activity-catalog.js';
+import { activityNames } from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
 import { createJourneyEventLog } from '../../src/engine/journey-events.js';
 import {
@@ -29,27 +24,37 @@ import {
   runView,
   stepTimeoutMs,
 } from '../../src/engine/view.js';
+import { createActivityCaller } from './activity-caller.js';
 import { createDurableClock } from './durable-clock.js';
+import { createTimerWheel } from './timer-wheel.js';
 
-const registry = createRegistry(journeyDefinitions, activityNames);
-
-/** Each catalogued activity becomes a Temporal activity, local or queued, with its retry policy. */
-function temporalActivityCall(name: string, input: unknown): Promise<unknown> {
-  const spec = activityCatalog[name as ActivityName];
-  const options = { startToCloseTimeout: spec.startToCloseTimeout, retry: spec.retry };
-  const proxy =
-    spec.mode === 'local'
-      ? wf.proxyLocalActivities<Activities>(options)
-      : wf.proxyActivities<Activities>(options);
-  return (proxy[name as ActivityName] as (input: unknown) => Promise<unknown>)(input);
-}
+// The worker and the API check every journey before they serve; a run only looks its journey up.
+const registry = createRegistry(journeyDefinitions, activityNames, { checked: true });
 
 /**
  * Runs any registered journey: the XState machine is the logic, this workflow its durable memory.
  * Steps arrive as the `submit` update; each interactive step has an inactivity timeout after which
- * the run ends `abandoned` at that step.
+ * the run ends `abandoned` at that step. New runs start here.
+ *
+ * Engine 2 keeps all of a run's delays behind one Temporal timer (timer-wheel.ts) and hands journey
+ * events to the run's next activity (activity-caller.ts): a registration writes 30 history events
+ * instead of 50. A new workflow type rather than `patched()`, which would itself add a marker and a
+ * search-attribute upsert to every run.
  */
-export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
+export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
+  return runJourney(args, 2);
+}
+
+/**
+ * Engine 1, for runs started before engine 2: a Temporal timer per delay and per step timeout,
+ * journey events written by an activity of their own after each step. Its command sequence must not
+ * change (test/fixtures/histories); remove it once no `journeyWorkflow` run is open.
+ */
+export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
+  return runJourney(args, 1);
+}
+
+async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunView> {
   const definition = registry.get(args.journey, args.version);
   if (!definition)
     throw ApplicationFailure.nonRetryable(
@@ -64,28 +69,57 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
       'invalid_settings',
     );
 
+  const v2 = engine === 2;
   const events = createJourneyEventLog(
     { journeyId, journey: definition.id, version: definition.version },
     Date.now,
   );
+  const call = createActivityCaller(v2 ? events : undefined);
   const gate = createSubmissionGate(definition);
+  const root = wf.CancellationScope.current();
+  const wheel = v2 ? createTimerWheel(root) : undefined;
 
   let machineError: unknown;
   const actor: AnyActor = createActor(
-    definition.machine.provide({ actors: activityActors(activityNames, temporalActivityCall) }),
+    definition.machine.provide({ actors: activityActors(activityNames, call) }),
     {
       input: { journeyId, settings: parsedSettings.data },
-      clock: createDurableClock(wf.CancellationScope.current()),
+      clock: wheel ?? createDurableClock(root),
     },
   );
-  // Progress restarts the inactivity timer: an accepted submission or the machine moving to another
-  // step (by name: a code expiring changes the state, not the step the customer is at).
+
+  let finalView: RunView | undefined;
+  let abandonedAt: string | undefined;
+  const view = (): RunView => finalView ?? runView(definition, actor.getSnapshot());
+  const settled = () => isSettled(definition, actor.getSnapshot());
+  const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
+
+  // The inactivity timeout: restarted by an accepted submission and by the machine moving to
+  // another step (by name: a code expiring changes the state, not the step the customer is at).
+  // Engine 1 counts progress for its loop below; engine 2 keeps the timeout on the wheel.
   let progress = 0;
+  let inactivity: number | undefined;
+  const pauseInactivity = () => {
+    progress += 1;
+    wheel?.clearTimeout(inactivity);
+    inactivity = undefined;
+  };
+  const restartInactivity = () => {
+    pauseInactivity();
+    const step = currentStep(definition, actor.getSnapshot());
+    if (wheel && step)
+      inactivity = wheel.setTimeout(
+        () => {
+          abandonedAt = step.definition.name;
+        },
+        stepTimeoutMs(step.definition, args),
+      );
+  };
   let lastStep: string | undefined;
   actor.subscribe({
-    next: (snapshot) => {
-      const name = currentStep(definition, snapshot)?.definition.name;
-      if (name && name !== lastStep) progress += 1;
+    next: () => {
+      const name = stepName();
+      if (name && name !== lastStep) restartInactivity();
       lastStep = name ?? lastStep;
     },
     error: (error) => {
@@ -93,27 +127,27 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     },
   });
 
-  let finalView: RunView | undefined;
-  const view = (): RunView => finalView ?? runView(definition, actor.getSnapshot());
-  const settled = () => isSettled(definition, actor.getSnapshot());
-
   let reportedStep: string | undefined;
   let reportedStatus = 'active';
   /** Records what changed since the last sync: journey events and the listing's search attributes. */
   async function sync(current: RunView): Promise<void> {
-    const stepName = current.step?.name;
-    if (current.status === 'active' && stepName && stepName !== reportedStep)
-      events.push('step_entered', stepName);
+    const name = current.step?.name;
+    if (current.status === 'active' && name && name !== reportedStep)
+      events.push('step_entered', name);
     const attributes = [];
-    if (stepName !== reportedStep && stepName)
-      attributes.push({ key: journeySearchAttributes.step, value: stepName });
+    if (name !== reportedStep && name)
+      attributes.push({ key: journeySearchAttributes.step, value: name });
     if (current.status !== reportedStatus)
       attributes.push({ key: journeySearchAttributes.status, value: current.status });
     if (attributes.length) wf.upsertSearchAttributes(attributes);
-    reportedStep = stepName ?? reportedStep;
+    reportedStep = name ?? reportedStep;
     reportedStatus = current.status;
+    // Engine 2 hands pending events to the run's next activity; engine 1 writes them now.
+    if (!v2) await flushEvents();
+  }
+  async function flushEvents(): Promise<void> {
     const pending = events.drain();
-    if (pending.length) await temporalActivityCall('recordJourneyEvents', pending);
+    if (pending.length) await call('recordJourneyEvents', pending);
   }
 
   wf.setHandler(viewQuery, view);
@@ -123,17 +157,21 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     await sync(current);
     return current;
   });
+  let submitting = 0;
   wf.setHandler(
     submitStepUpdate,
     async ({ step, input }) => {
-      progress += 1;
+      submitting += 1;
+      pauseInactivity();
       events.push('step_submitted', step);
       actor.send(gate.event(actor.getSnapshot(), step, input) as EventObject);
       await wf.condition(settled);
+      if (v2) restartInactivity();
       const next = view();
       if (next.step?.name === step && next.step.error)
         events.push('step_rejected', step, { code: next.step.error.code });
       await sync(next);
+      submitting -= 1;
       return next;
     },
     {
@@ -155,21 +193,35 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
   events.push('started');
   actor.start();
 
-  let abandonedAt: string | undefined;
-  for (;;) {
-    await wf.condition(settled);
-    const step = currentStep(definition, actor.getSnapshot());
-    if (!step) break;
-    // A timer may have moved the run to another step with no submission to report it.
-    await sync(view());
-    const mark = progress;
-    const moved = await wf.condition(
-      () => progress !== mark || actor.getSnapshot().status !== 'active',
-      stepTimeoutMs(step.definition, args),
-    );
-    if (!moved) {
-      abandonedAt = step.definition.name;
-      break;
+  const running = () => actor.getSnapshot().status === 'active';
+  if (v2) {
+    for (;;) {
+      // Wakes for the end of the run, or for a step a timer moved the run to (no submission
+      // reports that one).
+      await wf.condition(
+        () =>
+          abandonedAt !== undefined ||
+          !running() ||
+          (submitting === 0 && settled() && stepName() !== reportedStep),
+      );
+      if (abandonedAt !== undefined || !running()) break;
+      await sync(view());
+    }
+  } else {
+    for (;;) {
+      await wf.condition(settled);
+      const step = currentStep(definition, actor.getSnapshot());
+      if (!step) break;
+      await sync(view());
+      const mark = progress;
+      const moved = await wf.condition(
+        () => progress !== mark || !running(),
+        stepTimeoutMs(step.definition, args),
+      );
+      if (!moved) {
+        abandonedAt = step.definition.name;
+        break;
+      }
     }
   }
 
@@ -181,6 +233,7 @@ export async function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunVie
     events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
   if (finalView.status === 'abandoned') events.push('abandoned', abandonedAt);
   await sync(finalView);
+  if (v2) await flushEvents();
   actor.stop();
   await wf.condition(wf.allHandlersFinished);
 

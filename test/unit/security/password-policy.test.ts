@@ -34,6 +34,11 @@ describe('password policy (NIST SP 800-63B §5.1.1.2, ASVS 2.1)', () => {
     },
   );
 
+  it('refuses a common word disguised with four l33t substitutions, though zxcvbn tries at most three', () => {
+    expect(policy.check('$3cur3P@$$w0rd', [])).toMatchObject({ ok: false, code: 'password_weak' });
+    expect(policy.check('dr4g0n$l4y3r', [])).toMatchObject({ ok: false, code: 'password_weak' });
+  });
+
   it("refuses a password made of the email address's local part", () => {
     expect(policy.check('zorblaxquintor', [])).toMatchObject({ ok: true });
     const verdict = policy.check('zorblaxquintor', ['zorblaxquintor@example.com']);
