@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../db/prisma.js';
 import { canonicalEmail } from '../engine/fields.js';
 import { businessFailure } from '../engine/journey-error.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../security/tokens.js';
@@ -38,35 +39,22 @@ export function emailVerificationActivities(deps: ActivityDeps) {
       resendCooldownMs: number;
     }): Promise<IssuedEmailCode> {
       const idempotencyKey = activityIdempotencyKey();
-      const issued = await prisma.emailChallenge.findUnique({ where: { idempotencyKey } });
-      if (issued) {
-        const message = await prisma.outboundMessage.findUniqueOrThrow({
-          where: { idempotencyKey },
-        });
-        return describe(
-          issued.id,
-          message.id,
-          issued.createdAt,
-          issued.expiresAt,
-          input.resendCooldownMs,
-        );
-      }
       const email = canonicalEmail(input.email);
-      const owner = await prisma.identifier.findUnique({
-        where: { type_value: { type: 'email', value: email } },
-      });
       const challengeId = randomUUID();
       const messageId = randomUUID();
       const code = randomDigits(EMAIL_CODE_DIGITS);
       const createdAt = now();
-      // Mail-bombing guard: past its hourly allowance an address gets no more mail. The journey
-      // is answered the same way, so neither the limit nor the account shows (OWASP WSTG-BUSL-05).
-      const sentLastHour = await prisma.emailChallenge.count({
-        where: {
-          emailCanonical: email,
-          createdAt: { gte: new Date(createdAt.getTime() - 3_600_000) },
-        },
-      });
+      const [owner, sentLastHour] = await Promise.all([
+        prisma.identifier.findUnique({ where: { type_value: { type: 'email', value: email } } }),
+        // Mail-bombing guard: past its hourly allowance an address gets no more mail. The journey
+        // is answered the same way, so neither the limit nor the account shows (OWASP WSTG-BUSL-05).
+        prisma.emailChallenge.count({
+          where: {
+            emailCanonical: email,
+            createdAt: { gte: new Date(createdAt.getTime() - 3_600_000) },
+          },
+        }),
+      ]);
       const suppressed = sentLastHour >= deps.emailCodesPerAddressPerHour;
       const expiresAt = new Date(createdAt.getTime() + input.ttlMs);
       const template = owner ? 'registration-existing-account' : 'registration-code';
@@ -77,29 +65,46 @@ export function emailVerificationActivities(deps: ActivityDeps) {
             expiresInMinutes: Math.round(input.ttlMs / 60_000),
             productName,
           });
-      await prisma.$transaction(async (tx) => {
-        await tx.emailChallenge.create({
-          data: {
-            id: challengeId,
+      try {
+        await prisma.$transaction(async (tx) => {
+          await tx.emailChallenge.create({
+            data: {
+              id: challengeId,
+              idempotencyKey,
+              journeyId: input.journeyId,
+              purpose: input.purpose,
+              emailCanonical: email,
+              codeHash: owner || suppressed ? null : codeHash(challengeId, code),
+              expiresAt,
+              createdAt,
+            },
+          });
+          await outbox.enqueueEmail(tx, {
+            id: messageId,
             idempotencyKey,
             journeyId: input.journeyId,
-            purpose: input.purpose,
-            emailCanonical: email,
-            codeHash: owner || suppressed ? null : codeHash(challengeId, code),
-            expiresAt,
-            createdAt,
-          },
+            to: email,
+            template,
+            content,
+            suppressed,
+          });
         });
-        await outbox.enqueueEmail(tx, {
-          id: messageId,
-          idempotencyKey,
-          journeyId: input.journeyId,
-          to: email,
-          template,
-          content,
-          suppressed,
-        });
-      });
+      } catch (error) {
+        // A retry of this very call (its key is taken): answer what the first attempt issued.
+        if (!isUniqueViolation(error)) throw error;
+        const [issued, message] = await Promise.all([
+          prisma.emailChallenge.findUnique({ where: { idempotencyKey } }),
+          prisma.outboundMessage.findUnique({ where: { idempotencyKey } }),
+        ]);
+        if (!issued || !message) throw error;
+        return describe(
+          issued.id,
+          message.id,
+          issued.createdAt,
+          issued.expiresAt,
+          input.resendCooldownMs,
+        );
+      }
       return describe(challengeId, messageId, createdAt, expiresAt, input.resendCooldownMs);
     },
 
@@ -114,10 +119,10 @@ export function emailVerificationActivities(deps: ActivityDeps) {
     }): Promise<{ email: string }> {
       const attempt = activityIdempotencyKey();
       // Revealed, not taken: a retry of this call must still see what was submitted.
-      const submitted = await vault.reveal(input.code);
-      const challenge = await prisma.emailChallenge.findUnique({
-        where: { id: input.challengeId },
-      });
+      const [submitted, challenge] = await Promise.all([
+        vault.reveal(input.code),
+        prisma.emailChallenge.findUnique({ where: { id: input.challengeId } }),
+      ]);
       if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
       if (challenge.consumedAt) {
         // This very call consumed it before a crash or retry: the answer is still yes.

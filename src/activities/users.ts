@@ -9,7 +9,8 @@ export function userActivities(deps: ActivityDeps) {
   return {
     /**
      * Creates the customer with a verified email, a password credential and the accepted terms.
-     * Idempotent per journey run: a retry finds the user this run already created.
+     * Idempotent per journey run: a retry finds the user this run already created (after the
+     * insert fails on it: a first call makes no lookup).
      */
     async createUser(input: {
       journeyId: string;
@@ -22,8 +23,6 @@ export function userActivities(deps: ActivityDeps) {
           where: { createdByJourney: input.journeyId },
           select: { id: true },
         });
-      const created = await mine();
-      if (created) return { userId: created.id };
       const at = now();
       try {
         const user = await prisma.user.create({
@@ -60,9 +59,10 @@ export function userActivities(deps: ActivityDeps) {
         });
         return { userId: user.id };
       } catch (error) {
+        // A retry of this call (the run's user exists already), or the email is someone else's.
         if (!isUniqueViolation(error)) throw error;
-        const raced = await mine();
-        if (raced) return { userId: raced.id };
+        const created = await mine();
+        if (created) return { userId: created.id };
         throw businessFailure('email_taken', 'An account with this email address already exists');
       }
     },

@@ -17,6 +17,11 @@ export function createPrisma(databaseUrl: string, opts: { max?: number } = {}): 
   });
 }
 
+/** True when `err` is Prisma's "record to update or delete not found" (P2025). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
+}
+
 /** True when `err` is Prisma's unique-constraint violation (P2002), e.g. a retried insert. */
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';

@@ -36,6 +36,8 @@ function requireJson(req: Request, _res: Response, next: NextFunction) {
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
+  // Views change with every step and are not cached (no-store): a hash of each body buys nothing.
+  app.set('etag', false);
   // Behind a proxy, its X-Forwarded-For names the client the rate limit counts.
   app.set('trust proxy', deps.trustProxy);
   const openapi = buildOpenApi(deps.registry);

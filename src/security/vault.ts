@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../db/prisma.js';
+import { isNotFound, type PrismaClient } from '../db/prisma.js';
 import { SECRET_REF_PATTERN } from '../engine/secret-fields.js';
 import type { Keyring } from './keyring.js';
 import { openBytes, sealBytes } from './seal.js';
@@ -34,12 +34,10 @@ export function createVault(
   now: () => Date = () => new Date(),
 ): Vault {
   const keys = keyring.derive('secret-vault');
-  async function reveal(ref: string): Promise<string | undefined> {
-    if (!isSecretRef(ref)) return undefined;
-    const row = await prisma.secretRef.findUnique({ where: { id: ref } });
-    if (!row || row.expiresAt <= now()) return undefined;
-    return Buffer.from(openBytes(keys, row.ciphertext, ref)).toString('utf8');
-  }
+  const open = (row: { ciphertext: Uint8Array; expiresAt: Date } | null, ref: string) =>
+    !row || row.expiresAt <= now()
+      ? undefined
+      : Buffer.from(openBytes(keys, row.ciphertext, ref)).toString('utf8');
   return {
     async put({ purpose, value, ttlMs, ref = `sec_${randomToken(24)}` }) {
       const ciphertext = sealBytes(keys, Buffer.from(value, 'utf8'), ref);
@@ -51,11 +49,19 @@ export function createVault(
       });
       return ref;
     },
-    reveal,
+    async reveal(ref) {
+      if (!isSecretRef(ref)) return undefined;
+      return open(await prisma.secretRef.findUnique({ where: { id: ref } }), ref);
+    },
+    // One statement (DELETE … RETURNING): two callers can never both take the same secret.
     async take(ref) {
-      const value = await reveal(ref);
-      if (value !== undefined) await prisma.secretRef.deleteMany({ where: { id: ref } });
-      return value;
+      if (!isSecretRef(ref)) return undefined;
+      try {
+        return open(await prisma.secretRef.delete({ where: { id: ref } }), ref);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
     async purgeExpired() {
       const { count } = await prisma.secretRef.deleteMany({ where: { expiresAt: { lte: now() } } });

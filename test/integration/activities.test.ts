@@ -176,3 +176,20 @@ describe('activities under retry', () => {
     ).toBeNull();
   });
 });
+
+describe('the vault', () => {
+  it('hands a secret to exactly one of several concurrent takers, then to no one', async () => {
+    const ref = await vault.put({ purpose: 'test', value: 'shown once', ttlMs: 60_000 });
+    const takes = await Promise.all(Array.from({ length: 5 }, () => vault.take(ref)));
+    expect(takes.filter((value) => value === 'shown once')).toHaveLength(1);
+    expect(takes.filter((value) => value === undefined)).toHaveLength(4);
+    expect(await vault.reveal(ref)).toBeUndefined();
+  });
+
+  it('takes nothing from an expired reference, and removes it', async () => {
+    const ref = await vault.put({ purpose: 'test', value: 'too late', ttlMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await vault.take(ref)).toBeUndefined();
+    expect(await prisma.secretRef.count({ where: { id: ref } })).toBe(0);
+  });
+});

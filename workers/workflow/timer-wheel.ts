@@ -13,6 +13,7 @@ export function createTimerWheel(root: CancellationScope) {
   let lastId = 0;
   let armed: { at: number; scope: CancellationScope } | undefined;
   let reconciling = false;
+  let closed = false;
 
   const earliest = (): number | undefined => {
     let at: number | undefined;
@@ -36,6 +37,7 @@ export function createTimerWheel(root: CancellationScope) {
   /** Keeps exactly one Temporal timer, at the earliest deadline; none when nothing waits. */
   function reconcile(): void {
     reconciling = false;
+    if (closed) return;
     const at = earliest();
     if (armed?.at === at) return;
     armed?.scope.cancel();
@@ -75,6 +77,13 @@ export function createTimerWheel(root: CancellationScope) {
     },
     clearTimeout(id: number | undefined): void {
       if (id !== undefined && timers.delete(id)) scheduleReconcile();
+    },
+    /**
+     * The run is ending: its timer is left as it is, since Temporal drops a closed run's timers
+     * without a word, where cancelling it would write an event.
+     */
+    close(): void {
+      closed = true;
     },
   };
 }
