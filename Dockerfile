@@ -6,7 +6,8 @@ ENV NODE_ENV=production
 
 # Dependencies first so source edits reuse this layer.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY patches ./patches
+RUN npm ci --omit=dev --no-audit --no-fund && npx --no-install patch-package --error-on-fail
 
 COPY . .
 # prisma generate into src/generated (not in git), the same script `npm run setup` runs;

@@ -1,4 +1,4 @@
-// Records a registration@1 run as test/fixtures/histories/registration-v1.json, the history the
+// Records a registration@1 run as test/fixtures/histories/registration-v1-engine2.json, a history the
 // replay test (test/integration/replay.test.ts) replays on every change: `npx tsx scripts/record-history.ts`.
 // It brings up its own stack (Temporal dev server, a fresh database on the local PostgreSQL, an SMTP
 // sink, worker and API) with the test-only key in test/fixtures/histories/test-keys.txt.
@@ -15,7 +15,7 @@ import { createKeyring } from '../src/security/keyring.js';
 import { createTestDatabase } from '../test/support/database.js';
 import {
   recordRegistration,
-  registrationHistoryFixture,
+  registrationHistoryFixtures,
   testKeySpec,
   writeHistoryFile,
 } from '../test/support/record-registration.js';
@@ -69,16 +69,15 @@ try {
     email: 'replay.fixture@example.com',
     password: 'a history worth replaying',
   });
-  await writeHistoryFile(registrationHistoryFixture, history);
+  const fixture = registrationHistoryFixtures.engine2;
+  await writeHistoryFile(fixture, history);
   // In the project's own JSON style, so `npm run lint` takes the fixture as written.
   execFileSync(
     fileURLToPath(new URL('../node_modules/.bin/biome', import.meta.url)),
-    ['format', '--write', registrationHistoryFixture],
+    ['format', '--write', fixture],
     { stdio: 'ignore' },
   );
-  console.log(
-    `recorded ${run.id}: ${history.events?.length} events -> ${registrationHistoryFixture}`,
-  );
+  console.log(`recorded ${run.id}: ${history.events?.length} events -> ${fixture}`);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;

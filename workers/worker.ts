@@ -57,6 +57,12 @@ export interface JourneyWorkerOptions {
   workflowBundle?: { code: string };
   /** How long a run stays on this worker's sticky queue before another worker may take it. */
   stickyQueueScheduleToStartTimeout?: string;
+  /**
+   * The SDK's `__stack_trace` query (a stuck run's awaits, in the UI's Stack Trace tab). It costs a
+   * captured, source-mapped stack for every promise a run creates, a third of the workflow thread
+   * (docs/performance.md); off unless asked for. Read by patches/@temporalio+worker+*.patch.
+   */
+  stackTraces?: boolean;
   debug?: boolean;
 }
 
@@ -101,6 +107,8 @@ export async function createJourneyWorker(
   options: JourneyWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installTemporalRuntime(options.debug ?? false);
+  // The workflow threads read it as they start, in Worker.create.
+  process.env.TEMPORAL_WORKFLOW_STACK_TRACES = options.stackTraces ? 'on' : 'off';
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
     connection,

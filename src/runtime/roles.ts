@@ -128,6 +128,7 @@ export async function startWorkerRole(
     activities,
     dataConverter: journeyDataConverter(keyring),
     debug: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
+    stackTraces: config.WORKFLOW_STACK_TRACES === 'on',
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
     ...(overrides.stickyQueueScheduleToStartTimeout
       ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { JOURNEY_WORKFLOW } from '../../src/engine/messages.js';
 import { journeyDataConverter } from '../../src/runtime/temporal.js';
 import { createKeyring } from '../../src/security/keyring.js';
 import { bundleWithJourneys } from '../support/bundle-with-journeys.js';
@@ -11,7 +12,7 @@ import {
   historyToJson,
   readHistoryFile,
   recordRegistration,
-  registrationHistoryFixture,
+  registrationHistoryFixtures,
   testKeySpec,
 } from '../support/record-registration.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -19,16 +20,22 @@ import { type Stack, startStack } from '../support/stack.js';
 
 /*
  * Replay: the workflow and journey code of today must make, step for step, the decisions recorded
- * in histories of yesterday, or every run still open on a deploy breaks. The checked-in history
- * (test/fixtures/histories/registration-v1.json, payloads encrypted with the public test-only key
- * beside it) is a registration@1 run, wrong code included, replayed here on every change.
+ * in histories of yesterday, or every run still open on a deploy breaks. The checked-in histories
+ * (test/fixtures/histories/registration-v1*.json, payloads encrypted with the public test-only key
+ * beside them) are registration@1 runs, wrong code included, one per workflow type a run may still
+ * be open on (engine 1 and engine 2), replayed here on every change.
  *
  * When this test fails, the change is not compatible with runs already started on registration@1.
  * Do not re-record the fixture to make it pass: ship the change as a new version (registration@2,
  * registered beside @1 while @1 runs are open) and record a fixture for the new version too. Re-record
- * (`npx tsx scripts/record-history.ts`) only when a change is compatible and you want the fixture to
- * show it, or when registration@1 is retired (then delete its fixture with it).
+ * (`npx tsx scripts/record-history.ts`, engine 2's) only when a change is compatible and you want
+ * the fixture to show it, or when registration@1 is retired (then delete its fixtures with it). A
+ * change to the engine's own commands ships as a new workflow type beside the old one, as engine 2
+ * did (workers/workflow/journey-workflow.ts), with a fixture of its own.
  */
+
+const workflowTypeOf = (history: History) =>
+  history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 
 const changedJourneys = fileURLToPath(
   new URL('../fixtures/histories/registration-v1-changed.journeys.ts', import.meta.url),
@@ -40,12 +47,14 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
   let dataConverter: ReturnType<typeof journeyDataConverter>;
   let workflowBundle: { code: string };
   let fixture: History;
+  let engine2Fixture: History;
 
   beforeAll(async () => {
     const keySpec = await testKeySpec();
     dataConverter = journeyDataConverter(createKeyring(keySpec));
     workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
-    fixture = await readHistoryFile(registrationHistoryFixture);
+    fixture = await readHistoryFile(registrationHistoryFixtures.engine1);
+    engine2Fixture = await readHistoryFile(registrationHistoryFixtures.engine2);
     smtp = await startSmtpSink();
     stack = await startStack({ smtpUrl: smtp.url, keySpec });
   });
@@ -54,9 +63,16 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
     await smtp?.close();
   });
 
-  it('replays the checked-in registration@1 history on the current workflow and journeys', async () => {
+  it('replays the checked-in registration@1 history of engine 1 (journeyWorkflow) on the current code', async () => {
     expect(fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    expect(workflowTypeOf(fixture)).toBe('journeyWorkflow');
     await Worker.runReplayHistory({ workflowBundle, dataConverter }, fixture);
+  });
+
+  it('replays the checked-in registration@1 history of engine 2 (journeyWorkflowV2) on the current code', async () => {
+    expect(engine2Fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    expect(workflowTypeOf(engine2Fixture)).toBe(JOURNEY_WORKFLOW);
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, engine2Fixture);
   });
 
   it('replays a registration recorded now, also after a round trip through the fixture format', async () => {
@@ -74,14 +90,16 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
     );
   });
 
-  it('fails the replay when registration@1 is changed in place (so CI catches it)', async () => {
+  it('fails the replay of either engine when registration@1 is changed in place (so CI catches it)', async () => {
     const { code } = await bundleWithJourneys(changedJourneys);
     expect(code).toContain('registration-v1-changed.journeys.ts');
-    const replay = Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, fixture);
-    // The history has the email's delivery scheduled where the changed code starts a timer.
-    await expect(replay).rejects.toMatchObject({
-      name: 'DeterminismViolationError',
-      message: expect.stringMatching(/Nondeterminism error: .*ActivityTaskScheduled/),
-    });
+    for (const history of [fixture, engine2Fixture]) {
+      const replay = Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, history);
+      // The history has the email's delivery scheduled where the changed code starts a timer.
+      await expect(replay).rejects.toMatchObject({
+        name: 'DeterminismViolationError',
+        message: expect.stringMatching(/Nondeterminism error: .*ActivityTaskScheduled/),
+      });
+    }
   });
 });

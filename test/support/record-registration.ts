@@ -85,8 +85,16 @@ export async function recordRegistration(
 
 const histories = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
-/** Where the checked-in registration@1 history lives. */
-export const registrationHistoryFixture = join(histories, 'registration-v1.json');
+/**
+ * The checked-in registration@1 histories, one per workflow type a run may still be open on
+ * (workers/workflow/journey-workflow.ts). `scripts/record-history.ts` records the current one.
+ */
+export const registrationHistoryFixtures = {
+  /** `journeyWorkflow`, engine 1: runs started before engine 2. Never re-recorded. */
+  engine1: join(histories, 'registration-v1.json'),
+  /** `journeyWorkflowV2`, engine 2: what new runs start on. */
+  engine2: join(histories, 'registration-v1-engine2.json'),
+};
 
 /** The dedicated, public test-only key spec the recorded histories are encrypted with. */
 export async function testKeySpec(): Promise<string> {

@@ -234,7 +234,6 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   if (finalView.status === 'abandoned') events.push('abandoned', abandonedAt);
   await sync(finalView);
   if (v2) await flushEvents();
-  wheel?.close();
   actor.stop();
   await wf.condition(wf.allHandlersFinished);
 

@@ -13,7 +13,6 @@ export function createTimerWheel(root: CancellationScope) {
   let lastId = 0;
   let armed: { at: number; scope: CancellationScope } | undefined;
   let reconciling = false;
-  let closed = false;
 
   const earliest = (): number | undefined => {
     let at: number | undefined;
@@ -34,15 +33,16 @@ export function createTimerWheel(root: CancellationScope) {
     }
   }
 
-  /** Keeps exactly one Temporal timer, at the earliest deadline; none when nothing waits. */
+  /** Keeps one Temporal timer, at the earliest deadline. */
   function reconcile(): void {
     reconciling = false;
-    if (closed) return;
     const at = earliest();
-    if (armed?.at === at) return;
+    // Nothing waits (the run is ending, or a submission paused its step timeout): a timer left
+    // armed fires into nothing at worst, where cancelling it would write an event now; Temporal
+    // drops a closed run's timers without a word.
+    if (at === undefined || armed?.at === at) return;
     armed?.scope.cancel();
     armed = undefined;
-    if (at === undefined) return;
     const scope = new CancellationScope({ cancellable: true, parent: root });
     const mine = { at, scope };
     armed = mine;
@@ -77,13 +77,6 @@ export function createTimerWheel(root: CancellationScope) {
     },
     clearTimeout(id: number | undefined): void {
       if (id !== undefined && timers.delete(id)) scheduleReconcile();
-    },
-    /**
-     * The run is ending: its timer is left as it is, since Temporal drops a closed run's timers
-     * without a word, where cancelling it would write an event.
-     */
-    close(): void {
-      closed = true;
     },
   };
 }
