@@ -144,6 +144,7 @@ async function measureTarget(
       temporalAddress: temporal.address,
       smtpUrl: smtp.url,
       keys: generateKeySpec('bench'),
+      logFile: join(tmpdir(), `parcours-bench-${target.label}-${round}.log`),
       ...(values.profile
         ? { profileDir: join(resolve(values.profile), `${target.label}-${round}`) }
         : {}),
@@ -382,6 +383,8 @@ for (const row of rows) {
 }
 for (const column of columns) {
   if (column.errors.length)
-    console.log(`\n${column.label}: ${column.errors.length} errors, first: ${column.errors[0]}`);
+    console.log(
+      `\n${column.label}: ${column.errors.length} errors, first: ${column.errors[0]}; the roles' output: ${join(tmpdir(), `parcours-bench-${column.label}-*.log`)}`,
+    );
 }
 process.exit(columns.some((column) => column.errors.length) ? 1 : 0);

@@ -2,7 +2,7 @@
 // comparison) started as production runs it, the API and the worker as separate processes.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,8 @@ export interface TargetOptions {
   temporalAddress: string;
   smtpUrl: string;
   keys: string;
+  /** Where the roles' output goes once they serve (Temporal Core logs failed workflow tasks there). */
+  logFile: string;
   /** Where `--cpu-prof` writes each process's profiles (one per thread); none when absent. */
   profileDir?: string;
 }
@@ -115,11 +117,20 @@ export async function startTarget(options: TargetOptions): Promise<RunningTarget
     await Promise.all([stopChild(worker.child), stopChild(api.child)]);
     throw error;
   }
-  // Both roles log while starting; what they print afterwards is not the benchmark's business.
+  // What the roles print once serving goes to BENCH_LOG (a file) when set, else nowhere.
+  const log = process.env.BENCH_LOG
+    ? createWriteStream(process.env.BENCH_LOG, { flags: 'a' })
+    : undefined;
   for (const child of [worker.child, api.child]) {
     child.stdout?.removeAllListeners('data');
-    child.stdout?.resume();
-    child.stderr?.resume();
+    child.stderr?.removeAllListeners('data');
+    if (log) {
+      child.stdout?.pipe(log, { end: false });
+      child.stderr?.pipe(log, { end: false });
+    } else {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    }
   }
   await sleep(200);
   return {

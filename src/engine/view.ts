@@ -1,4 +1,9 @@
-import type { Snapshot as ActorSnapshot, AnyStateMachine, SnapshotFrom } from 'xstate';
+import {
+  type Snapshot as ActorSnapshot,
+  type AnyStateMachine,
+  createActor,
+  type SnapshotFrom,
+} from 'xstate';
 
 type AnySnapshot = ActorSnapshot<unknown>;
 
@@ -116,4 +121,20 @@ export function pathToStateValue(path: string): string | Record<string, unknown>
     (value, key) => ({ [key]: value }),
     leaf,
   );
+}
+
+/**
+ * The first view of a run, computed without running it: the machine's initial state, when that is
+ * a step the customer answers with nothing in flight (no activity, no timer can have moved it yet).
+ * The workflow reaches the same state from the same input, so the step API can answer a start at
+ * once and let the run begin in the background. Undefined when the run must work first.
+ */
+export function initialView(
+  definition: JourneyDefinition,
+  input: { journeyId: string; settings: Record<string, unknown> },
+): RunView | undefined {
+  // Created, not started: no entry action, invocation or delay runs.
+  const snapshot = createActor(definition.machine, { input }).getSnapshot() as Snapshot;
+  const waits = currentStep(definition, snapshot) && Object.keys(snapshot.children).length === 0;
+  return waits ? runView(definition, snapshot) : undefined;
 }

@@ -20,7 +20,7 @@ import {
   viewQuery,
 } from '../engine/messages.js';
 import type { JourneyRegistry } from '../engine/registry.js';
-import type { RunView } from '../engine/view.js';
+import { initialView, type RunView } from '../engine/view.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { HttpProblem, sendProblem } from './problem.js';
@@ -110,30 +110,43 @@ export function createStepApi(deps: StepApiDeps): Router {
       });
     }
     const id = newJourneyId();
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof journeyWorkflowV2>(
-      JOURNEY_WORKFLOW,
-      {
-        workflowId: id,
-        taskQueue: temporal.taskQueue,
-        args: [
-          {
-            journey: definition.id,
-            version: definition.version,
-            settings: deps.journeySettings?.[definition.id],
-            stepTimeoutMs: deps.stepTimeoutMs,
-          },
-        ],
-        workflowIdConflictPolicy: 'FAIL',
-        typedSearchAttributes: [
-          { key: journeySearchAttributes.journey, value: definition.id },
-          { key: journeySearchAttributes.version, value: definition.version },
-          { key: journeySearchAttributes.status, value: 'active' },
-        ],
-      },
-    );
-    const view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
-      startWorkflowOperation,
+    const settings = deps.journeySettings?.[definition.id];
+    const first = initialView(definition, {
+      journeyId: id,
+      settings: definition.settings.parse(settings ?? {}),
     });
+    const start = {
+      workflowId: id,
+      taskQueue: temporal.taskQueue,
+      args: [
+        {
+          journey: definition.id,
+          version: definition.version,
+          settings,
+          stepTimeoutMs: deps.stepTimeoutMs,
+        },
+      ] as Parameters<typeof journeyWorkflowV2>,
+      workflowIdConflictPolicy: 'FAIL' as const,
+      typedSearchAttributes: [
+        { key: journeySearchAttributes.journey, value: definition.id },
+        { key: journeySearchAttributes.version, value: definition.version },
+        { key: journeySearchAttributes.status, value: 'active' },
+        // The run lists its first step from the start: it does not upsert it again.
+        ...(first?.step ? [{ key: journeySearchAttributes.step, value: first.step.name }] : []),
+      ],
+    };
+    // A journey that waits for the customer before doing anything answers from its initial state
+    // while the run starts (one plain start); one that works first answers once it has settled.
+    let view = first;
+    if (view)
+      await temporal.client.workflow.start<typeof journeyWorkflowV2>(JOURNEY_WORKFLOW, start);
+    else
+      view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV2>(
+          JOURNEY_WORKFLOW,
+          start,
+        ),
+      });
     const token = await tokens.sign({ id, journey: definition.id, version: definition.version });
     res
       .status(201)

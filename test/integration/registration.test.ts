@@ -128,6 +128,31 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
     expect(events[5]?.detail).toEqual({ code: 'invalid_code' });
   });
 
+  it('answers the start from the journey itself: one plain start, no update, listed at its first step', async () => {
+    const started = await api.start();
+    expect(started.body).toMatchObject({ status: 'active', step: { name: 'credentials' } });
+    const handle = stack.temporal.workflow.getHandle(started.body.id);
+    let events: Awaited<ReturnType<typeof handle.fetchHistory>>['events'] = [];
+    for (let tries = 0; tries < 100; tries += 1) {
+      events = (await handle.fetchHistory()).events ?? [];
+      if (events.some((event) => event.workflowTaskCompletedEventAttributes)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(events?.some((event) => event.workflowTaskCompletedEventAttributes)).toBe(true);
+    expect(events?.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toEqual(
+      [],
+    );
+    expect(events?.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes)).toEqual(
+      [],
+    );
+    const { searchAttributes } = await handle.describe();
+    expect(searchAttributes.ParcoursStep).toEqual(['credentials']);
+    // The run itself agrees with the answer.
+    expect((await api.get(started.body.id, started.body.token)).body).toEqual(
+      Object.fromEntries(Object.entries(started.body).filter(([key]) => key !== 'token')),
+    );
+  });
+
   // Many runs share one worker's sandbox: none may disturb another (see interleaved-journeys).
   it('completes concurrent registrations without a single failed workflow task', async () => {
     const runs = await Promise.all(

@@ -77,9 +77,13 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   const call = createActivityCaller(v2 ? events : undefined);
   const gate = createSubmissionGate(definition);
   const root = wf.CancellationScope.current();
-  const wheel = v2 ? createTimerWheel(root) : undefined;
-
   let machineError: unknown;
+  const wheel = v2
+    ? createTimerWheel(root, (error) => {
+        machineError ??= error;
+      })
+    : undefined;
+
   const actor: AnyActor = createActor(
     definition.machine.provide({ actors: activityActors(activityNames, call) }),
     {
@@ -127,7 +131,10 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
     },
   });
 
+  // What the events and the listing's search attributes show so far. A run the step API started
+  // from its initial view is listed at its first step already (step-api.ts).
   let reportedStep: string | undefined;
+  let listedStep = wf.workflowInfo().typedSearchAttributes.get(journeySearchAttributes.step);
   let reportedStatus = 'active';
   /** Records what changed since the last sync: journey events and the listing's search attributes. */
   async function sync(current: RunView): Promise<void> {
@@ -135,12 +142,13 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
     if (current.status === 'active' && name && name !== reportedStep)
       events.push('step_entered', name);
     const attributes = [];
-    if (name !== reportedStep && name)
+    if (name && name !== listedStep)
       attributes.push({ key: journeySearchAttributes.step, value: name });
     if (current.status !== reportedStatus)
       attributes.push({ key: journeySearchAttributes.status, value: current.status });
     if (attributes.length) wf.upsertSearchAttributes(attributes);
     reportedStep = name ?? reportedStep;
+    listedStep = name ?? listedStep;
     reportedStatus = current.status;
     // Engine 2 hands pending events to the run's next activity; engine 1 writes them now.
     if (!v2) await flushEvents();
@@ -202,9 +210,10 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
         () =>
           abandonedAt !== undefined ||
           !running() ||
+          machineError !== undefined ||
           (submitting === 0 && settled() && stepName() !== reportedStep),
       );
-      if (abandonedAt !== undefined || !running()) break;
+      if (abandonedAt !== undefined || !running() || machineError !== undefined) break;
       await sync(view());
     }
   } else {

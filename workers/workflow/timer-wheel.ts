@@ -8,7 +8,7 @@ import { CancellationScope, sleep } from '@temporalio/workflow';
  * the earliest deadline. Handles belong to the run (the sandbox's own `setTimeout` map is shared
  * by every run of the worker's V8 context, see durable-clock.ts).
  */
-export function createTimerWheel(root: CancellationScope) {
+export function createTimerWheel(root: CancellationScope, onError: (error: unknown) => void) {
   const timers = new Map<number, { at: number; fire: () => void }>();
   let lastId = 0;
   let armed: { at: number; scope: CancellationScope } | undefined;
@@ -51,10 +51,15 @@ export function createTimerWheel(root: CancellationScope) {
       .then(
         () => {
           if (armed === mine) armed = undefined;
-          fireDue();
-          reconcile();
+          // A throw here would be a rejection no one awaits, which the SDK cannot pin on a run.
+          try {
+            fireDue();
+            reconcile();
+          } catch (error) {
+            onError(error);
+          }
         },
-        () => undefined, // cancelled: a nearer or no deadline replaced it
+        () => undefined, // cancelled: a nearer deadline replaced it
       );
   }
 
@@ -65,7 +70,13 @@ export function createTimerWheel(root: CancellationScope) {
   function scheduleReconcile(): void {
     if (reconciling) return;
     reconciling = true;
-    void Promise.resolve().then(reconcile);
+    void Promise.resolve().then(() => {
+      try {
+        reconcile();
+      } catch (error) {
+        onError(error);
+      }
+    });
   }
 
   return {
