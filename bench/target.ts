@@ -117,20 +117,13 @@ export async function startTarget(options: TargetOptions): Promise<RunningTarget
     await Promise.all([stopChild(worker.child), stopChild(api.child)]);
     throw error;
   }
-  // What the roles print once serving goes to BENCH_LOG (a file) when set, else nowhere.
-  const log = process.env.BENCH_LOG
-    ? createWriteStream(process.env.BENCH_LOG, { flags: 'a' })
-    : undefined;
+  // What the roles print once they serve goes to a file: Temporal Core logs failed tasks there.
+  const log = createWriteStream(options.logFile, { flags: 'a' });
   for (const child of [worker.child, api.child]) {
     child.stdout?.removeAllListeners('data');
     child.stderr?.removeAllListeners('data');
-    if (log) {
-      child.stdout?.pipe(log, { end: false });
-      child.stderr?.pipe(log, { end: false });
-    } else {
-      child.stdout?.resume();
-      child.stderr?.resume();
-    }
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
   }
   await sleep(200);
   return {
