@@ -13,8 +13,8 @@ type ActivityFunction = (input: unknown, events?: unknown) => Promise<unknown>;
 
 /**
  * Calls catalogued activities as Temporal activities, local or queued, with their retry policies.
- * With an event log, the run's pending journey events ride along with the next activity and are
- * written by it (see `withJourneyEvents`): no activity, marker or workflow task of their own.
+ * With an event log, the run's pending journey events ride along with its next local activity and
+ * are written by it (see `withJourneyEvents`): no activity, marker or workflow task of their own.
  */
 export function createActivityCaller(events?: JourneyEventLog): ActivityCall {
   const proxies = new Map<ActivitySpec, Record<string, ActivityFunction>>();
@@ -30,8 +30,11 @@ export function createActivityCaller(events?: JourneyEventLog): ActivityCall {
   };
 
   return async (name, input) => {
-    const run = proxyOf(activityCatalog[name as ActivityName])[name] as ActivityFunction;
-    const pending = events && name !== 'recordJourneyEvents' ? events.drain() : [];
+    const spec = activityCatalog[name as ActivityName];
+    const run = proxyOf(spec)[name] as ActivityFunction;
+    // Only local activities carry events: a queued one may wait or retry for minutes.
+    const carries = events && spec.mode === 'local' && name !== 'recordJourneyEvents';
+    const pending = carries ? events.drain() : [];
     if (!pending.length) return run(input);
     try {
       return await run(input, pending);

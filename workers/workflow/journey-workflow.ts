@@ -37,8 +37,8 @@ const registry = createRegistry(journeyDefinitions, activityNames, { checked: tr
  * the run ends `abandoned` at that step. New runs start here.
  *
  * Engine 2 keeps all of a run's delays behind one Temporal timer (timer-wheel.ts) and hands journey
- * events to the run's next activity (activity-caller.ts): a registration writes 30 history events
- * instead of 50. A new workflow type rather than `patched()`, which would itself add a marker and a
+ * events to the run's next activity (activity-caller.ts): a registration writes 38 history events
+ * instead of 49 (docs/performance.md). A new workflow type rather than `patched()`, which would itself add a marker and a
  * search-attribute upsert to every run.
  */
 export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
