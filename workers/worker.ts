@@ -39,12 +39,17 @@ function productionBuilds(config: WebpackConfig): WebpackConfig {
   };
 }
 
+/** How the worker has webpack bundle the workflow code (preloaded modules, production builds). */
+const bundlerOptions = {
+  preloadModules: [fileURLToPath(new URL('./workflow/preload.ts', import.meta.url))],
+  webpackConfigHook: productionBuilds,
+};
+
 /** What a workflow bundle is made of; a bundle made elsewhere (tests) must use the same. */
 export const workflowBundleOptions = {
   workflowsPath,
   failureConverterPath,
-  preloadModules: [fileURLToPath(new URL('./workflow/preload.ts', import.meta.url))],
-  webpackConfigHook: productionBuilds,
+  ...bundlerOptions,
 } satisfies BundleOptions;
 
 export interface JourneyWorkerOptions {
@@ -116,13 +121,7 @@ export async function createJourneyWorker(
     taskQueue: options.taskQueue,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : {
-          workflowsPath,
-          bundlerOptions: {
-            preloadModules: workflowBundleOptions.preloadModules,
-            webpackConfigHook: workflowBundleOptions.webpackConfigHook,
-          },
-        }),
+      : { workflowsPath, bundlerOptions }),
     activities: withJourneyEvents(options.activities),
     dataConverter: options.dataConverter,
     ...(options.stickyQueueScheduleToStartTimeout

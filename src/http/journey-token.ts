@@ -20,9 +20,8 @@ export function createJourneyTokens(keyring: Keyring) {
   const keyObject = (kid: string): KeyObject | undefined => {
     const raw = keys.key(kid);
     if (!raw) return undefined;
-    const known = imported.get(kid) ?? createSecretKey(raw);
-    imported.set(kid, known);
-    return known;
+    if (!imported.has(kid)) imported.set(kid, createSecretKey(raw));
+    return imported.get(kid);
   };
   return {
     sign(claims: JourneyClaims): Promise<string> {
