@@ -3,12 +3,16 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  type ErrorCode,
   emailField,
   type JourneyActivityError,
+  type JourneyFailure,
   type JourneyInput,
+  journeyFailure,
   type StepError,
   secret,
   step,
+  stepError,
 } from '../src/engine/index.js';
 
 /** Registration: email + password, email verified by code, terms accepted, account and session. */
@@ -56,31 +60,15 @@ interface Context {
   userId?: string;
   session?: unknown;
   stepError?: StepError;
-  failure?: { code: string; message: string };
+  failure?: JourneyFailure;
 }
 
 const errorOf = (error: unknown) => error as JourneyActivityError;
 
-const RESEND_LIMIT: StepError = {
-  code: 'resend_limit',
-  message: 'No more codes can be sent for this sign-up',
-  status: 429,
-};
-const RESEND_COOLDOWN: StepError = {
-  code: 'resend_cooldown',
-  message: 'Wait a moment before asking for a new code',
-  status: 429,
-};
-const TOO_MANY_ATTEMPTS: StepError = {
-  code: 'too_many_attempts',
-  message: 'Too many wrong codes: request a new one',
-  path: '/code',
-};
-const CODE_EXPIRED: StepError = {
-  code: 'code_expired',
-  message: 'That code has expired: request a new one',
-  path: '/code',
-};
+const RESEND_LIMIT = stepError('resend_limit');
+const RESEND_COOLDOWN = stepError('resend_cooldown');
+const TOO_MANY_ATTEMPTS = stepError('too_many_attempts', { path: '/code' });
+const CODE_EXPIRED = stepError('code_expired', { path: '/code' });
 
 /** Asking for a new code: refused past the per-run limit, and (while a code is live) during the cooldown. */
 const resendTransitions = (gated: boolean) =>
@@ -126,7 +114,7 @@ export const registrationMachine = setup({
         detail: { retryAt: context.resendAvailableAt },
       }),
     }),
-    failWith: assign({ failure: (_, params: { code: string; message: string }) => params }),
+    failWith: assign({ failure: (_, params: { code: ErrorCode }) => journeyFailure(params.code) }),
   },
 }).createMachine({
   id: 'registration',
@@ -183,7 +171,7 @@ export const registrationMachine = setup({
               target: '#registration.failed',
               actions: {
                 type: 'failWith',
-                params: { code: 'code_not_issued', message: 'The code could not be issued' },
+                params: { code: 'code_not_issued' },
               },
             },
           },
@@ -241,12 +229,11 @@ export const registrationMachine = setup({
                           );
                           return {
                             attemptsLeft,
-                            stepError: {
-                              code: error.code,
+                            stepError: stepError(error.code, {
                               message: error.message,
                               path: '/code',
                               detail: { attemptsLeft },
-                            },
+                            }),
                           };
                         }),
                       },
@@ -254,10 +241,7 @@ export const registrationMachine = setup({
                         target: '#registration.failed',
                         actions: {
                           type: 'failWith',
-                          params: {
-                            code: 'code_not_checked',
-                            message: 'The code could not be checked',
-                          },
+                          params: { code: 'code_not_checked' },
                         },
                       },
                     ],
@@ -310,11 +294,10 @@ export const registrationMachine = setup({
           },
           {
             actions: assign(({ context }) => ({
-              stepError: {
-                code: 'policy_version_mismatch',
+              stepError: stepError('policy_version_mismatch', {
                 message: `Accept the current terms (version ${context.settings.termsVersion})`,
                 path: '/policyVersion',
-              },
+              }),
             })),
           },
         ],
@@ -349,7 +332,7 @@ export const registrationMachine = setup({
             target: 'failed',
             actions: {
               type: 'failWith',
-              params: { code: 'account_not_created', message: 'The account could not be created' },
+              params: { code: 'account_not_created' },
             },
           },
         ],
@@ -369,7 +352,7 @@ export const registrationMachine = setup({
           target: 'failed',
           actions: {
             type: 'failWith',
-            params: { code: 'session_not_opened', message: 'The session could not be opened' },
+            params: { code: 'session_not_opened' },
           },
         },
       },

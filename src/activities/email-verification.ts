@@ -123,16 +123,15 @@ export function emailVerificationActivities(deps: ActivityDeps) {
         vault.reveal(input.code),
         prisma.emailChallenge.findUnique({ where: { id: input.challengeId } }),
       ]);
-      if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
+      if (!challenge) throw businessFailure('invalid_code');
       if (challenge.consumedAt) {
         // This very call consumed it before a crash or retry: the answer is still yes.
         if (challenge.consumedBy === attempt) return { email: challenge.emailCanonical };
-        throw businessFailure('code_used', 'That code was already used');
+        throw businessFailure('code_used');
       }
-      if (challenge.expiresAt <= now())
-        throw businessFailure('code_expired', 'That code has expired: request a new one');
+      if (challenge.expiresAt <= now()) throw businessFailure('code_expired');
       if (challenge.attempts >= input.maxAttempts) {
-        throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+        throw businessFailure('too_many_attempts', {
           attemptsLeft: 0,
         });
       }
@@ -149,16 +148,16 @@ export function emailVerificationActivities(deps: ActivityDeps) {
         });
         const attemptsLeft = Math.max(0, input.maxAttempts - challenge.attempts - 1);
         if (attemptsLeft === 0)
-          throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+          throw businessFailure('too_many_attempts', {
             attemptsLeft,
           });
-        throw businessFailure('invalid_code', 'That code is not right', { attemptsLeft });
+        throw businessFailure('invalid_code', { attemptsLeft });
       }
       const { count } = await prisma.emailChallenge.updateMany({
         where: { id: challenge.id, consumedAt: null },
         data: { consumedAt: now(), consumedBy: attempt },
       });
-      if (count !== 1) throw businessFailure('code_used', 'That code was already used');
+      if (count !== 1) throw businessFailure('code_used');
       await vault.take(input.code);
       return { email: challenge.emailCanonical };
     },

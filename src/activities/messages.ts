@@ -70,13 +70,11 @@ export function messageActivities(deps: ActivityDeps) {
     /** Delivers one outbox message. Idempotent: a message already sent is not sent again. */
     async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' | 'suppressed' }> {
       const message = await prisma.outboundMessage.findUnique({ where: { id: input.messageId } });
-      if (!message)
-        throw businessFailure('message_not_found', `No outbound message ${input.messageId}`);
+      if (!message) throw businessFailure('message_not_found');
       if (message.status === 'sent') return { status: 'sent' };
       if (message.status === 'suppressed') return { status: 'suppressed' };
       const content = outbox.open(message);
-      if (!content)
-        throw businessFailure('message_content_gone', `Message ${message.id} has no content`);
+      if (!content) throw businessFailure('message_content_gone');
       if (!sendEmail) {
         // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
         await markSent(message.id, 'dev-outbox', { wipeContent: false });

@@ -38,6 +38,7 @@ export function sessionActivities(deps: ActivityDeps) {
         aal: input.aal,
         amr: input.amr,
         authTime,
+        factorAuthTimes: Object.fromEntries(input.amr.map((method) => [method, authTime])),
         expiresAt,
       };
       const session = await prisma.session.upsert({

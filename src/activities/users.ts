@@ -63,7 +63,7 @@ export function userActivities(deps: ActivityDeps) {
         if (!isUniqueViolation(error)) throw error;
         const created = await mine();
         if (created) return { userId: created.id };
-        throw businessFailure('email_taken', 'An account with this email address already exists');
+        throw businessFailure('email_taken');
       }
     },
   };

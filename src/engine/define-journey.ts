@@ -17,6 +17,30 @@ export interface StepDefinition<TContext = any> {
   timeoutMs?: number;
 }
 
+/**
+ * What a journey that acts on a signed-in customer demands of the session it starts from, in the
+ * terms of OpenID Connect: `maxAgeSeconds` (max_age: the last authentication at most this old)
+ * and `aal` (the least assurance level).
+ */
+export interface SessionRequirement {
+  maxAgeSeconds?: number;
+  aal?: 1 | 2 | 3;
+}
+
+/** How a journey starts: what the start body may carry and whether a session is needed. */
+export interface StartDefinition<TSettings = Record<string, unknown>> {
+  /**
+   * The start body, a strict zod object (unknown fields are refused). Its standard fields come from
+   * `startFields` (`login_hint`, `return_to`, `ui_locales`). Without it the body must be empty.
+   */
+  input?: z.ZodObject;
+  /**
+   * The journey acts on a signed-in customer: it is started with `Authorization: Bearer <session
+   * token>`, and the session must meet this requirement (from the deployment settings).
+   */
+  session?: (settings: TSettings) => SessionRequirement;
+}
+
 /** A versioned journey: an XState machine plus the map of its interactive states. */
 export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
   id: string;
@@ -27,12 +51,36 @@ export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMa
   steps: Record<string, StepDefinition>;
   /** Deployment settings the journey reads from its input (delays, policy versions), with defaults. */
   settings: z.ZodType<Record<string, unknown>>;
+  /** What starting needs; by default an empty body and no session. */
+  // biome-ignore lint/suspicious/noExplicitAny: the requirement reads the journey's own settings type
+  start?: StartDefinition<any>;
+}
+
+/**
+ * The session a run started from, as the API resolved it from the bearer token: a reference (its
+ * id and what it proves), never the token.
+ */
+export interface SessionRef {
+  id: string;
+  userId: string;
+  aal: number;
+  amr: string[];
+  authTime: string;
+  /** When each factor (RFC 8176 amr value) was last proven in this session. */
+  factorAuthTimes: Record<string, string>;
 }
 
 /** Input every journey machine receives when a run starts. */
-export interface JourneyInput<TSettings = Record<string, unknown>> {
+export interface JourneyInput<
+  TSettings = Record<string, unknown>,
+  TStart = Record<string, unknown>,
+> {
   journeyId: string;
   settings: TSettings;
+  /** The parsed start body (`{}` for a journey that takes none). */
+  start: TStart;
+  /** Present exactly when the journey declares `start.session`. */
+  session?: SessionRef;
 }
 
 /**

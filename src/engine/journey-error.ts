@@ -1,8 +1,9 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { type ErrorCode, errorSpec, isErrorCode } from './errors.js';
 
 /** What a journey's `onError` receives when an invoked activity fails: a stable code to switch on. */
 export interface JourneyActivityError {
-  code: string;
+  code: ErrorCode;
   message: string;
   /** True for business outcomes (wrong code, email taken); false when retries ran out. */
   business: boolean;
@@ -11,12 +12,12 @@ export interface JourneyActivityError {
 
 /**
  * A business failure raised by an activity: never retried, handled by the journey's `onError`.
- * The code is stable; journeys and tests switch on it.
+ * The code comes from the error catalogue, and so does the message unless a more specific one is given.
  */
 export function businessFailure(
-  code: string,
-  message: string,
+  code: ErrorCode,
   detail?: Record<string, unknown>,
+  message: string = errorSpec(code).message,
 ): ApplicationFailure {
   return ApplicationFailure.create({
     type: code,
@@ -29,7 +30,7 @@ export function businessFailure(
 /** Turns a Temporal activity failure (or an in-memory throw in the test kit) into a journey error. */
 export function toJourneyError(error: unknown): JourneyActivityError {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type) {
+  if (cause instanceof ApplicationFailure && cause.nonRetryable && isErrorCode(cause.type)) {
     const [detail] = (cause.details ?? []) as [Record<string, unknown>?];
     return {
       code: cause.type,

@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { SessionRef } from './define-journey.js';
 import type { RunView } from './view.js';
 
 /** Arguments of the generic journey workflow: which definition to run, with which settings. */
@@ -10,6 +11,10 @@ export interface JourneyWorkflowArgs {
   settings?: Record<string, unknown>;
   /** Overrides every step's inactivity timeout (tests and deployments with other needs). */
   stepTimeoutMs?: number;
+  /** The start body, parsed by the journey's start schema (absent: `{}`). */
+  start?: Record<string, unknown>;
+  /** The session a session-started journey acts on: a reference, never its token. */
+  session?: SessionRef;
 }
 
 /** A step submission whose secret fields are already sealed (hashed or by reference). */

@@ -1,7 +1,8 @@
 import { createActor, SimulatedClock, waitFor } from 'xstate';
+import { z } from 'zod';
 import { activityActors } from './activity-actors.js';
 import { type ActivityName, activityNames } from './activity-catalog.js';
-import type { JourneyDefinition } from './define-journey.js';
+import type { JourneyDefinition, SessionRef } from './define-journey.js';
 import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
 import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from './view.js';
@@ -17,6 +18,10 @@ export interface JourneyTestKitOptions {
   settings?: Record<string, unknown>;
   stepTimeoutMs?: number;
   journeyId?: string;
+  /** The start body, as the step API would have parsed it. */
+  start?: Record<string, unknown>;
+  /** The session a session-started journey acts on. */
+  session?: SessionRef;
 }
 
 /** A submission the kit refused, as the step API would: 422 for input, 409 for the wrong step. */
@@ -59,6 +64,8 @@ export function createJourneyTestKit(
       input: {
         journeyId: options.journeyId ?? 'journey-under-test',
         settings: definition.settings.parse(options.settings ?? {}),
+        start: (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {}),
+        ...(options.session ? { session: options.session } : {}),
       },
       clock,
     },

@@ -7,28 +7,13 @@ import {
 
 type AnySnapshot = ActorSnapshot<unknown>;
 
-import type { JourneyDefinition, StepDefinition } from './define-journey.js';
+import type { JourneyDefinition, JourneyInput, StepDefinition } from './define-journey.js';
 import { DEFAULT_STEP_TIMEOUT_MS } from './define-journey.js';
+import { type JourneyFailure, journeyFailure, type StepError } from './errors.js';
+
+export type { JourneyFailure, StepError } from './errors.js';
 
 export type JourneyStatus = 'active' | 'completed' | 'failed' | 'abandoned' | 'expired';
-
-/**
- * A rejection the journey reports at its current step (wrong code, too early to resend).
- * Journeys keep it in `context.stepError`; the step API answers it as a 422 (or `status`).
- */
-export interface StepError {
-  code: string;
-  message: string;
-  /** Field the error is about, as a JSON pointer into the step input (`/code`). */
-  path?: string;
-  status?: number;
-  detail?: Record<string, unknown>;
-}
-
-export interface JourneyFailure {
-  code: string;
-  message: string;
-}
 
 /** What the workflow knows of a run; the step API adds ids, JSON Schemas and the token. */
 export interface RunView {
@@ -87,7 +72,7 @@ export function runView(
   if (machineSnapshot.status === 'error') {
     return {
       status: 'failed',
-      error: { code: 'journey_error', message: 'The journey stopped on an internal error' },
+      error: journeyFailure('journey_error'),
     };
   }
   if (machineSnapshot.status === 'done') {
@@ -95,7 +80,7 @@ export function runView(
     if (machineSnapshot.hasTag('failed') || output.error) {
       return {
         status: 'failed',
-        error: output.error ?? { code: 'journey_failed', message: 'The journey failed' },
+        error: output.error ?? journeyFailure('journey_failed'),
       };
     }
     return { status: 'completed', result: machineSnapshot.output };
@@ -131,7 +116,7 @@ export function pathToStateValue(path: string): string | Record<string, unknown>
  */
 export function initialView(
   definition: JourneyDefinition,
-  input: { journeyId: string; settings: Record<string, unknown> },
+  input: JourneyInput,
 ): RunView | undefined {
   // Created, not started: no entry action, invocation or delay runs.
   const snapshot = createActor(definition.machine, { input }).getSnapshot() as Snapshot;

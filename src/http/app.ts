@@ -3,10 +3,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
+import type { SessionStore } from '../sessions/session-store.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { stepApiRateLimit } from './rate-limit.js';
+import { createSessionsApi } from './sessions-api.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
 
 export interface AppDeps extends StepApiDeps {
@@ -20,6 +22,7 @@ export interface AppDeps extends StepApiDeps {
   /** Express `trust proxy`: false, or how many proxy hops to trust. */
   trustProxy: boolean | number;
   temporal: StepApiDeps['temporal'] & { client: Client };
+  sessions: SessionStore;
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */
@@ -28,8 +31,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 function requireJson(req: Request, _res: Response, next: NextFunction) {
   const hasBody =
     Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (hasBody && !req.is('application/json'))
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
+  if (hasBody && !req.is('application/json')) throw new HttpProblem('unsupported_media_type');
   next();
 }
 
@@ -56,10 +58,7 @@ export function createApp(deps: AppDeps) {
     const ready = database === 'ok' && temporal === 'ok';
     if (!ready) {
       deps.log.warn({ database, temporal }, 'not ready');
-      return sendProblem(
-        res,
-        new HttpProblem(503, 'not_ready', 'Not ready', { database, temporal }),
-      );
+      return sendProblem(res, new HttpProblem('not_ready', { database, temporal }));
     }
     res.json({ status: 'ready', database, temporal });
   });
@@ -73,9 +72,14 @@ export function createApp(deps: AppDeps) {
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
     createStepApi(deps),
   );
+  app.use(
+    '/v1/sessions',
+    stepApiRateLimit(deps.rateLimitPerMinute),
+    createSessionsApi({ store: deps.sessions, bearerSession: deps.bearerSession }),
+  );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));
   app.use((req, _res, next) =>
-    next(new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}`)),
+    next(new HttpProblem('not_found', {}, { title: `No route for ${req.method} ${req.path}` })),
   );
   app.use(problemHandler(deps.log));
   return app;

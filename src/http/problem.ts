@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { type ErrorCode, errorSpec } from '../engine/errors.js';
 
 /** A field-level error inside a problem: a JSON pointer into the submitted body. */
 export interface FieldError {
@@ -9,20 +10,27 @@ export interface FieldError {
 }
 
 /**
- * An HTTP error answered as RFC 9457 problem+json, with a stable `code` to switch on.
- * `expose` follows the status: details of 5xx errors stay in the logs.
+ * An HTTP error answered as RFC 9457 problem+json, with a stable `code` from the error catalogue
+ * (src/engine/errors.ts), which gives its status and default title. `expose` follows the status:
+ * details of 5xx errors stay in the logs.
  */
 export class HttpProblem extends Error {
+  readonly status: number;
   readonly expose: boolean;
+  readonly title: string;
+  readonly headers: Record<string, string>;
   constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
+    readonly code: ErrorCode,
     readonly extensions: Record<string, unknown> = {},
+    options: { title?: string; headers?: Record<string, string> } = {},
   ) {
+    const title = options.title ?? errorSpec(code).message;
     super(title);
     this.name = 'HttpProblem';
-    this.expose = status < 500;
+    this.title = title;
+    this.headers = options.headers ?? {};
+    this.status = errorSpec(code).status;
+    this.expose = this.status < 500;
   }
 }
 
@@ -31,12 +39,14 @@ export const problemType = (code: string) => `/problems/${code.replaceAll('_', '
 export function sendProblem(res: Response, problem: HttpProblem): void {
   res
     .status(problem.status)
+    .set(problem.headers)
     .type('application/problem+json')
     .json({
       type: problemType(problem.code),
       title: problem.title,
       status: problem.status,
       code: problem.code,
+      shown: errorSpec(problem.code).shown,
       ...problem.extensions,
     });
 }
@@ -44,14 +54,10 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
 /** What body-parser and friends throw, by their `type`, as problems. */
 const parserProblems: Record<string, (err: { limit?: number }) => HttpProblem> = {
   'entity.too.large': (err) =>
-    new HttpProblem(413, 'body_too_large', 'Request body too large', {
-      detail: `The limit is ${err.limit} bytes`,
-    }),
-  'entity.parse.failed': () =>
-    new HttpProblem(400, 'malformed_json', 'Request body is not valid JSON'),
-  'charset.unsupported': () => new HttpProblem(415, 'unsupported_charset', 'Unsupported charset'),
-  'encoding.unsupported': () =>
-    new HttpProblem(415, 'unsupported_encoding', 'Unsupported content encoding'),
+    new HttpProblem('body_too_large', { detail: `The limit is ${err.limit} bytes` }),
+  'entity.parse.failed': () => new HttpProblem('malformed_json'),
+  'charset.unsupported': () => new HttpProblem('unsupported_charset'),
+  'encoding.unsupported': () => new HttpProblem('unsupported_encoding'),
 };
 
 /**
@@ -73,8 +79,8 @@ export function problemHandler(log: {
         : parserProblem
           ? parserProblem(err)
           : isClientError(err)
-            ? new HttpProblem(err.status, 'bad_request', 'The request could not be read')
-            : new HttpProblem(500, 'internal_error', 'Internal server error');
+            ? new HttpProblem('bad_request')
+            : new HttpProblem('internal_error');
     if (problem.status >= 500)
       log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     sendProblem(res, problem);

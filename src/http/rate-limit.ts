@@ -15,6 +15,12 @@ export function stepApiRateLimit(perMinute: number): RequestHandler {
     legacyHeaders: false,
     skip: (req) => req.method !== 'POST',
     handler: (_req, _res, next) =>
-      next(new HttpProblem(429, 'rate_limited', 'Too many requests from this client: slow down')),
+      next(
+        new HttpProblem(
+          'rate_limited',
+          {},
+          { title: 'Too many requests from this client: slow down' },
+        ),
+      ),
   });
 }

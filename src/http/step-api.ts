@@ -9,8 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { journeyWorkflowV2 } from '../../workers/workflow/journey-workflow.js';
-import type { JourneyDefinition } from '../engine/define-journey.js';
+import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
 import { journeyKey } from '../engine/define-journey.js';
+import { type ErrorCode, isErrorCode } from '../engine/errors.js';
 import {
   JOURNEY_WORKFLOW,
   journeySearchAttributes,
@@ -20,7 +21,10 @@ import {
   viewQuery,
 } from '../engine/messages.js';
 import type { JourneyRegistry } from '../engine/registry.js';
+import { unmetRequirement } from '../engine/session-requirement.js';
+import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
 import { initialView, type RunView } from '../engine/view.js';
+import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { HttpProblem, sendProblem } from './problem.js';
@@ -36,22 +40,73 @@ export interface StepApiDeps {
   /** Deployment settings per journey id (delays, policy versions). */
   journeySettings?: Record<string, Record<string, unknown>>;
   stepTimeoutMs?: number;
+  /** Resolves `Authorization: Bearer` for journeys that start from a session. */
+  bearerSession: BearerSessions;
+  /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
+  returnToAllowed: readonly string[];
+  now?: () => Date;
 }
 
-const notFound = () => new HttpProblem(404, 'journey_not_found', 'No journey with this id');
+const notFound = () => new HttpProblem('journey_not_found');
+
+/** An empty start body, for journeys that declare no start input. */
+const NO_START_INPUT = z.strictObject({});
 
 /** 128 random bits and more: the journey id is not guessable (it is also the workflow id). */
 const newJourneyId = () => `jrn_${randomBytes(18).toString('base64url')}`;
 
-const rejectionOf = (error: unknown): string | undefined =>
-  error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure
-    ? (error.cause.type ?? undefined)
+const rejectionOf = (error: unknown): ErrorCode | undefined =>
+  error instanceof WorkflowUpdateFailedError &&
+  error.cause instanceof ApplicationFailure &&
+  isErrorCode(error.cause.type)
+    ? error.cause.type
     : undefined;
 
 /** The step API: start a journey, read its current step, submit a step. */
 export function createStepApi(deps: StepApiDeps): Router {
   const { registry, temporal, tokens, sealStepInput, publicView } = deps;
+  const now = deps.now ?? (() => new Date());
   const router = Router();
+
+  /** The start body, parsed by the journey's start schema; return addresses must be allow-listed. */
+  function startInput(definition: JourneyDefinition, body: unknown): Record<string, unknown> {
+    const schema = definition.start?.input ?? NO_START_INPUT;
+    const parsed = schema.safeParse(body ?? {});
+    if (!parsed.success)
+      throw new HttpProblem('invalid_input', { errors: fieldErrorsOf(parsed.error.issues) });
+    const input = parsed.data as Record<string, unknown>;
+    const refused = returnToFieldsOf(schema).filter(
+      (field) =>
+        typeof input[field] === 'string' &&
+        !isAllowedReturnTo(input[field] as string, deps.returnToAllowed),
+    );
+    if (refused.length)
+      throw new HttpProblem('invalid_input', {
+        errors: refused.map((field) => ({
+          path: `/${field}`,
+          code: 'return_to_not_allowed',
+          message: 'This return address is not allowed',
+        })),
+      });
+    return input;
+  }
+
+  /** The session a journey starts from: 401 without one, 403 naming the requirement it misses. */
+  async function startingSession(
+    req: Request,
+    definition: JourneyDefinition,
+    settings: Record<string, unknown>,
+  ): Promise<SessionRef | undefined> {
+    if (!definition.start?.session) return undefined;
+    const { expiresAt: _, ...session } = await deps.bearerSession(req);
+    const unmet = unmetRequirement(session, definition.start.session(settings), now());
+    if (unmet)
+      throw new HttpProblem(unmet.code, {
+        requirement: unmet.requirement,
+        session: { aal: session.aal, auth_time: session.authTime },
+      });
+    return session;
+  }
 
   /** The run named by the URL, if the Journey-Token proves the caller started it; else 404 as for an unknown id. */
   async function authorisedRun(
@@ -99,22 +154,16 @@ export function createStepApi(deps: StepApiDeps): Router {
       version === undefined ? registry.latest(journey) : registry.get(journey, version);
     if (!definition)
       throw new HttpProblem(
-        404,
         'unknown_journey',
-        `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}`,
+        {},
+        { title: `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}` },
       );
-    const noInput = z.strictObject({}).safeParse(req.body ?? {});
-    if (!noInput.success) {
-      throw new HttpProblem(422, 'invalid_input', 'Starting this journey takes no input', {
-        errors: fieldErrorsOf(noInput.error.issues),
-      });
-    }
+    const rawSettings = deps.journeySettings?.[definition.id];
+    const settings = definition.settings.parse(rawSettings ?? {});
+    const session = await startingSession(req, definition, settings);
+    const startBody = startInput(definition, req.body);
     const id = newJourneyId();
-    const settings = deps.journeySettings?.[definition.id];
-    const first = initialView(definition, {
-      journeyId: id,
-      settings: definition.settings.parse(settings ?? {}),
-    });
+    const first = initialView(definition, { journeyId: id, settings, start: startBody, session });
     const start = {
       workflowId: id,
       taskQueue: temporal.taskQueue,
@@ -122,8 +171,10 @@ export function createStepApi(deps: StepApiDeps): Router {
         {
           journey: definition.id,
           version: definition.version,
-          settings,
+          settings: rawSettings,
           stepTimeoutMs: deps.stepTimeoutMs,
+          start: startBody,
+          ...(session ? { session } : {}),
         },
       ] as Parameters<typeof journeyWorkflowV2>,
       workflowIdConflictPolicy: 'FAIL' as const,
@@ -165,15 +216,19 @@ export function createStepApi(deps: StepApiDeps): Router {
     const step = registry.step(definition, stepName);
     if (!step)
       throw new HttpProblem(
-        404,
         'unknown_step',
-        `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`,
+        {},
+        {
+          title: `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`,
+        },
       );
     const sealed = await sealStepInput(step, req.body);
     if (!sealed.ok)
-      throw new HttpProblem(422, 'invalid_input', 'The step input is not valid', {
-        errors: sealed.errors,
-      });
+      throw new HttpProblem(
+        'invalid_input',
+        { errors: sealed.errors },
+        { title: 'The step input is not valid' },
+      );
 
     let view: RunView;
     try {
@@ -182,20 +237,15 @@ export function createStepApi(deps: StepApiDeps): Router {
         .executeUpdate(submitStepUpdate, { args: [{ step: stepName, input: sealed.sealed }] });
     } catch (error) {
       const rejection = rejectionOf(error);
-      const conflicts: Record<string, string> = {
-        [rejectionCodes.stepNotCurrent]: `'${stepName}' is not the current step`,
-        [rejectionCodes.journeyBusy]:
-          'The journey is still working on an earlier submission: retry',
-        [rejectionCodes.journeyClosed]: 'The journey has ended',
-      };
-      if ((rejection && conflicts[rejection]) || error instanceof WorkflowNotFoundError) {
+      const conflict =
+        error instanceof WorkflowNotFoundError
+          ? rejectionCodes.journeyClosed
+          : Object.values(rejectionCodes).find(
+              (code) => code === rejection && code !== rejectionCodes.invalidInput,
+            );
+      if (conflict) {
         const current = await publicView(id, definition, await currentView(id));
-        const title =
-          conflicts[rejection ?? rejectionCodes.journeyClosed] ?? 'The journey has ended';
-        return sendProblem(
-          res,
-          new HttpProblem(409, rejection ?? rejectionCodes.journeyClosed, title, { view: current }),
-        );
+        return sendProblem(res, new HttpProblem(conflict, { view: current }));
       }
       throw error;
     }
@@ -204,18 +254,18 @@ export function createStepApi(deps: StepApiDeps): Router {
     if (rejected) {
       const { code, message, path, status, detail } = rejected;
       // RFC 9110 §10.2.3: tell a throttled client when to come back.
-      if (status === 429 && typeof detail?.retryAt === 'string') {
-        res.set(
-          'Retry-After',
-          String(Math.max(1, Math.ceil((Date.parse(detail.retryAt) - Date.now()) / 1000))),
-        );
-      }
+      const retryAt = typeof detail?.retryAt === 'string' ? Date.parse(detail.retryAt) : Number.NaN;
+      const headers: Record<string, string> =
+        status === 429 && !Number.isNaN(retryAt)
+          ? { 'Retry-After': String(Math.max(1, Math.ceil((retryAt - Date.now()) / 1000))) }
+          : {};
       return sendProblem(
         res,
-        new HttpProblem(status ?? 422, code, message, {
-          errors: [{ path: path ?? '', code, message, ...detail }],
-          view: next,
-        }),
+        new HttpProblem(
+          code,
+          { errors: [{ path: path ?? '', code, message, ...detail }], view: next },
+          { title: message, headers },
+        ),
       );
     }
     res.json(next);

@@ -41,6 +41,16 @@ const configSchema = z.object({
     .regex(/^(false|true|\d+)$/, 'false, true or a number of proxy hops')
     .default('false')
     .transform((value) => (value === 'true' ? true : value === 'false' ? false : Number(value))),
+  RETURN_TO_ALLOWED: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   EMAIL_CODES_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -12,12 +12,14 @@ import { createSmtpSender } from '../email/smtp-transport.js';
 import { activityNames } from '../engine/activity-catalog.js';
 import { createRegistry } from '../engine/registry.js';
 import { createApp } from '../http/app.js';
+import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
 import { createVault } from '../security/vault.js';
+import { createSessionStore } from '../sessions/session-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import {
@@ -185,6 +187,7 @@ export async function startApiRole(
   });
   if (added.length) log.info({ added }, 'search attributes registered');
   const passwordPolicy = createPasswordPolicyPool();
+  const sessions = createSessionStore({ prisma });
   const app = createApp({
     registry,
     prisma,
@@ -197,6 +200,9 @@ export async function startApiRole(
     tokens: createJourneyTokens(keyring),
     sealStepInput: createStepInputSealer({ passwordPolicy, vault }),
     publicView: createPublicViews(registry, vault),
+    sessions,
+    bearerSession: createBearerSessions(sessions),
+    returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
   });

@@ -6,7 +6,7 @@ import { activity, defineJourney, step } from '../../src/engine/index.js';
 import { createJourneyTestKit } from '../../src/engine/test-kit.js';
 import { initialView } from '../../src/engine/view.js';
 
-const input = { journeyId: 'jrn_initial', settings: registration.settings.parse({}) };
+const input = { journeyId: 'jrn_initial', settings: registration.settings.parse({}), start: {} };
 
 describe('initialView (the step API answers a start from the journey itself)', () => {
   it('is the view the running journey answers first, when it waits at a step', async () => {
@@ -42,6 +42,8 @@ describe('initialView (the step API answers a start from the journey itself)', (
       settings: z.object({}),
       steps: { ready: step({ name: 'ready', input: z.strictObject({}) }) },
     });
-    expect(initialView(worksFirst, { journeyId: 'jrn_x', settings: {} })).toBeUndefined();
+    expect(
+      initialView(worksFirst, { journeyId: 'jrn_x', settings: {}, start: {} }),
+    ).toBeUndefined();
   });
 });

@@ -65,12 +65,11 @@ function startRegistration(
     verifyEmailCode: (input: { challengeId: string; code: string; maxAttempts: number }) => {
       const submitted = kit.reveal(input.code);
       const challenge = challenges.get(input.challengeId);
-      if (!challenge) throw businessFailure('invalid_code', 'That code is not valid');
-      if (challenge.consumed) throw businessFailure('code_used', 'That code was already used');
-      if (challenge.expiresAt <= now())
-        throw businessFailure('code_expired', 'That code has expired: request a new one');
+      if (!challenge) throw businessFailure('invalid_code');
+      if (challenge.consumed) throw businessFailure('code_used');
+      if (challenge.expiresAt <= now()) throw businessFailure('code_expired');
       if (challenge.attempts >= input.maxAttempts) {
-        throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+        throw businessFailure('too_many_attempts', {
           attemptsLeft: 0,
         });
       }
@@ -78,10 +77,10 @@ function startRegistration(
         challenge.attempts += 1;
         const attemptsLeft = input.maxAttempts - challenge.attempts;
         if (attemptsLeft === 0)
-          throw businessFailure('too_many_attempts', 'Too many wrong codes: request a new one', {
+          throw businessFailure('too_many_attempts', {
             attemptsLeft,
           });
-        throw businessFailure('invalid_code', 'That code is not right', { attemptsLeft });
+        throw businessFailure('invalid_code', { attemptsLeft });
       }
       challenge.consumed = true;
       return { email: challenge.email };
@@ -475,11 +474,11 @@ describe('registration@1: verifying the email', () => {
   });
 
   test('keeps the customer at the step when the activity reports the code expired or already used', async () => {
-    for (const code of ['code_expired', 'code_used']) {
+    for (const code of ['code_expired', 'code_used'] as const) {
       const { kit } = await atVerifyEmail({
         activities: {
           verifyEmailCode: () => {
-            throw businessFailure(code, 'refused');
+            throw businessFailure(code);
           },
         },
       });
@@ -590,7 +589,7 @@ describe('registration@1: terms and account', () => {
     const { kit } = await atTerms({
       activities: {
         createUser: () => {
-          throw businessFailure('email_taken', 'An account with this email address already exists');
+          throw businessFailure('email_taken');
         },
       },
     });

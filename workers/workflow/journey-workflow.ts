@@ -87,7 +87,12 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   const actor: AnyActor = createActor(
     definition.machine.provide({ actors: activityActors(activityNames, call) }),
     {
-      input: { journeyId, settings: parsedSettings.data },
+      input: {
+        journeyId,
+        settings: parsedSettings.data,
+        start: args.start ?? {},
+        ...(args.session ? { session: args.session } : {}),
+      },
       clock: wheel ?? createDurableClock(root),
     },
   );

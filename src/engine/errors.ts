@@ -1,0 +1,128 @@
+/**
+ * The one error catalogue: every code an activity, a journey or the API can answer with, its HTTP
+ * status, its default message and whether an app may show that message to the customer (`shown`)
+ * or should show a generic one and log the rest. Codes are stable: apps and journeys switch on them.
+ * Pure data, so journeys (inside the workflow sandbox) and the API share it.
+ */
+export interface ErrorSpec {
+  status: number;
+  message: string;
+  shown: boolean;
+}
+
+const spec = (status: number, message: string, shown = true): ErrorSpec => ({
+  status,
+  message,
+  shown,
+});
+
+export const errorCatalogue = {
+  // The request itself.
+  invalid_input: spec(422, 'The input is not valid'),
+  unknown_field: spec(422, 'This field is not accepted here'),
+  return_to_not_allowed: spec(422, 'This return address is not allowed'),
+  malformed_json: spec(400, 'Request body is not valid JSON', false),
+  bad_request: spec(400, 'The request could not be read', false),
+  body_too_large: spec(413, 'Request body too large', false),
+  unsupported_media_type: spec(415, 'Send the body as application/json', false),
+  unsupported_charset: spec(415, 'Unsupported charset', false),
+  unsupported_encoding: spec(415, 'Unsupported content encoding', false),
+  not_found: spec(404, 'No such route', false),
+  rate_limited: spec(429, 'Too many requests: slow down'),
+
+  // Journeys and their runs.
+  unknown_journey: spec(404, 'No such journey', false),
+  journey_not_found: spec(404, 'No journey with this id', false),
+  unknown_step: spec(404, 'No such step in this journey', false),
+  step_not_current: spec(409, 'This is not the current step', false),
+  journey_busy: spec(409, 'The journey is still working on an earlier submission: retry', false),
+  journey_closed: spec(409, 'The journey has ended'),
+  invalid_settings: spec(500, 'The journey is misconfigured', false),
+  journey_machine_error: spec(500, 'The journey stopped on an internal error', false),
+  journey_error: spec(500, 'The journey stopped on an internal error', false),
+  journey_failed: spec(500, 'The journey failed', false),
+
+  // Sessions (RFC 6750 bearer tokens; the requirements follow OIDC's max_age and acr).
+  session_required: spec(401, 'Sign in first'),
+  reauthentication_required: spec(403, 'Sign in again to continue'),
+  stronger_authentication_required: spec(403, 'Confirm it is you with a second factor'),
+
+  // One-time codes (any channel, any purpose).
+  invalid_code: spec(422, 'That code is not right'),
+  code_used: spec(422, 'That code was already used'),
+  code_expired: spec(422, 'That code has expired: request a new one'),
+  too_many_attempts: spec(422, 'Too many wrong codes: request a new one'),
+  resend_limit: spec(429, 'No more codes can be sent here'),
+  resend_cooldown: spec(429, 'Wait a moment before asking for a new code'),
+  code_not_issued: spec(503, 'The code could not be issued'),
+  code_not_checked: spec(503, 'The code could not be checked'),
+
+  // Passwords (NIST SP 800-63B §5.1.1.2).
+  password_too_short: spec(422, 'This password is too short'),
+  password_too_long: spec(422, 'This password is too long'),
+  password_common: spec(422, 'This password is too common'),
+  password_weak: spec(422, 'This password is too easy to guess'),
+
+  // Accounts, identifiers, consents.
+  email_taken: spec(409, 'An account with this email address already exists'),
+  same_identifier: spec(422, 'This is already your address'),
+  policy_version_mismatch: spec(422, 'Accept the current version of the terms'),
+  account_not_created: spec(503, 'The account could not be created'),
+  identifier_not_changed: spec(503, 'The address could not be changed'),
+  session_not_opened: spec(503, 'The session could not be opened'),
+
+  // Internal: never shown as they are.
+  message_not_found: spec(500, 'No such outbound message', false),
+  message_content_gone: spec(500, 'The message has no content left to send', false),
+  activity_failed: spec(500, 'An activity failed', false),
+  not_ready: spec(503, 'Not ready', false),
+  internal_error: spec(500, 'Internal server error', false),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(errorCatalogue, code);
+
+/** The catalogue entry of a code. */
+export const errorSpec = (code: ErrorCode): ErrorSpec => errorCatalogue[code];
+
+/**
+ * A rejection the journey reports at its current step (wrong code, too early to resend).
+ * Journeys keep it in `context.stepError`; the step API answers it with its catalogue status.
+ */
+export interface StepError {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  /** Field the error is about, as a JSON pointer into the step input (`/code`). */
+  path?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Why a run failed, as its view reports it. */
+export interface JourneyFailure {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A step error from the catalogue; `message` only where a more specific one helps the customer. */
+export function stepError(
+  code: ErrorCode,
+  options: { path?: string; detail?: Record<string, unknown>; message?: string } = {},
+): StepError {
+  const { status, message } = errorSpec(code);
+  return {
+    code,
+    message: options.message ?? message,
+    status,
+    ...(options.path ? { path: options.path } : {}),
+    ...(options.detail ? { detail: options.detail } : {}),
+  };
+}
+
+/** A run failure from the catalogue. */
+export const journeyFailure = (code: ErrorCode): JourneyFailure => ({
+  code,
+  message: errorSpec(code).message,
+});

@@ -1,0 +1,35 @@
+import { type Request, type Response, Router } from 'express';
+import type { SessionStore } from '../sessions/session-store.js';
+import type { BearerSessions } from './bearer-session.js';
+
+/**
+ * Sessions for apps, as Kratos serves them: who is signed in (`whoami`), and log out (`current`).
+ * Names follow OpenID Connect's claims (aal as acr-like level, amr per RFC 8176, auth_time).
+ */
+export function createSessionsApi(deps: { store: SessionStore; bearerSession: BearerSessions }) {
+  const router = Router();
+  router.get('/whoami', async (req: Request, res: Response) => {
+    const session = await deps.bearerSession(req);
+    const identity = await deps.store.identity(session.userId);
+    res.set('Cache-Control', 'no-store').json({
+      session: {
+        id: session.id,
+        aal: session.aal,
+        amr: session.amr,
+        auth_time: session.authTime,
+        factors: Object.entries(session.factorAuthTimes).map(([amr, authTime]) => ({
+          amr,
+          auth_time: authTime,
+        })),
+        expires_at: session.expiresAt,
+      },
+      identity,
+    });
+  });
+  router.delete('/current', async (req: Request, res: Response) => {
+    const session = await deps.bearerSession(req);
+    await deps.store.revoke(session.id);
+    res.status(204).end();
+  });
+  return router;
+}
