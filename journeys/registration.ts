@@ -1,41 +1,48 @@
-import { and, assign, setup, stateIn } from 'xstate';
+import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
   defineJourney,
-  type ErrorCode,
   emailField,
+  type FragmentOutcome,
+  type IssuedSession,
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   journeyFailure,
+  results,
   type StepError,
   secret,
+  startFields,
   step,
   stepError,
 } from '../src/engine/index.js';
+import {
+  type CodeChallengeState,
+  codeChallenge,
+  codeChallengeSettings,
+} from './fragments/code-challenge.js';
 
-/** Registration: email + password, email verified by code, terms accepted, account and session. */
+/**
+ * Registration: email + password, the email proven by the shared code challenge, terms accepted,
+ * then an account and a session. registration@1 (registration-v1.ts) is the same journey as it was
+ * first written; this version is built from shared parts.
+ */
 
-const settings = z.object({
-  codeTtlMs: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60_000),
-  resendCooldownMs: z.number().int().nonnegative().default(30_000),
-  maxCodeAttempts: z.number().int().positive().default(5),
-  maxCodesPerRun: z.number().int().positive().default(5),
+const settings = codeChallengeSettings.extend({
   termsVersion: z.string().default('2026-11-01'),
   termsUrl: z.string().default('/legal/terms'),
 });
 type Settings = z.infer<typeof settings>;
 
+const start = z.strictObject({
+  login_hint: startFields.loginHint().optional(),
+  return_to: startFields.returnTo().optional(),
+  ui_locales: startFields.uiLocales().optional(),
+});
+type Start = z.infer<typeof start>;
+
 const credentialsInput = z.strictObject({ email: emailField(), password: secret.newPassword() });
-const verifyEmailInput = z.union([
-  z.strictObject({ code: secret.oneTimeCode(6) }),
-  z.strictObject({ resend: z.literal(true) }),
-]);
 const termsInput = z.strictObject({ accept: z.literal(true), policyVersion: z.string().min(1) });
 
 // What the workflow receives: secrets are sealed by the step API (hash or vault reference).
@@ -47,74 +54,74 @@ type Events =
 interface Context {
   journeyId: string;
   settings: Settings;
+  locales?: string[];
+  loginHint?: string;
   email?: string;
   passwordHash?: string;
-  challengeId?: string;
-  messageId?: string;
-  codeExpiresAt?: string;
-  resendAvailableAt?: string;
-  codesIssued: number;
-  attemptsLeft: number;
-  codeStatus: 'sent' | 'expired' | 'locked';
-  deliveryFailed: boolean;
+  codeChallenge?: CodeChallengeState;
   userId?: string;
-  session?: unknown;
+  session?: IssuedSession;
   stepError?: StepError;
   failure?: JourneyFailure;
 }
 
+const emailCode = codeChallenge<Context>({
+  name: 'email-code',
+  channel: 'email',
+  step: 'verify-email',
+  purpose: 'registration',
+  template: 'registration-code',
+  // Someone registering an address that has an account: its owner is told, and no code works.
+  whenTaken: { template: 'registration-existing-account' },
+  recipient: (context) => context.email as string,
+});
+
 const errorOf = (error: unknown) => error as JourneyActivityError;
-
-const RESEND_LIMIT = stepError('resend_limit');
-const RESEND_COOLDOWN = stepError('resend_cooldown');
-const TOO_MANY_ATTEMPTS = stepError('too_many_attempts', { path: '/code' });
-const CODE_EXPIRED = stepError('code_expired', { path: '/code' });
-
-/** Asking for a new code: refused past the per-run limit, and (while a code is live) during the cooldown. */
-const resendTransitions = (gated: boolean) =>
-  [
-    {
-      guard: and(['wantsResend', 'resendLimitReached']),
-      actions: { type: 'rejectStep', params: RESEND_LIMIT },
-    },
-    {
-      guard: gated ? and(['wantsResend', stateIn('#resendOpen')]) : 'wantsResend',
-      target: '#registration.verifyEmail.resend',
-    },
-    { guard: 'wantsResend', actions: 'rejectResendDuringCooldown' },
-  ] as const;
 
 export const registrationMachine = setup({
   types: {
     context: {} as Context,
     events: {} as Events,
-    input: {} as JourneyInput<Settings>,
+    input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    issueEmailCode: activity('issueEmailCode'),
-    deliverMessage: activity('deliverMessage'),
-    verifyEmailCode: activity('verifyEmailCode'),
-    createUser: activity('createUser'),
+    ...emailCode.implementations.actors,
+    createAccount: activity('createAccount'),
     createSession: activity('createSession'),
   },
-  delays: {
-    codeTtl: ({ context }) => context.settings.codeTtlMs,
-    resendCooldown: ({ context }) => context.settings.resendCooldownMs,
-  },
+  delays: emailCode.implementations.delays,
   guards: {
-    wantsResend: ({ event }) => event.type === 'verify-email' && 'resend' in event.input,
-    resendLimitReached: ({ context }) => context.codesIssued >= context.settings.maxCodesPerRun,
+    ...emailCode.implementations.guards,
+    challengeFailed: ({ event }) =>
+      (event as unknown as { output: FragmentOutcome }).output.outcome === 'failed',
+    currentTerms: ({ context, event }) =>
+      event.type === 'terms' && event.input.policyVersion === context.settings.termsVersion,
+    // Business outcomes (email_taken) are shown as they are; anything else stays generic (ASVS 7.4.1).
+    businessFailure: ({ event }) => errorOf((event as { error?: unknown }).error).business,
   },
   actions: {
+    ...emailCode.implementations.actions,
     clearStepError: assign({ stepError: undefined }),
-    rejectStep: assign({ stepError: (_, params: StepError) => params }),
-    rejectResendDuringCooldown: assign({
-      stepError: ({ context }) => ({
-        ...RESEND_COOLDOWN,
-        detail: { retryAt: context.resendAvailableAt },
+    rejectOutdatedTerms: assign(({ context }) => ({
+      stepError: stepError('policy_version_mismatch', {
+        message: `Accept the current terms (version ${context.settings.termsVersion})`,
+        path: '/policyVersion',
       }),
+    })),
+    failWith: assign({
+      failure: (_, params: { code: 'account_not_created' | 'session_not_opened' }) =>
+        journeyFailure(params.code),
     }),
-    failWith: assign({ failure: (_, params: { code: ErrorCode }) => journeyFailure(params.code) }),
+    failWithChallengeError: assign({
+      failure: ({ event }) =>
+        (event as unknown as { output: { error: JourneyFailure } }).output.error,
+    }),
+    failWithActivityError: assign({
+      failure: ({ event }) => {
+        const error = errorOf((event as { error?: unknown }).error);
+        return { code: error.code, message: error.message };
+      },
+    }),
   },
 }).createMachine({
   id: 'registration',
@@ -123,10 +130,8 @@ export const registrationMachine = setup({
   context: ({ input }) => ({
     journeyId: input.journeyId,
     settings: input.settings,
-    codesIssued: 0,
-    attemptsLeft: input.settings.maxCodeAttempts,
-    codeStatus: 'sent',
-    deliveryFailed: false,
+    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+    ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
   }),
   initial: 'credentials',
   states: {
@@ -143,197 +148,38 @@ export const registrationMachine = setup({
       },
     },
     verifyEmail: {
-      initial: 'issuing',
-      states: {
-        issuing: {
-          invoke: {
-            src: 'issueEmailCode',
-            input: ({ context }) => ({
-              journeyId: context.journeyId,
-              email: context.email as string,
-              purpose: 'registration',
-              ttlMs: context.settings.codeTtlMs,
-              resendCooldownMs: context.settings.resendCooldownMs,
-            }),
-            onDone: {
-              target: 'live',
-              actions: assign(({ context, event }) => ({
-                ...event.output,
-                codeExpiresAt: event.output.expiresAt,
-                codesIssued: context.codesIssued + 1,
-                attemptsLeft: context.settings.maxCodeAttempts,
-                codeStatus: 'sent' as const,
-                deliveryFailed: false,
-                stepError: undefined,
-              })),
-            },
-            onError: {
-              target: '#registration.failed',
-              actions: {
-                type: 'failWith',
-                params: { code: 'code_not_issued' },
-              },
-            },
-          },
-        },
-        // Re-entered from `issuing`, so every new code restarts the expiry and resend timers.
-        resend: { always: 'issuing' },
-        live: {
-          type: 'parallel',
-          after: { codeTtl: 'expired' },
-          // Delivery runs while the customer waits at the step: the answer does not wait for SMTP.
-          invoke: {
-            src: 'deliverMessage',
-            input: ({ context }) => ({ messageId: context.messageId as string }),
-            onError: { actions: assign({ deliveryFailed: true }) },
-          },
-          states: {
-            code: {
-              initial: 'awaiting',
-              states: {
-                awaiting: {
-                  on: {
-                    'verify-email': [
-                      ...resendTransitions(true),
-                      { target: 'checking', actions: 'clearStepError' },
-                    ],
-                  },
-                },
-                checking: {
-                  invoke: {
-                    src: 'verifyEmailCode',
-                    input: ({ context, event }) => ({
-                      challengeId: context.challengeId as string,
-                      code: (event as { input: { code: string } }).input.code,
-                      maxAttempts: context.settings.maxCodeAttempts,
-                    }),
-                    onDone: { target: '#registration.terms' },
-                    onError: [
-                      {
-                        guard: ({ event }) => errorOf(event.error).code === 'too_many_attempts',
-                        target: 'locked',
-                      },
-                      // The database saw the expiry before the durable timer fired: same outcome.
-                      {
-                        guard: ({ event }) => errorOf(event.error).code === 'code_expired',
-                        target: '#registration.verifyEmail.expired',
-                        actions: { type: 'rejectStep', params: CODE_EXPIRED },
-                      },
-                      {
-                        guard: ({ event }) => errorOf(event.error).business,
-                        target: 'awaiting',
-                        actions: assign(({ context, event }) => {
-                          const error = errorOf(event.error);
-                          const attemptsLeft = Number(
-                            error.detail?.attemptsLeft ?? context.attemptsLeft - 1,
-                          );
-                          return {
-                            attemptsLeft,
-                            stepError: stepError(error.code, {
-                              message: error.message,
-                              path: '/code',
-                              detail: { attemptsLeft },
-                            }),
-                          };
-                        }),
-                      },
-                      {
-                        target: '#registration.failed',
-                        actions: {
-                          type: 'failWith',
-                          params: { code: 'code_not_checked' },
-                        },
-                      },
-                    ],
-                  },
-                },
-                locked: {
-                  entry: assign({
-                    attemptsLeft: 0,
-                    codeStatus: 'locked' as const,
-                    stepError: TOO_MANY_ATTEMPTS,
-                  }),
-                  on: {
-                    'verify-email': [
-                      ...resendTransitions(true),
-                      { actions: { type: 'rejectStep', params: TOO_MANY_ATTEMPTS } },
-                    ],
-                  },
-                },
-              },
-            },
-            // Resending is allowed once the cooldown has run: a durable timer, no clock reads.
-            resendGate: {
-              initial: 'coolingDown',
-              states: {
-                coolingDown: { after: { resendCooldown: 'open' } },
-                open: { id: 'resendOpen' },
-              },
-            },
-          },
-        },
-        expired: {
-          entry: assign({ codeStatus: 'expired' as const }),
-          on: {
-            'verify-email': [
-              ...resendTransitions(false),
-              { actions: { type: 'rejectStep', params: CODE_EXPIRED } },
-            ],
-          },
-        },
-      },
+      ...emailCode.state,
+      onDone: [
+        { guard: 'challengeFailed', target: 'failed', actions: 'failWithChallengeError' },
+        { target: 'terms' },
+      ],
     },
     terms: {
       on: {
         terms: [
-          {
-            guard: ({ context, event }) =>
-              event.input.policyVersion === context.settings.termsVersion,
-            target: 'creatingAccount',
-            actions: 'clearStepError',
-          },
-          {
-            actions: assign(({ context }) => ({
-              stepError: stepError('policy_version_mismatch', {
-                message: `Accept the current terms (version ${context.settings.termsVersion})`,
-                path: '/policyVersion',
-              }),
-            })),
-          },
+          { guard: 'currentTerms', target: 'creatingAccount', actions: 'clearStepError' },
+          { actions: 'rejectOutdatedTerms' },
         ],
       },
     },
     creatingAccount: {
       invoke: {
-        src: 'createUser',
+        src: 'createAccount',
         input: ({ context }) => ({
           journeyId: context.journeyId,
-          email: context.email as string,
+          identifiers: [{ type: 'email' as const, value: context.email as string, verified: true }],
           passwordHash: context.passwordHash as string,
-          termsVersion: context.settings.termsVersion,
+          consents: [{ purpose: 'terms', policyVersion: context.settings.termsVersion }],
         }),
         onDone: {
           target: 'openingSession',
           actions: assign({ userId: ({ event }) => event.output.userId, passwordHash: undefined }),
         },
-        // Business outcomes (email_taken) are shown as they are; anything else stays generic (ASVS 7.4.1).
         onError: [
-          {
-            guard: ({ event }) => errorOf(event.error).business,
-            target: 'failed',
-            actions: assign({
-              failure: ({ event }) => ({
-                code: errorOf(event.error).code,
-                message: errorOf(event.error).message,
-              }),
-            }),
-          },
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
           {
             target: 'failed',
-            actions: {
-              type: 'failWith',
-              params: { code: 'account_not_created' },
-            },
+            actions: { type: 'failWith', params: { code: 'account_not_created' } },
           },
         ],
       },
@@ -350,16 +196,14 @@ export const registrationMachine = setup({
         onDone: { target: 'completed', actions: assign({ session: ({ event }) => event.output }) },
         onError: {
           target: 'failed',
-          actions: {
-            type: 'failWith',
-            params: { code: 'session_not_opened' },
-          },
+          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
         },
       },
     },
     completed: {
       type: 'final',
-      output: ({ context }) => ({ user: { id: context.userId }, session: context.session }),
+      output: ({ context }) =>
+        results.newSession({ id: context.userId as string }, context.session as IssuedSession),
     },
     failed: {
       type: 'final',
@@ -369,34 +213,22 @@ export const registrationMachine = setup({
   },
 });
 
-const verifyEmailStep = step<Context>({
-  name: 'verify-email',
-  input: verifyEmailInput,
-  data: (context) => ({
-    email: context.email,
-    codeLength: 6,
-    codeStatus: context.codeStatus,
-    expiresAt: context.codeExpiresAt,
-    resendAvailableAt: context.resendAvailableAt,
-    attemptsLeft: context.attemptsLeft,
-  }),
-});
-
 export const registration = defineJourney({
   id: 'registration',
-  version: 1,
+  version: 2,
   title: 'Sign up with email and password',
   machine: registrationMachine,
   settings,
+  start: { input: start },
   steps: {
     credentials: step<Context>({
       name: 'credentials',
       input: credentialsInput,
-      data: () => ({ passwordPolicy: { minLength: 8, maxLength: 256 } }),
+      data: (context) => ({
+        passwordPolicy: { minLength: 8, maxLength: 256 },
+        ...(context.loginHint ? { email: context.loginHint } : {}),
+      }),
     }),
-    'verifyEmail.live.code.awaiting': verifyEmailStep,
-    'verifyEmail.live.code.locked': verifyEmailStep,
-    'verifyEmail.expired': verifyEmailStep,
     terms: step<Context>({
       name: 'terms',
       input: termsInput,
@@ -406,4 +238,5 @@ export const registration = defineJourney({
       }),
     }),
   },
+  fragments: { verifyEmail: emailCode },
 });

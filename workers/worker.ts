@@ -15,7 +15,7 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
-import { withJourneyEvents } from '../src/activities/analytics.js';
+import { withJourneyEvents } from '../src/activities/analytics/analytics.js';
 import type { Activities } from '../src/activities/index.js';
 import { failureConverterPath } from '../src/runtime/temporal.js';
 

@@ -1,20 +1,25 @@
 import type { PrismaClient } from '../db/prisma.js';
-import type { EmailRenderer } from '../email/render.js';
-import type { EmailSender } from '../email/smtp-transport.js';
+import type { MessageRenderer } from '../messages/render.js';
+import type { EmailSender } from '../messages/smtp-transport.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Vault } from '../security/vault.js';
+
+/** Sends one text message; the provider's message id comes back. */
+export type SmsSend = (sms: { to: string; text: string }) => Promise<{ messageId: string }>;
 
 /** What activities are built from: injected so tests and processes choose real or fake parts. */
 export interface ActivityDeps {
   prisma: PrismaClient;
   keyring: Keyring;
   vault: Vault;
-  renderEmail: EmailRenderer['render'];
+  renderMessage: MessageRenderer['render'];
   /** Sends over SMTP; absent in embedded mode, where mail stays in the dev outbox. */
   sendEmail?: EmailSender['send'];
+  /** Sends text messages; absent in embedded mode, where they stay in the dev outbox. */
+  sendSms?: SmsSend;
   productName: string;
   sessionTtlMs: number;
-  /** Codes one address may be sent in an hour, across all journeys (anti mail-bombing). */
-  emailCodesPerAddressPerHour: number;
+  /** Codes one recipient may be sent in an hour, across all journeys (anti mail-bombing). */
+  codesPerRecipientPerHour: number;
   now: () => Date;
 }

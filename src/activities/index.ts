@@ -1,22 +1,25 @@
-import { analyticsActivities } from './analytics.js';
+import { analyticsActivities } from './analytics/analytics.js';
 import type { ActivityDeps } from './deps.js';
-import { emailVerificationActivities } from './email-verification.js';
-import { messageActivities } from './messages.js';
-import { sessionActivities } from './sessions.js';
-import { userActivities } from './users.js';
+import { identifierActivities } from './identifiers/identifiers.js';
+import { messageActivities } from './messages/messages.js';
+import { otpActivities } from './otp/otp.js';
+import { registrationV1Activities } from './registration-v1/registration-v1.js';
+import { sessionActivities } from './sessions/sessions.js';
 
 /**
  * Every activity a journey can invoke, grouped by capability and built from injected deps
- * (`now` defaults to the wall clock).
+ * (`now` defaults to the wall clock). Each capability declares how its activities run beside
+ * them (`declarations.ts`, gathered in src/engine/activity-catalog.ts).
  */
 export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: () => Date }) {
   const deps: ActivityDeps = { ...options, now: options.now ?? (() => new Date()) };
   return {
-    ...emailVerificationActivities(deps),
+    ...otpActivities(deps),
     ...messageActivities(deps),
-    ...userActivities(deps),
+    ...identifierActivities(deps),
     ...sessionActivities(deps),
     ...analyticsActivities(deps),
+    ...registrationV1Activities(deps),
   };
 }
 

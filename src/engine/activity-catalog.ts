@@ -1,48 +1,29 @@
-import type { Duration, RetryPolicy } from '@temporalio/common';
+import { analyticsDeclarations } from '../activities/analytics/declarations.js';
+import { identifierDeclarations } from '../activities/identifiers/declarations.js';
 import type { Activities } from '../activities/index.js';
+import { messageDeclarations } from '../activities/messages/declarations.js';
+import { otpDeclarations } from '../activities/otp/declarations.js';
+import { registrationV1Declarations } from '../activities/registration-v1/declarations.js';
+import { sessionDeclarations } from '../activities/sessions/declarations.js';
+import type { ActivitySpec } from './activity-spec.js';
 
-/**
- * How each activity runs inside a journey. Local: short idempotent work (database, hashing) run in
- * the step's own workflow task, ~4 ms. Queued: outbound messages and other slow work that must
- * retry on its own, ~40 ms (ENVIRONMENT.md).
- */
-export interface ActivitySpec {
-  mode: 'local' | 'queued';
-  startToCloseTimeout: Duration;
-  retry: RetryPolicy;
-}
-
-const local: ActivitySpec = {
-  mode: 'local',
-  startToCloseTimeout: '10s',
-  retry: {
-    initialInterval: '100ms',
-    backoffCoefficient: 2,
-    maximumInterval: '2s',
-    maximumAttempts: 5,
-  },
-};
-
-const queued: ActivitySpec = {
-  mode: 'queued',
-  startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 10,
-  },
-};
+export type { ActivitySpec } from './activity-spec.js';
 
 export type ActivityName = keyof Activities;
 
-export const activityCatalog = {
-  issueEmailCode: local,
-  verifyEmailCode: local,
-  createUser: local,
-  createSession: local,
-  deliverMessage: queued,
-  recordJourneyEvents: local,
-} satisfies Record<ActivityName, ActivitySpec>;
+/**
+ * How each activity runs, as its capability declares it beside its implementation. Exactly the
+ * activities `createActivities` builds: a missing or extra declaration does not compile.
+ */
+const declared = {
+  ...otpDeclarations,
+  ...messageDeclarations,
+  ...identifierDeclarations,
+  ...sessionDeclarations,
+  ...analyticsDeclarations,
+  ...registrationV1Declarations,
+};
+export const activityCatalog = declared satisfies Record<ActivityName, ActivitySpec> &
+  Record<Exclude<keyof typeof declared, ActivityName>, never>;
 
 export const activityNames = Object.keys(activityCatalog) as ActivityName[];

@@ -1,6 +1,7 @@
 import type { AnyStateNode } from 'xstate';
 import type { JourneyDefinition } from './define-journey.js';
 import { journeyKey } from './define-journey.js';
+import { absoluteIdsIn, type Fragment, fragmentSteps } from './fragment.js';
 import { descendants, statePath } from './state-nodes.js';
 
 /** A journey that cannot run: names the journey, version and state so the author can fix it. */
@@ -102,6 +103,9 @@ export function checkJourney(
     }
   }
 
+  for (const [at, fragment] of Object.entries(definition.fragments ?? {}))
+    problems.push(...checkFragment(definition, at, fragment, where));
+
   const reached = reachableNodes(root);
   for (const node of nodes)
     if (!reached.has(node)) problems.push(`${where(pathOf(node))}: is unreachable`);
@@ -120,5 +124,40 @@ export function checkJourney(
       `${journeyKey(definition.id, definition.version)}: final states have an output but the machine has none (add output: ({ event }) => event.output)`,
     );
   }
+  return problems;
+}
+
+/**
+ * A fragment is placed where the journey says, with relative targets only, its outcome handled
+ * (onDone) and its implementations provided by the journey's setup().
+ */
+function checkFragment(
+  definition: JourneyDefinition,
+  at: string,
+  fragment: Fragment,
+  where: (state: string) => string,
+): string[] {
+  const problems: string[] = [];
+  const named = `fragment '${fragment.name}'`;
+  const node = nodeAt(definition.machine.root as AnyStateNode, at);
+  if (!node || node.config.states !== fragment.state.states)
+    problems.push(`${where(at)}: ${named} is declared here but the state is not the fragment's`);
+  else if (!node.config.onDone)
+    problems.push(`${where(at)}: ${named} has no onDone, so its outcome would be lost`);
+  for (const found of absoluteIdsIn(fragment.state))
+    problems.push(`${where(at)}: ${named} uses an absolute id (${found}): target relatively`);
+  const provided = definition.machine.implementations as unknown as Record<
+    string,
+    Record<string, unknown>
+  >;
+  for (const [kind, implementations] of Object.entries(fragment.implementations))
+    for (const name of Object.keys(implementations))
+      if (!provided[kind]?.[name])
+        problems.push(
+          `${where(at)}: ${named} needs ${kind} '${name}': spread its implementations into setup()`,
+        );
+  for (const [path, step] of Object.entries(fragmentSteps(at, fragment)))
+    if (definition.steps[path] !== step)
+      problems.push(`${where(path)}: a step of the journey replaces one of ${named}`);
   return problems;
 }

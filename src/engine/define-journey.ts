@@ -1,5 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
+import { type Fragment, fragmentSteps } from './fragment.js';
+import { descendants, statePath } from './state-nodes.js';
 
 /** Default inactivity timeout of an interactive step: the run ends `abandoned` when it fires. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
@@ -47,8 +49,13 @@ export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMa
   version: number;
   title: string;
   machine: TMachine;
-  /** Interactive states by dot path (`verifyEmail.active.code.awaiting`). Several states may share a step. */
+  /**
+   * Interactive states by dot path (`verifyEmail.active.code.awaiting`). Several states may share a
+   * step. Once defined, it holds the steps of the journey's fragments too.
+   */
   steps: Record<string, StepDefinition>;
+  /** Fragments the journey includes, by the path of the state each is placed at. */
+  fragments?: Record<string, Fragment>;
   /** Deployment settings the journey reads from its input (delays, policy versions), with defaults. */
   settings: z.ZodType<Record<string, unknown>>;
   /** What starting needs; by default an empty body and no session. */
@@ -84,12 +91,23 @@ export interface JourneyInput<
 }
 
 /**
- * Declares a journey. Keeps the definition as written; the registry checks it at load.
+ * Declares a journey: its own steps and those of the fragments it includes, found at the states the
+ * fragments are placed at. The registry checks the whole at load.
  */
 export function defineJourney<TMachine extends AnyStateMachine>(
   definition: JourneyDefinition<TMachine>,
 ): JourneyDefinition<TMachine> {
-  return Object.freeze(definition);
+  const included = Object.entries(definition.fragments ?? {}).map(([at, fragment]) =>
+    fragmentSteps(at, fragment),
+  );
+  const steps = Object.assign({}, ...included, definition.steps) as Record<string, StepDefinition>;
+  // In the order of the machine's states, so listings read as the journey runs.
+  const order = descendants(definition.machine.root).map(statePath);
+  const position = (path: string) => order.indexOf(path) >>> 0;
+  return Object.freeze({
+    ...definition,
+    steps: Object.fromEntries(Object.entries(steps).sort(([a], [b]) => position(a) - position(b))),
+  });
 }
 
 /** Declares an interactive step; typed against the machine's context. */

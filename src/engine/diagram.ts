@@ -10,6 +10,8 @@ export interface JourneyOutline {
   steps: Array<{ name: string; states: string[] }>;
   /** Activities the machine invokes, in the order the machine declares them. */
   activities: string[];
+  /** Fragments the journey includes, with the state each is placed at. */
+  fragments: Array<{ name: string; at: string }>;
 }
 
 export function journeyOutline(definition: JourneyDefinition): JourneyOutline {
@@ -24,6 +26,10 @@ export function journeyOutline(definition: JourneyDefinition): JourneyOutline {
     title: definition.title,
     steps: [...steps].map(([name, states]) => ({ name, states })),
     activities: [...new Set(invoked)],
+    fragments: Object.entries(definition.fragments ?? {}).map(([at, fragment]) => ({
+      name: fragment.name,
+      at,
+    })),
   };
 }
 
@@ -131,7 +137,9 @@ export function journeyDiagram(definition: JourneyDefinition): string {
   const declare = (node: AnyStateNode, indent: string): void => {
     const id = idOf(node);
     const step = stepNames.get(statePath(node));
+    const fragment = definition.fragments?.[statePath(node)];
     const notes = [
+      ...(fragment ? [`fragment ${fragment.name}`] : []),
       ...(step ? [`step ${step}`] : []),
       ...node.invoke.map((invoke) => `invoke ${String(invoke.src)}`),
       ...transitionsOf(node)
@@ -197,6 +205,11 @@ export function journeyDiagramPage(definition: JourneyDefinition): string {
     '',
     `- Steps (where the journey waits for the customer): ${outline.steps.map((step) => `${code(step.name)} (${step.states.map(code).join(', ')})`).join('; ')}.`,
     `- Activities: ${outline.activities.map(code).join(', ') || 'none'}.`,
+    ...(outline.fragments.length
+      ? [
+          `- Fragments (written once, shared by journeys): ${outline.fragments.map((fragment) => `${code(fragment.name)} at ${code(fragment.at)}`).join('; ')}.`,
+        ]
+      : []),
     '- Transitions say what fires them: an event (a step submitted), `after` a named delay, an invoked',
     '  activity `done` or `error`, or `always`; `[…]` is the guard. Reactions that change no state are',
     '  listed inside their state, with their actions.',

@@ -1,6 +1,9 @@
 // The journey author's toolkit: pure, safe inside Temporal's workflow sandbox.
+
+export type { IssuedSession } from '../activities/sessions/sessions.js';
+export type { CodeTemplate, NoticeTemplate } from '../messages/render.js';
 export { activity } from './activity-actors.js';
-export { defineJourney, type JourneyInput, step } from './define-journey.js';
+export { defineJourney, type JourneyInput, type SessionRef, step } from './define-journey.js';
 export {
   type ErrorCode,
   type JourneyFailure,
@@ -9,5 +12,12 @@ export {
   stepError,
 } from './errors.js';
 export { emailField } from './fields.js';
+export type {
+  Fragment,
+  FragmentImplementations,
+  FragmentOutcome,
+} from './fragment.js';
 export type { JourneyActivityError } from './journey-error.js';
+export { type JourneyResult, type LoginResult, results } from './results.js';
 export { secret } from './secret-fields.js';
+export { startFields } from './start-fields.js';

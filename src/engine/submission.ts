@@ -1,8 +1,8 @@
-import type { Snapshot } from 'xstate';
+import type { AnyMachineSnapshot, Snapshot } from 'xstate';
 import type { JourneyDefinition, StepDefinition } from './define-journey.js';
 import { rejectionCodes } from './rejections.js';
 import { sealedSchemaOf } from './secret-fields.js';
-import { currentStep } from './view.js';
+import { currentStep, FINISHING_TAG } from './view.js';
 
 export interface Rejection {
   code: (typeof rejectionCodes)[keyof typeof rejectionCodes];
@@ -24,7 +24,7 @@ export function createSubmissionGate(definition: JourneyDefinition) {
   };
   return {
     check(snapshot: Snapshot<unknown>, step: string, input: unknown): Rejection | undefined {
-      if (snapshot.status !== 'active')
+      if (snapshot.status !== 'active' || (snapshot as AnyMachineSnapshot).hasTag(FINISHING_TAG))
         return { code: rejectionCodes.journeyClosed, message: 'The journey has ended' };
       const current = currentStep(definition, snapshot);
       if (!current)

@@ -5,7 +5,14 @@ import { type ActivityName, activityNames } from './activity-catalog.js';
 import type { JourneyDefinition, SessionRef } from './define-journey.js';
 import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
-import { currentStep, isSettled, type RunView, runView, stepTimeoutMs } from './view.js';
+import {
+  currentStep,
+  isSettled,
+  type RunView,
+  runView,
+  stepTimeoutMs,
+  withReturnTo,
+} from './view.js';
 
 const ADVANCE_STEP_MS = 1_000;
 
@@ -50,6 +57,7 @@ export function createJourneyTestKit(
   const vault = new Map<string, string>();
   const gate = createSubmissionGate(definition);
   let abandonedAt: string | undefined;
+  const start = (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {});
 
   const actor = createActor(
     definition.machine.provide({
@@ -64,7 +72,7 @@ export function createJourneyTestKit(
       input: {
         journeyId: options.journeyId ?? 'journey-under-test',
         settings: definition.settings.parse(options.settings ?? {}),
-        start: (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {}),
+        start,
         ...(options.session ? { session: options.session } : {}),
       },
       clock,
@@ -97,7 +105,7 @@ export function createJourneyTestKit(
   const view = (): RunView =>
     abandonedAt
       ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
-      : runView(definition, actor.getSnapshot());
+      : withReturnTo(definition, runView(definition, actor.getSnapshot()), start);
 
   function seal(stepName: string, input: Record<string, unknown>): Record<string, unknown> {
     const step = Object.values(definition.steps).find((candidate) => candidate.name === stepName);

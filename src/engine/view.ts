@@ -10,6 +10,7 @@ type AnySnapshot = ActorSnapshot<unknown>;
 import type { JourneyDefinition, JourneyInput, StepDefinition } from './define-journey.js';
 import { DEFAULT_STEP_TIMEOUT_MS } from './define-journey.js';
 import { type JourneyFailure, journeyFailure, type StepError } from './errors.js';
+import { returnToFieldsOf } from './start-fields.js';
 
 export type { JourneyFailure, StepError } from './errors.js';
 
@@ -21,6 +22,8 @@ export interface RunView {
   step?: { name: string; data: Record<string, unknown>; error?: StepError };
   result?: unknown;
   error?: JourneyFailure;
+  /** On completion: where the app sends the customer next, from the start's `return_to`. */
+  returnTo?: string;
 }
 
 export interface CurrentStep {
@@ -44,9 +47,22 @@ export function currentStep(
   return undefined;
 }
 
-/** A machine has settled when it waits for the customer or has stopped. */
+/**
+ * A state tagged `finishing`: the journey's outcome is decided (in `context.result`) and the run
+ * only finishes work its customer need not wait for, such as delivering a notice.
+ */
+export const FINISHING_TAG = 'finishing';
+
+const isFinishing = (snapshot: AnySnapshot) =>
+  snapshot.status === 'active' && (snapshot as Snapshot).hasTag(FINISHING_TAG);
+
+/** A machine has settled when it waits for the customer, is finishing, or has stopped. */
 export function isSettled(definition: JourneyDefinition, snapshot: AnySnapshot): boolean {
-  return snapshot.status !== 'active' || currentStep(definition, snapshot) !== undefined;
+  return (
+    snapshot.status !== 'active' ||
+    currentStep(definition, snapshot) !== undefined ||
+    isFinishing(snapshot)
+  );
 }
 
 export function stepTimeoutMs(
@@ -85,6 +101,11 @@ export function runView(
     }
     return { status: 'completed', result: machineSnapshot.output };
   }
+  if (isFinishing(snapshot))
+    return {
+      status: 'completed',
+      result: (machineSnapshot.context as { result?: unknown }).result,
+    };
   const step = currentStep(definition, snapshot);
   if (!step) return { status: 'active' };
   const context = machineSnapshot.context as { stepError?: StepError };
@@ -122,4 +143,19 @@ export function initialView(
   const snapshot = createActor(definition.machine, { input }).getSnapshot() as Snapshot;
   const waits = currentStep(definition, snapshot) && Object.keys(snapshot.children).length === 0;
   return waits ? runView(definition, snapshot) : undefined;
+}
+
+/**
+ * The view of a run with its start's return address, once completed: the allow-listed `return_to`
+ * (start-fields.ts) the app sends the customer to next.
+ */
+export function withReturnTo(
+  definition: JourneyDefinition,
+  view: RunView,
+  start: Record<string, unknown> | undefined,
+): RunView {
+  if (view.status !== 'completed' || !start || !definition.start?.input) return view;
+  const [field] = returnToFieldsOf(definition.start.input);
+  const returnTo = field ? start[field] : undefined;
+  return typeof returnTo === 'string' ? { ...view, returnTo } : view;
 }

@@ -1,6 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import Handlebars from 'handlebars';
-import { createOutbox } from '../activities/messages.js';
+import { createOutbox } from '../activities/messages/outbox.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 
@@ -8,21 +8,21 @@ const page = Handlebars.compile(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parcours dev outbox</title>
 <style>body{font:15px system-ui;margin:2rem;max-width:60rem}article{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}pre{white-space:pre-wrap}small{color:#666}</style></head>
 <body><h1>Dev outbox</h1><p>Mail the engine sent in embedded mode, newest first.</p>
-{{#each messages}}<article><small>{{createdAt}} · {{status}} · {{template}}</small><h2>{{subject}}</h2><p>To: {{to}}</p><pre>{{text}}</pre></article>
+{{#each messages}}<article><small>{{createdAt}} · {{channel}} · {{status}} · {{template}}</small><h2>{{subject}}</h2><p>To: {{to}}</p><pre>{{text}}</pre></article>
 {{else}}<p>No mail yet.</p>{{/each}}</body></html>`);
 
-/** The dev outbox (embedded/dev mode only): mail kept in the database, readable by a person or a script. */
+/** The dev outbox (embedded/dev mode only): mail and text messages kept in the database, readable by a person or a script. */
 export function createDevOutbox(deps: { prisma: PrismaClient; keyring: Keyring }): Router {
   const outbox = createOutbox(deps);
   const router = Router();
   router.get('/', async (req: Request, res: Response) => {
     const rows = await deps.prisma.outboundMessage.findMany({
-      where: { channel: 'email' },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: 100,
     });
     const messages = rows.map((row) => ({
       id: row.id,
+      channel: row.channel,
       to: row.recipient,
       template: row.template,
       status: row.status,

@@ -18,6 +18,8 @@ export interface PublicView {
   };
   result?: unknown;
   error?: RunView['error'];
+  /** On completion: where to send the customer next (the allow-listed `return_to` of the start). */
+  return_to?: string;
   token?: string;
 }
 
@@ -84,6 +86,7 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
         : {}),
       ...(view.result !== undefined ? { result: await revealSecrets(view.result, vault) } : {}),
       ...(view.error ? { error: view.error } : {}),
+      ...(view.returnTo ? { return_to: view.returnTo } : {}),
     };
   };
 }

@@ -52,7 +52,7 @@ const configSchema = z.object({
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
-  EMAIL_CODES_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(10),
+  CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

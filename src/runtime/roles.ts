@@ -7,8 +7,6 @@ import { createActivities } from '../activities/index.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
-import { createEmailRenderer } from '../email/render.js';
-import { createSmtpSender } from '../email/smtp-transport.js';
 import { activityNames } from '../engine/activity-catalog.js';
 import { createRegistry } from '../engine/registry.js';
 import { createApp } from '../http/app.js';
@@ -16,6 +14,8 @@ import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
+import { createMessageRenderer } from '../messages/render.js';
+import { createSmtpSender } from '../messages/smtp-transport.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
 import { createVault } from '../security/vault.js';
@@ -112,16 +112,16 @@ export async function startWorkerRole(
   if (!sender && !config.embeddedDatabase) {
     ctx.log.warn('SMTP_URL is not set: mail is kept in the outbox table and never sent');
   }
-  const renderer = createEmailRenderer();
+  const renderer = createMessageRenderer();
   const activities = createActivities({
     prisma,
     keyring,
     vault,
-    renderEmail: renderer.render,
+    renderMessage: renderer.render,
     ...(sender ? { sendEmail: sender.send } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
     sessionTtlMs: config.sessionTtlMs,
-    emailCodesPerAddressPerHour: config.EMAIL_CODES_PER_ADDRESS_PER_HOUR,
+    codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,
   });
   const { worker, connection } = await createJourneyWorker({
     address: ctx.temporalAddress,

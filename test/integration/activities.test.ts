@@ -1,9 +1,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../../src/activities/index.js';
-import { createOutbox } from '../../src/activities/messages.js';
+import { createOutbox } from '../../src/activities/messages/outbox.js';
+import type { OtpPolicy } from '../../src/activities/otp/otp.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
-import { createEmailRenderer } from '../../src/email/render.js';
+import { createMessageRenderer } from '../../src/messages/render.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -41,10 +42,10 @@ beforeAll(async () => {
     prisma,
     keyring,
     vault,
-    renderEmail: createEmailRenderer().render,
+    renderMessage: createMessageRenderer().render,
     productName: 'Parcours',
     sessionTtlMs: 3_600_000,
-    emailCodesPerAddressPerHour: 10,
+    codesPerRecipientPerHour: 10,
   });
 });
 afterAll(async () => {
@@ -52,19 +53,32 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function issue(journeyId: string, email: string) {
+const registrationPolicy: OtpPolicy = {
+  purpose: 'registration',
+  channel: 'email',
+  digits: 6,
+  ttlMs: 600_000,
+  resendCooldownMs: 30_000,
+  template: 'registration-code',
+  whenTaken: { template: 'registration-existing-account' },
+};
+
+async function issue(journeyId: string, email: string, policy = registrationPolicy) {
   const call = asCall(journeyId, '1');
-  const input = {
-    journeyId,
-    email,
-    purpose: 'registration',
-    ttlMs: 600_000,
-    resendCooldownMs: 30_000,
-  };
+  const input = { journeyId, recipient: email, policy };
   return {
-    issued: await call.run(activities.issueEmailCode, input),
-    again: await call.run(activities.issueEmailCode, input),
+    issued: await call.run(activities.issueOtp, input),
+    again: await call.run(activities.issueOtp, input),
   };
+}
+
+async function account(journeyId: string, email: string) {
+  return asCall(journeyId, '4').run(activities.createAccount, {
+    journeyId,
+    identifiers: [{ type: 'email' as const, value: email, verified: true }],
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$x$y',
+    consents: [{ purpose: 'terms', policyVersion: '2026-11-01' }],
+  });
 }
 
 async function codeOf(messageId: string): Promise<string> {
@@ -73,10 +87,10 @@ async function codeOf(messageId: string): Promise<string> {
 }
 
 describe('activities under retry', () => {
-  it('issues one code and one email when issueEmailCode runs twice for the same call', async () => {
+  it('issues one code and one email when issueOtp runs twice for the same call', async () => {
     const { issued, again } = await issue('jrn_issue', 'retry@example.com');
     expect(again).toEqual(issued);
-    expect(await prisma.emailChallenge.count({ where: { journeyId: 'jrn_issue' } })).toBe(1);
+    expect(await prisma.otpChallenge.count({ where: { journeyId: 'jrn_issue' } })).toBe(1);
     expect(await prisma.outboundMessage.count({ where: { journeyId: 'jrn_issue' } })).toBe(1);
   });
 
@@ -89,55 +103,38 @@ describe('activities under retry', () => {
     });
     const check = { challengeId: issued.challengeId, code, maxAttempts: 5 };
     const call = asCall('jrn_verify', '2');
-    expect(await call.run(activities.verifyEmailCode, check)).toEqual({
-      email: 'verify@example.com',
+    expect(await call.run(activities.verifyOtp, check)).toEqual({
+      recipient: 'verify@example.com',
     });
-    expect(await call.run(activities.verifyEmailCode, check)).toEqual({
-      email: 'verify@example.com',
+    expect(await call.run(activities.verifyOtp, check)).toEqual({
+      recipient: 'verify@example.com',
     });
 
-    const replay = asCall('jrn_verify', '3').run(activities.verifyEmailCode, check);
+    const replay = asCall('jrn_verify', '3').run(activities.verifyOtp, check);
     await expect(replay).rejects.toMatchObject({ type: 'code_used', nonRetryable: true });
     // Once consumed, the code is gone from the vault too.
     expect(await vault.reveal(code)).toBeUndefined();
   });
 
-  it('creates one user when createUser runs twice for the same journey', async () => {
-    const input = {
-      journeyId: 'jrn_user',
-      email: 'once@example.com',
-      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$x$y',
-      termsVersion: '2026-11-01',
-    };
-    const first = await asCall('jrn_user', '4').run(activities.createUser, input);
-    const second = await asCall('jrn_user', '4').run(activities.createUser, input);
+  it('creates one account when createAccount runs twice for the same journey', async () => {
+    const first = await account('jrn_user', 'once@example.com');
+    const second = await account('jrn_user', 'once@example.com');
     expect(second).toEqual(first);
     expect(await prisma.identifier.count({ where: { value: 'once@example.com' } })).toBe(1);
     expect(await prisma.consentRecord.count({ where: { userId: first.userId } })).toBe(1);
+    expect(await prisma.credential.count({ where: { userId: first.userId } })).toBe(1);
   });
 
   it('refuses a second account for an address another journey registered (email_taken)', async () => {
-    const input = {
-      journeyId: 'jrn_first',
-      email: 'taken@example.com',
-      passwordHash: '$argon2id$x',
-      termsVersion: '2026-11-01',
-    };
-    await asCall('jrn_first', '4').run(activities.createUser, input);
-    const second = asCall('jrn_second', '4').run(activities.createUser, {
-      ...input,
-      journeyId: 'jrn_second',
+    await account('jrn_first', 'taken@example.com');
+    await expect(account('jrn_second', 'taken@example.com')).rejects.toMatchObject({
+      type: 'email_taken',
+      nonRetryable: true,
     });
-    await expect(second).rejects.toMatchObject({ type: 'email_taken', nonRetryable: true });
   });
 
   it('keeps one session per journey when createSession is retried, handing off only the latest token', async () => {
-    const { userId } = await asCall('jrn_session', '4').run(activities.createUser, {
-      journeyId: 'jrn_session',
-      email: 'session@example.com',
-      passwordHash: '$argon2id$x',
-      termsVersion: '2026-11-01',
-    });
+    const { userId } = await account('jrn_session', 'session@example.com');
     const input = { journeyId: 'jrn_session', userId, aal: 1, amr: ['pwd'] };
     const first = await asCall('jrn_session', '5').run(activities.createSession, input);
     const firstToken = await vault.reveal(first.token.$secret);
@@ -155,14 +152,14 @@ describe('activities under retry', () => {
       prisma,
       keyring,
       vault,
-      renderEmail: createEmailRenderer().render,
+      renderMessage: createMessageRenderer().render,
       sendEmail: async (email) => {
         sent.push(email.to);
         return { messageId: `<${sent.length}@test>` };
       },
       productName: 'Parcours',
       sessionTtlMs: 3_600_000,
-      emailCodesPerAddressPerHour: 10,
+      codesPerRecipientPerHour: 10,
     });
     const { issued } = await issue('jrn_deliver', 'deliver@example.com');
     const call = asCall('jrn_deliver', '6');
@@ -174,6 +171,162 @@ describe('activities under retry', () => {
       (await prisma.outboundMessage.findUniqueOrThrow({ where: { id: issued.messageId } }))
         .sealedContent,
     ).toBeNull();
+  });
+});
+
+describe('capability activities take their policy as input', () => {
+  it('tells the owner of a taken address instead of sending a code, and no code then works (no enumeration)', async () => {
+    await account('jrn_owner', 'owner@example.com');
+    const { issued } = await issue('jrn_claim', 'Owner@Example.com');
+    const message = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(message).toMatchObject({
+      recipient: 'owner@example.com',
+      template: 'registration-existing-account',
+    });
+    expect(outbox.open(message)?.text).not.toMatch(/\d{6}/);
+    const challenge = await prisma.otpChallenge.findUniqueOrThrow({
+      where: { id: issued.challengeId },
+    });
+    expect(challenge.codeHash).toBeNull();
+    const guess = await vault.put({ purpose: 'test', value: '123456', ttlMs: 60_000 });
+    await expect(
+      asCall('jrn_claim', '2').run(activities.verifyOtp, {
+        challengeId: issued.challengeId,
+        code: guess,
+        maxAttempts: 5,
+      }),
+    ).rejects.toMatchObject({ type: 'invalid_code' });
+  });
+
+  it("renders the message in the customer's language, falling back from region to language", async () => {
+    const { issued } = await issue('jrn_locale', 'amelie@example.com', {
+      ...registrationPolicy,
+      locales: ['fr-CA', 'en'],
+    });
+    const message = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(message.locale).toBe('fr');
+    const content = outbox.open(message) as { subject: string; html: string };
+    expect(content.subject).toBe('Votre code de vérification Parcours');
+    expect(content.html).toContain('<html lang="fr">');
+  });
+
+  it('issues a code for another purpose with its own template and lifetime', async () => {
+    const { issued } = await issue('jrn_purpose', 'new-address@example.com', {
+      purpose: 'email-change',
+      channel: 'email',
+      digits: 6,
+      ttlMs: 5 * 60_000,
+      resendCooldownMs: 60_000,
+      template: 'email-change-code',
+    });
+    const challenge = await prisma.otpChallenge.findUniqueOrThrow({
+      where: { id: issued.challengeId },
+    });
+    expect(challenge).toMatchObject({ purpose: 'email-change', channel: 'email' });
+    expect(challenge.expiresAt.getTime() - challenge.createdAt.getTime()).toBe(5 * 60_000);
+    const message = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(message.template).toBe('email-change-code');
+    expect(outbox.open(message)?.text).toMatch(/\b\d{6}\b/);
+  });
+});
+
+describe('replaceEmail', () => {
+  async function signedIn(journeyId: string, email: string) {
+    const { userId } = await account(journeyId, email);
+    const session = await asCall(journeyId, '5').run(activities.createSession, {
+      journeyId,
+      userId,
+      aal: 1,
+      amr: ['pwd'],
+    });
+    return { userId, sessionId: session.id };
+  }
+  const change = (callId: string, who: { userId: string; sessionId: string }, value: string) =>
+    asCall('jrn_change', callId).run(activities.replaceEmail, {
+      journeyId: 'jrn_change',
+      ...who,
+      value,
+      notifyPrevious: { template: 'email-changed' as const },
+    });
+
+  it('replaces the address and tells the previous one, with no code, once even when retried', async () => {
+    const who = await signedIn('jrn_replace', 'before@example.com');
+    const first = await change('1', who, 'After@Example.com');
+    const retried = await change('1', who, 'After@Example.com');
+    expect(retried).toEqual(first);
+    const identifiers = await prisma.identifier.findMany({ where: { userId: who.userId } });
+    expect(identifiers.map((identifier) => identifier.value)).toEqual(['after@example.com']);
+    expect(identifiers[0]?.verifiedAt).not.toBeNull();
+    const notices = await prisma.outboundMessage.findMany({
+      where: { recipient: 'before@example.com', template: 'email-changed' },
+    });
+    expect(notices).toHaveLength(1);
+    const text = outbox.open(notices[0] as (typeof notices)[number])?.text ?? '';
+    expect(text).toContain('a***@example.com');
+    expect(text).not.toMatch(/\d{4,}/);
+  });
+
+  it('refuses when the session the journey acts for was logged out meanwhile, and changes nothing', async () => {
+    const who = await signedIn('jrn_revoked', 'revoked@example.com');
+    await prisma.session.update({ where: { id: who.sessionId }, data: { revokedAt: new Date() } });
+    await expect(change('2', who, 'elsewhere@example.com')).rejects.toMatchObject({
+      type: 'session_required',
+    });
+    expect(
+      (await prisma.identifier.findFirstOrThrow({ where: { userId: who.userId } })).value,
+    ).toBe('revoked@example.com');
+  });
+
+  it("refuses an address that became someone else's since the code was sent (email_taken)", async () => {
+    const who = await signedIn('jrn_racer', 'racer@example.com');
+    await account('jrn_claimed', 'claimed@example.com');
+    await expect(change('3', who, 'claimed@example.com')).rejects.toMatchObject({
+      type: 'email_taken',
+    });
+  });
+});
+
+describe("registration@1's activities (kept for its runs in flight)", () => {
+  it('answer as before, through the capability activities', async () => {
+    const call = asCall('jrn_v1', '1');
+    const issued = await call.run(activities.issueEmailCode, {
+      journeyId: 'jrn_v1',
+      email: 'v1@example.com',
+      purpose: 'registration',
+      ttlMs: 600_000,
+      resendCooldownMs: 30_000,
+    });
+    expect(issued).toEqual({
+      challengeId: expect.any(String),
+      messageId: expect.any(String),
+      expiresAt: expect.any(String),
+      resendAvailableAt: expect.any(String),
+    });
+    const code = await vault.put({
+      purpose: 'test',
+      value: await codeOf(issued.messageId),
+      ttlMs: 60_000,
+    });
+    expect(
+      await asCall('jrn_v1', '2').run(activities.verifyEmailCode, {
+        challengeId: issued.challengeId,
+        code,
+        maxAttempts: 5,
+      }),
+    ).toEqual({ email: 'v1@example.com' });
+    const { userId } = await asCall('jrn_v1', '3').run(activities.createUser, {
+      journeyId: 'jrn_v1',
+      email: 'v1@example.com',
+      passwordHash: '$argon2id$x',
+      termsVersion: '2026-11-01',
+    });
+    expect(await prisma.consentRecord.count({ where: { userId, purpose: 'terms' } })).toBe(1);
   });
 });
 

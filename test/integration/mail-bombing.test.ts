@@ -9,7 +9,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   smtp = await startSmtpSink();
-  stack = await startStack({ smtpUrl: smtp.url, env: { EMAIL_CODES_PER_ADDRESS_PER_HOUR: '2' } });
+  stack = await startStack({ smtpUrl: smtp.url, env: { CODES_PER_RECIPIENT_PER_HOUR: '2' } });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -5,7 +5,7 @@ import { codeIn, stepApiClient } from '../support/http.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 
-describe('registration@1 over the step API, on real Temporal, Postgres and SMTP', () => {
+describe('registration over the step API, on real Temporal, Postgres and SMTP', () => {
   let smtp: SmtpSink;
   let stack: Stack;
   let api: ReturnType<typeof stepApiClient>;
@@ -20,76 +20,85 @@ describe('registration@1 over the step API, on real Temporal, Postgres and SMTP'
     await smtp?.close();
   });
 
-  it('registers a customer with a verified email and returns the session token once', async () => {
-    const started = await api.start();
-    expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({
-      journey: 'registration',
-      version: 1,
-      status: 'active',
-      step: { name: 'credentials' },
-    });
-    expect(started.body.step?.schema).toMatchObject({
-      type: 'object',
-      required: ['email', 'password'],
-      additionalProperties: false,
-    });
-    const { id, token } = started.body;
+  // registration@1 stays for its runs in flight and behaves as it did; new runs start on @2.
+  it.each([
+    [1, {}],
+    [2, { type: 'session' }],
+  ])(
+    'registers a customer with a verified email and returns the session token once (registration@%i)',
+    async (version, result) => {
+      const email = `Ada.Lovelace.${version}@Example.COM`;
+      const canonical = email.toLowerCase();
+      const started = await api.start(`registration?version=${version}`);
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({
+        journey: 'registration',
+        version,
+        status: 'active',
+        step: { name: 'credentials' },
+      });
+      expect(started.body.step?.schema).toMatchObject({
+        type: 'object',
+        required: ['email', 'password'],
+        additionalProperties: false,
+      });
+      const { id, token } = started.body;
 
-    const credentials = await api.submit(id, token, 'credentials', {
-      email: '  Ada.Lovelace@Example.COM ',
-      password: 'analytical engine 1843',
-    });
-    expect(credentials.status).toBe(200);
-    expect(credentials.body.step).toMatchObject({
-      name: 'verify-email',
-      data: { email: 'ada.lovelace@example.com', codeLength: 6, attemptsLeft: 5 },
-    });
+      const credentials = await api.submit(id, token, 'credentials', {
+        email: `  ${email} `,
+        password: 'analytical engine 1843',
+      });
+      expect(credentials.status).toBe(200);
+      expect(credentials.body.step).toMatchObject({
+        name: 'verify-email',
+        data: { email: canonical, codeLength: 6, attemptsLeft: 5 },
+      });
 
-    const mail = await smtp.waitFor((message) => message.to.includes('ada.lovelace@example.com'));
-    const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
-    expect(verified.body.step).toMatchObject({
-      name: 'terms',
-      data: { policyVersion: '2026-11-01' },
-    });
+      const mail = await smtp.waitFor((message) => message.to.includes(canonical));
+      const verified = await api.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+      expect(verified.body.step).toMatchObject({
+        name: 'terms',
+        data: { policyVersion: '2026-11-01' },
+      });
 
-    const done = await api.submit(id, token, 'terms', {
-      accept: true,
-      policyVersion: '2026-11-01',
-    });
-    expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({
-      status: 'completed',
-      result: { session: { aal: 1, amr: ['pwd'] } },
-    });
-    const sessionToken: string = done.body.result.session.token;
-    // ≥ 128 bits from a CSPRNG, stored only as a hash (ASVS 3.2.2, 3.5.2).
-    expect(Buffer.from(sessionToken, 'base64url').length).toBeGreaterThanOrEqual(16);
-    const session = await stack.prisma.session.findUniqueOrThrow({
-      where: { tokenHash: sha256Hex(sessionToken) },
-    });
-    expect(session).toMatchObject({ aal: 1, amr: ['pwd'], userId: done.body.result.user.id });
+      const done = await api.submit(id, token, 'terms', {
+        accept: true,
+        policyVersion: '2026-11-01',
+      });
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({
+        status: 'completed',
+        result: { ...result, session: { aal: 1, amr: ['pwd'] } },
+      });
+      const sessionToken: string = done.body.result.session.token;
+      // ≥ 128 bits from a CSPRNG, stored only as a hash (ASVS 3.2.2, 3.5.2).
+      expect(Buffer.from(sessionToken, 'base64url').length).toBeGreaterThanOrEqual(16);
+      const session = await stack.prisma.session.findUniqueOrThrow({
+        where: { tokenHash: sha256Hex(sessionToken) },
+      });
+      expect(session).toMatchObject({ aal: 1, amr: ['pwd'], userId: done.body.result.user.id });
 
-    const again = await api.get(id, token);
-    expect(again.body.status).toBe('completed');
-    expect(again.body.result.session).not.toHaveProperty('token');
+      const again = await api.get(id, token);
+      expect(again.body.status).toBe('completed');
+      expect(again.body.result.session).not.toHaveProperty('token');
 
-    const user = await stack.prisma.user.findUniqueOrThrow({
-      where: { id: done.body.result.user.id },
-      include: { identifiers: true, credentials: true, consents: true },
-    });
-    expect(user.identifiers).toMatchObject([
-      { type: 'email', value: 'ada.lovelace@example.com', verifiedAt: expect.any(Date) },
-    ]);
-    const [password] = user.credentials;
-    expect(password?.secretHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await verifyPassword(password?.secretHash as string, 'analytical engine 1843')).toBe(
-      true,
-    );
-    expect(user.consents).toMatchObject([
-      { purpose: 'terms', policyVersion: '2026-11-01', action: 'granted', source: id },
-    ]);
-  });
+      const user = await stack.prisma.user.findUniqueOrThrow({
+        where: { id: done.body.result.user.id },
+        include: { identifiers: true, credentials: true, consents: true },
+      });
+      expect(user.identifiers).toMatchObject([
+        { type: 'email', value: canonical, verifiedAt: expect.any(Date) },
+      ]);
+      const [password] = user.credentials;
+      expect(password?.secretHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(await verifyPassword(password?.secretHash as string, 'analytical engine 1843')).toBe(
+        true,
+      );
+      expect(user.consents).toMatchObject([
+        { purpose: 'terms', policyVersion: '2026-11-01', action: 'granted', source: id },
+      ]);
+    },
+  );
 
   it('records the journey events an analyst counts, in order, by the time the run completes', async () => {
     const started = await api.start();

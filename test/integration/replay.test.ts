@@ -21,15 +21,16 @@ import { type Stack, startStack } from '../support/stack.js';
 /*
  * Replay: the workflow and journey code of today must make, step for step, the decisions recorded
  * in histories of yesterday, or every run still open on a deploy breaks. The checked-in histories
- * (test/fixtures/histories/registration-v1*.json, payloads encrypted with the public test-only key
- * beside them) are registration@1 runs, wrong code included, one per workflow type a run may still
- * be open on (engine 1 and engine 2), replayed here on every change.
+ * (test/fixtures/histories/registration-v*.json, payloads encrypted with the public test-only key
+ * beside them) are registration runs, wrong code included: registration@1 on each workflow type a
+ * run may still be open on (engine 1 and engine 2), and registration@2, replayed on every change.
  *
- * When this test fails, the change is not compatible with runs already started on registration@1.
- * Do not re-record the fixture to make it pass: ship the change as a new version (registration@2,
- * registered beside @1 while @1 runs are open) and record a fixture for the new version too. Re-record
- * (`npx tsx scripts/record-history.ts`, engine 2's) only when a change is compatible and you want
- * the fixture to show it, or when registration@1 is retired (then delete its fixtures with it). A
+ * When this test fails, the change is not compatible with runs already started on that version.
+ * Do not re-record the fixture to make it pass: ship the change as a new version (as registration@2
+ * was, registered beside @1 while @1 runs are open) and record a fixture for the new version too.
+ * Re-record (`npx tsx scripts/record-history.ts`, the latest version's) only when a change is
+ * compatible and you want the fixture to show it, or when a version is retired (then delete its
+ * fixtures with it). A
  * change to the engine's own commands ships as a new workflow type beside the old one, as engine 2
  * did (workers/workflow/journey-workflow.ts), with a fixture of its own.
  */
@@ -48,6 +49,7 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
   let workflowBundle: { code: string };
   let fixture: History;
   let engine2Fixture: History;
+  let latestFixture: History;
 
   beforeAll(async () => {
     const keySpec = await testKeySpec();
@@ -55,6 +57,7 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
     workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
     fixture = await readHistoryFile(registrationHistoryFixtures.engine1);
     engine2Fixture = await readHistoryFile(registrationHistoryFixtures.engine2);
+    latestFixture = await readHistoryFile(registrationHistoryFixtures.latest);
     smtp = await startSmtpSink();
     stack = await startStack({ smtpUrl: smtp.url, keySpec });
   });
@@ -73,6 +76,12 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
     expect(engine2Fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
     expect(workflowTypeOf(engine2Fixture)).toBe(JOURNEY_WORKFLOW);
     await Worker.runReplayHistory({ workflowBundle, dataConverter }, engine2Fixture);
+  });
+
+  it('replays the checked-in registration@2 history (shared code challenge, capability activities) on the current code', async () => {
+    expect(latestFixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    expect(workflowTypeOf(latestFixture)).toBe(JOURNEY_WORKFLOW);
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, latestFixture);
   });
 
   it('replays a registration recorded now, also after a round trip through the fixture format', async () => {

@@ -412,7 +412,7 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
         expectProblem(answer, 409, 'journey_busy');
         expect(answer.body.view.step.name).toBe('verify-email');
       }
-      const challenge = await stack.prisma.emailChallenge.findFirstOrThrow({
+      const challenge = await stack.prisma.otpChallenge.findFirstOrThrow({
         where: { journeyId: id },
       });
       expect(challenge.attempts).toBe(codes.filter((c) => c !== 'journey_busy').length);

@@ -45,18 +45,27 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     return { id, token, code: codeIn(mail.text), first: step, view };
   }
 
-  it('lists registration@1 and its steps at GET /v1/journeys', async () => {
+  it('lists every journey version and its steps at GET /v1/journeys, the newest marked latest', async () => {
     const answer = await api.call('GET', '/v1/journeys');
     expect(answer.status).toBe(200);
-    expect(answer.body.journeys).toEqual([
-      {
-        journey: 'registration',
-        version: 1,
-        title: expect.any(String),
-        latest: true,
-        steps: ['credentials', 'verify-email', 'terms'],
-      },
-    ]);
+    expect(answer.body.journeys).toEqual(
+      expect.arrayContaining([
+        {
+          journey: 'registration',
+          version: 1,
+          title: expect.any(String),
+          latest: false,
+          steps: ['credentials', 'verify-email', 'terms'],
+        },
+        {
+          journey: 'registration',
+          version: 2,
+          title: expect.any(String),
+          latest: true,
+          steps: ['credentials', 'verify-email', 'terms'],
+        },
+      ]),
+    );
   });
 
   it('publishes an OpenAPI 3.1 document whose step schemas are the very schemas the views carry', async () => {

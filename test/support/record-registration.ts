@@ -37,7 +37,7 @@ async function expectStatus(answer: Promise<Answer>, status: number, what: strin
 }
 
 /**
- * Drives registration@1 over the step API to completion, with one wrong code first so the history
+ * Drives registration (its latest version) over the step API to completion, with one wrong code first so the history
  * also holds a business failure (a local activity that failed) and a second code check.
  */
 export async function registerOverHttp({
@@ -86,14 +86,17 @@ export async function recordRegistration(
 const histories = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
 /**
- * The checked-in registration@1 histories, one per workflow type a run may still be open on
- * (workers/workflow/journey-workflow.ts). `scripts/record-history.ts` records the current one.
+ * The checked-in registration histories: registration@1 on each workflow type one of its runs may
+ * still be open on (workers/workflow/journey-workflow.ts), and registration@2, what new runs start
+ * on. `scripts/record-history.ts` records the current one (`latest`).
  */
 export const registrationHistoryFixtures = {
-  /** `journeyWorkflow`, engine 1: runs started before engine 2. Never re-recorded. */
+  /** registration@1 on `journeyWorkflow`, engine 1: runs started before engine 2. Never re-recorded. */
   engine1: join(histories, 'registration-v1.json'),
-  /** `journeyWorkflowV2`, engine 2: what new runs start on. */
+  /** registration@1 on `journeyWorkflowV2`, engine 2. Never re-recorded. */
   engine2: join(histories, 'registration-v1-engine2.json'),
+  /** registration@2 on `journeyWorkflowV2`: what new runs start on. */
+  latest: join(histories, 'registration-v2.json'),
 };
 
 /** The dedicated, public test-only key spec the recorded histories are encrypted with. */

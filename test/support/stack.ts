@@ -16,7 +16,7 @@ import { createTestDatabase } from './database.js';
 
 export interface StackOptions extends ApiOverrides {
   smtpUrl?: string;
-  /** More configuration, as environment variables (`EMAIL_CODES_PER_ADDRESS_PER_HOUR`, …). */
+  /** More configuration, as environment variables (`CODES_PER_RECIPIENT_PER_HOUR`, …). */
   env?: Record<string, string>;
   /** Start no worker in this process (the durability test runs it in a child process). */
   withoutWorker?: boolean;

@@ -2,10 +2,12 @@ import { describe, expect, test } from 'vitest';
 import { type AnyStateMachine, fromPromise, setup } from 'xstate';
 import { z } from 'zod';
 import { registration } from '../../journeys/registration.js';
+import { registrationV1 } from '../../journeys/registration-v1.js';
 import { activityNames } from '../../src/engine/activity-catalog.js';
 import { JourneyDefinitionError } from '../../src/engine/check-journey.js';
 import type { StepDefinition } from '../../src/engine/define-journey.js';
-import { activity, defineJourney, step } from '../../src/engine/index.js';
+import { absoluteIdsIn } from '../../src/engine/fragment.js';
+import { activity, defineJourney, type Fragment, step } from '../../src/engine/index.js';
 import { createRegistry } from '../../src/engine/registry.js';
 
 const start = step({ name: 'start', input: z.strictObject({ go: z.literal(true) }) });
@@ -66,12 +68,13 @@ function problemsOf(...definitions: ReturnType<typeof journey>[]): string[] {
 }
 
 describe('createRegistry', () => {
-  test('accepts registration@1 and serves it by id@version, as the newest version and by step name', () => {
-    const registry = createRegistry([registration], activityNames);
-    expect(registry.get('registration', 1)).toBe(registration);
-    expect(registry.get('registration', 2)).toBeUndefined();
+  test('accepts both registration versions and serves them by id@version, the newest as latest, and by step name', () => {
+    const registry = createRegistry([registration, registrationV1], activityNames);
+    expect(registry.get('registration', 1)).toBe(registrationV1);
+    expect(registry.get('registration', 2)).toBe(registration);
+    expect(registry.get('registration', 3)).toBeUndefined();
     expect(registry.latest('registration')).toBe(registration);
-    expect(registry.list()).toEqual([registration]);
+    expect(registry.list()).toEqual([registrationV1, registration]);
     expect(registry.step(registration, 'verify-email')?.name).toBe('verify-email');
     expect(registry.step(registration, 'nope')).toBeUndefined();
   });
@@ -263,7 +266,7 @@ describe('createRegistry', () => {
       'probe@3: defined twice',
     ]);
     expect(() => createRegistry([registration, registration], activityNames)).toThrow(
-      'registration@1: defined twice',
+      'registration@2: defined twice',
     );
   });
 
@@ -283,5 +286,105 @@ describe('createRegistry', () => {
       "probe@3 state 'saving': invokes 'sendFax' without onError",
       'probe@3: no final state is reachable',
     ]);
+  });
+});
+
+describe('fragments', () => {
+  /** A fragment asking to confirm twice: one step, one named guard, two outcomes. */
+  const confirmTwice = (state: Record<string, unknown>): Fragment => ({
+    name: 'confirm-twice',
+    state,
+    steps: { waiting: confirm },
+    implementations: {
+      actors: {},
+      guards: { 'confirmTwice.sure': () => true },
+      actions: {},
+      delays: {},
+    },
+  });
+  const relative = {
+    initial: 'waiting',
+    states: {
+      waiting: { on: { confirm: { guard: 'confirmTwice.sure', target: 'confirmed' } } },
+      confirmed: { type: 'final' },
+    },
+  };
+
+  function including(
+    fragment: Fragment,
+    options: { spread?: boolean; onDone?: boolean; placed?: Record<string, unknown> } = {},
+  ) {
+    const machine = setup({
+      types: { events: {} as { type: 'start' } | { type: 'confirm' } },
+      guards: options.spread === false ? {} : fragment.implementations.guards,
+    }).createMachine({
+      id: 'probe',
+      initial: 'start',
+      states: {
+        start: { on: { start: 'confirming' } },
+        confirming: {
+          ...(options.placed ?? fragment.state),
+          ...(options.onDone === false ? {} : { onDone: 'done' }),
+        },
+        done: { type: 'final' },
+      },
+    } as never);
+    return defineJourney({
+      id: 'probe',
+      version: 3,
+      title: 'A journey under test',
+      machine: machine as unknown as AnyStateMachine,
+      steps: { start },
+      settings: z.object({}),
+      fragments: { confirming: fragment },
+    });
+  }
+
+  test('finds, routes and checks the steps of a fragment under the state it is placed at', () => {
+    const definition = including(confirmTwice(relative));
+    expect(Object.keys(definition.steps)).toEqual(['start', 'confirming.waiting']);
+    const registry = createRegistry([definition], activityNames);
+    expect(registry.step(definition, 'confirm')).toBe(confirm);
+  });
+
+  test('refuses absolute ids inside a fragment: it would only work in one journey', () => {
+    const absolute = confirmTwice({
+      initial: 'waiting',
+      states: {
+        waiting: { id: 'waitingHere', on: { confirm: '#probe.done' } },
+        confirmed: { type: 'final' },
+      },
+    });
+    expect(problemsOf(including(absolute))).toEqual([
+      "probe@3 state 'confirming': fragment 'confirm-twice' uses an absolute id (waiting: id 'waitingHere'): target relatively",
+      "probe@3 state 'confirming': fragment 'confirm-twice' uses an absolute id (waiting: target '#probe.done'): target relatively",
+      "probe@3 state 'confirming.confirmed': is unreachable",
+    ]);
+  });
+
+  test('refuses a fragment whose outcome the journey does not handle (no onDone)', () => {
+    expect(problemsOf(including(confirmTwice(relative), { onDone: false }))).toContain(
+      "probe@3 state 'confirming': fragment 'confirm-twice' has no onDone, so its outcome would be lost",
+    );
+  });
+
+  test("refuses a fragment whose implementations are missing from the journey's setup()", () => {
+    expect(problemsOf(including(confirmTwice(relative), { spread: false }))).toEqual([
+      "probe@3 state 'confirming': fragment 'confirm-twice' needs guards 'confirmTwice.sure': spread its implementations into setup()",
+    ]);
+  });
+
+  test('refuses a fragment declared at a state that is not the one placed there', () => {
+    const placed = { initial: 'waiting', states: { ...relative.states } };
+    expect(problemsOf(including(confirmTwice(relative), { placed }))).toEqual([
+      "probe@3 state 'confirming': fragment 'confirm-twice' is declared here but the state is not the fragment's",
+    ]);
+  });
+
+  test('the shared code challenge has no absolute id, and registration@2 includes it soundly', () => {
+    const [, fragment] = Object.entries(registration.fragments ?? {})[0] ?? [];
+    expect(fragment?.name).toBe('email-code');
+    expect(absoluteIdsIn((fragment as Fragment).state)).toEqual([]);
+    expect(() => createRegistry([registration], activityNames)).not.toThrow();
   });
 });

@@ -44,7 +44,7 @@ describe('journey diagrams (docs/journeys, generated from the machines)', () => 
     );
   });
 
-  it('marks every registration@1 step with its step name and draws its effects, timers and ends', () => {
+  it('marks every registration@2 step with its step name and draws its fragment, effects, timers and ends', () => {
     const lines = linesOf(journeyDiagram(registration));
     expect(lines[0]).toBe('stateDiagram-v2');
     expect(lines).toContain('credentials : step credentials');
@@ -59,25 +59,30 @@ describe('journey diagrams (docs/journeys, generated from the machines)', () => 
     expect(lines).toContain(
       'class credentials,verifyEmail_live_code_awaiting,verifyEmail_live_code_locked,verifyEmail_expired,terms step',
     );
+    expect(lines).toContain('state "verifyEmail · fragment email-code" as verifyEmail {');
     expect(lines).toContain('[*] --> credentials');
     expect(lines).toContain('credentials --> verifyEmail : credentials');
-    expect(lines).toContain('verifyEmail_issuing : invoke issueEmailCode');
-    expect(lines).toContain('verifyEmail_issuing --> verifyEmail_live : issueEmailCode done');
-    expect(lines).toContain('verifyEmail_issuing --> failed : issueEmailCode error');
-    expect(lines).toContain('verifyEmail_live --> verifyEmail_expired : after codeTtl');
+    expect(lines).toContain('verifyEmail_issuing : invoke issueOtp');
+    expect(lines).toContain('verifyEmail_issuing --> verifyEmail_live : issueOtp done');
+    expect(lines).toContain('verifyEmail_issuing --> verifyEmail_failed : issueOtp error');
+    expect(lines).toContain('verifyEmail_live --> verifyEmail_expired : after emailCode.codeTtl');
     expect(lines).toContain('verifyEmail_resend --> verifyEmail_issuing : always');
+    // Named guards read as the machine does.
     expect(lines).toContain(
-      'verifyEmail_live_code_awaiting --> verifyEmail_resend : verify-email [wantsResend and in resendOpen]',
+      'verifyEmail_live_code_awaiting : verify-email [emailCode.wantsResend and emailCode.resendOpen] / emailCode.requestResend',
     );
+    expect(lines).toContain('verifyEmail --> verifyEmail_resend : emailCode.resend');
+    expect(lines).toContain('verifyEmail --> failed : done [challengeFailed]');
+    expect(lines).toContain('verifyEmail --> terms : done');
     // The two regions of the parallel `live` state, separated as Mermaid draws concurrency.
     expect(lines).toContain('--');
     expect(lines).toContain('completed --> [*]');
     expect(lines).toContain('failed --> [*]');
   });
 
-  it('outlines a journey: its steps with their states, and the activities it invokes', () => {
+  it('outlines a journey: its steps with their states, the activities it invokes and its fragments', () => {
     expect(journeyOutline(registration)).toEqual({
-      key: 'registration@1',
+      key: 'registration@2',
       title: 'Sign up with email and password',
       steps: [
         { name: 'credentials', states: ['credentials'] },
@@ -91,13 +96,8 @@ describe('journey diagrams (docs/journeys, generated from the machines)', () => 
         },
         { name: 'terms', states: ['terms'] },
       ],
-      activities: [
-        'issueEmailCode',
-        'deliverMessage',
-        'verifyEmailCode',
-        'createUser',
-        'createSession',
-      ],
+      activities: ['issueOtp', 'deliverMessage', 'verifyOtp', 'createAccount', 'createSession'],
+      fragments: [{ name: 'email-code', at: 'verifyEmail' }],
     });
   });
 
@@ -183,8 +183,9 @@ describe('npm run journeys:check', () => {
     const run = check();
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('registration@1  Sign up with email and password');
+    expect(run.stdout).toContain('registration@2  Sign up with email and password');
     expect(run.stdout).toContain('steps:      credentials (credentials); verify-email (');
-    expect(run.stdout).toContain('issueEmailCode (local), deliverMessage (queued)');
+    expect(run.stdout).toContain('issueOtp (local), deliverMessage (queued)');
   });
 
   it('exits 1 naming every problem of a journey that cannot run', () => {

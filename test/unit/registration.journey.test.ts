@@ -1,6 +1,8 @@
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { registration } from '../../journeys/registration.js';
+import { registrationV1 } from '../../journeys/registration-v1.js';
 import type { ActivityName } from '../../src/engine/activity-catalog.js';
+import type { JourneyDefinition } from '../../src/engine/define-journey.js';
 import { businessFailure } from '../../src/engine/journey-error.js';
 import {
   createJourneyTestKit,
@@ -16,6 +18,77 @@ const PASSWORD = 'correct horse battery staple';
 const TERMS = { accept: true, policyVersion: '2026-11-01' };
 // Never issued by the fake service: always a wrong guess.
 const WRONG_CODE = '000000';
+
+/** What the tests read of an issue or an account call, whichever activity plays the role. */
+interface IssueCall {
+  journeyId: string;
+  email: string;
+  purpose: string;
+  ttlMs: number;
+  resendCooldownMs: number;
+}
+interface AccountCall {
+  journeyId: string;
+  email: string;
+  passwordHash: string;
+  termsVersion: string;
+}
+type Role = 'issue' | 'verify' | 'create';
+
+/**
+ * registration@1 as it was written, and registration@2 built from the shared code challenge and the
+ * capability activities: the same behaviour, so the same tests, with each role played by the
+ * activity its version invokes.
+ */
+// biome-ignore-start lint/suspicious/noExplicitAny: each version reads its own activities' inputs
+interface Version {
+  key: string;
+  definition: JourneyDefinition;
+  names: Record<Role, ActivityName>;
+  issueCall(input: any): IssueCall;
+  accountCall(input: any): AccountCall;
+  verified(email: string): unknown;
+  result: Record<string, unknown>;
+  deliveryFailed(context: any): boolean;
+}
+// biome-ignore-end lint/suspicious/noExplicitAny: idem
+
+const versions: Version[] = [
+  {
+    key: 'registration@1',
+    definition: registrationV1,
+    names: { issue: 'issueEmailCode', verify: 'verifyEmailCode', create: 'createUser' },
+    issueCall: (input) => input,
+    accountCall: (input) => input,
+    verified: (email) => ({ email }),
+    result: {},
+    deliveryFailed: (context) => context.deliveryFailed,
+  },
+  {
+    key: 'registration@2',
+    definition: registration,
+    names: { issue: 'issueOtp', verify: 'verifyOtp', create: 'createAccount' },
+    issueCall: (input) => ({
+      journeyId: input.journeyId,
+      email: input.recipient,
+      purpose: input.policy.purpose,
+      ttlMs: input.policy.ttlMs,
+      resendCooldownMs: input.policy.resendCooldownMs,
+    }),
+    accountCall: (input) => ({
+      journeyId: input.journeyId,
+      email: input.identifiers[0].value,
+      passwordHash: input.passwordHash,
+      termsVersion: input.consents[0].policyVersion,
+    }),
+    verified: (recipient) => ({ recipient }),
+    result: { type: 'session' },
+    deliveryFailed: (context) => context.codeChallenge.deliveryFailed,
+  },
+];
+
+// Set by each version's beforeAll, read by every test of that version.
+let version: Version = versions[0] as Version;
 
 interface Challenge {
   email: string;
@@ -36,6 +109,8 @@ function startRegistration(
   options: Omit<JourneyTestKitOptions, 'activities'> & {
     existingAccounts?: string[];
     activities?: Partial<Record<ActivityName, FakeActivity>>;
+    /** Fakes for a role, given the call as the tests read it (see Version). */
+    roles?: Partial<Record<Role, FakeActivity>>;
   } = {},
 ) {
   const challenges = new Map<string, Challenge>();
@@ -43,8 +118,8 @@ function startRegistration(
   const existing = new Set(options.existingAccounts ?? []);
   const now = () => kit.clock.now();
 
-  const fakes: Record<ActivityName, FakeActivity> = {
-    issueEmailCode: (input: { email: string; ttlMs: number; resendCooldownMs: number }) => {
+  const service: Record<Role, FakeActivity> = {
+    issue: (input: IssueCall) => {
       const challengeId = `challenge-${challenges.size + 1}`;
       const code = existing.has(input.email) ? null : String(123456 + challenges.size);
       if (code) codesSent.push(code);
@@ -62,7 +137,7 @@ function startRegistration(
         resendAvailableAt: iso(now() + input.resendCooldownMs),
       };
     },
-    verifyEmailCode: (input: { challengeId: string; code: string; maxAttempts: number }) => {
+    verify: (input: { challengeId: string; code: string; maxAttempts: number }) => {
       const submitted = kit.reveal(input.code);
       const challenge = challenges.get(input.challengeId);
       if (!challenge) throw businessFailure('invalid_code');
@@ -83,10 +158,16 @@ function startRegistration(
         throw businessFailure('invalid_code', { attemptsLeft });
       }
       challenge.consumed = true;
-      return { email: challenge.email };
+      return version.verified(challenge.email);
     },
+    create: () => ({ userId: 'user-1' }),
+  };
+  const played = { ...service, ...options.roles };
+  const fakes: Partial<Record<ActivityName, FakeActivity>> = {
+    [version.names.issue]: (input: unknown) => played.issue(version.issueCall(input)),
+    [version.names.verify]: (input: unknown) => played.verify(input),
+    [version.names.create]: (input: unknown) => played.create(version.accountCall(input)),
     deliverMessage: () => ({ status: 'sent' }),
-    createUser: () => ({ userId: 'user-1' }),
     createSession: (input: { aal: number; amr: string[] }) => ({
       id: 'session-1',
       token: { $secret: 'sec_session-token-reference' },
@@ -98,8 +179,8 @@ function startRegistration(
     recordJourneyEvents: () => undefined,
   };
 
-  const { existingAccounts: _, activities, ...kitOptions } = options;
-  const kit = createJourneyTestKit(registration, {
+  const { existingAccounts: _, activities, roles: __, ...kitOptions } = options;
+  const kit = createJourneyTestKit(version.definition, {
     ...kitOptions,
     activities: { ...fakes, ...activities },
   });
@@ -109,6 +190,24 @@ function startRegistration(
     lastCode: () => codesSent.at(-1) as string,
   };
 }
+
+type Kit = ReturnType<typeof startRegistration>['kit'];
+
+/** The calls that played a role, as the tests read them. */
+function callsOf(kit: Kit, role: Role) {
+  const calls = kit.callsOf(version.names[role]);
+  if (role === 'issue') return calls.map(version.issueCall);
+  if (role === 'create') return calls.map(version.accountCall);
+  return calls;
+}
+
+/** The activities called, in order, by role (other activities by name). */
+const called = (kit: Kit) =>
+  kit.calls.map(
+    (call) =>
+      (Object.entries(version.names).find(([, name]) => name === call.name)?.[0] ??
+        call.name) as string,
+  );
 
 /** A run already at verify-email for a new address. */
 async function atVerifyEmail(options: Parameters<typeof startRegistration>[0] = {}) {
@@ -126,664 +225,677 @@ async function atTerms(options: Parameters<typeof startRegistration>[0] = {}) {
 
 const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
 
-describe('registration@1: the way through', () => {
-  test('completes with the user and a session after credentials, the emailed code and the terms', async () => {
-    const { kit, lastCode } = startRegistration({ journeyId: 'run-1' });
-
-    expect(await kit.view()).toEqual({
-      status: 'active',
-      step: { name: 'credentials', data: { passwordPolicy: { minLength: 8, maxLength: 256 } } },
-    });
-
-    const verifyView = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
-    expect(verifyView).toEqual({
-      status: 'active',
-      step: {
-        name: 'verify-email',
-        data: {
-          email: EMAIL,
-          codeLength: 6,
-          codeStatus: 'sent',
-          expiresAt: iso(10 * MINUTE),
-          resendAvailableAt: iso(30 * SECOND),
-          attemptsLeft: 5,
-        },
-      },
-    });
-    expect(kit.callsOf('issueEmailCode')).toEqual([
-      {
-        journeyId: 'run-1',
-        email: EMAIL,
-        purpose: 'registration',
-        ttlMs: 10 * MINUTE,
-        resendCooldownMs: 30 * SECOND,
-      },
-    ]);
-    expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'message-1' }]);
-
-    const termsView = await kit.submit('verify-email', { code: lastCode() });
-    expect(termsView).toEqual({
-      status: 'active',
-      step: { name: 'terms', data: { policyVersion: '2026-11-01', url: '/legal/terms' } },
-    });
-
-    const done = await kit.submit('terms', TERMS);
-    expect(done.status).toBe('completed');
-    expect(done.result).toEqual({
-      user: { id: 'user-1' },
-      session: expect.objectContaining({
-        id: 'session-1',
-        token: { $secret: 'sec_session-token-reference' },
-        aal: 1,
-        amr: ['pwd'],
-      }),
-    });
-    expect(kit.callsOf('createUser')).toEqual([
-      {
-        journeyId: 'run-1',
-        email: EMAIL,
-        passwordHash: `$argon2id$test$${PASSWORD}`,
-        termsVersion: '2026-11-01',
-      },
-    ]);
-    expect(kit.callsOf('createSession')).toEqual([
-      { journeyId: 'run-1', userId: 'user-1', aal: 1, amr: ['pwd'] },
-    ]);
-    expect(kit.calls.map((call) => call.name)).toEqual([
-      'issueEmailCode',
-      'deliverMessage',
-      'verifyEmailCode',
-      'createUser',
-      'createSession',
-    ]);
+describe.each(versions)('$key', (each) => {
+  beforeAll(() => {
+    version = each;
   });
 
-  test('passes the code to verifyEmailCode only as a vault reference, never in clear', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    await kit.submit('verify-email', { code: lastCode() });
-    const [checked] = kit.callsOf('verifyEmailCode');
-    expect(checked.code).toMatch(/^sec_/);
-    expect(checked.code).not.toContain(lastCode());
-    expect(kit.reveal(checked.code)).toBe(lastCode());
-  });
+  describe('the way through', () => {
+    test('completes with the user and a session after credentials, the emailed code and the terms', async () => {
+      const { kit, lastCode } = startRegistration({ journeyId: 'run-1' });
 
-  test('canonicalises the email (trim, Unicode NFC, lower-case) before issuing the code', async () => {
-    const { kit, lastCode } = startRegistration();
-    // "Zoë" typed with a combining diaeresis (NFD), in mixed case, with spaces around.
-    const view = await kit.submit('credentials', {
-      email: '  Zoe\u0308.Ada@Example.COM ',
-      password: PASSWORD,
-    });
-    const canonical = 'zo\u00eb.ada@example.com';
-    expect(kit.callsOf('issueEmailCode')[0].email).toBe(canonical);
-    expect(stepOf(view).data.email).toBe(canonical);
-    await kit.submit('verify-email', { code: lastCode() });
-    await kit.submit('terms', TERMS);
-    expect(kit.callsOf('createUser')[0].email).toBe(canonical);
-  });
-});
-
-describe('registration@1: input the step API refuses', () => {
-  test.each([
-    ['an invalid email', { email: 'not-an-email', password: PASSWORD }, 'email'],
-    // NIST SP 800-63B §5.1.1.2: at least 8 characters.
-    ['a password shorter than 8 characters', { email: EMAIL, password: 'short12' }, 'password'],
-    ['an unknown field', { email: EMAIL, password: PASSWORD, role: 'admin' }, undefined],
-    ['a missing field', { email: EMAIL }, 'password'],
-  ])('refuses %s as invalid_input without calling any activity', async (_, input, field) => {
-    const { kit } = startRegistration();
-    const refusal = kit.submit('credentials', input);
-    await expect(refusal).rejects.toMatchObject({
-      name: 'SubmissionRefused',
-      code: 'invalid_input',
-    });
-    if (field)
-      await expect(refusal).rejects.toMatchObject({
-        issues: [expect.objectContaining({ path: [field] })],
+      expect(await kit.view()).toEqual({
+        status: 'active',
+        step: { name: 'credentials', data: { passwordPolicy: { minLength: 8, maxLength: 256 } } },
       });
-    expect(kit.calls).toEqual([]);
-    expect(stepOf(await kit.view()).name).toBe('credentials');
-  });
 
-  test.each([
-    ['a code that is not 6 digits', { code: '12345' }],
-    ['a code with letters', { code: '12345a' }],
-    ['a code and a resend at once', { code: '123456', resend: true }],
-    ['resend: false', { resend: false }],
-  ])('refuses %s at verify-email as invalid_input without checking it', async (_, input) => {
-    const { kit } = await atVerifyEmail();
-    await expect(kit.submit('verify-email', input)).rejects.toMatchObject({
-      code: 'invalid_input',
+      const verifyView = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      expect(verifyView).toEqual({
+        status: 'active',
+        step: {
+          name: 'verify-email',
+          data: {
+            email: EMAIL,
+            codeLength: 6,
+            codeStatus: 'sent',
+            expiresAt: iso(10 * MINUTE),
+            resendAvailableAt: iso(30 * SECOND),
+            attemptsLeft: 5,
+          },
+        },
+      });
+      expect(callsOf(kit, 'issue')).toEqual([
+        {
+          journeyId: 'run-1',
+          email: EMAIL,
+          purpose: 'registration',
+          ttlMs: 10 * MINUTE,
+          resendCooldownMs: 30 * SECOND,
+        },
+      ]);
+      expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'message-1' }]);
+
+      const termsView = await kit.submit('verify-email', { code: lastCode() });
+      expect(termsView).toEqual({
+        status: 'active',
+        step: { name: 'terms', data: { policyVersion: '2026-11-01', url: '/legal/terms' } },
+      });
+
+      const done = await kit.submit('terms', TERMS);
+      expect(done.status).toBe('completed');
+      expect(done.result).toEqual({
+        ...version.result,
+        user: { id: 'user-1' },
+        session: expect.objectContaining({
+          id: 'session-1',
+          token: { $secret: 'sec_session-token-reference' },
+          aal: 1,
+          amr: ['pwd'],
+        }),
+      });
+      expect(callsOf(kit, 'create')).toEqual([
+        {
+          journeyId: 'run-1',
+          email: EMAIL,
+          passwordHash: `$argon2id$test$${PASSWORD}`,
+          termsVersion: '2026-11-01',
+        },
+      ]);
+      expect(kit.callsOf('createSession')).toEqual([
+        { journeyId: 'run-1', userId: 'user-1', aal: 1, amr: ['pwd'] },
+      ]);
+      expect(called(kit)).toEqual(['issue', 'deliverMessage', 'verify', 'create', 'createSession']);
     });
-    expect(kit.callsOf('verifyEmailCode')).toEqual([]);
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(1);
-  });
 
-  test('refuses terms that are not accepted as invalid_input', async () => {
-    const { kit } = await atTerms();
-    await expect(
-      kit.submit('terms', { accept: false, policyVersion: '2026-11-01' }),
-    ).rejects.toMatchObject({ code: 'invalid_input' });
-    expect(kit.callsOf('createUser')).toEqual([]);
-  });
-});
-
-describe('registration@1: step order', () => {
-  test('answers step_not_current when a passed step is replayed, with no second effect', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    await expect(
-      kit.submit('credentials', { email: 'eve@example.com', password: PASSWORD }),
-    ).rejects.toMatchObject({
-      code: 'step_not_current',
+    test('passes the code to the check only as a vault reference, never in clear', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      await kit.submit('verify-email', { code: lastCode() });
+      const [checked] = callsOf(kit, 'verify');
+      expect(checked.code).toMatch(/^sec_/);
+      expect(checked.code).not.toContain(lastCode());
+      expect(kit.reveal(checked.code)).toBe(lastCode());
     });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(1);
-    expect(stepOf(await kit.view()).data.email).toBe(EMAIL);
 
-    await kit.submit('verify-email', { code: lastCode() });
-    await expect(kit.submit('verify-email', { code: lastCode() })).rejects.toMatchObject({
-      code: 'step_not_current',
+    test('canonicalises the email (trim, Unicode NFC, lower-case) before issuing the code', async () => {
+      const { kit, lastCode } = startRegistration();
+      // "Zoë" typed with a combining diaeresis (NFD), in mixed case, with spaces around.
+      const view = await kit.submit('credentials', {
+        email: '  Zoe\u0308.Ada@Example.COM ',
+        password: PASSWORD,
+      });
+      const canonical = 'zo\u00eb.ada@example.com';
+      expect(callsOf(kit, 'issue')[0].email).toBe(canonical);
+      expect(stepOf(view).data.email).toBe(canonical);
+      await kit.submit('verify-email', { code: lastCode() });
+      await kit.submit('terms', TERMS);
+      expect(callsOf(kit, 'create')[0].email).toBe(canonical);
     });
-    expect(kit.callsOf('verifyEmailCode')).toHaveLength(1);
-    expect(stepOf(await kit.view()).name).toBe('terms');
   });
 
-  test('answers step_not_current to a step ahead of the current one', async () => {
-    const { kit } = startRegistration();
-    await expect(kit.submit('terms', TERMS)).rejects.toMatchObject({ code: 'step_not_current' });
-    expect(kit.calls).toEqual([]);
+  describe('input the step API refuses', () => {
+    test.each([
+      ['an invalid email', { email: 'not-an-email', password: PASSWORD }, 'email'],
+      // NIST SP 800-63B §5.1.1.2: at least 8 characters.
+      ['a password shorter than 8 characters', { email: EMAIL, password: 'short12' }, 'password'],
+      ['an unknown field', { email: EMAIL, password: PASSWORD, role: 'admin' }, undefined],
+      ['a missing field', { email: EMAIL }, 'password'],
+    ])('refuses %s as invalid_input without calling any activity', async (_, input, field) => {
+      const { kit } = startRegistration();
+      const refusal = kit.submit('credentials', input);
+      await expect(refusal).rejects.toMatchObject({
+        name: 'SubmissionRefused',
+        code: 'invalid_input',
+      });
+      if (field)
+        await expect(refusal).rejects.toMatchObject({
+          issues: [expect.objectContaining({ path: [field] })],
+        });
+      expect(kit.calls).toEqual([]);
+      expect(stepOf(await kit.view()).name).toBe('credentials');
+    });
+
+    test.each([
+      ['a code that is not 6 digits', { code: '12345' }],
+      ['a code with letters', { code: '12345a' }],
+      ['a code and a resend at once', { code: '123456', resend: true }],
+      ['resend: false', { resend: false }],
+    ])('refuses %s at verify-email as invalid_input without checking it', async (_, input) => {
+      const { kit } = await atVerifyEmail();
+      await expect(kit.submit('verify-email', input)).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
+      expect(callsOf(kit, 'verify')).toEqual([]);
+      expect(callsOf(kit, 'issue')).toHaveLength(1);
+    });
+
+    test('refuses terms that are not accepted as invalid_input', async () => {
+      const { kit } = await atTerms();
+      await expect(
+        kit.submit('terms', { accept: false, policyVersion: '2026-11-01' }),
+      ).rejects.toMatchObject({ code: 'invalid_input' });
+      expect(callsOf(kit, 'create')).toEqual([]);
+    });
   });
 
-  test('refuses any submission once the run has ended (journey_closed)', async () => {
-    const { kit } = await atTerms();
-    await kit.submit('terms', TERMS);
-    await expect(kit.submit('terms', TERMS)).rejects.toMatchObject({ code: 'journey_closed' });
-    expect(kit.callsOf('createUser')).toHaveLength(1);
-  });
-});
+  describe('step order', () => {
+    test('answers step_not_current when a passed step is replayed, with no second effect', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      await expect(
+        kit.submit('credentials', { email: 'eve@example.com', password: PASSWORD }),
+      ).rejects.toMatchObject({
+        code: 'step_not_current',
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(1);
+      expect(stepOf(await kit.view()).data.email).toBe(EMAIL);
 
-describe('registration@1: verifying the email', () => {
-  test('keeps the customer at verify-email after a wrong code, with invalid_code at /code and attemptsLeft counting down', async () => {
-    const { kit } = await atVerifyEmail();
-    for (const attemptsLeft of [4, 3, 2, 1]) {
-      const view = await kit.submit('verify-email', { code: WRONG_CODE });
+      await kit.submit('verify-email', { code: lastCode() });
+      await expect(kit.submit('verify-email', { code: lastCode() })).rejects.toMatchObject({
+        code: 'step_not_current',
+      });
+      expect(callsOf(kit, 'verify')).toHaveLength(1);
+      expect(stepOf(await kit.view()).name).toBe('terms');
+    });
+
+    test('answers step_not_current to a step ahead of the current one', async () => {
+      const { kit } = startRegistration();
+      await expect(kit.submit('terms', TERMS)).rejects.toMatchObject({ code: 'step_not_current' });
+      expect(kit.calls).toEqual([]);
+    });
+
+    test('refuses any submission once the run has ended (journey_closed)', async () => {
+      const { kit } = await atTerms();
+      await kit.submit('terms', TERMS);
+      await expect(kit.submit('terms', TERMS)).rejects.toMatchObject({ code: 'journey_closed' });
+      expect(callsOf(kit, 'create')).toHaveLength(1);
+    });
+  });
+
+  describe('verifying the email', () => {
+    test('keeps the customer at verify-email after a wrong code, with invalid_code at /code and attemptsLeft counting down', async () => {
+      const { kit } = await atVerifyEmail();
+      for (const attemptsLeft of [4, 3, 2, 1]) {
+        const view = await kit.submit('verify-email', { code: WRONG_CODE });
+        expect(stepOf(view)).toMatchObject({
+          name: 'verify-email',
+          data: { codeStatus: 'sent', attemptsLeft },
+          error: { code: 'invalid_code', path: '/code', detail: { attemptsLeft } },
+        });
+      }
+      expect(callsOf(kit, 'verify').map((call) => call.maxAttempts)).toEqual([5, 5, 5, 5]);
+    });
+
+    test('clears the wrong-code error once the right code is given', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      await kit.submit('verify-email', { code: WRONG_CODE });
+      const view = await kit.submit('verify-email', { code: lastCode() });
+      expect(view.step).toEqual({ name: 'terms', data: expect.any(Object) });
+    });
+
+    // NIST SP 800-63B §5.2.2: limit failed attempts; a new code is the only way on.
+    test('locks the step after 5 wrong codes (too_many_attempts) and refuses further codes without checking them', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      for (let i = 0; i < 4; i++) await kit.submit('verify-email', { code: WRONG_CODE });
+      const locked = await kit.submit('verify-email', { code: WRONG_CODE });
+      expect(stepOf(locked)).toMatchObject({
+        name: 'verify-email',
+        data: { codeStatus: 'locked', attemptsLeft: 0 },
+        error: { code: 'too_many_attempts', path: '/code' },
+      });
+      expect(callsOf(kit, 'verify')).toHaveLength(5);
+
+      // Even the right code is refused now, and never reaches the activity.
+      const again = await kit.submit('verify-email', { code: lastCode() });
+      expect(stepOf(again)).toMatchObject({
+        data: { codeStatus: 'locked' },
+        error: { code: 'too_many_attempts' },
+      });
+      expect(callsOf(kit, 'verify')).toHaveLength(5);
+    });
+
+    test('a resend unlocks a locked step with a new code and a full set of attempts; the old code no longer works', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      const oldCode = lastCode();
+      for (let i = 0; i < 5; i++) await kit.submit('verify-email', { code: WRONG_CODE });
+
+      // The lock does not bypass the resend cooldown.
+      const tooSoon = await kit.submit('verify-email', { resend: true });
+      expect(stepOf(tooSoon)).toMatchObject({
+        data: { codeStatus: 'locked' },
+        error: { code: 'resend_cooldown', status: 429 },
+      });
+
+      await kit.advance(30 * SECOND);
+      const fresh = await kit.submit('verify-email', { resend: true });
+      expect(fresh.step).toEqual({
+        name: 'verify-email',
+        data: expect.objectContaining({ codeStatus: 'sent', attemptsLeft: 5 }),
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(2);
+      expect(lastCode()).not.toBe(oldCode);
+
+      const stale = await kit.submit('verify-email', { code: oldCode });
+      expect(stepOf(stale).error).toMatchObject({
+        code: 'invalid_code',
+        detail: { attemptsLeft: 4 },
+      });
+      const passed = await kit.submit('verify-email', { code: lastCode() });
+      expect(stepOf(passed).name).toBe('terms');
+    });
+
+    test('refuses a resend during the cooldown (resend_cooldown, 429) without issuing a code', async () => {
+      const { kit } = await atVerifyEmail();
+      await kit.advance(30 * SECOND - 1);
+      const view = await kit.submit('verify-email', { resend: true });
       expect(stepOf(view)).toMatchObject({
         name: 'verify-email',
-        data: { codeStatus: 'sent', attemptsLeft },
-        error: { code: 'invalid_code', path: '/code', detail: { attemptsLeft } },
+        data: { codeStatus: 'sent', attemptsLeft: 5 },
+        error: { code: 'resend_cooldown', status: 429 },
       });
-    }
-    expect(kit.callsOf('verifyEmailCode').map((call) => call.maxAttempts)).toEqual([5, 5, 5, 5]);
-  });
-
-  test('clears the wrong-code error once the right code is given', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    await kit.submit('verify-email', { code: WRONG_CODE });
-    const view = await kit.submit('verify-email', { code: lastCode() });
-    expect(view.step).toEqual({ name: 'terms', data: expect.any(Object) });
-  });
-
-  // NIST SP 800-63B §5.2.2: limit failed attempts; a new code is the only way on.
-  test('locks the step after 5 wrong codes (too_many_attempts) and refuses further codes without checking them', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    for (let i = 0; i < 4; i++) await kit.submit('verify-email', { code: WRONG_CODE });
-    const locked = await kit.submit('verify-email', { code: WRONG_CODE });
-    expect(stepOf(locked)).toMatchObject({
-      name: 'verify-email',
-      data: { codeStatus: 'locked', attemptsLeft: 0 },
-      error: { code: 'too_many_attempts', path: '/code' },
-    });
-    expect(kit.callsOf('verifyEmailCode')).toHaveLength(5);
-
-    // Even the right code is refused now, and never reaches the activity.
-    const again = await kit.submit('verify-email', { code: lastCode() });
-    expect(stepOf(again)).toMatchObject({
-      data: { codeStatus: 'locked' },
-      error: { code: 'too_many_attempts' },
-    });
-    expect(kit.callsOf('verifyEmailCode')).toHaveLength(5);
-  });
-
-  test('a resend unlocks a locked step with a new code and a full set of attempts; the old code no longer works', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    const oldCode = lastCode();
-    for (let i = 0; i < 5; i++) await kit.submit('verify-email', { code: WRONG_CODE });
-
-    // The lock does not bypass the resend cooldown.
-    const tooSoon = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(tooSoon)).toMatchObject({
-      data: { codeStatus: 'locked' },
-      error: { code: 'resend_cooldown', status: 429 },
+      expect(callsOf(kit, 'issue')).toHaveLength(1);
     });
 
-    await kit.advance(30 * SECOND);
-    const fresh = await kit.submit('verify-email', { resend: true });
-    expect(fresh.step).toEqual({
-      name: 'verify-email',
-      data: expect.objectContaining({ codeStatus: 'sent', attemptsLeft: 5 }),
-    });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(2);
-    expect(lastCode()).not.toBe(oldCode);
-
-    const stale = await kit.submit('verify-email', { code: oldCode });
-    expect(stepOf(stale).error).toMatchObject({
-      code: 'invalid_code',
-      detail: { attemptsLeft: 4 },
-    });
-    const passed = await kit.submit('verify-email', { code: lastCode() });
-    expect(stepOf(passed).name).toBe('terms');
-  });
-
-  test('refuses a resend during the cooldown (resend_cooldown, 429) without issuing a code', async () => {
-    const { kit } = await atVerifyEmail();
-    await kit.advance(30 * SECOND - 1);
-    const view = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(view)).toMatchObject({
-      name: 'verify-email',
-      data: { codeStatus: 'sent', attemptsLeft: 5 },
-      error: { code: 'resend_cooldown', status: 429 },
-    });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(1);
-  });
-
-  test('allows a resend once the simulated clock passes the cooldown; the new code works', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    const firstCode = lastCode();
-    await kit.advance(30 * SECOND);
-    const view = await kit.submit('verify-email', { resend: true });
-    expect(view.step).toEqual({
-      name: 'verify-email',
-      data: expect.objectContaining({
-        codeStatus: 'sent',
-        expiresAt: iso(30 * SECOND + 10 * MINUTE),
-        resendAvailableAt: iso(60 * SECOND),
-      }),
-    });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(2);
-    expect(kit.callsOf('deliverMessage')).toEqual([
-      { messageId: 'message-1' },
-      { messageId: 'message-2' },
-    ]);
-    expect(lastCode()).not.toBe(firstCode);
-
-    // A new code restarts the cooldown.
-    const tooSoon = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(tooSoon).error).toMatchObject({ code: 'resend_cooldown' });
-
-    const passed = await kit.submit('verify-email', { code: lastCode() });
-    expect(stepOf(passed).name).toBe('terms');
-    expect(kit.callsOf('verifyEmailCode').at(-1).challengeId).toBe('challenge-2');
-  });
-
-  test('stops issuing codes at the per-run limit (resend_limit, 429)', async () => {
-    const { kit } = await atVerifyEmail();
-    for (let i = 0; i < 4; i++) {
+    test('allows a resend once the simulated clock passes the cooldown; the new code works', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      const firstCode = lastCode();
       await kit.advance(30 * SECOND);
-      expect(stepOf(await kit.submit('verify-email', { resend: true })).error).toBeUndefined();
-    }
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(5);
+      const view = await kit.submit('verify-email', { resend: true });
+      expect(view.step).toEqual({
+        name: 'verify-email',
+        data: expect.objectContaining({
+          codeStatus: 'sent',
+          expiresAt: iso(30 * SECOND + 10 * MINUTE),
+          resendAvailableAt: iso(60 * SECOND),
+        }),
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(2);
+      expect(kit.callsOf('deliverMessage')).toEqual([
+        { messageId: 'message-1' },
+        { messageId: 'message-2' },
+      ]);
+      expect(lastCode()).not.toBe(firstCode);
 
-    await kit.advance(30 * SECOND);
-    const refused = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(refused)).toMatchObject({
-      name: 'verify-email',
-      error: { code: 'resend_limit', status: 429 },
-    });
-    // The limit holds once the last code has expired, too.
-    await kit.advance(10 * MINUTE);
-    const stillRefused = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(stillRefused)).toMatchObject({
-      data: { codeStatus: 'expired' },
-      error: { code: 'resend_limit' },
-    });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(5);
-  });
+      // A new code restarts the cooldown.
+      const tooSoon = await kit.submit('verify-email', { resend: true });
+      expect(stepOf(tooSoon).error).toMatchObject({ code: 'resend_cooldown' });
 
-  test('expires the code after the 10-minute durable timer, refuses codes without checking them, and a resend brings a live code', async () => {
-    const { kit, lastCode } = await atVerifyEmail();
-    const live = await kit.advance(10 * MINUTE - 1);
-    expect(stepOf(live).data.codeStatus).toBe('sent');
-
-    const expired = await kit.advance(1);
-    expect(expired).toEqual({
-      status: 'active',
-      step: { name: 'verify-email', data: expect.objectContaining({ codeStatus: 'expired' }) },
+      const passed = await kit.submit('verify-email', { code: lastCode() });
+      expect(stepOf(passed).name).toBe('terms');
+      expect(callsOf(kit, 'verify').at(-1).challengeId).toBe('challenge-2');
     });
 
-    const refused = await kit.submit('verify-email', { code: lastCode() });
-    expect(stepOf(refused)).toMatchObject({
-      data: { codeStatus: 'expired' },
-      error: { code: 'code_expired', path: '/code' },
+    test('stops issuing codes at the per-run limit (resend_limit, 429)', async () => {
+      const { kit } = await atVerifyEmail();
+      for (let i = 0; i < 4; i++) {
+        await kit.advance(30 * SECOND);
+        expect(stepOf(await kit.submit('verify-email', { resend: true })).error).toBeUndefined();
+      }
+      expect(callsOf(kit, 'issue')).toHaveLength(5);
+
+      await kit.advance(30 * SECOND);
+      const refused = await kit.submit('verify-email', { resend: true });
+      expect(stepOf(refused)).toMatchObject({
+        name: 'verify-email',
+        error: { code: 'resend_limit', status: 429 },
+      });
+      // The limit holds once the last code has expired, too.
+      await kit.advance(10 * MINUTE);
+      const stillRefused = await kit.submit('verify-email', { resend: true });
+      expect(stepOf(stillRefused)).toMatchObject({
+        data: { codeStatus: 'expired' },
+        error: { code: 'resend_limit' },
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(5);
     });
-    expect(kit.callsOf('verifyEmailCode')).toEqual([]);
 
-    const fresh = await kit.submit('verify-email', { resend: true });
-    expect(fresh.step).toEqual({
-      name: 'verify-email',
-      data: expect.objectContaining({ codeStatus: 'sent', attemptsLeft: 5 }),
+    test('expires the code after the 10-minute durable timer, refuses codes without checking them, and a resend brings a live code', async () => {
+      const { kit, lastCode } = await atVerifyEmail();
+      const live = await kit.advance(10 * MINUTE - 1);
+      expect(stepOf(live).data.codeStatus).toBe('sent');
+
+      const expired = await kit.advance(1);
+      expect(expired).toEqual({
+        status: 'active',
+        step: { name: 'verify-email', data: expect.objectContaining({ codeStatus: 'expired' }) },
+      });
+
+      const refused = await kit.submit('verify-email', { code: lastCode() });
+      expect(stepOf(refused)).toMatchObject({
+        data: { codeStatus: 'expired' },
+        error: { code: 'code_expired', path: '/code' },
+      });
+      expect(callsOf(kit, 'verify')).toEqual([]);
+
+      const fresh = await kit.submit('verify-email', { resend: true });
+      expect(fresh.step).toEqual({
+        name: 'verify-email',
+        data: expect.objectContaining({ codeStatus: 'sent', attemptsLeft: 5 }),
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(2);
+      expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
     });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(2);
-    expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
-  });
 
-  test('a new code restarts the expiry timer', async () => {
-    const { kit } = await atVerifyEmail();
-    await kit.advance(9 * MINUTE);
-    await kit.submit('verify-email', { resend: true });
-    expect(stepOf(await kit.advance(2 * MINUTE)).data.codeStatus).toBe('sent');
-    expect(stepOf(await kit.advance(8 * MINUTE)).data.codeStatus).toBe('expired');
-  });
+    test('a new code restarts the expiry timer', async () => {
+      const { kit } = await atVerifyEmail();
+      await kit.advance(9 * MINUTE);
+      await kit.submit('verify-email', { resend: true });
+      expect(stepOf(await kit.advance(2 * MINUTE)).data.codeStatus).toBe('sent');
+      expect(stepOf(await kit.advance(8 * MINUTE)).data.codeStatus).toBe('expired');
+    });
 
-  test('keeps the customer at the step when the activity reports the code expired or already used', async () => {
-    for (const code of ['code_expired', 'code_used'] as const) {
-      const { kit } = await atVerifyEmail({
+    test('keeps the customer at the step when the activity reports the code expired or already used', async () => {
+      for (const code of ['code_expired', 'code_used'] as const) {
+        const { kit } = await atVerifyEmail({
+          roles: {
+            verify: () => {
+              throw businessFailure(code);
+            },
+          },
+        });
+        const view = await kit.submit('verify-email', { code: WRONG_CODE });
+        expect(stepOf(view)).toMatchObject({
+          name: 'verify-email',
+          error: { code, path: '/code' },
+        });
+      }
+    });
+
+    test('a failing background delivery does not disturb the step', async () => {
+      const { kit, lastCode } = startRegistration({
         activities: {
-          verifyEmailCode: () => {
-            throw businessFailure(code);
+          deliverMessage: () => {
+            throw new Error('SMTP server unreachable');
+          },
+        },
+      });
+      const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(await kit.view()).toEqual(view);
+      // The failure did reach the journey: it was handled, not lost.
+      expect(version.deliveryFailed(kit.actor.getSnapshot().context)).toBe(true);
+      expect(view.step).toEqual({
+        name: 'verify-email',
+        data: expect.objectContaining({ codeStatus: 'sent' }),
+      });
+      expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
+      expect((await kit.submit('terms', TERMS)).status).toBe('completed');
+    });
+
+    test('does not hold the step answer for a delivery still in progress', async () => {
+      const { kit, lastCode } = startRegistration({
+        activities: { deliverMessage: () => new Promise(() => {}) },
+      });
+      const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      expect(stepOf(view).name).toBe('verify-email');
+      expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
+    });
+
+    test('ends failed (code_not_issued) when issuing the code fails for a non-business reason', async () => {
+      const { kit } = startRegistration({
+        roles: {
+          issue: () => {
+            throw new Error('database unreachable');
+          },
+        },
+      });
+      const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      expect(view).toEqual({
+        status: 'failed',
+        error: { code: 'code_not_issued', message: 'The code could not be issued' },
+      });
+      expect(called(kit)).toEqual(['issue']);
+    });
+
+    test('ends failed (code_not_issued) when a resend fails for a non-business reason', async () => {
+      let issued = 0;
+      const { kit } = await atVerifyEmail({
+        roles: {
+          issue: (input: { ttlMs: number }) => {
+            issued += 1;
+            if (issued > 1) throw new Error('database unreachable');
+            return {
+              challengeId: 'challenge-1',
+              messageId: 'message-1',
+              expiresAt: iso(input.ttlMs),
+              resendAvailableAt: iso(30 * SECOND),
+            };
+          },
+        },
+      });
+      await kit.advance(30 * SECOND);
+      expect(await kit.submit('verify-email', { resend: true })).toMatchObject({
+        status: 'failed',
+        error: { code: 'code_not_issued' },
+      });
+    });
+
+    test('ends failed (code_not_checked) when checking the code fails for a non-business reason', async () => {
+      const { kit } = await atVerifyEmail({
+        roles: {
+          verify: () => {
+            throw new Error('database unreachable');
           },
         },
       });
       const view = await kit.submit('verify-email', { code: WRONG_CODE });
-      expect(stepOf(view)).toMatchObject({ name: 'verify-email', error: { code, path: '/code' } });
-    }
+      expect(view).toEqual({
+        status: 'failed',
+        error: { code: 'code_not_checked', message: 'The code could not be checked' },
+      });
+    });
   });
 
-  test('a failing background delivery does not disturb the step', async () => {
-    const { kit, lastCode } = startRegistration({
-      activities: {
-        deliverMessage: () => {
-          throw new Error('SMTP server unreachable');
+  describe('terms and account', () => {
+    test('refuses terms accepted for another policy version (policy_version_mismatch) and accepts the current one', async () => {
+      const { kit } = await atTerms();
+      const refused = await kit.submit('terms', { accept: true, policyVersion: '2025-01-01' });
+      expect(refused.step).toEqual({
+        name: 'terms',
+        data: { policyVersion: '2026-11-01', url: '/legal/terms' },
+        error: expect.objectContaining({ code: 'policy_version_mismatch', path: '/policyVersion' }),
+      });
+      expect(callsOf(kit, 'create')).toEqual([]);
+      expect((await kit.submit('terms', TERMS)).status).toBe('completed');
+    });
+
+    test('ends failed with email_taken when the account finds the address taken', async () => {
+      const { kit } = await atTerms({
+        roles: {
+          create: () => {
+            throw businessFailure('email_taken');
+          },
         },
-      },
-    });
-    const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(await kit.view()).toEqual(view);
-    // The failure did reach the journey: it was handled, not lost.
-    expect(kit.actor.getSnapshot().context.deliveryFailed).toBe(true);
-    expect(view.step).toEqual({
-      name: 'verify-email',
-      data: expect.objectContaining({ codeStatus: 'sent' }),
-    });
-    expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
-    expect((await kit.submit('terms', TERMS)).status).toBe('completed');
-  });
-
-  test('does not hold the step answer for a delivery still in progress', async () => {
-    const { kit, lastCode } = startRegistration({
-      activities: { deliverMessage: () => new Promise(() => {}) },
-    });
-    const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
-    expect(stepOf(view).name).toBe('verify-email');
-    expect(stepOf(await kit.submit('verify-email', { code: lastCode() })).name).toBe('terms');
-  });
-
-  test('ends failed (code_not_issued) when issuing the code fails for a non-business reason', async () => {
-    const { kit } = startRegistration({
-      activities: {
-        issueEmailCode: () => {
-          throw new Error('database unreachable');
+      });
+      const view = await kit.submit('terms', TERMS);
+      expect(view).toEqual({
+        status: 'failed',
+        error: {
+          code: 'email_taken',
+          message: 'An account with this email address already exists',
         },
-      },
+      });
+      expect(kit.callsOf('createSession')).toEqual([]);
     });
-    const view = await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
-    expect(view).toEqual({
-      status: 'failed',
-      error: { code: 'code_not_issued', message: 'The code could not be issued' },
-    });
-    expect(kit.calls.map((call) => call.name)).toEqual(['issueEmailCode']);
-  });
 
-  test('ends failed (code_not_issued) when a resend fails for a non-business reason', async () => {
-    let issued = 0;
-    const { kit } = await atVerifyEmail({
-      activities: {
-        issueEmailCode: (input: { ttlMs: number }) => {
-          issued += 1;
-          if (issued > 1) throw new Error('database unreachable');
-          return {
-            challengeId: 'challenge-1',
-            messageId: 'message-1',
-            expiresAt: iso(input.ttlMs),
-            resendAvailableAt: iso(30 * SECOND),
-          };
+    // ASVS 7.4.1: an unexpected error shows a generic message, not the exception text.
+    test('ends failed with a generic error when the account fails for a non-business reason', async () => {
+      const { kit } = await atTerms({
+        roles: {
+          create: () => {
+            throw new Error(
+              'duplicate key value violates unique constraint "Identifier_type_value_key"',
+            );
+          },
         },
-      },
+      });
+      const view = await kit.submit('terms', TERMS);
+      expect(view).toEqual({
+        status: 'failed',
+        error: { code: 'account_not_created', message: 'The account could not be created' },
+      });
+      expect(JSON.stringify(view)).not.toContain('constraint');
     });
-    await kit.advance(30 * SECOND);
-    expect(await kit.submit('verify-email', { resend: true })).toMatchObject({
-      status: 'failed',
-      error: { code: 'code_not_issued' },
-    });
-  });
 
-  test('ends failed (code_not_checked) when checking the code fails for a non-business reason', async () => {
-    const { kit } = await atVerifyEmail({
-      activities: {
-        verifyEmailCode: () => {
-          throw new Error('database unreachable');
+    test('ends failed (session_not_opened) when the session cannot be opened', async () => {
+      const { kit } = await atTerms({
+        activities: {
+          createSession: () => {
+            throw new Error('database unreachable');
+          },
         },
-      },
-    });
-    const view = await kit.submit('verify-email', { code: WRONG_CODE });
-    expect(view).toEqual({
-      status: 'failed',
-      error: { code: 'code_not_checked', message: 'The code could not be checked' },
-    });
-  });
-});
-
-describe('registration@1: terms and account', () => {
-  test('refuses terms accepted for another policy version (policy_version_mismatch) and accepts the current one', async () => {
-    const { kit } = await atTerms();
-    const refused = await kit.submit('terms', { accept: true, policyVersion: '2025-01-01' });
-    expect(refused.step).toEqual({
-      name: 'terms',
-      data: { policyVersion: '2026-11-01', url: '/legal/terms' },
-      error: expect.objectContaining({ code: 'policy_version_mismatch', path: '/policyVersion' }),
-    });
-    expect(kit.callsOf('createUser')).toEqual([]);
-    expect((await kit.submit('terms', TERMS)).status).toBe('completed');
-  });
-
-  test('ends failed with email_taken when createUser finds the address taken', async () => {
-    const { kit } = await atTerms({
-      activities: {
-        createUser: () => {
-          throw businessFailure('email_taken');
-        },
-      },
-    });
-    const view = await kit.submit('terms', TERMS);
-    expect(view).toEqual({
-      status: 'failed',
-      error: { code: 'email_taken', message: 'An account with this email address already exists' },
-    });
-    expect(kit.callsOf('createSession')).toEqual([]);
-  });
-
-  // ASVS 7.4.1: an unexpected error shows a generic message, not the exception text.
-  test('ends failed with a generic error when createUser fails for a non-business reason', async () => {
-    const { kit } = await atTerms({
-      activities: {
-        createUser: () => {
-          throw new Error(
-            'duplicate key value violates unique constraint "Identifier_type_value_key"',
-          );
-        },
-      },
-    });
-    const view = await kit.submit('terms', TERMS);
-    expect(view).toEqual({
-      status: 'failed',
-      error: { code: 'account_not_created', message: 'The account could not be created' },
-    });
-    expect(JSON.stringify(view)).not.toContain('constraint');
-  });
-
-  test('ends failed (session_not_opened) when the session cannot be opened', async () => {
-    const { kit } = await atTerms({
-      activities: {
-        createSession: () => {
-          throw new Error('database unreachable');
-        },
-      },
-    });
-    expect(await kit.submit('terms', TERMS)).toEqual({
-      status: 'failed',
-      error: { code: 'session_not_opened', message: 'The session could not be opened' },
-    });
-  });
-});
-
-describe('registration@1: inactivity', () => {
-  test('ends abandoned at the current step after 30 simulated minutes without a submission', async () => {
-    const { kit } = startRegistration();
-    expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
-    expect(await kit.advance(1)).toEqual({
-      status: 'abandoned',
-      step: { name: 'credentials', data: {} },
-    });
-    await expect(
-      kit.submit('credentials', { email: EMAIL, password: PASSWORD }),
-    ).rejects.toMatchObject({ code: 'journey_closed' });
-    expect(kit.calls).toEqual([]);
-  });
-
-  test('ends abandoned at terms after 30 simulated minutes there', async () => {
-    const { kit } = await atTerms();
-    expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
-    expect(await kit.advance(1)).toEqual({
-      status: 'abandoned',
-      step: { name: 'terms', data: {} },
+      });
+      expect(await kit.submit('terms', TERMS)).toEqual({
+        status: 'failed',
+        error: { code: 'session_not_opened', message: 'The session could not be opened' },
+      });
     });
   });
 
-  test('honours a custom stepTimeoutMs', async () => {
-    const { kit } = await atVerifyEmail({ stepTimeoutMs: 5 * MINUTE });
-    expect((await kit.advance(5 * MINUTE - 1)).status).toBe('active');
-    expect(await kit.advance(1)).toEqual({
-      status: 'abandoned',
-      step: { name: 'verify-email', data: {} },
+  describe('inactivity', () => {
+    test('ends abandoned at the current step after 30 simulated minutes without a submission', async () => {
+      const { kit } = startRegistration();
+      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect(await kit.advance(1)).toEqual({
+        status: 'abandoned',
+        step: { name: 'credentials', data: {} },
+      });
+      await expect(
+        kit.submit('credentials', { email: EMAIL, password: PASSWORD }),
+      ).rejects.toMatchObject({ code: 'journey_closed' });
+      expect(kit.calls).toEqual([]);
+    });
+
+    test('ends abandoned at terms after 30 simulated minutes there', async () => {
+      const { kit } = await atTerms();
+      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect(await kit.advance(1)).toEqual({
+        status: 'abandoned',
+        step: { name: 'terms', data: {} },
+      });
+    });
+
+    test('honours a custom stepTimeoutMs', async () => {
+      const { kit } = await atVerifyEmail({ stepTimeoutMs: 5 * MINUTE });
+      expect((await kit.advance(5 * MINUTE - 1)).status).toBe('active');
+      expect(await kit.advance(1)).toEqual({
+        status: 'abandoned',
+        step: { name: 'verify-email', data: {} },
+      });
+    });
+
+    test('a submission restarts the inactivity timer, even one the step rejects', async () => {
+      const { kit } = await atTerms();
+      await kit.advance(20 * MINUTE);
+      await kit.submit('terms', { accept: true, policyVersion: 'outdated' });
+      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect((await kit.advance(1)).status).toBe('abandoned');
+    });
+
+    test('moving to the next step restarts the inactivity timer', async () => {
+      const { kit, lastCode } = startRegistration();
+      await kit.advance(29 * MINUTE);
+      await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      await kit.advance(4 * MINUTE);
+      await kit.submit('verify-email', { code: lastCode() });
+      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect(await kit.advance(1)).toMatchObject({ status: 'abandoned', step: { name: 'terms' } });
     });
   });
 
-  test('a submission restarts the inactivity timer, even one the step rejects', async () => {
-    const { kit } = await atTerms();
-    await kit.advance(20 * MINUTE);
-    await kit.submit('terms', { accept: true, policyVersion: 'outdated' });
-    expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
-    expect((await kit.advance(1)).status).toBe('abandoned');
+  // OWASP WSTG-IDNT-04: signing up must not reveal whether an address already has an account.
+  describe('account enumeration', () => {
+    test('an email that already has an account produces the same views as a new email', async () => {
+      const script = async (email: string, existingAccounts: string[]) => {
+        const { kit } = startRegistration({ existingAccounts });
+        const views: RunView[] = [await kit.view()];
+        const record = async (view: Promise<RunView>) => views.push(await view);
+        await record(kit.submit('credentials', { email, password: PASSWORD }));
+        await record(kit.submit('verify-email', { code: WRONG_CODE }));
+        await record(kit.submit('verify-email', { resend: true }));
+        await record(kit.advance(30 * SECOND));
+        await record(kit.submit('verify-email', { resend: true }));
+        for (let i = 0; i < 6; i++) await record(kit.submit('verify-email', { code: WRONG_CODE }));
+        await record(kit.advance(10 * MINUTE));
+        await record(kit.submit('verify-email', { code: WRONG_CODE }));
+        await record(kit.submit('verify-email', { resend: true }));
+        await record(kit.submit('verify-email', { code: WRONG_CODE }));
+        const masked = JSON.stringify({ views, calls: kit.calls }).replaceAll(email, '<email>');
+        return JSON.parse(masked) as { views: RunView[]; calls: unknown[] };
+      };
+      const taken = await script('taken@example.com', ['taken@example.com']);
+      const fresh = await script('fresh@example.com', ['taken@example.com']);
+      expect(taken.views).toEqual(fresh.views);
+      expect(taken.calls).toEqual(fresh.calls);
+      // The script went through every state of the step: wrong code, lock, expiry, new code.
+      expect(new Set(fresh.views.map((view) => view.step?.error?.code))).toEqual(
+        new Set([
+          undefined,
+          'invalid_code',
+          'resend_cooldown',
+          'too_many_attempts',
+          'code_expired',
+        ]),
+      );
+    });
   });
 
-  test('moving to the next step restarts the inactivity timer', async () => {
-    const { kit, lastCode } = startRegistration();
-    await kit.advance(29 * MINUTE);
-    await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
-    await kit.advance(4 * MINUTE);
-    await kit.submit('verify-email', { code: lastCode() });
-    expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
-    expect(await kit.advance(1)).toMatchObject({ status: 'abandoned', step: { name: 'terms' } });
-  });
-});
+  describe('settings', () => {
+    test('honours settings overrides: code TTL, cooldown, attempts and terms version', async () => {
+      const settings = {
+        codeTtlMs: 2 * MINUTE,
+        resendCooldownMs: 5 * SECOND,
+        maxCodeAttempts: 3,
+        termsVersion: '2027-01-01',
+        termsUrl: '/terms/2027',
+      };
+      const { kit, lastCode } = await atVerifyEmail({ settings });
+      expect(callsOf(kit, 'issue')[0]).toMatchObject({
+        ttlMs: 2 * MINUTE,
+        resendCooldownMs: 5 * SECOND,
+      });
+      expect(stepOf(await kit.view()).data).toMatchObject({
+        attemptsLeft: 3,
+        expiresAt: iso(2 * MINUTE),
+        resendAvailableAt: iso(5 * SECOND),
+      });
 
-// OWASP WSTG-IDNT-04: signing up must not reveal whether an address already has an account.
-describe('registration@1: account enumeration', () => {
-  test('an email that already has an account produces the same views as a new email', async () => {
-    const script = async (email: string, existingAccounts: string[]) => {
-      const { kit } = startRegistration({ existingAccounts });
-      const views: RunView[] = [await kit.view()];
-      const record = async (view: Promise<RunView>) => views.push(await view);
-      await record(kit.submit('credentials', { email, password: PASSWORD }));
-      await record(kit.submit('verify-email', { code: WRONG_CODE }));
-      await record(kit.submit('verify-email', { resend: true }));
-      await record(kit.advance(30 * SECOND));
-      await record(kit.submit('verify-email', { resend: true }));
-      for (let i = 0; i < 6; i++) await record(kit.submit('verify-email', { code: WRONG_CODE }));
-      await record(kit.advance(10 * MINUTE));
-      await record(kit.submit('verify-email', { code: WRONG_CODE }));
-      await record(kit.submit('verify-email', { resend: true }));
-      await record(kit.submit('verify-email', { code: WRONG_CODE }));
-      const masked = JSON.stringify({ views, calls: kit.calls }).replaceAll(email, '<email>');
-      return JSON.parse(masked) as { views: RunView[]; calls: unknown[] };
-    };
-    const taken = await script('taken@example.com', ['taken@example.com']);
-    const fresh = await script('fresh@example.com', ['taken@example.com']);
-    expect(taken.views).toEqual(fresh.views);
-    expect(taken.calls).toEqual(fresh.calls);
-    // The script went through every state of the step: wrong code, lock, expiry, new code.
-    expect(new Set(fresh.views.map((view) => view.step?.error?.code))).toEqual(
-      new Set([undefined, 'invalid_code', 'resend_cooldown', 'too_many_attempts', 'code_expired']),
-    );
-  });
-});
+      await kit.submit('verify-email', { code: WRONG_CODE });
+      await kit.submit('verify-email', { code: WRONG_CODE });
+      const locked = await kit.submit('verify-email', { code: WRONG_CODE });
+      expect(stepOf(locked)).toMatchObject({
+        data: { codeStatus: 'locked' },
+        error: { code: 'too_many_attempts' },
+      });
+      expect(callsOf(kit, 'verify').map((call) => call.maxAttempts)).toEqual([3, 3, 3]);
 
-describe('registration@1: settings', () => {
-  test('honours settings overrides: code TTL, cooldown, attempts and terms version', async () => {
-    const settings = {
-      codeTtlMs: 2 * MINUTE,
-      resendCooldownMs: 5 * SECOND,
-      maxCodeAttempts: 3,
-      termsVersion: '2027-01-01',
-      termsUrl: '/terms/2027',
-    };
-    const { kit, lastCode } = await atVerifyEmail({ settings });
-    expect(kit.callsOf('issueEmailCode')[0]).toMatchObject({
-      ttlMs: 2 * MINUTE,
-      resendCooldownMs: 5 * SECOND,
-    });
-    expect(stepOf(await kit.view()).data).toMatchObject({
-      attemptsLeft: 3,
-      expiresAt: iso(2 * MINUTE),
-      resendAvailableAt: iso(5 * SECOND),
+      await kit.advance(5 * SECOND);
+      expect(stepOf(await kit.submit('verify-email', { resend: true })).data).toMatchObject({
+        codeStatus: 'sent',
+        attemptsLeft: 3,
+      });
+      expect(stepOf(await kit.advance(2 * MINUTE)).data.codeStatus).toBe('expired');
+
+      await kit.submit('verify-email', { resend: true });
+      const terms = await kit.submit('verify-email', { code: lastCode() });
+      expect(stepOf(terms).data).toEqual({ policyVersion: '2027-01-01', url: '/terms/2027' });
+      expect(stepOf(await kit.submit('terms', TERMS)).error).toMatchObject({
+        code: 'policy_version_mismatch',
+      });
+      expect(
+        (await kit.submit('terms', { accept: true, policyVersion: '2027-01-01' })).status,
+      ).toBe('completed');
+      expect(callsOf(kit, 'create')[0].termsVersion).toBe('2027-01-01');
     });
 
-    await kit.submit('verify-email', { code: WRONG_CODE });
-    await kit.submit('verify-email', { code: WRONG_CODE });
-    const locked = await kit.submit('verify-email', { code: WRONG_CODE });
-    expect(stepOf(locked)).toMatchObject({
-      data: { codeStatus: 'locked' },
-      error: { code: 'too_many_attempts' },
+    test('honours a per-run code limit override', async () => {
+      const { kit } = await atVerifyEmail({ settings: { maxCodesPerRun: 2 } });
+      await kit.advance(30 * SECOND);
+      await kit.submit('verify-email', { resend: true });
+      await kit.advance(30 * SECOND);
+      expect(stepOf(await kit.submit('verify-email', { resend: true })).error).toMatchObject({
+        code: 'resend_limit',
+      });
+      expect(callsOf(kit, 'issue')).toHaveLength(2);
     });
-    expect(kit.callsOf('verifyEmailCode').map((call) => call.maxAttempts)).toEqual([3, 3, 3]);
 
-    await kit.advance(5 * SECOND);
-    expect(stepOf(await kit.submit('verify-email', { resend: true })).data).toMatchObject({
-      codeStatus: 'sent',
-      attemptsLeft: 3,
+    test('allows a resend as soon as the code expires, even within a cooldown longer than its life', async () => {
+      const { kit } = await atVerifyEmail({
+        settings: { codeTtlMs: 10 * SECOND, resendCooldownMs: MINUTE },
+      });
+      expect(stepOf(await kit.advance(10 * SECOND)).data.codeStatus).toBe('expired');
+      const fresh = await kit.submit('verify-email', { resend: true });
+      expect(stepOf(fresh)).toMatchObject({ data: { codeStatus: 'sent' } });
+      expect(stepOf(fresh).error).toBeUndefined();
+      expect(callsOf(kit, 'issue')).toHaveLength(2);
     });
-    expect(stepOf(await kit.advance(2 * MINUTE)).data.codeStatus).toBe('expired');
-
-    await kit.submit('verify-email', { resend: true });
-    const terms = await kit.submit('verify-email', { code: lastCode() });
-    expect(stepOf(terms).data).toEqual({ policyVersion: '2027-01-01', url: '/terms/2027' });
-    expect(stepOf(await kit.submit('terms', TERMS)).error).toMatchObject({
-      code: 'policy_version_mismatch',
-    });
-    expect((await kit.submit('terms', { accept: true, policyVersion: '2027-01-01' })).status).toBe(
-      'completed',
-    );
-    expect(kit.callsOf('createUser')[0].termsVersion).toBe('2027-01-01');
-  });
-
-  test('honours a per-run code limit override', async () => {
-    const { kit } = await atVerifyEmail({ settings: { maxCodesPerRun: 2 } });
-    await kit.advance(30 * SECOND);
-    await kit.submit('verify-email', { resend: true });
-    await kit.advance(30 * SECOND);
-    expect(stepOf(await kit.submit('verify-email', { resend: true })).error).toMatchObject({
-      code: 'resend_limit',
-    });
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(2);
-  });
-
-  test('allows a resend as soon as the code expires, even within a cooldown longer than its life', async () => {
-    const { kit } = await atVerifyEmail({
-      settings: { codeTtlMs: 10 * SECOND, resendCooldownMs: MINUTE },
-    });
-    expect(stepOf(await kit.advance(10 * SECOND)).data.codeStatus).toBe('expired');
-    const fresh = await kit.submit('verify-email', { resend: true });
-    expect(stepOf(fresh)).toMatchObject({ data: { codeStatus: 'sent' } });
-    expect(stepOf(fresh).error).toBeUndefined();
-    expect(kit.callsOf('issueEmailCode')).toHaveLength(2);
   });
 });

@@ -23,6 +23,7 @@ import {
   type RunView,
   runView,
   stepTimeoutMs,
+  withReturnTo,
 } from '../../src/engine/view.js';
 import { createActivityCaller } from './activity-caller.js';
 import { createDurableClock } from './durable-clock.js';
@@ -99,7 +100,8 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
 
   let finalView: RunView | undefined;
   let abandonedAt: string | undefined;
-  const view = (): RunView => finalView ?? runView(definition, actor.getSnapshot());
+  const view = (): RunView =>
+    finalView ?? withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
   const settled = () => isSettled(definition, actor.getSnapshot());
   const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
 
@@ -210,14 +212,16 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   if (v2) {
     for (;;) {
       // Wakes for the end of the run, or for a step a timer moved the run to (no submission
-      // reports that one).
-      await wf.condition(
-        () =>
+      // reports that one). A finishing run has no step: it wakes when it ends.
+      await wf.condition(() => {
+        const name = stepName();
+        return (
           abandonedAt !== undefined ||
           !running() ||
           machineError !== undefined ||
-          (submitting === 0 && settled() && stepName() !== reportedStep),
-      );
+          (submitting === 0 && settled() && name !== undefined && name !== reportedStep)
+        );
+      });
       if (abandonedAt !== undefined || !running() || machineError !== undefined) break;
       await sync(view());
     }
@@ -241,7 +245,7 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
 
   finalView = abandonedAt
     ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
-    : runView(definition, actor.getSnapshot());
+    : withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
   if (finalView.status === 'completed') events.push('completed');
   if (finalView.status === 'failed')
     events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { randomToken, sha256Hex } from '../security/tokens.js';
-import type { SecretRef } from '../security/vault.js';
-import type { ActivityDeps } from './deps.js';
+import { randomToken, sha256Hex } from '../../security/tokens.js';
+import type { SecretRef } from '../../security/vault.js';
+import type { ActivityDeps } from '../deps.js';
 
 /** A session as journeys see it: the token is a vault reference the step API reveals once. */
 export interface IssuedSession {

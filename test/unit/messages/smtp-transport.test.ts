@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmailRenderer } from '../../../src/email/render.js';
-import { createSmtpSender } from '../../../src/email/smtp-transport.js';
+import { createMessageRenderer } from '../../../src/messages/render.js';
+import { createSmtpSender } from '../../../src/messages/smtp-transport.js';
 import { type SmtpSink, startSmtpSink } from '../../support/smtp-sink.js';
 
 // Runs against a real SMTP server on a loopback port (test/support/smtp-sink.ts).
@@ -15,7 +15,7 @@ describe('createSmtpSender', () => {
 
   it('delivers a rendered registration code that arrives with the code in its text', async () => {
     const sender = createSmtpSender(sink.url, 'Parcours <no-reply@parcours.test>');
-    const email = createEmailRenderer().render('registration-code', {
+    const { content: email } = createMessageRenderer().render('email', 'registration-code', {
       code: '318204',
       expiresInMinutes: 10,
       productName: 'Parcours Café',

@@ -1,6 +1,6 @@
-import type { Prisma } from '../db/prisma.js';
-import type { JourneyEventRecord } from '../engine/journey-events.js';
-import type { ActivityDeps } from './deps.js';
+import type { Prisma } from '../../db/prisma.js';
+import type { JourneyEventRecord } from '../../engine/journey-events.js';
+import type { ActivityDeps } from '../deps.js';
 
 type Activity = (input: never) => Promise<unknown>;
 

@@ -1,0 +1,211 @@
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import {
+  activity,
+  defineJourney,
+  emailField,
+  type FragmentOutcome,
+  type JourneyActivityError,
+  type JourneyFailure,
+  type JourneyInput,
+  type JourneyResult,
+  journeyFailure,
+  results,
+  type SessionRef,
+  type StepError,
+  startFields,
+  step,
+} from '../src/engine/index.js';
+import {
+  type CodeChallengeState,
+  codeChallenge,
+  codeChallengeSettings,
+} from './fragments/code-challenge.js';
+
+/**
+ * Email change, for a signed-in customer who authenticated recently: the new address, proven by
+ * the shared code challenge (sent to the new address), then the identifier replaced and the old
+ * address told, with no code in that message. An address already in use answers exactly like a
+ * free one, and its owner is told instead (no enumeration).
+ */
+
+const settings = codeChallengeSettings.extend({
+  // OIDC max_age: changing where account mail goes needs a recent sign-in (Kratos: privileged session).
+  maxAgeSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60),
+});
+type Settings = z.infer<typeof settings>;
+
+const start = z.strictObject({
+  return_to: startFields.returnTo().optional(),
+  ui_locales: startFields.uiLocales().optional(),
+});
+type Start = z.infer<typeof start>;
+
+const newEmailInput = z.strictObject({ email: emailField() });
+
+type Events =
+  | { type: 'new-email'; input: z.infer<typeof newEmailInput> }
+  | { type: 'verify-email'; input: { code: string } | { resend: true } };
+
+interface Context {
+  journeyId: string;
+  settings: Settings;
+  session: SessionRef;
+  locales?: string[];
+  newEmail?: string;
+  noticeId?: string;
+  codeChallenge?: CodeChallengeState;
+  stepError?: StepError;
+  failure?: JourneyFailure;
+  result?: JourneyResult;
+}
+
+const emailCode = codeChallenge<Context>({
+  name: 'email-code',
+  channel: 'email',
+  step: 'verify-email',
+  purpose: 'email-change',
+  template: 'email-change-code',
+  whenTaken: { template: 'email-change-address-in-use' },
+  recipient: (context) => context.newEmail as string,
+});
+
+const errorOf = (error: unknown) => error as JourneyActivityError;
+
+export const emailChangeMachine = setup({
+  types: {
+    context: {} as Context,
+    events: {} as Events,
+    input: {} as JourneyInput<Settings, Start>,
+  },
+  actors: {
+    ...emailCode.implementations.actors,
+    replaceEmail: activity('replaceEmail'),
+    deliverMessage: activity('deliverMessage'),
+  },
+  delays: emailCode.implementations.delays,
+  guards: {
+    ...emailCode.implementations.guards,
+    challengeFailed: ({ event }) =>
+      (event as unknown as { output: FragmentOutcome }).output.outcome === 'failed',
+    // The session was logged out meanwhile, or the address was claimed since its code was sent.
+    businessFailure: ({ event }) => errorOf((event as { error?: unknown }).error).business,
+    previousAddressTold: ({ event }) =>
+      (event as unknown as { output: { messageId?: string } }).output.messageId !== undefined,
+  },
+  actions: {
+    ...emailCode.implementations.actions,
+    failWithChallengeError: assign({
+      failure: ({ event }) =>
+        (event as unknown as { output: { error: JourneyFailure } }).output.error,
+    }),
+    failWithActivityError: assign({
+      failure: ({ event }) => {
+        const error = errorOf((event as { error?: unknown }).error);
+        return { code: error.code, message: error.message };
+      },
+    }),
+    failNotChanged: assign({ failure: journeyFailure('identifier_not_changed') }),
+    keepNotice: assign({
+      noticeId: ({ event }) =>
+        (event as unknown as { output: { messageId: string } }).output.messageId,
+    }),
+    settleResult: assign({ result: results.none() }),
+  },
+}).createMachine({
+  id: 'email-change',
+  output: ({ event }) => event.output,
+  context: ({ input }) => ({
+    journeyId: input.journeyId,
+    settings: input.settings,
+    // Declared by `start.session` below: the engine starts this journey only from a session.
+    session: input.session as SessionRef,
+    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+  }),
+  initial: 'newAddress',
+  states: {
+    newAddress: {
+      on: {
+        'new-email': {
+          target: 'verifyNewAddress',
+          actions: assign(({ event }) => ({ newEmail: event.input.email, stepError: undefined })),
+        },
+      },
+    },
+    verifyNewAddress: {
+      ...emailCode.state,
+      onDone: [
+        { guard: 'challengeFailed', target: 'failed', actions: 'failWithChallengeError' },
+        { target: 'replacing' },
+      ],
+    },
+    replacing: {
+      invoke: {
+        src: 'replaceEmail',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          userId: context.session.userId,
+          sessionId: context.session.id,
+          value: context.newEmail as string,
+          notifyPrevious: {
+            template: 'email-changed' as const,
+            ...(context.locales ? { locales: context.locales } : {}),
+          },
+        }),
+        onDone: [
+          {
+            guard: 'previousAddressTold',
+            target: 'tellingPreviousAddress',
+            actions: ['keepNotice', 'settleResult'],
+          },
+          { target: 'completed', actions: 'settleResult' },
+        ],
+        onError: [
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          { target: 'failed', actions: 'failNotChanged' },
+        ],
+      },
+    },
+    // The change is made and answered (`finishing`); the run lives on until the old address's
+    // notice is out, so the customer never waits on a mail server.
+    tellingPreviousAddress: {
+      tags: ['finishing'],
+      invoke: {
+        src: 'deliverMessage',
+        input: ({ context }) => ({ messageId: context.noticeId as string }),
+        onDone: 'completed',
+        // Retries ran out: the change stands; the notice stays in the outbox, marked failed.
+        onError: 'completed',
+      },
+    },
+    completed: {
+      type: 'final',
+      output: ({ context }) => context.result,
+    },
+    failed: {
+      type: 'final',
+      tags: ['failed'],
+      output: ({ context }) => ({ error: context.failure }),
+    },
+  },
+});
+
+export const emailChange = defineJourney({
+  id: 'email-change',
+  version: 1,
+  title: 'Change the email address of a signed-in customer',
+  machine: emailChangeMachine,
+  settings,
+  start: {
+    input: start,
+    session: (journeySettings: Settings) => ({ maxAgeSeconds: journeySettings.maxAgeSeconds }),
+  },
+  steps: {
+    newAddress: step<Context>({ name: 'new-email', input: newEmailInput }),
+  },
+  fragments: { verifyNewAddress: emailCode },
+});

@@ -1,0 +1,350 @@
+import { and, assign, raise } from 'xstate';
+import { z } from 'zod';
+import {
+  activity,
+  type CodeTemplate,
+  type ErrorCode,
+  type Fragment,
+  type JourneyActivityError,
+  type JourneyFailure,
+  journeyFailure,
+  type NoticeTemplate,
+  type StepError,
+  secret,
+  step,
+  stepError,
+} from '../../src/engine/index.js';
+
+/**
+ * A one-time-code challenge, written once for every journey that proves control of an address:
+ * send a code, check it, resend after a cooldown, expire it on a durable timer, lock after N wrong
+ * tries. It ends `{ outcome: 'verified' }` or `{ outcome: 'failed', error }`.
+ */
+
+/** Lifetimes and limits, from the deployment settings of the journey that includes the challenge. */
+export const codeChallengeSettings = z.object({
+  codeTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  resendCooldownMs: z.number().int().nonnegative().default(30_000),
+  maxCodeAttempts: z.number().int().positive().default(5),
+  maxCodesPerRun: z.number().int().positive().default(5),
+});
+export type CodeChallengeSettings = z.infer<typeof codeChallengeSettings>;
+
+/** Where the challenge stands: kept in the journey's context under `codeChallenge`. */
+export interface CodeChallengeState {
+  challengeId?: string;
+  messageId?: string;
+  expiresAt?: string;
+  resendAvailableAt?: string;
+  codesIssued: number;
+  attemptsLeft: number;
+  status: 'sent' | 'expired' | 'locked';
+  deliveryFailed: boolean;
+  resendOpen: boolean;
+  failure?: JourneyFailure;
+}
+
+/** What a journey's context must hold to include a code challenge. */
+export interface CodeChallengeHost {
+  journeyId: string;
+  settings: CodeChallengeSettings;
+  /** The customer's languages (ui_locales), for the message. */
+  locales?: string[];
+  stepError?: StepError;
+  codeChallenge?: CodeChallengeState;
+}
+
+export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
+  /** Name in checks and diagrams; its camel case prefixes the implementations (`emailCode.…`). */
+  name: string;
+  channel: 'email';
+  /** The step's public name (`verify-email`). */
+  step: string;
+  digits?: number;
+  /** Recorded with each code, and the message templates that go with it. */
+  purpose: string;
+  template: CodeTemplate;
+  /** For journeys that claim the address: its owner is told instead (see OtpPolicy.whenTaken). */
+  whenTaken?: { template: NoticeTemplate };
+  /** Where the code goes. */
+  recipient: (context: TContext) => string;
+}
+
+const camel = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+
+// biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
+type Args = { context: CodeChallengeHost & { codeChallenge: CodeChallengeState }; event: any };
+const errorOf = (event: { error: unknown }) => event.error as JourneyActivityError;
+
+/** A code challenge for one purpose, channel and step name, to include in any journey. */
+export function codeChallenge<TContext extends CodeChallengeHost>(
+  options: CodeChallengeOptions<TContext>,
+): Fragment {
+  const p = `${camel(options.name)}.`;
+  const digits = options.digits ?? 6;
+  const event = {
+    resend: `${p}resend`,
+    verified: `${p}verified`,
+    expired: `${p}expired`,
+    failed: `${p}failed`,
+  };
+  const RESEND_LIMIT = stepError('resend_limit');
+  const RESEND_COOLDOWN = stepError('resend_cooldown');
+  const TOO_MANY_ATTEMPTS = stepError('too_many_attempts', { path: '/code' });
+  const CODE_EXPIRED = stepError('code_expired', { path: '/code' });
+  const slice = (context: Args['context'], changes: Partial<CodeChallengeState>) => ({
+    codeChallenge: { ...context.codeChallenge, ...changes },
+  });
+
+  /** Asking for a new code: refused past the per-run limit, and (while a code is live) during the cooldown. */
+  const resendTransitions = (gated: boolean) => [
+    { guard: and([`${p}wantsResend`, `${p}resendLimitReached`]), actions: `${p}rejectResendLimit` },
+    {
+      guard: gated ? and([`${p}wantsResend`, `${p}resendOpen`]) : `${p}wantsResend`,
+      actions: `${p}requestResend`,
+    },
+    { guard: `${p}wantsResend`, actions: `${p}rejectResendDuringCooldown` },
+  ];
+
+  const state = {
+    initial: 'issuing',
+    entry: `${p}begin`,
+    // Deep states reach the challenge's own outcomes through events raised to its root.
+    on: {
+      [event.resend]: '.resend',
+      [event.verified]: '.verified',
+      [event.expired]: '.expired',
+      [event.failed]: '.failed',
+    },
+    states: {
+      issuing: {
+        invoke: {
+          src: 'issueOtp',
+          input: ({ context }: Args) => ({
+            journeyId: context.journeyId,
+            recipient: options.recipient(context as unknown as TContext),
+            policy: {
+              purpose: options.purpose,
+              channel: options.channel,
+              digits,
+              ttlMs: context.settings.codeTtlMs,
+              resendCooldownMs: context.settings.resendCooldownMs,
+              template: options.template,
+              ...(options.whenTaken ? { whenTaken: options.whenTaken } : {}),
+              ...(context.locales ? { locales: context.locales } : {}),
+            },
+          }),
+          onDone: { target: 'live', actions: `${p}codeIssued` },
+          onError: {
+            target: 'failed',
+            actions: { type: `${p}fail`, params: { code: 'code_not_issued' } },
+          },
+        },
+      },
+      // Re-entered from `issuing`, so every new code restarts the expiry and resend timers.
+      resend: { always: 'issuing' },
+      live: {
+        type: 'parallel',
+        after: { [`${p}codeTtl`]: 'expired' },
+        // Delivery runs while the customer waits at the step: the answer does not wait for it.
+        invoke: {
+          src: 'deliverMessage',
+          input: ({ context }: Args) => ({ messageId: context.codeChallenge.messageId as string }),
+          onError: { actions: `${p}deliveryFailed` },
+        },
+        states: {
+          code: {
+            initial: 'awaiting',
+            states: {
+              awaiting: {
+                on: {
+                  [options.step]: [
+                    ...resendTransitions(true),
+                    { target: 'checking', actions: `${p}clearStepError` },
+                  ],
+                },
+              },
+              checking: {
+                invoke: {
+                  src: 'verifyOtp',
+                  input: ({ context, event }: Args) => ({
+                    challengeId: context.codeChallenge.challengeId as string,
+                    code: event.input.code as string,
+                    maxAttempts: context.settings.maxCodeAttempts,
+                  }),
+                  onDone: { actions: `${p}raiseVerified` },
+                  onError: [
+                    { guard: `${p}tooManyAttempts`, target: 'locked' },
+                    // The database saw the expiry before the durable timer fired: same outcome.
+                    {
+                      guard: `${p}codeExpired`,
+                      actions: [`${p}rejectExpired`, `${p}raiseExpired`],
+                    },
+                    { guard: `${p}codeRefused`, target: 'awaiting', actions: `${p}countWrongCode` },
+                    {
+                      actions: [
+                        { type: `${p}fail`, params: { code: 'code_not_checked' } },
+                        `${p}raiseFailed`,
+                      ],
+                    },
+                  ],
+                },
+              },
+              locked: {
+                entry: `${p}lock`,
+                on: {
+                  [options.step]: [...resendTransitions(true), { actions: `${p}rejectLocked` }],
+                },
+              },
+            },
+          },
+          // Resending is allowed once the cooldown has run: a durable timer, no clock reads.
+          resendGate: {
+            initial: 'coolingDown',
+            states: {
+              coolingDown: { entry: `${p}closeResend`, after: { [`${p}resendCooldown`]: 'open' } },
+              open: { entry: `${p}openResend` },
+            },
+          },
+        },
+      },
+      expired: {
+        entry: `${p}expire`,
+        on: {
+          [options.step]: [...resendTransitions(false), { actions: `${p}rejectExpired` }],
+        },
+      },
+      verified: {
+        type: 'final',
+        output: ({ context }: Args) => ({
+          outcome: 'verified',
+          recipient: options.recipient(context as unknown as TContext),
+        }),
+      },
+      failed: {
+        type: 'final',
+        output: ({ context }: Args) => ({
+          outcome: 'failed',
+          error: context.codeChallenge.failure,
+        }),
+      },
+    },
+  };
+
+  const implementations = {
+    actors: {
+      issueOtp: activity('issueOtp'),
+      verifyOtp: activity('verifyOtp'),
+      deliverMessage: activity('deliverMessage'),
+    },
+    guards: {
+      [`${p}wantsResend`]: ({ event }: Args) =>
+        event.type === options.step && 'resend' in event.input,
+      [`${p}resendLimitReached`]: ({ context }: Args) =>
+        context.codeChallenge.codesIssued >= context.settings.maxCodesPerRun,
+      [`${p}resendOpen`]: ({ context }: Args) => context.codeChallenge.resendOpen,
+      [`${p}tooManyAttempts`]: ({ event }: Args) => errorOf(event).code === 'too_many_attempts',
+      [`${p}codeExpired`]: ({ event }: Args) => errorOf(event).code === 'code_expired',
+      // A wrong or used code (a business outcome): the customer tries again. An activity that ran
+      // out of retries is no answer about the code: the challenge fails.
+      [`${p}codeRefused`]: ({ event }: Args) => errorOf(event).business,
+    },
+    actions: {
+      [`${p}begin`]: assign(({ context }: Args) => ({
+        codeChallenge: {
+          codesIssued: 0,
+          attemptsLeft: context.settings.maxCodeAttempts,
+          status: 'sent' as const,
+          deliveryFailed: false,
+          resendOpen: false,
+        },
+      })),
+      [`${p}codeIssued`]: assign(({ context, event }: Args) => ({
+        ...slice(context, {
+          ...event.output,
+          codesIssued: context.codeChallenge.codesIssued + 1,
+          attemptsLeft: context.settings.maxCodeAttempts,
+          status: 'sent',
+          deliveryFailed: false,
+        }),
+        stepError: undefined,
+      })),
+      [`${p}deliveryFailed`]: assign(({ context }: Args) =>
+        slice(context, { deliveryFailed: true }),
+      ),
+      [`${p}openResend`]: assign(({ context }: Args) => slice(context, { resendOpen: true })),
+      [`${p}closeResend`]: assign(({ context }: Args) => slice(context, { resendOpen: false })),
+      [`${p}lock`]: assign(({ context }: Args) => ({
+        ...slice(context, { attemptsLeft: 0, status: 'locked' }),
+        stepError: TOO_MANY_ATTEMPTS,
+      })),
+      [`${p}expire`]: assign(({ context }: Args) => slice(context, { status: 'expired' })),
+      [`${p}countWrongCode`]: assign(({ context, event }: Args) => {
+        const error = errorOf(event);
+        const attemptsLeft = Number(
+          error.detail?.attemptsLeft ?? context.codeChallenge.attemptsLeft - 1,
+        );
+        return {
+          ...slice(context, { attemptsLeft }),
+          stepError: stepError(error.code, {
+            message: error.message,
+            path: '/code',
+            detail: { attemptsLeft },
+          }),
+        };
+      }),
+      [`${p}clearStepError`]: assign({ stepError: undefined }),
+      [`${p}rejectResendLimit`]: assign({ stepError: RESEND_LIMIT }),
+      [`${p}rejectResendDuringCooldown`]: assign(({ context }: Args) => ({
+        stepError: {
+          ...RESEND_COOLDOWN,
+          detail: { retryAt: context.codeChallenge.resendAvailableAt },
+        },
+      })),
+      [`${p}rejectLocked`]: assign({ stepError: TOO_MANY_ATTEMPTS }),
+      [`${p}rejectExpired`]: assign({ stepError: CODE_EXPIRED }),
+      [`${p}fail`]: assign(({ context }: Args, params: { code: ErrorCode }) =>
+        slice(context, { failure: journeyFailure(params.code) }),
+      ),
+      [`${p}requestResend`]: raise({ type: event.resend }),
+      [`${p}raiseVerified`]: raise({ type: event.verified }),
+      [`${p}raiseExpired`]: raise({ type: event.expired }),
+      [`${p}raiseFailed`]: raise({ type: event.failed }),
+    },
+    delays: {
+      [`${p}codeTtl`]: ({ context }: Args) => context.settings.codeTtlMs,
+      [`${p}resendCooldown`]: ({ context }: Args) => context.settings.resendCooldownMs,
+    },
+  };
+
+  const verifyStep = step<Args['context']>({
+    name: options.step,
+    input: z.union([
+      z.strictObject({ code: secret.oneTimeCode(digits) }),
+      z.strictObject({ resend: z.literal(true) }),
+    ]),
+    data: (context) => ({
+      email: options.recipient(context as unknown as TContext),
+      codeLength: digits,
+      codeStatus: context.codeChallenge.status,
+      expiresAt: context.codeChallenge.expiresAt,
+      resendAvailableAt: context.codeChallenge.resendAvailableAt,
+      attemptsLeft: context.codeChallenge.attemptsLeft,
+    }),
+  });
+
+  return {
+    name: options.name,
+    state,
+    steps: {
+      'live.code.awaiting': verifyStep,
+      'live.code.locked': verifyStep,
+      expired: verifyStep,
+    },
+    implementations,
+  };
+}

@@ -1,0 +1,6 @@
+import { local } from '../../engine/activity-spec.js';
+
+/** A run's journey events, when no other local activity carried them (see activity-caller.ts). */
+export const analyticsDeclarations = {
+  recordJourneyEvents: local(),
+};

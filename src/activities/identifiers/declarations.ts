@@ -1,0 +1,7 @@
+import { local } from '../../engine/activity-spec.js';
+
+/** Account and identifier writes are single transactions: local. */
+export const identifierDeclarations = {
+  createAccount: local(),
+  replaceEmail: local(),
+};

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../../db/prisma.js';
+import { businessFailure } from '../../engine/journey-error.js';
+import type { ChangeNoticeTemplate } from '../../messages/render.js';
+import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createOutbox } from '../messages/outbox.js';
+import { canonicalRecipient } from '../otp/recipients.js';
+
+/** An identifier a journey has established (an email address it verified by code). */
+export interface NewIdentifier {
+  type: 'email';
+  value: string;
+  verified: boolean;
+}
+
+/** `ada.lovelace@example.com` → `a***@example.com`: enough for its owner to recognise it. */
+export const maskEmail = (address: string): string => {
+  const at = address.lastIndexOf('@');
+  return `${address.slice(0, 1)}***${address.slice(at)}`;
+};
+
+export function identifierActivities(deps: ActivityDeps) {
+  const { prisma, renderMessage, productName, now } = deps;
+  const outbox = createOutbox(deps);
+  return {
+    /**
+     * Creates a customer: identifiers, a password credential and the consents given on the way, in
+     * one transaction. Idempotent per journey run: a retry finds the account this run created
+     * (after the insert fails on it: a first call makes no lookup).
+     */
+    async createAccount(input: {
+      journeyId: string;
+      identifiers: NewIdentifier[];
+      passwordHash?: string;
+      consents?: Array<{ purpose: string; policyVersion: string }>;
+    }): Promise<{ userId: string }> {
+      const at = now();
+      try {
+        const user = await prisma.user.create({
+          data: {
+            createdByJourney: input.journeyId,
+            createdAt: at,
+            identifiers: {
+              create: input.identifiers.map((identifier) => ({
+                type: identifier.type,
+                value: canonicalRecipient('email', identifier.value),
+                verifiedAt: identifier.verified ? at : null,
+                createdAt: at,
+              })),
+            },
+            ...(input.passwordHash
+              ? {
+                  credentials: {
+                    create: {
+                      type: 'password',
+                      secretHash: input.passwordHash,
+                      createdAt: at,
+                      updatedAt: at,
+                    },
+                  },
+                }
+              : {}),
+            consents: {
+              create: (input.consents ?? []).map((consent) => ({
+                ...consent,
+                action: 'granted',
+                at,
+                source: input.journeyId,
+              })),
+            },
+          },
+          select: { id: true },
+        });
+        return { userId: user.id };
+      } catch (error) {
+        // A retry of this call (the run's account exists already), or the identifier is taken.
+        if (!isUniqueViolation(error)) throw error;
+        const created = await prisma.user.findUnique({
+          where: { createdByJourney: input.journeyId },
+          select: { id: true },
+        });
+        if (created) return { userId: created.id };
+        throw businessFailure('email_taken');
+      }
+    },
+
+    /**
+     * Replaces a customer's email address by one the journey verified, while the session the
+     * journey acts for is still live, and tells the previous address (a notice, never a code) in
+     * the same transaction. Idempotent per activity call.
+     */
+    async replaceEmail(input: {
+      journeyId: string;
+      userId: string;
+      sessionId: string;
+      value: string;
+      notifyPrevious: { template: ChangeNoticeTemplate; locales?: string[] };
+    }): Promise<{ messageId?: string }> {
+      const idempotencyKey = activityIdempotencyKey();
+      const value = canonicalRecipient('email', input.value);
+      const at = now();
+      try {
+        return await prisma.$transaction(async (tx) => {
+          const session = await tx.session.findUnique({ where: { id: input.sessionId } });
+          if (
+            !session ||
+            session.userId !== input.userId ||
+            session.revokedAt ||
+            session.expiresAt <= at
+          )
+            throw businessFailure('session_required');
+          const current = await tx.identifier.findFirst({
+            where: { userId: input.userId, type: 'email' },
+            orderBy: { createdAt: 'asc' },
+          });
+          if (current?.value === value) {
+            // A retry of this very call: the change and its notice are in already.
+            const sent = await tx.outboundMessage.findUnique({ where: { idempotencyKey } });
+            return sent ? { messageId: sent.id } : {};
+          }
+          if (current)
+            await tx.identifier.update({
+              where: { id: current.id },
+              data: { value, verifiedAt: at },
+            });
+          else
+            await tx.identifier.create({
+              data: { userId: input.userId, type: 'email', value, verifiedAt: at, createdAt: at },
+            });
+          if (!current) return {};
+          const message = await outbox.enqueue(tx, {
+            id: randomUUID(),
+            idempotencyKey,
+            journeyId: input.journeyId,
+            channel: 'email',
+            to: current.value,
+            template: input.notifyPrevious.template,
+            rendered: renderMessage(
+              'email',
+              input.notifyPrevious.template,
+              { productName, newAddress: maskEmail(value) },
+              input.notifyPrevious.locales,
+            ),
+          });
+          return { messageId: message.id };
+        });
+      } catch (error) {
+        // Someone else's address now (claimed since the code was sent): the run cannot complete.
+        if (isUniqueViolation(error)) throw businessFailure('email_taken');
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import { queued } from '../../engine/activity-spec.js';
+
+/** Delivery waits on a mail server or an SMS provider: queued, so it retries on its own. */
+export const messageDeclarations = {
+  deliverMessage: queued(),
+};

@@ -1,0 +1,63 @@
+import { businessFailure } from '../../engine/journey-error.js';
+import type { RenderedEmail, RenderedSms } from '../../messages/render.js';
+import type { ActivityDeps } from '../deps.js';
+import { createOutbox } from './outbox.js';
+
+export function messageActivities(deps: ActivityDeps) {
+  const { prisma, sendEmail, sendSms, now } = deps;
+  const outbox = createOutbox(deps);
+  const markSent = (
+    id: string,
+    providerMessageId: string,
+    { wipeContent }: { wipeContent: boolean },
+  ) =>
+    prisma.outboundMessage.update({
+      where: { id },
+      data: {
+        status: 'sent',
+        sentAt: now(),
+        attempts: { increment: 1 },
+        providerMessageId,
+        ...(wipeContent ? { sealedContent: null } : {}),
+      },
+    });
+  return {
+    /**
+     * Delivers one outbox message on its channel (email over SMTP, SMS through the provider).
+     * Idempotent: a message already sent is not sent again.
+     */
+    async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' | 'suppressed' }> {
+      const message = await prisma.outboundMessage.findUnique({ where: { id: input.messageId } });
+      if (!message) throw businessFailure('message_not_found', { messageId: input.messageId });
+      if (message.status === 'sent') return { status: 'sent' };
+      if (message.status === 'suppressed') return { status: 'suppressed' };
+      const content = outbox.open(message);
+      if (!content) throw businessFailure('message_content_gone', { messageId: message.id });
+      const send =
+        message.channel === 'sms'
+          ? sendSms && (() => sendSms({ to: message.recipient, ...(content as RenderedSms) }))
+          : sendEmail &&
+            (() => sendEmail({ to: message.recipient, ...(content as RenderedEmail) }));
+      if (!send) {
+        // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
+        await markSent(message.id, 'dev-outbox', { wipeContent: false });
+        return { status: 'sent' };
+      }
+      try {
+        const { messageId } = await send();
+        // Once the provider has it, the code inside has no business staying at rest.
+        await markSent(message.id, messageId, { wipeContent: true });
+        return { status: 'sent' };
+      } catch (error) {
+        await prisma.outboundMessage.update({
+          where: { id: message.id },
+          data: {
+            attempts: { increment: 1 },
+            lastError: error instanceof Error ? error.message : String(error),
+          },
+        });
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../../db/prisma.js';
+import { businessFailure } from '../../engine/journey-error.js';
+import type { Channel, CodeTemplate, NoticeTemplate } from '../../messages/render.js';
+import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
+import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createOutbox } from '../messages/outbox.js';
+import { canonicalRecipient, identifierTypeOf } from './recipients.js';
+
+/** How a journey wants a one-time code issued: the policy travels with every call. */
+export interface OtpPolicy {
+  /** What the code is for (`registration`, `email-change`): recorded with the challenge. */
+  purpose: string;
+  channel: Channel;
+  digits: number;
+  ttlMs: number;
+  resendCooldownMs: number;
+  /** The message that carries the code. */
+  template: CodeTemplate;
+  /**
+   * For journeys that claim an identifier (registration, email change): when the recipient
+   * already identifies an account, its owner gets this notice instead and the challenge has no
+   * working code. The journey sees the same answer either way (no account enumeration: OWASP
+   * WSTG-IDNT-04, ASVS 2.2.x).
+   */
+  whenTaken?: { template: NoticeTemplate };
+  /** The customer's languages, most preferred first (ui_locales). */
+  locales?: string[];
+}
+
+export interface IssuedOtp {
+  challengeId: string;
+  messageId: string;
+  expiresAt: string;
+  resendAvailableAt: string;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function otpActivities(deps: ActivityDeps) {
+  const { prisma, vault, renderMessage, productName, now } = deps;
+  const outbox = createOutbox(deps);
+  // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
+  const pepper = deps.keyring.derive('email-code').active;
+  const codeHash = (challengeId: string, code: string) =>
+    hmacSha256Hex(pepper, `${challengeId}:${code}`);
+  const describe = (
+    ids: { challengeId: string; messageId: string },
+    createdAt: Date,
+    expiresAt: Date,
+    cooldownMs: number,
+  ): IssuedOtp => ({
+    ...ids,
+    expiresAt: expiresAt.toISOString(),
+    resendAvailableAt: new Date(createdAt.getTime() + cooldownMs).toISOString(),
+  });
+
+  return {
+    /**
+     * Issues a code (CSPRNG digits, stored as an HMAC) for a recipient on a channel and queues the
+     * message that carries it, in one transaction. Idempotent per activity call.
+     */
+    async issueOtp(input: {
+      journeyId: string;
+      recipient: string;
+      policy: OtpPolicy;
+    }): Promise<IssuedOtp> {
+      const { policy } = input;
+      const idempotencyKey = activityIdempotencyKey();
+      const recipient = canonicalRecipient(policy.channel, input.recipient);
+      const challengeId = randomUUID();
+      const messageId = randomUUID();
+      const code = randomDigits(policy.digits);
+      const createdAt = now();
+      const [owner, sentLastHour] = await Promise.all([
+        policy.whenTaken
+          ? prisma.identifier.findUnique({
+              where: {
+                type_value: { type: identifierTypeOf(policy.channel), value: recipient },
+              },
+              select: { id: true },
+            })
+          : null,
+        // Bombing guard: past its hourly allowance a recipient gets no more codes. The journey is
+        // answered the same way, so neither the limit nor the account shows (OWASP WSTG-BUSL-05).
+        prisma.otpChallenge.count({
+          where: { recipient, createdAt: { gte: new Date(createdAt.getTime() - HOUR_MS) } },
+        }),
+      ]);
+      const suppressed = sentLastHour >= deps.codesPerRecipientPerHour;
+      const expiresAt = new Date(createdAt.getTime() + policy.ttlMs);
+      const notice = owner ? policy.whenTaken?.template : undefined;
+      const rendered = notice
+        ? renderMessage(policy.channel, notice, { productName }, policy.locales)
+        : renderMessage(
+            policy.channel,
+            policy.template,
+            { code, expiresInMinutes: Math.round(policy.ttlMs / 60_000), productName },
+            policy.locales,
+          );
+      try {
+        await prisma.$transaction(async (tx) => {
+          await tx.otpChallenge.create({
+            data: {
+              id: challengeId,
+              idempotencyKey,
+              journeyId: input.journeyId,
+              purpose: policy.purpose,
+              channel: policy.channel,
+              recipient,
+              codeHash: notice || suppressed ? null : codeHash(challengeId, code),
+              expiresAt,
+              createdAt,
+            },
+          });
+          await outbox.enqueue(tx, {
+            id: messageId,
+            idempotencyKey,
+            journeyId: input.journeyId,
+            channel: policy.channel,
+            to: recipient,
+            template: notice ?? policy.template,
+            rendered,
+            suppressed,
+          });
+        });
+      } catch (error) {
+        // A retry of this very call (its key is taken): answer what the first attempt issued.
+        if (!isUniqueViolation(error)) throw error;
+        const [issued, message] = await Promise.all([
+          prisma.otpChallenge.findUnique({ where: { idempotencyKey } }),
+          prisma.outboundMessage.findUnique({ where: { idempotencyKey } }),
+        ]);
+        if (!issued || !message) throw error;
+        return describe(
+          { challengeId: issued.id, messageId: message.id },
+          issued.createdAt,
+          issued.expiresAt,
+          policy.resendCooldownMs,
+        );
+      }
+      return describe({ challengeId, messageId }, createdAt, expiresAt, policy.resendCooldownMs);
+    },
+
+    /**
+     * Checks a submitted code (by vault reference). Single use, expires, and locks after
+     * `maxAttempts` wrong tries so a new code is required (NIST SP 800-63B §5.2.2 rate limiting).
+     */
+    async verifyOtp(input: {
+      challengeId: string;
+      code: string;
+      maxAttempts: number;
+    }): Promise<{ recipient: string }> {
+      const attempt = activityIdempotencyKey();
+      // Revealed, not taken: a retry of this call must still see what was submitted.
+      const [submitted, challenge] = await Promise.all([
+        vault.reveal(input.code),
+        prisma.otpChallenge.findUnique({ where: { id: input.challengeId } }),
+      ]);
+      if (!challenge) throw businessFailure('invalid_code');
+      if (challenge.consumedAt) {
+        // This very call consumed it before a crash or retry: the answer is still yes.
+        if (challenge.consumedBy === attempt) return { recipient: challenge.recipient };
+        throw businessFailure('code_used');
+      }
+      if (challenge.expiresAt <= now()) throw businessFailure('code_expired');
+      if (challenge.attempts >= input.maxAttempts)
+        throw businessFailure('too_many_attempts', { attemptsLeft: 0 });
+      // Compute the hash even when no working code exists, so both paths cost the same.
+      const expected = codeHash(challenge.id, submitted ?? '');
+      const matches =
+        submitted !== undefined &&
+        challenge.codeHash !== null &&
+        safeEqualHex(expected, challenge.codeHash);
+      if (!matches) {
+        await prisma.otpChallenge.updateMany({
+          where: { id: challenge.id, attempts: { lt: input.maxAttempts } },
+          data: { attempts: { increment: 1 } },
+        });
+        const attemptsLeft = Math.max(0, input.maxAttempts - challenge.attempts - 1);
+        throw businessFailure(attemptsLeft === 0 ? 'too_many_attempts' : 'invalid_code', {
+          attemptsLeft,
+        });
+      }
+      const { count } = await prisma.otpChallenge.updateMany({
+        where: { id: challenge.id, consumedAt: null },
+        data: { consumedAt: now(), consumedBy: attempt },
+      });
+      if (count !== 1) throw businessFailure('code_used');
+      await vault.take(input.code);
+      return { recipient: challenge.recipient };
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { local } from '../../engine/activity-spec.js';
+
+export const sessionDeclarations = {
+  createSession: local(),
+};

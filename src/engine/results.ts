@@ -1,0 +1,37 @@
+import type { IssuedSession } from '../activities/sessions/sessions.js';
+
+/**
+ * How a journey ends, for the app that drove it, as the completed view's `result`:
+ * - `session`: a new session (its token shown once, in this view);
+ * - `session_raised`: the same session, at a higher assurance level, its token rotated;
+ * - `login`: what an OpenID Connect provider needs to issue an ID token for the sign-in;
+ * - `none`: the journey changed something (an address, a consent) and opened nothing.
+ */
+export type JourneyResult =
+  | { type: 'session'; user: { id: string }; session: IssuedSession }
+  | { type: 'session_raised'; session: IssuedSession }
+  | { type: 'login'; login: LoginResult }
+  | { type: 'none' };
+
+/** OIDC Core §2: the claims a provider puts in the ID token for this authentication. */
+export interface LoginResult {
+  /** The account (`sub`). */
+  account: string;
+  acr: string;
+  /** RFC 8176 methods. */
+  amr: string[];
+  /** Seconds since the epoch. */
+  auth_time: number;
+}
+
+/** The journey results, for a final state's `output`. */
+export const results = {
+  newSession: (user: { id: string }, session: IssuedSession): JourneyResult => ({
+    type: 'session',
+    user,
+    session,
+  }),
+  raisedSession: (session: IssuedSession): JourneyResult => ({ type: 'session_raised', session }),
+  login: (login: LoginResult): JourneyResult => ({ type: 'login', login }),
+  none: (): JourneyResult => ({ type: 'none' }),
+};
