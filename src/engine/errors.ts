@@ -65,7 +65,6 @@ export const errorCatalogue = {
 
   // Accounts, identifiers, consents.
   email_taken: spec(409, 'An account with this email address already exists'),
-  same_identifier: spec(422, 'This is already your address'),
   policy_version_mismatch: spec(422, 'Accept the current version of the terms'),
   account_not_created: spec(503, 'The account could not be created'),
   identifier_not_changed: spec(503, 'The address could not be changed'),

@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errors.js';
+
 /** Why a submission was refused before reaching the machine: nothing of it enters history. */
 export const rejectionCodes = {
   stepNotCurrent: 'step_not_current',
@@ -5,4 +7,4 @@ export const rejectionCodes = {
   journeyBusy: 'journey_busy',
   journeyClosed: 'journey_closed',
   invalidInput: 'invalid_input',
-} as const;
+} as const satisfies Record<string, ErrorCode>;

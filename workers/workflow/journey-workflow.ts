@@ -6,6 +6,7 @@ import { journeyDefinitions } from '../../journeys/index.js';
 import { activityActors } from '../../src/engine/activity-actors.js';
 import { activityNames } from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
+import { runFailure } from '../../src/engine/journey-error.js';
 import { createJourneyEventLog } from '../../src/engine/journey-events.js';
 import {
   type JourneyWorkflowArgs,
@@ -58,17 +59,14 @@ export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
 async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunView> {
   const definition = registry.get(args.journey, args.version);
   if (!definition)
-    throw ApplicationFailure.nonRetryable(
-      `Unknown journey ${journeyKey(args.journey, args.version)}`,
+    throw runFailure(
       'unknown_journey',
+      `Unknown journey ${journeyKey(args.journey, args.version)}`,
     );
   const journeyId = wf.workflowInfo().workflowId;
   const parsedSettings = definition.settings.safeParse(args.settings ?? {});
   if (!parsedSettings.success)
-    throw ApplicationFailure.nonRetryable(
-      `Invalid settings: ${parsedSettings.error.message}`,
-      'invalid_settings',
-    );
+    throw runFailure('invalid_settings', `Invalid settings: ${parsedSettings.error.message}`);
 
   const v2 = engine === 2;
   const events = createJourneyEventLog(
@@ -258,9 +256,9 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   if (machineError !== undefined) {
     const message =
       machineError instanceof Error ? machineError.message : JSON.stringify(machineError);
-    throw ApplicationFailure.nonRetryable(
-      `Journey ${journeyKey(definition.id, definition.version)} stopped on an error: ${message}`,
+    throw runFailure(
       'journey_machine_error',
+      `Journey ${journeyKey(definition.id, definition.version)} stopped on an error: ${message}`,
     );
   }
   return finalView;
