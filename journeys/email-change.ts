@@ -4,12 +4,12 @@ import {
   activity,
   defineJourney,
   emailField,
-  type FragmentOutcome,
-  type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
   journeyFailure,
+  outcomeActions,
+  outcomeGuards,
   results,
   type SessionRef,
   type StepError,
@@ -74,8 +74,6 @@ const emailCode = codeChallenge<Context>({
   recipient: (context) => context.newEmail as string,
 });
 
-const errorOf = (error: unknown) => error as JourneyActivityError;
-
 export const emailChangeMachine = setup({
   types: {
     context: {} as Context,
@@ -90,25 +88,13 @@ export const emailChangeMachine = setup({
   delays: emailCode.implementations.delays,
   guards: {
     ...emailCode.implementations.guards,
-    challengeFailed: ({ event }) =>
-      (event as unknown as { output: FragmentOutcome }).output.outcome === 'failed',
-    // The session was logged out meanwhile, or the address was claimed since its code was sent.
-    businessFailure: ({ event }) => errorOf((event as { error?: unknown }).error).business,
+    ...outcomeGuards,
     previousAddressTold: ({ event }) =>
       (event as unknown as { output: { messageId?: string } }).output.messageId !== undefined,
   },
   actions: {
     ...emailCode.implementations.actions,
-    failWithChallengeError: assign({
-      failure: ({ event }) =>
-        (event as unknown as { output: { error: JourneyFailure } }).output.error,
-    }),
-    failWithActivityError: assign({
-      failure: ({ event }) => {
-        const error = errorOf((event as { error?: unknown }).error);
-        return { code: error.code, message: error.message };
-      },
-    }),
+    ...outcomeActions,
     failNotChanged: assign({ failure: journeyFailure('identifier_not_changed') }),
     keepNotice: assign({
       noticeId: ({ event }) =>
@@ -139,7 +125,7 @@ export const emailChangeMachine = setup({
     verifyNewAddress: {
       ...emailCode.state,
       onDone: [
-        { guard: 'challengeFailed', target: 'failed', actions: 'failWithChallengeError' },
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
         { target: 'replacing' },
       ],
     },
@@ -164,6 +150,7 @@ export const emailChangeMachine = setup({
           },
           { target: 'completed', actions: 'settleResult' },
         ],
+        // The session was logged out meanwhile, or the address was claimed since its code was sent.
         onError: [
           { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
           { target: 'failed', actions: 'failNotChanged' },

@@ -16,9 +16,10 @@ import {
 } from '../src/engine/index.js';
 
 /**
- * registration@1, kept as it ran for its runs still in flight (a changed command sequence would
- * break their replay: test/integration/replay.test.ts). New runs start on registration@2
- * (registration.ts), the same journey built from shared parts. Remove once no @1 run is open.
+ * registration@1, kept for its runs still in flight: its commands (activities, their order, its
+ * timers) must not change, or those runs fail to replay (test/integration/replay.test.ts). New runs
+ * start on registration@2 (registration.ts), the same journey built from shared parts. Remove it,
+ * with src/activities/registration-v1/, once no @1 run is open.
  */
 
 const settings = z.object({

@@ -4,12 +4,12 @@ import {
   activity,
   defineJourney,
   emailField,
-  type FragmentOutcome,
   type IssuedSession,
-  type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   journeyFailure,
+  outcomeActions,
+  outcomeGuards,
   results,
   type StepError,
   secret,
@@ -76,8 +76,6 @@ const emailCode = codeChallenge<Context>({
   recipient: (context) => context.email as string,
 });
 
-const errorOf = (error: unknown) => error as JourneyActivityError;
-
 export const registrationMachine = setup({
   types: {
     context: {} as Context,
@@ -92,15 +90,13 @@ export const registrationMachine = setup({
   delays: emailCode.implementations.delays,
   guards: {
     ...emailCode.implementations.guards,
-    challengeFailed: ({ event }) =>
-      (event as unknown as { output: FragmentOutcome }).output.outcome === 'failed',
+    ...outcomeGuards,
     currentTerms: ({ context, event }) =>
       event.type === 'terms' && event.input.policyVersion === context.settings.termsVersion,
-    // Business outcomes (email_taken) are shown as they are; anything else stays generic (ASVS 7.4.1).
-    businessFailure: ({ event }) => errorOf((event as { error?: unknown }).error).business,
   },
   actions: {
     ...emailCode.implementations.actions,
+    ...outcomeActions,
     clearStepError: assign({ stepError: undefined }),
     rejectOutdatedTerms: assign(({ context }) => ({
       stepError: stepError('policy_version_mismatch', {
@@ -111,16 +107,6 @@ export const registrationMachine = setup({
     failWith: assign({
       failure: (_, params: { code: 'account_not_created' | 'session_not_opened' }) =>
         journeyFailure(params.code),
-    }),
-    failWithChallengeError: assign({
-      failure: ({ event }) =>
-        (event as unknown as { output: { error: JourneyFailure } }).output.error,
-    }),
-    failWithActivityError: assign({
-      failure: ({ event }) => {
-        const error = errorOf((event as { error?: unknown }).error);
-        return { code: error.code, message: error.message };
-      },
     }),
   },
 }).createMachine({
@@ -150,7 +136,7 @@ export const registrationMachine = setup({
     verifyEmail: {
       ...emailCode.state,
       onDone: [
-        { guard: 'challengeFailed', target: 'failed', actions: 'failWithChallengeError' },
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
         { target: 'terms' },
       ],
     },

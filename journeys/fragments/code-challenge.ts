@@ -16,7 +16,8 @@ import {
 } from '../../src/engine/index.js';
 
 /**
- * A one-time-code challenge, written once for every journey that proves control of an address:
+ * A one-time-code challenge, written once for every journey that proves control of an address or
+ * a phone number:
  * send a code, check it, resend after a cooldown, expire it on a durable timer, lock after N wrong
  * tries. It ends `{ outcome: 'verified' }` or `{ outcome: 'failed', error }`.
  */
@@ -61,7 +62,8 @@ export interface CodeChallengeHost {
 export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
   /** Name in checks and diagrams; its camel case prefixes the implementations (`emailCode.…`). */
   name: string;
-  channel: 'email';
+  /** Where the code goes: an email address, or a phone number (E.164) by SMS. */
+  channel: 'email' | 'sms';
   /** The step's public name (`verify-email`). */
   step: string;
   digits?: number;
@@ -328,7 +330,9 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
       z.strictObject({ resend: z.literal(true) }),
     ]),
     data: (context) => ({
-      email: options.recipient(context as unknown as TContext),
+      [options.channel === 'email' ? 'email' : 'phone']: options.recipient(
+        context as unknown as TContext,
+      ),
       codeLength: digits,
       codeStatus: context.codeChallenge.status,
       expiresAt: context.codeChallenge.expiresAt,

@@ -3,6 +3,7 @@ import type { JourneyDefinition } from './define-journey.js';
 import { journeyKey } from './define-journey.js';
 import { absoluteIdsIn, type Fragment, fragmentSteps } from './fragment.js';
 import { descendants, statePath } from './state-nodes.js';
+import { FINISHING_TAG } from './view.js';
 
 /** A journey that cannot run: names the journey, version and state so the author can fix it. */
 export class JourneyDefinitionError extends Error {
@@ -96,6 +97,9 @@ export function checkJourney(
       !node.always?.length &&
       node.after.length === 0 &&
       !insideParallel(node);
+    // A finishing state has its outcome decided: waiting there for the customer would contradict it.
+    if (node.tags.includes(FINISHING_TAG) && stepNodes.has(node))
+      problems.push(`${where(pathOf(node))}: is finishing, so it cannot be a step`);
     if (waitsForNothing && !stepNodes.has(node)) {
       problems.push(
         `${where(pathOf(node))}: waits for the customer but is not an interactive step (no input schema)`,

@@ -1,4 +1,5 @@
 import type { StepDefinition } from './define-journey.js';
+import type { JourneyFailure } from './errors.js';
 
 /**
  * A piece of journey written once and included by any journey: a factor challenge (email or SMS
@@ -35,7 +36,7 @@ export interface FragmentImplementations {
 }
 
 /** What a fragment reports when it ends: the journey's `onDone` switches on `outcome`. */
-export type FragmentOutcome<TError = unknown> =
+export type FragmentOutcome<TError = JourneyFailure> =
   | { outcome: 'verified'; recipient?: string }
   | { outcome: 'failed'; error: TError };
 

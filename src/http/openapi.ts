@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { journeyKey } from '../engine/define-journey.js';
 import type { JourneyRegistry } from '../engine/registry.js';
 import { createStepSchemas } from './public-view.js';
 
@@ -16,6 +18,27 @@ export function buildOpenApi(registry: JourneyRegistry) {
       stepSchemas[`${definition.id}.v${definition.version}.${step.name}`] = schemaOf(step);
     }
   }
+  const startSchemas: Record<string, unknown> = {};
+  for (const definition of registry.list()) {
+    startSchemas[`${definition.id}.v${definition.version}.start`] = z.toJSONSchema(
+      definition.start?.input ?? z.strictObject({}),
+      {
+        io: 'input',
+        unrepresentable: 'any',
+        // Which fields the allow-list checks is the engine's business; apps see a URI.
+        override: ({ jsonSchema }) => {
+          const schema = jsonSchema as Record<string, unknown>;
+          if (!schema['x-parcours-return-to']) return;
+          delete schema['x-parcours-return-to'];
+          schema.format = 'uri';
+        },
+      },
+    );
+  }
+  const fromSession = registry
+    .list()
+    .filter((definition) => definition.start?.session)
+    .map((definition) => `\`${journeyKey(definition.id, definition.version)}\``);
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   const tokenHeader = {
     name: 'Journey-Token',
@@ -54,10 +77,28 @@ export function buildOpenApi(registry: JourneyRegistry) {
             },
             { name: 'version', in: 'query', required: false, schema: { type: 'integer' } },
           ],
+          description: `The body is the journey's start input (components.schemas \`<journey>.v<N>.start\`). Journeys that act on a signed-in customer (${fromSession.join(', ') || 'none yet'}) are started with the session token as a bearer token.`,
+          security: [{}, { sessionBearer: [] }],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: Object.keys(startSchemas).map((name) => ({
+                    $ref: `#/components/schemas/${name}`,
+                  })),
+                },
+              },
+            },
+          },
           responses: {
             201: { ...view, description: 'Started: the first view, with the journey token' },
+            401: problemResponse('The journey needs a session, and none valid was given'),
+            403: problemResponse(
+              'The session misses what the journey demands (`requirement`: `max_age` or `aal`)',
+            ),
             404: problemResponse('Unknown journey'),
-            422: problemResponse('Unexpected input'),
+            422: problemResponse('Start input refused, with field errors in `errors`'),
           },
         },
       },
@@ -104,6 +145,31 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
+      '/v1/sessions/whoami': {
+        get: {
+          summary: 'Who is signed in: the identity and what the session proves',
+          security: [{ sessionBearer: [] }],
+          responses: {
+            200: {
+              description: 'The session and its identity',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/Whoami' } },
+              },
+            },
+            401: problemResponse('No valid session'),
+          },
+        },
+      },
+      '/v1/sessions/current': {
+        delete: {
+          summary: 'Log out: the session token stops working at once',
+          security: [{ sessionBearer: [] }],
+          responses: {
+            204: { description: 'Logged out' },
+            401: problemResponse('No valid session'),
+          },
+        },
+      },
       '/healthz': {
         get: { summary: 'Process is alive', responses: { 200: { description: 'ok' } } },
       },
@@ -115,8 +181,48 @@ export function buildOpenApi(registry: JourneyRegistry) {
       },
     },
     components: {
+      securitySchemes: {
+        sessionBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A session token, as a completed journey returns it (RFC 6750)',
+        },
+      },
       schemas: {
         ...stepSchemas,
+        ...startSchemas,
+        Whoami: {
+          type: 'object',
+          required: ['session', 'identity'],
+          properties: {
+            session: {
+              type: 'object',
+              required: ['id', 'aal', 'amr', 'auth_time', 'factors', 'expires_at'],
+              properties: {
+                id: { type: 'string' },
+                aal: { type: 'integer' },
+                amr: { type: 'array', items: { type: 'string' }, description: 'RFC 8176' },
+                auth_time: { type: 'string', format: 'date-time' },
+                factors: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      amr: { type: 'string' },
+                      auth_time: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+                expires_at: { type: 'string', format: 'date-time' },
+              },
+            },
+            identity: {
+              type: 'object',
+              required: ['id'],
+              properties: { id: { type: 'string' }, email: { type: 'string' } },
+            },
+          },
+        },
         Problem: {
           type: 'object',
           description: 'RFC 9457 problem details',
@@ -124,7 +230,14 @@ export function buildOpenApi(registry: JourneyRegistry) {
             type: { type: 'string' },
             title: { type: 'string' },
             status: { type: 'integer' },
-            code: { type: 'string', description: 'Stable error code' },
+            code: {
+              type: 'string',
+              description: 'Stable error code (README: the error catalogue)',
+            },
+            shown: {
+              type: 'boolean',
+              description: 'Whether the title may be shown to the customer as it is',
+            },
             detail: { type: 'string' },
             errors: {
               type: 'array',
@@ -157,7 +270,18 @@ export function buildOpenApi(registry: JourneyRegistry) {
                 error: { type: 'object' },
               },
             },
-            result: { type: 'object' },
+            result: {
+              type: 'object',
+              description:
+                'On completion: `{ type: "session" | "session_raised" | "login" | "none", ... }`',
+              properties: {
+                type: { enum: ['session', 'session_raised', 'login', 'none'] },
+              },
+            },
+            return_to: {
+              type: 'string',
+              description: "On completion: the start's allow-listed return address",
+            },
             error: {
               type: 'object',
               properties: { code: { type: 'string' }, message: { type: 'string' } },

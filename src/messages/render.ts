@@ -19,6 +19,7 @@ export interface MessageTemplateParams {
     recoveryUrl?: string;
   };
   'email-change-code': CodeMessageParams;
+  'phone-verification-code': CodeMessageParams;
   'email-change-address-in-use': { productName: string };
   'email-changed': { productName: string; newAddress: string };
 }

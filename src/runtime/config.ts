@@ -24,6 +24,23 @@ const configSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
   SMTP_URL: optionalUrl,
   MAIL_FROM: z.string().default('Parcours <no-reply@parcours.localhost>'),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .trim()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID (AC followed by 32 hex digits)')
+    .optional(),
+  TWILIO_AUTH_TOKEN: z.string().trim().min(1).optional(),
+  TWILIO_FROM: z
+    .string()
+    .trim()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number (+15551234567)')
+    .optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .trim()
+    .regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID (MG followed by 32 hex digits)')
+    .optional(),
+  TWILIO_API_URL: optionalUrl,
   PARCOURS_KEYS: z
     .string()
     .trim()
@@ -59,8 +76,31 @@ const configSchema = z.object({
 export type Config = ReturnType<typeof loadConfig>;
 
 /** Configuration from the environment, validated at start with a message naming each bad variable. */
+/** Twilio is all or nothing: an account, its token, and a number or Messaging Service to send from. */
+const withTwilio = configSchema.superRefine((values, ctx) => {
+  if (!values.TWILIO_ACCOUNT_SID && !values.TWILIO_AUTH_TOKEN) return;
+  if (!values.TWILIO_ACCOUNT_SID)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TWILIO_ACCOUNT_SID'],
+      message: 'needed with TWILIO_AUTH_TOKEN',
+    });
+  if (!values.TWILIO_AUTH_TOKEN)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TWILIO_AUTH_TOKEN'],
+      message: 'needed with TWILIO_ACCOUNT_SID',
+    });
+  if (!values.TWILIO_FROM && !values.TWILIO_MESSAGING_SERVICE_SID)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TWILIO_FROM'],
+      message: 'give TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID to send text messages from',
+    });
+});
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = configSchema.safeParse(env);
+  const parsed = withTwilio.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
@@ -78,5 +118,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ? values.PARCOURS_DEV_OUTBOX === 'true'
       : embeddedDatabase && !values.SMTP_URL,
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+    twilio:
+      values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN
+        ? {
+            accountSid: values.TWILIO_ACCOUNT_SID,
+            authToken: values.TWILIO_AUTH_TOKEN,
+            ...(values.TWILIO_FROM ? { from: values.TWILIO_FROM } : {}),
+            ...(values.TWILIO_MESSAGING_SERVICE_SID
+              ? { messagingServiceSid: values.TWILIO_MESSAGING_SERVICE_SID }
+              : {}),
+            ...(values.TWILIO_API_URL ? { apiUrl: values.TWILIO_API_URL } : {}),
+          }
+        : undefined,
   };
 }

@@ -15,6 +15,7 @@ import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createMessageRenderer } from '../messages/render.js';
+import { createTwilioSender } from '../messages/sms-transport.js';
 import { createSmtpSender } from '../messages/smtp-transport.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
@@ -112,6 +113,12 @@ export async function startWorkerRole(
   if (!sender && !config.embeddedDatabase) {
     ctx.log.warn('SMTP_URL is not set: mail is kept in the outbox table and never sent');
   }
+  const sms = config.twilio ? createTwilioSender(config.twilio) : undefined;
+  if (!sms && !config.embeddedDatabase) {
+    ctx.log.warn(
+      'TWILIO_ACCOUNT_SID is not set: text messages are kept in the outbox and never sent',
+    );
+  }
   const renderer = createMessageRenderer();
   const activities = createActivities({
     prisma,
@@ -119,6 +126,7 @@ export async function startWorkerRole(
     vault,
     renderMessage: renderer.render,
     ...(sender ? { sendEmail: sender.send } : {}),
+    ...(sms ? { sendSms: sms.send } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
     sessionTtlMs: config.sessionTtlMs,
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,

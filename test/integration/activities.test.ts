@@ -1,14 +1,20 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Activities, createActivities } from '../../src/activities/index.js';
+import {
+  type Activities,
+  type ActivityDeps,
+  createActivities,
+} from '../../src/activities/index.js';
 import { createOutbox } from '../../src/activities/messages/outbox.js';
 import type { OtpPolicy } from '../../src/activities/otp/otp.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createMessageRenderer } from '../../src/messages/render.js';
+import { createTwilioSender } from '../../src/messages/sms-transport.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { codeIn } from '../support/http.js';
+import { startTwilioFake, type TwilioFake } from '../support/twilio-fake.js';
 
 /*
  * Activities run again when Temporal retries them or a worker dies before their result is
@@ -34,11 +40,9 @@ const asCall = (journeyId: string, activityId: string) => {
   };
 };
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { max: 3 });
-  vault = createVault(prisma, keyring);
-  activities = createActivities({
+/** The activities on this file's database, with the senders a test gives them. */
+const activitiesWith = (senders: Pick<ActivityDeps, 'sendEmail' | 'sendSms'>) =>
+  createActivities({
     prisma,
     keyring,
     vault,
@@ -46,7 +50,14 @@ beforeAll(async () => {
     productName: 'Parcours',
     sessionTtlMs: 3_600_000,
     codesPerRecipientPerHour: 10,
+    ...senders,
   });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { max: 3 });
+  vault = createVault(prisma, keyring);
+  activities = activitiesWith({});
 });
 afterAll(async () => {
   await prisma?.$disconnect();
@@ -148,18 +159,11 @@ describe('activities under retry', () => {
 
   it('does not send a message twice (deliverMessage is idempotent)', async () => {
     const sent: string[] = [];
-    const withSmtp = createActivities({
-      prisma,
-      keyring,
-      vault,
-      renderMessage: createMessageRenderer().render,
+    const withSmtp = activitiesWith({
       sendEmail: async (email) => {
         sent.push(email.to);
         return { messageId: `<${sent.length}@test>` };
       },
-      productName: 'Parcours',
-      sessionTtlMs: 3_600_000,
-      codesPerRecipientPerHour: 10,
     });
     const { issued } = await issue('jrn_deliver', 'deliver@example.com');
     const call = asCall('jrn_deliver', '6');
@@ -344,5 +348,87 @@ describe('the vault', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await vault.take(ref)).toBeUndefined();
     expect(await prisma.secretRef.count({ where: { id: ref } })).toBe(0);
+  });
+});
+
+describe('text messages: the otp and messages capabilities over SMS, through the twilio client', () => {
+  let twilioFake: TwilioFake;
+  beforeAll(async () => {
+    twilioFake = await startTwilioFake();
+  });
+  afterAll(async () => {
+    await twilioFake?.close();
+  });
+
+  const smsPolicy: OtpPolicy = {
+    purpose: 'phone-verification',
+    channel: 'sms',
+    digits: 6,
+    ttlMs: 5 * 60_000,
+    resendCooldownMs: 30_000,
+    template: 'phone-verification-code',
+    locales: ['fr'],
+  };
+  const withTwilio = (authToken: string) =>
+    activitiesWith({
+      sendSms: createTwilioSender({
+        accountSid: twilioFake.accountSid,
+        authToken,
+        from: '+15005550006',
+        apiUrl: twilioFake.url,
+      }).send,
+    });
+
+  it('issues a code to a phone number and delivers it by SMS, in the customer language, once', async () => {
+    const { issued } = await issue('jrn_sms', '+33 6 12 34 56 78', smsPolicy);
+    const message = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(message).toMatchObject({ channel: 'sms', recipient: '+33612345678', locale: 'fr' });
+    const sms = withTwilio(twilioFake.authToken);
+    const call = asCall('jrn_sms', '6');
+    await call.run(sms.deliverMessage, { messageId: issued.messageId });
+    await call.run(sms.deliverMessage, { messageId: issued.messageId });
+    expect(twilioFake.messages).toHaveLength(1);
+    const [sent] = twilioFake.messages;
+    expect(sent).toMatchObject({ to: '+33612345678', from: '+15005550006' });
+    expect(sent?.body).toMatch(/^\d{6} est votre code de vérification Parcours\./);
+    const delivered = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    // The provider's id is kept; the code is not, once the provider has it.
+    expect(delivered).toMatchObject({ status: 'sent', providerMessageId: sent?.sid });
+    expect(delivered.sealedContent).toBeNull();
+    // And the code delivered is the one that verifies.
+    const code = await vault.put({
+      purpose: 'test',
+      value: (sent?.body ?? '').slice(0, 6),
+      ttlMs: 60_000,
+    });
+    expect(
+      await asCall('jrn_sms', '7').run(activities.verifyOtp, {
+        challengeId: issued.challengeId,
+        code,
+        maxAttempts: 5,
+      }),
+    ).toEqual({ recipient: '+33612345678' });
+  });
+
+  it("fails the delivery for a retry when Twilio refuses, keeping the message and Twilio's error", async () => {
+    const { issued } = await issue('jrn_sms_refused', '+14155550123', smsPolicy);
+    const refused = asCall('jrn_sms_refused', '6').run(withTwilio('not-the-token').deliverMessage, {
+      messageId: issued.messageId,
+    });
+    await expect(refused).rejects.toThrow(/Authenticate/);
+    const kept = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(kept).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(kept.lastError).toMatch(/Authenticate/);
+    expect(kept.sealedContent).not.toBeNull();
+  });
+
+  it('refuses to issue a code by SMS to something that is not an E.164 phone number', async () => {
+    await expect(issue('jrn_sms_bad', 'ada@example.com', smsPolicy)).rejects.toThrow(/E\.164/);
   });
 });

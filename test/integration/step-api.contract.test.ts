@@ -79,19 +79,33 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         '/v1/journeys/{journey}',
         '/v1/journeys/{id}',
         '/v1/journeys/{id}/steps/{step}',
+        '/v1/sessions/whoami',
+        '/v1/sessions/current',
       ]),
     );
+    // Start bodies are journey schemas too; session-started journeys take the session as a bearer.
+    expect(doc.components.schemas['registration.v2.start']).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      properties: { login_hint: {}, return_to: { format: 'uri' }, ui_locales: {} },
+    });
+    expect(doc.components.schemas['registration.v1.start']).toMatchObject({
+      additionalProperties: false,
+      properties: {},
+    });
+    expect(doc.components.securitySchemes.sessionBearer).toMatchObject({ scheme: 'bearer' });
+    expect(doc.paths['/v1/journeys/{journey}'].post.description).toContain('`email-change@1`');
 
     const { id, token, code, first, view } = await atVerifyEmail('schemas@example.com');
     const terms = (await api.submit(id, token, 'verify-email', { code })).body.step;
     expect(terms.name).toBe('terms');
     for (const step of [first, view.step, terms]) {
-      expect(doc.components.schemas[`registration.v1.${step.name}`], step.name).toEqual(
+      expect(doc.components.schemas[`registration.v2.${step.name}`], step.name).toEqual(
         step.schema,
       );
     }
-    // How the engine seals a secret field stays internal; `writeOnly` is what apps need.
-    expect(JSON.stringify(doc)).not.toContain('x-parcours-secret');
+    // How the engine seals a secret field or checks a return address stays internal.
+    expect(JSON.stringify(doc)).not.toContain('x-parcours-');
     expect(first?.schema).toMatchObject({
       properties: { password: { writeOnly: true, format: 'password' } },
     });

@@ -270,6 +270,20 @@ describe('createRegistry', () => {
     );
   });
 
+  test('refuses a finishing state that is a step: its outcome is decided, nothing is asked', () => {
+    const machine = withActivities.createMachine({
+      id: 'probe',
+      initial: 'start',
+      states: {
+        start: { tags: ['finishing'], on: { start: 'done' } },
+        done: { type: 'final' },
+      },
+    });
+    expect(problemsOf(journey(machine))).toEqual([
+      "probe@3 state 'start': is finishing, so it cannot be a step",
+    ]);
+  });
+
   test('reports every problem of every journey at once', () => {
     const machine = withActivities.createMachine({
       id: 'probe',

@@ -72,7 +72,7 @@ describe('journey diagrams (docs/journeys, generated from the machines)', () => 
       'verifyEmail_live_code_awaiting : verify-email [emailCode.wantsResend and emailCode.resendOpen] / emailCode.requestResend',
     );
     expect(lines).toContain('verifyEmail --> verifyEmail_resend : emailCode.resend');
-    expect(lines).toContain('verifyEmail --> failed : done [challengeFailed]');
+    expect(lines).toContain('verifyEmail --> failed : done [fragmentFailed]');
     expect(lines).toContain('verifyEmail --> terms : done');
     // The two regions of the parallel `live` state, separated as Mermaid draws concurrency.
     expect(lines).toContain('--');

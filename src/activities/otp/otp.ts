@@ -42,6 +42,7 @@ export function otpActivities(deps: ActivityDeps) {
   const { prisma, vault, renderMessage, productName, now } = deps;
   const outbox = createOutbox(deps);
   // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
+  // The key's label predates the other channels; renaming it would invalidate every live code.
   const pepper = deps.keyring.derive('email-code').active;
   const codeHash = (challengeId: string, code: string) =>
     hmacSha256Hex(pepper, `${challengeId}:${code}`);
