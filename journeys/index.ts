@@ -1,11 +1,5 @@
-import type { JourneyDefinition } from '../src/engine/define-journey.js';
-import { emailChange } from './email-change.js';
-import { registration } from './registration.js';
-import { registrationV1 } from './registration-v1.js';
+import { loadJourneys } from '../src/engine/journey-modules.js';
+import { journeyModules } from './modules.js';
 
-/** Every journey the engine runs. Keep old versions here while runs of them are open. */
-export const journeyDefinitions: readonly JourneyDefinition[] = [
-  registrationV1,
-  registration,
-  emailChange,
-];
+/** Every journey the engine runs (journeys/modules.ts), loaded: what the API, checks and tools read. */
+export const journeyDefinitions = await loadJourneys(journeyModules);

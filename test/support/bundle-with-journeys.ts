@@ -13,7 +13,7 @@ const quiet = {
   error: () => {},
 };
 
-/** The real journey workflow bundled with `journeys/index.js` swapped for another journey list. */
+/** The real journey workflow bundled with `journeys/modules.js` swapped for another journey map. */
 export function withJourneys(journeysModule: string) {
   return (config: WebpackConfig): WebpackConfig => ({
     ...config,
@@ -23,7 +23,7 @@ export function withJourneys(journeysModule: string) {
         apply(compiler) {
           compiler.hooks.normalModuleFactory.tap('replace-journeys', (factory) => {
             factory.hooks.beforeResolve.tap('replace-journeys', (data) => {
-              if (data.request.endsWith('/journeys/index.js')) data.request = journeysModule;
+              if (data.request.endsWith('/journeys/modules.js')) data.request = journeysModule;
             });
           });
         },

@@ -201,6 +201,6 @@ describe('npm run journeys:check', () => {
     expect(run.stderr).toContain(
       "postcard@1 state 'sending': invokes 'sendPostcard' without onError",
     );
-    expect(run.stderr).toContain('postcard@1: defined twice');
+    expect(run.stderr).toContain('postcard@2: its module holds postcard@1');
   });
 });

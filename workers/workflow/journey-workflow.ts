@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { AnyActor, EventObject } from 'xstate';
 import { createActor } from 'xstate';
-import { journeyDefinitions } from '../../journeys/index.js';
+import { journeyModules } from '../../journeys/modules.js';
 import { activityActors } from '../../src/engine/activity-actors.js';
 import { activityNames } from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
@@ -16,7 +16,6 @@ import {
   submitStepUpdate,
   viewQuery,
 } from '../../src/engine/messages.js';
-import { createRegistry } from '../../src/engine/registry.js';
 import { createSubmissionGate } from '../../src/engine/submission.js';
 import {
   currentStep,
@@ -29,9 +28,6 @@ import {
 import { createActivityCaller } from './activity-caller.js';
 import { createDurableClock } from './durable-clock.js';
 import { createTimerWheel } from './timer-wheel.js';
-
-// The worker and the API check every journey before they serve; a run only looks its journey up.
-const registry = createRegistry(journeyDefinitions, activityNames, { checked: true });
 
 /**
  * Runs any registered journey: the XState machine is the logic, this workflow its durable memory.
@@ -57,7 +53,9 @@ export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
 }
 
 async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunView> {
-  const definition = registry.get(args.journey, args.version);
+  // The worker and the API checked every journey before serving; a run loads only its own.
+  const load = journeyModules[journeyKey(args.journey, args.version)];
+  const definition = load && (await load());
   if (!definition)
     throw runFailure(
       'unknown_journey',

@@ -1,0 +1,17 @@
+import type { JourneyModules } from '../src/engine/journey-modules.js';
+
+/**
+ * Every journey the engine runs, by `id@version`. Keep old versions here while runs of them are
+ * open. Each is loaded on demand: a workflow run evaluates only its own journey's module (the
+ * workflow bundle holds them all: `eager` keeps webpack from splitting them into chunks to fetch).
+ */
+export const journeyModules: JourneyModules = {
+  'registration@1': () =>
+    import(/* webpackMode: "eager" */ './registration-v1.js').then(
+      (module) => module.registrationV1,
+    ),
+  'registration@2': () =>
+    import(/* webpackMode: "eager" */ './registration.js').then((module) => module.registration),
+  'email-change@1': () =>
+    import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
+};
