@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { journeyWorkflowV2 } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
 import { journeyKey } from '../engine/define-journey.js';
-import { type ErrorCode, isErrorCode } from '../engine/errors.js';
+import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
 import {
   JOURNEY_WORKFLOW,
   journeySearchAttributes,
@@ -84,8 +84,8 @@ export function createStepApi(deps: StepApiDeps): Router {
       throw new HttpProblem('invalid_input', {
         errors: refused.map((field) => ({
           path: `/${field}`,
-          code: 'return_to_not_allowed',
-          message: 'This return address is not allowed',
+          code: 'return_to_not_allowed' satisfies ErrorCode,
+          message: errorSpec('return_to_not_allowed').message,
         })),
       });
     return input;
