@@ -34,4 +34,37 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(loadConfig({}).TRUST_PROXY).toBe(false);
   });
+
+  it('reads the return_to allow-list as absolute http(s) URLs, and refuses anything else', () => {
+    expect(loadConfig({}).RETURN_TO_ALLOWED).toEqual([]);
+    expect(
+      loadConfig({ RETURN_TO_ALLOWED: ' https://app.example/account , http://localhost:5173/ ' })
+        .RETURN_TO_ALLOWED,
+    ).toEqual(['https://app.example/account', 'http://localhost:5173/']);
+    expect(() => loadConfig({ RETURN_TO_ALLOWED: 'app.example' })).toThrow(/RETURN_TO_ALLOWED/);
+    expect(() => loadConfig({ RETURN_TO_ALLOWED: 'javascript:alert(1)' })).toThrow(
+      /RETURN_TO_ALLOWED/,
+    );
+  });
+
+  it('takes Twilio whole or not at all: an account, its token, and a sender', () => {
+    const sid = `AC${'a'.repeat(32)}`;
+    expect(loadConfig({}).twilio).toBeUndefined();
+    expect(
+      loadConfig({
+        TWILIO_ACCOUNT_SID: sid,
+        TWILIO_AUTH_TOKEN: 'secret',
+        TWILIO_FROM: '+15005550006',
+      }).twilio,
+    ).toEqual({ accountSid: sid, authToken: 'secret', from: '+15005550006' });
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_FROM: '+15005550006' })).toThrow(
+      /TWILIO_AUTH_TOKEN: needed with TWILIO_ACCOUNT_SID/,
+    );
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'secret' })).toThrow(
+      /TWILIO_FROM: give TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID/,
+    );
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: 'not-a-sid', TWILIO_AUTH_TOKEN: 'x' })).toThrow(
+      /TWILIO_ACCOUNT_SID/,
+    );
+  });
 });
