@@ -28,6 +28,7 @@ export const errorCatalogue = {
   unsupported_charset: spec(415, 'Unsupported charset', false),
   unsupported_encoding: spec(415, 'Unsupported content encoding', false),
   not_found: spec(404, 'No such route', false),
+  method_not_allowed: spec(405, 'This address does not take this method', false),
   rate_limited: spec(429, 'Too many requests: slow down'),
 
   // Journeys and their runs.

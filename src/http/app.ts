@@ -5,6 +5,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { createDevOutbox } from './dev-outbox.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { stepApiRateLimit } from './rate-limit.js';
@@ -64,6 +65,13 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
+  });
+  app.all(['/healthz', '/readyz', '/openapi.json'], methodNotAllowed('GET'));
+  // Views carry tokens (the journey token, a session token once) and personal data: no cache may
+  // keep any answer of the API, errors included (ASVS 8.2.1, RFC 9111 §5.2.2.5).
+  app.use('/v1', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
   });
   app.use(
     '/v1/journeys',

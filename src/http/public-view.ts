@@ -46,16 +46,18 @@ export function createStepSchemas(registry: JourneyRegistry) {
 
 /**
  * Replaces `{ $secret: ref }` in a result by the secret itself, taken from the vault: a session
- * token is shown once, in the view that completes the journey, and never again.
+ * token is shown once, in the view that completes the journey, and never again. `take: false`
+ * leaves every secret out and in the vault (a view sent for any other reason than that answer).
  */
-async function revealSecrets(value: unknown, vault: Vault): Promise<unknown> {
-  if (Array.isArray(value)) return Promise.all(value.map((item) => revealSecrets(item, vault)));
+async function revealSecrets(value: unknown, vault: Vault, take: boolean): Promise<unknown> {
+  if (Array.isArray(value))
+    return Promise.all(value.map((item) => revealSecrets(item, vault, take)));
   if (typeof value !== 'object' || value === null) return value;
   if ('$secret' in value && typeof value.$secret === 'string')
-    return (await vault.take(value.$secret)) ?? null;
+    return take ? ((await vault.take(value.$secret)) ?? null) : null;
   const entries = await Promise.all(
     Object.entries(value).map(
-      async ([key, item]) => [key, await revealSecrets(item, vault)] as const,
+      async ([key, item]) => [key, await revealSecrets(item, vault, take)] as const,
     ),
   );
   return Object.fromEntries(entries.filter(([, item]) => item !== null));
@@ -67,6 +69,7 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
     id: string,
     definition: JourneyDefinition,
     view: RunView,
+    { revealSecrets: reveal = true }: { revealSecrets?: boolean } = {},
   ): Promise<PublicView> {
     const step = view.step && registry.step(definition, view.step.name);
     return {
@@ -84,7 +87,9 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
             },
           }
         : {}),
-      ...(view.result !== undefined ? { result: await revealSecrets(view.result, vault) } : {}),
+      ...(view.result !== undefined
+        ? { result: await revealSecrets(view.result, vault, reveal) }
+        : {}),
       ...(view.error ? { error: view.error } : {}),
       ...(view.returnTo ? { return_to: view.returnTo } : {}),
     };

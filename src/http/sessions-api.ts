@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { BearerSessions } from './bearer-session.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 
 /**
  * Sessions for apps, as Kratos serves them: who is signed in (`whoami`), and log out (`current`).
@@ -11,7 +12,7 @@ export function createSessionsApi(deps: { store: SessionStore; bearerSession: Be
   router.get('/whoami', async (req: Request, res: Response) => {
     const session = await deps.bearerSession(req);
     const identity = await deps.store.identity(session.userId);
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       session: {
         id: session.id,
         aal: session.aal,
@@ -31,5 +32,7 @@ export function createSessionsApi(deps: { store: SessionStore; bearerSession: Be
     await deps.store.revoke(session.id);
     res.status(204).end();
   });
+  router.all('/whoami', methodNotAllowed('GET'));
+  router.all('/current', methodNotAllowed('DELETE'));
   return router;
 }

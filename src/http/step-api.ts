@@ -27,6 +27,7 @@ import { initialView, type RunView } from '../engine/view.js';
 import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
 import type { createStepInputSealer } from './seal-step-input.js';
@@ -51,6 +52,15 @@ const notFound = () => new HttpProblem('journey_not_found');
 
 /** An empty start body, for journeys that declare no start input. */
 const NO_START_INPUT = z.strictObject({});
+
+/** `?version=N` pins a version; anything but a positive whole number is refused, never `NaN`. */
+const startQuery = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}$/, 'A version is a positive whole number')
+    .transform(Number)
+    .optional(),
+});
 
 /** 128 random bits and more: the journey id is not guessable (it is also the workflow id). */
 const newJourneyId = () => `jrn_${randomBytes(18).toString('base64url')}`;
@@ -149,7 +159,12 @@ export function createStepApi(deps: StepApiDeps): Router {
 
   router.post('/:journey', async (req: Request, res: Response) => {
     const journey = String(req.params.journey);
-    const version = req.query.version === undefined ? undefined : Number(req.query.version);
+    const query = startQuery.safeParse(req.query);
+    if (!query.success)
+      throw new HttpProblem('invalid_input', {
+        errors: fieldErrorsOf(query.error.issues).map((error) => ({ ...error, in: 'query' })),
+      });
+    const { version } = query.data;
     const definition =
       version === undefined ? registry.latest(journey) : registry.get(journey, version);
     if (!definition)
@@ -244,7 +259,10 @@ export function createStepApi(deps: StepApiDeps): Router {
               (code) => code === rejection && code !== rejectionCodes.invalidInput,
             );
       if (conflict) {
-        const current = await publicView(id, definition, await currentView(id));
+        // A refusal is never where a secret is shown: the token stays for the answer it belongs to.
+        const current = await publicView(id, definition, await currentView(id), {
+          revealSecrets: false,
+        });
         return sendProblem(res, new HttpProblem(conflict, { view: current }));
       }
       throw error;
@@ -271,5 +289,9 @@ export function createStepApi(deps: StepApiDeps): Router {
     res.json(next);
   });
 
+  router.all('/', methodNotAllowed('GET'));
+  // `/{journey}` (start) and `/{id}` (read) share the path's shape.
+  router.all('/:idOrJourney', methodNotAllowed('GET', 'POST'));
+  router.all('/:id/steps/:step', methodNotAllowed('POST'));
   return router;
 }

@@ -17,8 +17,10 @@ const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 /**
  * A Temporal payload codec that encrypts every payload (metadata included) with AES-256-GCM,
  * so no workflow history holds customer data in clear. Encoded payloads carry
- * `encoding: binary/encrypted` and `encryption-key-id`; payloads that are not encrypted
- * decode unchanged. Keys come from `keyring.derive('payload-codec')`.
+ * `encoding: binary/encrypted` and `encryption-key-id`. A payload that is not encrypted is
+ * refused: whoever wrote it into a history or a request (a client without the key, an operator's
+ * CLI) did not hold the key, and a workflow must not act on it. Keys come from
+ * `keyring.derive('payload-codec')`.
  */
 export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
   const keys = keyring.derive('payload-codec');
@@ -35,7 +37,10 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
     async decode(payloads: Payload[]): Promise<Payload[]> {
       return payloads.map((payload) => {
         const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-        if (!encoding || str(encoding) !== ENCRYPTED_ENCODING) return payload;
+        if (!encoding || str(encoding) !== ENCRYPTED_ENCODING)
+          throw new Error(
+            `refusing a payload that is not encrypted (encoding: ${encoding ? str(encoding) : 'none'})`,
+          );
         // The sealed envelope names (and authenticates) its own kid; the metadata copy is for operators.
         return PayloadMessage.decode(openBytes(keys, payload.data ?? new Uint8Array()));
       });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitStepUpdate } from '../../src/engine/messages.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/app.js';
 import { createJourneyTokens } from '../../src/http/journey-token.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
@@ -301,6 +302,39 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
     });
   });
 
+  describe('addresses and methods', () => {
+    it("refuses a version that is not a positive whole number with 422 naming the query parameter, never 'version NaN'", async () => {
+      for (const version of ['abc', '1.5', '-1', '0', '', '1e3', '99999999999']) {
+        const answer = await api.call('POST', `/v1/journeys/registration?version=${version}`);
+        expectProblem(answer, 422, 'invalid_input');
+        expect(answer.body.errors, version).toEqual([
+          expect.objectContaining({ path: '/version', in: 'query' }),
+        ]);
+        expect(JSON.stringify(answer.body)).not.toContain('NaN');
+      }
+    });
+
+    it('answers a method an address does not take with 405 and Allow, not 404 (RFC 9110 §15.5.6)', async () => {
+      const { id, token } = (await api.start()).body;
+      const cases: Array<[string, string, string]> = [
+        ['DELETE', `/v1/journeys/${id}`, 'GET, POST, HEAD'],
+        ['PUT', '/v1/journeys/registration', 'GET, POST, HEAD'],
+        ['GET', `/v1/journeys/${id}/steps/credentials`, 'POST'],
+        ['POST', '/v1/journeys', 'GET, HEAD'],
+        ['POST', '/v1/sessions/whoami', 'GET, HEAD'],
+        ['GET', '/v1/sessions/current', 'DELETE'],
+        ['POST', '/healthz', 'GET, HEAD'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const answer = await api.call(method, path, { headers: { 'journey-token': token } });
+        expectProblem(answer, 405, 'method_not_allowed');
+        expect(answer.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      }
+      // An address that does not exist is still 404.
+      expectProblem(await api.call('GET', '/v1/nowhere'), 404, 'not_found');
+    });
+  });
+
   describe('replays and codes', () => {
     it('answers a replayed credentials step with 409 and the current view, and sends no second code', async () => {
       const { id, token, view } = await atVerifyEmail(api, 'replay@example.com');
@@ -330,6 +364,27 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
           event.workflowExecutionUpdateRejectedEventAttributes,
       );
       expect(updates).toHaveLength(1);
+    });
+
+    it('never shows a secret in a 409: the session token stays for the answer it belongs to', async () => {
+      const { id, token, code } = await atVerifyEmail(api, 'refused-token@example.com');
+      await api.submit(id, token, 'verify-email', { code });
+      // The last step reaches the run without its answer reaching the client (as a lost
+      // response would): the run completes and the session token waits in the vault.
+      await stack.temporal.workflow.getHandle(id).executeUpdate(submitStepUpdate, {
+        args: [{ step: 'terms', input: { accept: true, policyVersion: TERMS_VERSION } }],
+      });
+      const replay = await api.submit(id, token, 'terms', {
+        accept: true,
+        policyVersion: TERMS_VERSION,
+      });
+      expectProblem(replay, 409, 'journey_closed');
+      expect(replay.body.view).toMatchObject({ status: 'completed', result: { type: 'session' } });
+      expect(replay.body.view.result.session).not.toHaveProperty('token');
+      // The holder of the journey token still gets it, once.
+      const shown = await api.get(id, token);
+      expect(shown.body.result.session.token).toEqual(expect.any(String));
+      expect((await api.get(id, token)).body.result.session).not.toHaveProperty('token');
     });
 
     it('locks the code after 5 wrong tries, refuses even the right code while locked, and a code resent after the cooldown works (NIST SP 800-63B §5.2.2, ASVS 2.2.1)', async () => {

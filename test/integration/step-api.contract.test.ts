@@ -116,6 +116,28 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(done.body.status).toBe('completed');
   });
 
+  it('lets no cache keep any answer that may carry a token: no-store on every /v1 answer, errors included (ASVS 8.2.1)', async () => {
+    const started = await api.start();
+    const { id, token } = started.body;
+    const answers = [
+      started,
+      await api.get(id, token),
+      await api.submit(id, token, 'credentials', {
+        email: 'cache@example.com',
+        password: PASSWORD,
+      }),
+      await api.submit(id, token, 'credentials', {
+        email: 'cache@example.com',
+        password: PASSWORD,
+      }),
+      await api.get(id, 'not-the-token'),
+      await api.call('GET', '/v1/journeys'),
+      await api.call('GET', '/v1/sessions/whoami'),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([201, 200, 200, 409, 404, 200, 401]);
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('answers /healthz with 200 while the process lives', async () => {
     const answer = await api.call('GET', '/healthz');
     expect(answer.status).toBe(200);

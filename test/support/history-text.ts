@@ -43,7 +43,11 @@ export async function decodedHistoryText(
   decode: (payloads: Payload[]) => Promise<Payload[]>,
 ): Promise<string> {
   const found = payloadsIn(history);
-  const decoded = await decode(found.map(({ payload }) => payload));
+  // As the SDK does: only encrypted payloads go through the codec (search attributes and the
+  // bookkeeping of local-activity markers bypass it by Temporal's design, and stay readable).
+  const encrypted = (payload: Payload) => encodingOf(payload) === 'binary/encrypted';
+  const opened = await decode(found.map(({ payload }) => payload).filter(encrypted));
+  const decoded = found.map(({ payload }) => (encrypted(payload) ? opened.shift() : payload));
   const values = new Map(
     found.map(({ payload }, index) => [
       payload,

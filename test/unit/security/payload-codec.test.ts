@@ -72,8 +72,13 @@ describe('createEncryptionCodec', () => {
     });
   });
 
-  it('passes payloads that are not encrypted through untouched', async () => {
-    const plain = payloads();
-    expect(await createEncryptionCodec(createKeyring(k1)).decode(plain)).toEqual(plain);
+  it('refuses a payload that is not encrypted: whoever wrote it did not hold the key', async () => {
+    const codec = createEncryptionCodec(createKeyring(k1));
+    await expect(codec.decode(payloads())).rejects.toThrow(
+      'refusing a payload that is not encrypted (encoding: json/plain)',
+    );
+    await expect(codec.decode([{ data: new Uint8Array([1]) }])).rejects.toThrow(
+      'refusing a payload that is not encrypted (encoding: none)',
+    );
   });
 });
