@@ -25,7 +25,8 @@ let db: TestDatabase;
 let prisma: PrismaClient;
 let vault: Vault;
 let activities: Activities;
-const keyring = createKeyring(generateKeySpec('test'));
+const keySpec = generateKeySpec('test');
+const keyring = createKeyring(keySpec);
 const outbox = createOutbox({ keyring });
 
 /** Runs an activity as Temporal would for one call of one journey run: retries keep the same ids. */
@@ -40,8 +41,10 @@ const asCall = (journeyId: string, activityId: string) => {
   };
 };
 
-/** The activities on this file's database, with the senders a test gives them. */
-const activitiesWith = (senders: Pick<ActivityDeps, 'sendEmail' | 'sendSms'>) =>
+/** The activities on this file's database, with the senders (or the keys) a test gives them. */
+const activitiesWith = (
+  overrides: Partial<Pick<ActivityDeps, 'sendEmail' | 'sendSms' | 'keyring' | 'vault'>>,
+) =>
   createActivities({
     prisma,
     keyring,
@@ -50,7 +53,7 @@ const activitiesWith = (senders: Pick<ActivityDeps, 'sendEmail' | 'sendSms'>) =>
     productName: 'Parcours',
     sessionTtlMs: 3_600_000,
     codesPerRecipientPerHour: 10,
-    ...senders,
+    ...overrides,
   });
 
 beforeAll(async () => {
@@ -237,6 +240,29 @@ describe('capability activities take their policy as input', () => {
     });
     expect(message.template).toBe('email-change-code');
     expect(outbox.open(message)?.text).toMatch(/\b\d{6}\b/);
+  });
+});
+
+describe('codes across a key rotation', () => {
+  it('checks a code issued before the keys rotated, with the key it was hashed with', async () => {
+    const { issued } = await issue('jrn_rotation', 'rotation@example.com');
+    const rotatedKeyring = createKeyring(`${generateKeySpec('k2')},${keySpec}`);
+    const rotated = activitiesWith({
+      keyring: rotatedKeyring,
+      vault: createVault(prisma, rotatedKeyring),
+    });
+    const code = await vault.put({
+      purpose: 'test',
+      value: await codeOf(issued.messageId),
+      ttlMs: 60_000,
+    });
+    expect(
+      await asCall('jrn_rotation', '2').run(rotated.verifyOtp, {
+        challengeId: issued.challengeId,
+        code,
+        maxAttempts: 5,
+      }),
+    ).toEqual({ recipient: 'rotation@example.com' });
   });
 });
 

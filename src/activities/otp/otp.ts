@@ -43,9 +43,12 @@ export function otpActivities(deps: ActivityDeps) {
   const outbox = createOutbox(deps);
   // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
   // The key's label predates the other channels; renaming it would invalidate every live code.
-  const pepper = deps.keyring.derive('email-code').active;
-  const codeHash = (challengeId: string, code: string) =>
-    hmacSha256Hex(pepper, `${challengeId}:${code}`);
+  const peppers = deps.keyring.derive('email-code');
+  const codeHash = (challengeId: string, code: string, key: Buffer) =>
+    hmacSha256Hex(key, `${challengeId}:${code}`);
+  /** The key a challenge's code was hashed with: named by it, or the active one for older rows. */
+  const keyOf = (challenge: { codeKeyId: string | null }) =>
+    challenge.codeKeyId ? peppers.key(challenge.codeKeyId) : peppers.active;
   const describe = (
     ids: { challengeId: string; messageId: string },
     createdAt: Date,
@@ -110,7 +113,12 @@ export function otpActivities(deps: ActivityDeps) {
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
-              codeHash: notice || suppressed ? null : codeHash(challengeId, code),
+              ...(notice || suppressed
+                ? { codeHash: null }
+                : {
+                    codeHash: codeHash(challengeId, code, peppers.active),
+                    codeKeyId: peppers.activeKid,
+                  }),
               expiresAt,
               createdAt,
             },
@@ -168,10 +176,13 @@ export function otpActivities(deps: ActivityDeps) {
       if (challenge.expiresAt <= now()) throw businessFailure('code_expired');
       if (challenge.attempts >= input.maxAttempts)
         throw businessFailure('too_many_attempts', { attemptsLeft: 0 });
-      // Compute the hash even when no working code exists, so both paths cost the same.
-      const expected = codeHash(challenge.id, submitted ?? '');
+      // Compute the hash even when no working code exists, so both paths cost the same. A code
+      // hashed under a key since removed from the keyring can no longer match.
+      const key = keyOf(challenge);
+      const expected = codeHash(challenge.id, submitted ?? '', key ?? peppers.active);
       const matches =
         submitted !== undefined &&
+        key !== undefined &&
         challenge.codeHash !== null &&
         safeEqualHex(expected, challenge.codeHash);
       if (!matches) {
