@@ -3,6 +3,8 @@ import Handlebars from 'handlebars';
 import { createOutbox } from '../activities/messages/outbox.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
+import { isLoopback } from './loopback.js';
+import { HttpProblem } from './problem.js';
 
 const page = Handlebars.compile(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parcours dev outbox</title>
@@ -15,6 +17,12 @@ const page = Handlebars.compile(`<!doctype html>
 export function createDevOutbox(deps: { prisma: PrismaClient; keyring: Keyring }): Router {
   const outbox = createOutbox(deps);
   const router = Router();
+  // It shows live codes: only to this machine, by the socket's own peer address (a forwarded
+  // header is the client's word). Anyone else finds nothing here.
+  router.use((req, _res, next) => {
+    if (isLoopback(req.socket.remoteAddress)) return next();
+    next(new HttpProblem('not_found', {}, { title: `No route for ${req.method} ${req.baseUrl}` }));
+  });
   router.get('/', async (req: Request, res: Response) => {
     const rows = await deps.prisma.outboundMessage.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

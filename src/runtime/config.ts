@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isLoopback } from '../http/loopback.js';
 
 const optionalUrl = z
   .string()
@@ -47,6 +48,7 @@ const configSchema = z.object({
     .optional()
     .transform((value) => value || undefined),
   PARCOURS_DEV_OUTBOX: z.enum(['true', 'false']).optional(),
+  PARCOURS_DEV_OUTBOX_ANY_HOST: z.enum(['true', 'false']).default('false'),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
   SESSION_TTL_HOURS: z.coerce
     .number()
@@ -76,8 +78,21 @@ const configSchema = z.object({
 export type Config = ReturnType<typeof loadConfig>;
 
 /** Configuration from the environment, validated at start with a message naming each bad variable. */
-/** Twilio is all or nothing: an account, its token, and a number or Messaging Service to send from. */
-const withTwilio = configSchema.superRefine((values, ctx) => {
+/** Checks across variables: the dev outbox stays on this machine; Twilio is all or nothing. */
+const checkedConfig = configSchema.superRefine((values, ctx) => {
+  // The dev outbox shows live codes. It answers loopback clients only; an API listening beyond
+  // this machine with it on is a mistake unless someone says otherwise in so many words.
+  if (
+    values.PARCOURS_DEV_OUTBOX === 'true' &&
+    !isLoopback(values.HOST) &&
+    values.PARCOURS_DEV_OUTBOX_ANY_HOST !== 'true'
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_DEV_OUTBOX'],
+      message: `the dev outbox shows codes and HOST=${values.HOST} is not loopback: turn it off, or set PARCOURS_DEV_OUTBOX_ANY_HOST=true`,
+    });
+  // Twilio: an account, its token, and a number or Messaging Service to send from.
   if (!values.TWILIO_ACCOUNT_SID && !values.TWILIO_AUTH_TOKEN) return;
   if (!values.TWILIO_ACCOUNT_SID)
     ctx.addIssue({
@@ -100,7 +115,7 @@ const withTwilio = configSchema.superRefine((values, ctx) => {
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = withTwilio.safeParse(env);
+  const parsed = checkedConfig.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
@@ -112,11 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dataDir: resolve(values.PARCOURS_DATA_DIR),
     embeddedDatabase,
     embeddedTemporal: !values.TEMPORAL_ADDRESS,
-    // The dev outbox shows codes to anyone who asks: by default only in embedded mode, where no
-    // mail is really sent. A deployment with a real database opts in explicitly, if ever.
+    // The dev outbox shows codes: by default only in embedded mode, where no mail is really sent,
+    // and only while the API listens on loopback. A deployment opts in explicitly, if ever.
     devOutbox: values.PARCOURS_DEV_OUTBOX
       ? values.PARCOURS_DEV_OUTBOX === 'true'
-      : embeddedDatabase && !values.SMTP_URL,
+      : embeddedDatabase && !values.SMTP_URL && isLoopback(values.HOST),
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
     twilio:
       values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN

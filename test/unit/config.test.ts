@@ -67,4 +67,20 @@ describe('configuration from the environment', () => {
       /TWILIO_ACCOUNT_SID/,
     );
   });
+
+  it('keeps the dev outbox, which shows codes, on this machine: refused on a non-loopback HOST unless forced', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).devOutbox).toBe(false);
+    expect(() => loadConfig({ HOST: '0.0.0.0', PARCOURS_DEV_OUTBOX: 'true' })).toThrow(
+      /PARCOURS_DEV_OUTBOX: the dev outbox shows codes and HOST=0\.0\.0\.0 is not loopback/,
+    );
+    expect(
+      loadConfig({
+        HOST: '0.0.0.0',
+        PARCOURS_DEV_OUTBOX: 'true',
+        PARCOURS_DEV_OUTBOX_ANY_HOST: 'true',
+      }).devOutbox,
+    ).toBe(true);
+    for (const HOST of ['127.0.0.1', '::1', 'localhost'])
+      expect(loadConfig({ HOST, PARCOURS_DEV_OUTBOX: 'true' }).devOutbox, HOST).toBe(true);
+  });
 });
