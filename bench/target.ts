@@ -107,6 +107,7 @@ export async function startTarget(options: TargetOptions): Promise<RunningTarget
     PORT: String(port),
     // The per-IP write limit (120/min by default) would throttle a load generator on one address.
     RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     LOG_LEVEL: 'info',
   };
   const worker = startRole('worker', options, env);

@@ -18,10 +18,11 @@ export interface AppDeps extends StepApiDeps {
   log: Logger;
   /** Mounts GET /dev/outbox: embedded and dev mode only. */
   devOutbox: boolean;
-  /** Step API writes one client IP may make in a minute. */
+  /** Step API writes, and reads, one client IP may make in a minute. */
   rateLimitPerMinute: number;
-  /** Express `trust proxy`: false, or how many proxy hops to trust. */
-  trustProxy: boolean | number;
+  rateLimitReadsPerMinute: number;
+  /** Express `trust proxy`: false, how many proxy hops to trust, or which proxies. */
+  trustProxy: false | number | string[];
   temporal: StepApiDeps['temporal'] & { client: Client };
   sessions: SessionStore;
 }
@@ -41,7 +42,8 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   // Views change with every step and are not cached (no-store): a hash of each body buys nothing.
   app.set('etag', false);
-  // Behind a proxy, its X-Forwarded-For names the client the rate limit counts.
+  // Behind a proxy, its X-Forwarded-For names the client the rate limit counts; only as many hops
+  // as TRUST_PROXY says are believed, so a client cannot name itself.
   app.set('trust proxy', deps.trustProxy);
   const openapi = buildOpenApi(deps.registry);
 
@@ -73,16 +75,20 @@ export function createApp(deps: AppDeps) {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  const limits = stepApiRateLimit({
+    writesPerMinute: deps.rateLimitPerMinute,
+    readsPerMinute: deps.rateLimitReadsPerMinute,
+  });
   app.use(
     '/v1/journeys',
-    stepApiRateLimit(deps.rateLimitPerMinute),
+    ...limits,
     requireJson,
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
     createStepApi(deps),
   );
   app.use(
     '/v1/sessions',
-    stepApiRateLimit(deps.rateLimitPerMinute),
+    ...limits,
     createSessionsApi({ store: deps.sessions, bearerSession: deps.bearerSession }),
   );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));

@@ -11,3 +11,17 @@ export function isLoopback(address: string | undefined): boolean {
   if (isIP(v4) === 4) return v4.startsWith('127.');
   return isIP(address) === 6 && /^(0{0,4}:){7}0{0,3}1$|^::1$/.test(address);
 }
+
+// proxy-addr's named ranges, as Express's `trust proxy` takes them.
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** A proxy as `trust proxy` names one: an IP address, a CIDR, or a named range. */
+export function isProxyAddress(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^[0-9]{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}

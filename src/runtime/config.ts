@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { isLoopback } from '../http/loopback.js';
+import { isLoopback, isProxyAddress } from '../http/loopback.js';
 
 const optionalUrl = z
   .string()
@@ -55,11 +55,28 @@ const configSchema = z.object({
     .positive()
     .default(24 * 14),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  // `true` would take the client's address from the leftmost X-Forwarded-For entry, which the
+  // client writes itself: it could pick its own rate-limit bucket. Trust named hops only.
   TRUST_PROXY: z
     .string()
-    .regex(/^(false|true|\d+)$/, 'false, true or a number of proxy hops')
     .default('false')
-    .transform((value) => (value === 'true' ? true : value === 'false' ? false : Number(value))),
+    .transform((value, ctx) => {
+      const trimmed = value.trim();
+      if (trimmed === 'false' || trimmed === '') return false as const;
+      if (/^[1-9][0-9]?$/.test(trimmed)) return Number(trimmed);
+      const entries = trimmed.split(',').map((entry) => entry.trim());
+      const bad = entries.filter((entry) => !isProxyAddress(entry));
+      if (bad.length === 0) return entries;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          trimmed === 'true'
+            ? 'true would trust any X-Forwarded-For a client writes: give the number of proxy hops, or the proxies (addresses or CIDRs)'
+            : `false, a number of proxy hops, or proxy addresses or CIDRs (not: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
   RETURN_TO_ALLOWED: z
     .string()
     .default('')

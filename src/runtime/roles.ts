@@ -203,6 +203,7 @@ export async function startApiRole(
     log,
     devOutbox: overrides.devOutbox ?? config.devOutbox,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    rateLimitReadsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
     tokens: createJourneyTokens(keyring),

@@ -195,8 +195,12 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     }
   });
 
-  it('limits step API writes per client address with 429 rate_limited and RateLimit headers, reads stay open (ASVS 2.2.1)', async () => {
-    const guarded = await startApiVariant(stack, {}, { RATE_LIMIT_PER_MINUTE: 3 });
+  it('limits step API writes per client address with 429 rate_limited and RateLimit headers, and reads at their own budget (ASVS 2.2.1)', async () => {
+    const guarded = await startApiVariant(
+      stack,
+      {},
+      { RATE_LIMIT_PER_MINUTE: 3, RATE_LIMIT_READS_PER_MINUTE: 4 },
+    );
     try {
       const client = stepApiClient(guarded.url);
       const started = await Promise.all([client.start(), client.start(), client.start()]);
@@ -214,7 +218,35 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         429,
         'rate_limited',
       );
-      expect((await client.get(id, token)).status).toBe(200);
+      // Reads count on their own: writes spent, reads still go, up to their own limit.
+      const reads = [];
+      for (let i = 0; i < 5; i += 1) reads.push((await client.get(id, token)).status);
+      expect(reads).toEqual([200, 200, 200, 200, 429]);
+      expectProblem(await client.call('GET', '/v1/sessions/whoami'), 429, 'rate_limited');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('counts a client behind a trusted proxy by the address the proxy saw, whatever X-Forwarded-For it writes itself', async () => {
+    // One trusted hop (the test client stands in for the load balancer): the rightmost entry is
+    // the one the proxy added; anything to its left is the client's own claim.
+    const guarded = await startApiVariant(stack, {}, { RATE_LIMIT_PER_MINUTE: 2, TRUST_PROXY: 1 });
+    try {
+      const client = stepApiClient(guarded.url);
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) {
+        const answer = await client.call('POST', '/v1/journeys/registration', {
+          headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9` },
+        });
+        statuses.push(answer.status);
+      }
+      expect(statuses).toEqual([201, 201, 429, 429]);
+      // Another address the proxy saw is another client.
+      const other = await client.call('POST', '/v1/journeys/registration', {
+        headers: { 'x-forwarded-for': '203.0.113.10' },
+      });
+      expect(other.status).toBe(201);
     } finally {
       await guarded.stop();
     }

@@ -39,6 +39,7 @@ export async function startStack(options: StackOptions = {}) {
     LOG_LEVEL: 'silent',
     // Tests drive hundreds of requests from one address; the limit has a test of its own.
     RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
   });

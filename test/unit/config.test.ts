@@ -29,10 +29,19 @@ describe('configuration from the environment', () => {
     );
   });
 
-  it('reads proxy trust as a boolean or a hop count', () => {
-    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
-    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+  it('trusts a number of proxy hops or named proxies, never any X-Forwarded-For a client writes', () => {
     expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY: true would trust any X-Forwarded-For a client writes/,
+    );
+    for (const TRUST_PROXY of ['10.0.0.0/33', 'proxy.internal', '0', '1.2.3.4/8/1'])
+      expect(() => loadConfig({ TRUST_PROXY }), TRUST_PROXY).toThrow(/TRUST_PROXY/);
   });
 
   it('reads the return_to allow-list as absolute http(s) URLs, and refuses anything else', () => {
