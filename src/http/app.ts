@@ -8,6 +8,7 @@ import { createDevOutbox } from './dev-outbox.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
+import { createProblemPages } from './problem-pages.js';
 import { stepApiRateLimit } from './rate-limit.js';
 import { createSessionsApi } from './sessions-api.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps) {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use('/problems', createProblemPages());
   app.all(['/healthz', '/readyz', '/openapi.json'], methodNotAllowed('GET'));
   // Views carry tokens (the journey token, a session token once) and personal data: no cache may
   // keep any answer of the API, errors included (ASVS 8.2.1, RFC 9111 §5.2.2.5).

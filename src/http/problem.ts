@@ -34,7 +34,11 @@ export class HttpProblem extends Error {
   }
 }
 
-export const problemType = (code: string) => `/problems/${code.replaceAll('_', '-')}`;
+/** A problem's name in its `type` URI: `invalid_code` → `invalid-code`. */
+export const problemSlug = (code: ErrorCode) => code.replaceAll('_', '-');
+
+/** The `type` of a problem: a page that explains it (problem-pages.ts). */
+export const problemType = (code: ErrorCode) => `/problems/${problemSlug(code)}`;
 
 export function sendProblem(res: Response, problem: HttpProblem): void {
   res

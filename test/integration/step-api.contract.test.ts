@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ErrorCode, errorCatalogue } from '../../src/engine/errors.js';
+import { problemType } from '../../src/http/problem.js';
 import { startApiVariant } from '../support/api-variant.js';
 import { eventually } from '../support/eventually.js';
 import { codeIn, stepApiClient } from '../support/http.js';
@@ -136,6 +138,26 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     ];
     expect(answers.map((answer) => answer.status)).toEqual([201, 200, 200, 409, 404, 200, 401]);
     for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it("leads every problem's type to a page that explains it, for people (HTML) and programs (JSON)", async () => {
+    const problem = (await api.call('POST', '/v1/journeys/no-such-journey')).body;
+    expect(problem.type).toBe('/problems/unknown-journey');
+    const html = await fetch(`${stack.url}${problem.type}`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    const text = await html.text();
+    expect(text).toContain('<code>unknown_journey</code>');
+    expect(text).toContain('404 Not Found');
+    for (const [code, spec] of Object.entries(errorCatalogue)) {
+      const about = await api.call('GET', problemType(code as ErrorCode), {
+        headers: { accept: 'application/json' },
+      });
+      expect(about.status, code).toBe(200);
+      expect(about.body).toMatchObject({ code, status: spec.status, message: spec.message });
+      expect(about.body.whatToDo).toEqual(expect.any(String));
+    }
+    expectProblem(await api.call('GET', '/problems/no-such-problem'), 404, 'not_found');
   });
 
   it('answers /healthz with 200 while the process lives', async () => {
