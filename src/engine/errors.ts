@@ -74,6 +74,11 @@ export const errorCatalogue = {
   // Internal: never shown as they are.
   message_not_found: spec(500, 'No such outbound message', false),
   message_content_gone: spec(500, 'The message has no content left to send', false),
+  recipient_refused: spec(
+    500,
+    'The message was not sent: its recipient is not one plain address',
+    false,
+  ),
   activity_failed: spec(500, 'An activity failed', false),
   not_ready: spec(503, 'Not ready', false),
   internal_error: spec(500, 'Internal server error', false),

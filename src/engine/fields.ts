@@ -1,16 +1,55 @@
 import { z } from 'zod';
 
 /**
- * The canonical form an email address is stored and compared in: trimmed, Unicode NFC,
- * lower-cased, so the same mailbox is always the same identifier.
+ * The canonical form an email address is compared in: trimmed, Unicode NFC, lower-cased, so the
+ * same mailbox is always the same identifier. (The step API also stores the domain as its IDNA
+ * A-label: `toALabelEmail`, Node-side.)
  */
 export const canonicalEmail = (value: string): string =>
   value.trim().normalize('NFC').toLowerCase();
 
-// A copy: zod's own regex is shared and frozen in the workflow sandbox (workers/workflow/preload.ts),
-// and zod resets `lastIndex` on the pattern it checks.
-const emailPattern = new RegExp(z.regexes.unicodeEmail);
+// RFC 5322 atext, and beyond ASCII (RFC 6531) letters, marks and digits only: a dot-atom. What is
+// left out is what mail software reads as something else: display names, lists, comments, quoted
+// local parts, routes, spaces. Our own regexes: zod's are frozen in the workflow sandbox.
+const atom = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\p{L}\\p{M}\\p{N}-]+";
+const localPart = new RegExp(`^${atom}(?:\\.${atom})*$`, 'u');
+// Host name labels: letters, marks and digits, inner hyphens (a U-label or its A-label).
+const label = '[\\p{L}\\p{M}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?';
+const domainPart = new RegExp(`^(?:${label}\\.)+${label}$`, 'u');
+// Control and invisible format characters (bidi overrides, zero-width joiners): nothing a person sees.
+const invisible = /[\p{Cc}\p{Cf}]/u;
 
-/** An email address field, canonicalised; internationalised addresses are accepted (RFC 6531). */
+const EMAIL_META = 'x-parcours-email';
+
+/** Why an address is refused, or undefined for a plain mailbox address (canonical form assumed). */
+export function emailRefusal(value: string): string | undefined {
+  if (invisible.test(value)) return 'An email address cannot hold control or invisible characters';
+  if (value.normalize('NFKC') !== value)
+    return 'Write the address with ordinary characters (no full-width letters, ligatures or the like)';
+  const at = value.lastIndexOf('@');
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (at < 1 || local.length > 64 || !localPart.test(local) || !domainPart.test(domain))
+    return 'Enter an email address like name@example.com';
+  return undefined;
+}
+
+/**
+ * An email address field: a plain mailbox (`local@domain`), canonicalised; internationalised
+ * addresses are accepted (RFC 6531). Display names, lists, comments, quoted local parts, control
+ * and invisible characters, and anything Unicode compatibility normalisation would change are
+ * refused.
+ */
 export const emailField = () =>
-  z.string().overwrite(canonicalEmail).email({ pattern: emailPattern }).max(254);
+  z
+    .string()
+    .overwrite(canonicalEmail)
+    .max(254)
+    .superRefine((value, ctx) => {
+      const refusal = emailRefusal(value);
+      if (refusal) ctx.addIssue({ code: 'invalid_format', format: 'email', message: refusal });
+    })
+    .meta({ [EMAIL_META]: true, format: 'idn-email' });
+
+/** Whether a schema is an email field (the step API stores its domain as an IDNA A-label). */
+export const isEmailField = (schema: z.ZodType): boolean => schema.meta()?.[EMAIL_META] === true;

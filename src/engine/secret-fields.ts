@@ -41,7 +41,7 @@ export function secretKindOf(schema: z.ZodType): SecretKind | undefined {
 }
 
 /** Step inputs are strict objects or unions of them; secrets are their top-level fields. */
-function objectsOf(schema: z.ZodType): z.ZodObject[] {
+export function objectsOf(schema: z.ZodType): z.ZodObject[] {
   if (schema instanceof z.ZodObject) return [schema];
   if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(objectsOf);
   return [];

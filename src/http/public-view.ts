@@ -32,9 +32,12 @@ export function createStepSchemas(registry: JourneyRegistry) {
         const schema = z.toJSONSchema(step.input, {
           io: 'input',
           unrepresentable: 'any',
-          // How a field is sealed is the engine's business, not the app's: writeOnly says enough.
+          // How the engine seals or stores a field is its business, not the app's: `writeOnly`
+          // and `format` say enough.
           override: ({ jsonSchema }) => {
-            delete (jsonSchema as Record<string, unknown>)['x-parcours-secret'];
+            for (const key of Object.keys(jsonSchema))
+              if (key.startsWith('x-parcours-'))
+                delete (jsonSchema as Record<string, unknown>)[key];
           },
         });
         schemas.set(step, schema);

@@ -1,5 +1,8 @@
+import type { z } from 'zod';
 import type { StepDefinition } from '../engine/define-journey.js';
-import { secretFieldsOf } from '../engine/secret-fields.js';
+import { isEmailField } from '../engine/fields.js';
+import { objectsOf, secretFieldsOf } from '../engine/secret-fields.js';
+import { storedEmail } from '../messages/addresses.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
 import type { PasswordPolicyPool } from '../security/password-policy-pool.js';
 import type { Vault } from '../security/vault.js';
@@ -9,6 +12,16 @@ import type { FieldError } from './problem.js';
 export type SealResult =
   | { ok: true; sealed: Record<string, unknown> }
   | { ok: false; errors: FieldError[] };
+
+/** The email fields of a step input, by name. */
+const emailFieldsOf = (schema: z.ZodType): Set<string> =>
+  new Set(
+    objectsOf(schema).flatMap((object) =>
+      Object.entries(object.shape)
+        .filter(([, field]) => isEmailField(field as z.ZodType))
+        .map(([name]) => name),
+    ),
+  );
 
 /** How long a secret submitted by reference waits in the vault for its activity. */
 const SUBMITTED_SECRET_TTL_MS = 10 * 60_000;
@@ -26,6 +39,23 @@ export function createStepInputSealer(deps: {
     const parsed = step.input.safeParse(body ?? {});
     if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
     const input = { ...(parsed.data as Record<string, unknown>) };
+    // Email addresses are stored with their domain as an IDNA A-label: one spelling per domain.
+    for (const field of emailFieldsOf(step.input)) {
+      if (typeof input[field] !== 'string') continue;
+      const stored = storedEmail(input[field] as string);
+      if (!stored)
+        return {
+          ok: false,
+          errors: [
+            {
+              path: `/${field}`,
+              code: 'invalid_format',
+              message: 'This domain is not a valid internationalised domain name',
+            },
+          ],
+        };
+      input[field] = stored;
+    }
     const secrets = [...secretFieldsOf(step.input)].filter(
       ([field]) => typeof input[field] === 'string',
     );

@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { plainRecipient } from './addresses.js';
 
 /** One email ready to go. */
 export interface OutgoingEmail {
@@ -23,7 +24,8 @@ export function createSmtpSender(smtpUrl: string, from: string): EmailSender {
   const transport = nodemailer.createTransport({ url: smtpUrl, ...TIMEOUTS }, { from });
   return {
     async send({ to, subject, text, html }) {
-      const info = await transport.sendMail({ to, subject, text, html });
+      // The parsed address, checked to be exactly the stored one: nodemailer never re-reads a string.
+      const info = await transport.sendMail({ to: plainRecipient(to), subject, text, html });
       return { messageId: info.messageId };
     },
     close: () => transport.close(),

@@ -254,6 +254,37 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expect((await api.get(id, token)).body.step.name).toBe('credentials');
     });
 
+    it('refuses addresses mail software reads differently from what would be stored, with 422 at /email, and stores nothing', async () => {
+      for (const email of [
+        'victim@example.test,evil.test',
+        '<x@evil.test>example.test',
+        'Ada <ada@example.test>',
+        '\uff41da@example.test',
+      ]) {
+        const { id, token } = (await api.start()).body;
+        const answer = await api.submit(id, token, 'credentials', { email, password: PASSWORD });
+        expectProblem(answer, 422, 'invalid_input');
+        expect(answer.body.errors, email).toEqual([
+          expect.objectContaining({ path: '/email', code: 'invalid_format' }),
+        ]);
+        expect((await api.get(id, token)).body.step.name).toBe('credentials');
+      }
+      expect(smtp.messages.filter((message) => /evil/.test(message.to))).toEqual([]);
+    });
+
+    it('stores an internationalised domain as its IDNA A-label, and mails exactly that address', async () => {
+      const mark = smtp.messages.length;
+      const { id, token } = (await api.start()).body;
+      const answer = await api.submit(id, token, 'credentials', {
+        email: 'Ada.Idn@B\u00dcCHER.example',
+        password: PASSWORD,
+      });
+      expect(answer.body.step.data.email).toBe('ada.idn@xn--bcher-kva.example');
+      // The SMTP server reports an envelope domain in its U-label form; the header shows what was sent.
+      const mail = await mailAfter(mark, 'ada.idn@b\u00fccher.example');
+      expect(mail.raw).toMatch(/^To: ada\.idn@xn--bcher-kva\.example$/m);
+    });
+
     it('names each invalid field by its JSON pointer: a bad email and a too-short password (ASVS 5.1.3, NIST SP 800-63B §5.1.1.2)', async () => {
       const { id, token } = (await api.start()).body;
       const answer = await api.submit(id, token, 'credentials', {

@@ -1,4 +1,5 @@
 import { businessFailure } from '../../engine/journey-error.js';
+import { RecipientRefusedError } from '../../messages/addresses.js';
 import type { RenderedEmail, RenderedSms } from '../../messages/render.js';
 import type { ActivityDeps } from '../deps.js';
 import { createOutbox } from './outbox.js';
@@ -31,6 +32,8 @@ export function messageActivities(deps: ActivityDeps) {
       if (!message) throw businessFailure('message_not_found', { messageId: input.messageId });
       if (message.status === 'sent') return { status: 'sent' };
       if (message.status === 'suppressed') return { status: 'suppressed' };
+      if (message.status === 'failed')
+        throw businessFailure('recipient_refused', { messageId: message.id });
       const content = outbox.open(message);
       if (!content) throw businessFailure('message_content_gone', { messageId: message.id });
       const send =
@@ -49,13 +52,17 @@ export function messageActivities(deps: ActivityDeps) {
         await markSent(message.id, messageId, { wipeContent: true });
         return { status: 'sent' };
       } catch (error) {
+        // A recipient the mailer would misread is refused for good: no retry can make it plain.
+        const refused = error instanceof RecipientRefusedError;
         await prisma.outboundMessage.update({
           where: { id: message.id },
           data: {
             attempts: { increment: 1 },
             lastError: error instanceof Error ? error.message : String(error),
+            ...(refused ? { status: 'failed', sealedContent: null } : {}),
           },
         });
+        if (refused) throw businessFailure('recipient_refused', { messageId: message.id });
         throw error;
       }
     },

@@ -30,6 +30,17 @@ describe('createSmtpSender', () => {
     sender.close();
   });
 
+  it('sends nothing to a recipient nodemailer would read as another address, or several', async () => {
+    const sender = createSmtpSender(sink.url, 'no-reply@parcours.test');
+    for (const to of ['victim@example.test,evil@example.test', '<evil@example.test>victim.test']) {
+      await expect(sender.send({ to, subject: 's', text: 't', html: '<p>t</p>' })).rejects.toThrow(
+        /not exactly one plain address/,
+      );
+    }
+    expect(sink.messages.filter((message) => /evil/.test(message.to))).toEqual([]);
+    sender.close();
+  });
+
   it('fails fast when no SMTP server listens', async () => {
     const closed = await startSmtpSink();
     await closed.close();
