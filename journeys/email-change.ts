@@ -56,6 +56,7 @@ interface Context {
   settings: Settings;
   session: SessionRef;
   locales?: string[];
+  requester?: string;
   newEmail?: string;
   noticeId?: string;
   codeChallenge?: CodeChallengeState;
@@ -111,6 +112,7 @@ export const emailChangeMachine = setup({
     // Declared by `start.session` below: the engine starts this journey only from a session.
     session: input.session as SessionRef,
     ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+    ...(input.requester ? { requester: input.requester } : {}),
   }),
   initial: 'newAddress',
   states: {

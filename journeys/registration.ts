@@ -55,6 +55,7 @@ interface Context {
   journeyId: string;
   settings: Settings;
   locales?: string[];
+  requester?: string;
   loginHint?: string;
   email?: string;
   passwordHash?: string;
@@ -117,6 +118,7 @@ export const registrationMachine = setup({
     journeyId: input.journeyId,
     settings: input.settings,
     ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+    ...(input.requester ? { requester: input.requester } : {}),
     ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
   }),
   initial: 'credentials',

@@ -55,6 +55,8 @@ export interface CodeChallengeHost {
   settings: CodeChallengeSettings;
   /** The customer's languages (ui_locales), for the message. */
   locales?: string[];
+  /** Who started the run (input.requester): codes to one address are counted per requester too. */
+  requester?: string;
   stepError?: StepError;
   codeChallenge?: CodeChallengeState;
 }
@@ -129,6 +131,7 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
           input: ({ context }: Args) => ({
             journeyId: context.journeyId,
             recipient: options.recipient(context as unknown as TContext),
+            ...(context.requester ? { requester: context.requester } : {}),
             policy: {
               purpose: options.purpose,
               channel: options.channel,

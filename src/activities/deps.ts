@@ -21,5 +21,7 @@ export interface ActivityDeps {
   sessionTtlMs: number;
   /** Codes one recipient may be sent in an hour, across all journeys (anti mail-bombing). */
   codesPerRecipientPerHour: number;
+  /** Codes one requester may have sent to one recipient in an hour. */
+  codesPerRequesterPerHour: number;
   now: () => Date;
 }

@@ -15,6 +15,8 @@ export interface JourneyWorkflowArgs {
   start?: Record<string, unknown>;
   /** The session a session-started journey acts on: a reference, never its token. */
   session?: SessionRef;
+  /** Who started the run (a keyed hash of the client's address), for per-requester limits. */
+  requester?: string;
 }
 
 /** A step submission whose secret fields are already sealed (hashed or by reference). */

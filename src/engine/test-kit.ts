@@ -29,6 +29,8 @@ export interface JourneyTestKitOptions {
   start?: Record<string, unknown>;
   /** The session a session-started journey acts on. */
   session?: SessionRef;
+  /** Who started the run, as the step API names the requester. */
+  requester?: string;
 }
 
 /** A submission the kit refused, as the step API would: 422 for input, 409 for the wrong step. */
@@ -74,6 +76,7 @@ export function createJourneyTestKit(
         settings: definition.settings.parse(options.settings ?? {}),
         start,
         ...(options.session ? { session: options.session } : {}),
+        ...(options.requester ? { requester: options.requester } : {}),
       },
       clock,
     },

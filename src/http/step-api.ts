@@ -43,6 +43,8 @@ export interface StepApiDeps {
   stepTimeoutMs?: number;
   /** Resolves `Authorization: Bearer` for journeys that start from a session. */
   bearerSession: BearerSessions;
+  /** Names who asks (a pseudonym of the client's address), for per-requester limits. */
+  requesterOf: (req: Request) => string;
   /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
   returnToAllowed: readonly string[];
   now?: () => Date;
@@ -178,7 +180,14 @@ export function createStepApi(deps: StepApiDeps): Router {
     const session = await startingSession(req, definition, settings);
     const startBody = startInput(definition, req.body);
     const id = newJourneyId();
-    const first = initialView(definition, { journeyId: id, settings, start: startBody, session });
+    const requester = deps.requesterOf(req);
+    const first = initialView(definition, {
+      journeyId: id,
+      settings,
+      start: startBody,
+      requester,
+      ...(session ? { session } : {}),
+    });
     const start = {
       workflowId: id,
       taskQueue: temporal.taskQueue,
@@ -189,6 +198,7 @@ export function createStepApi(deps: StepApiDeps): Router {
           settings: rawSettings,
           stepTimeoutMs: deps.stepTimeoutMs,
           start: startBody,
+          requester,
           ...(session ? { session } : {}),
         },
       ] as Parameters<typeof journeyWorkflowV2>,

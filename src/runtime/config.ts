@@ -89,6 +89,7 @@ const configSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
+  CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

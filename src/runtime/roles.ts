@@ -13,6 +13,7 @@ import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
+import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createMessageRenderer } from '../messages/render.js';
 import { createTwilioSender } from '../messages/sms-transport.js';
@@ -130,6 +131,7 @@ export async function startWorkerRole(
     productName: config.PARCOURS_PRODUCT_NAME,
     sessionTtlMs: config.sessionTtlMs,
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,
+    codesPerRequesterPerHour: config.CODES_PER_REQUESTER_PER_HOUR,
   });
   const { worker, connection } = await createJourneyWorker({
     address: ctx.temporalAddress,
@@ -211,6 +213,7 @@ export async function startApiRole(
     publicView: createPublicViews(registry, vault),
     sessions,
     bearerSession: createBearerSessions(sessions),
+    requesterOf: createRequesterIds(keyring),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),

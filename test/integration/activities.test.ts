@@ -53,6 +53,7 @@ const activitiesWith = (
     productName: 'Parcours',
     sessionTtlMs: 3_600_000,
     codesPerRecipientPerHour: 10,
+    codesPerRequesterPerHour: 5,
     ...overrides,
   });
 

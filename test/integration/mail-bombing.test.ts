@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { stepApiClient } from '../support/http.js';
+import { codeIn, stepApiClient } from '../support/http.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -9,22 +9,33 @@ let stack: Stack;
 
 beforeAll(async () => {
   smtp = await startSmtpSink();
-  stack = await startStack({ smtpUrl: smtp.url, env: { CODES_PER_RECIPIENT_PER_HOUR: '2' } });
+  // One trusted proxy hop: X-Forwarded-For names the client, so tests can be several requesters.
+  stack = await startStack({
+    smtpUrl: smtp.url,
+    env: { CODES_PER_RECIPIENT_PER_HOUR: '2', TRUST_PROXY: '1' },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
   await smtp?.close();
 });
 
-/** Starts a sign-up for an address and answers the view the customer sees at verify-email. */
-async function signUp(email: string) {
+/** Starts a sign-up for an address (from `client`, an address the proxy saw) and answers the view at verify-email. */
+async function signUp(email: string, client?: string) {
   const api = stepApiClient(stack.url);
-  const { id, token } = (await api.start()).body;
+  const headers: Record<string, string> = client ? { 'x-forwarded-for': client } : {};
+  const { id, token } = (await api.call('POST', '/v1/journeys/registration', { headers })).body;
   const answer = await api.submit(id, token, 'credentials', {
     email,
     password: 'an inbox under siege',
   });
-  return { id, status: answer.status, step: answer.body.step.name, data: answer.body.step.data };
+  return {
+    id,
+    token,
+    status: answer.status,
+    step: answer.body.step.name,
+    data: answer.body.step.data,
+  };
 }
 
 /** Mail that reached the SMTP server for an address, once every message for it has been handled. */
@@ -67,4 +78,27 @@ it('sends an address no more codes an hour than its allowance, with answers that
   // Another address is not held back by the first one's limit.
   await signUp('bystander@example.com');
   expect(await deliveredTo('bystander@example.com')).toBe(1);
+});
+
+it("never lets a stranger's requests silence the address's owner: a requester new to the address still gets a code", async () => {
+  // A stranger spends the address's allowance, then keeps asking.
+  for (let attempt = 0; attempt < 4; attempt += 1)
+    await signUp('owner@example.com', '198.51.100.7');
+  expect(await deliveredTo('owner@example.com')).toBe(2);
+  // The owner asks from their own address: their code arrives, and it works.
+  const owner = await signUp('owner@example.com', '203.0.113.50');
+  expect(await deliveredTo('owner@example.com')).toBe(3);
+  const [, , mail] = smtp.messages.filter((message) => message.to.includes('owner@example.com'));
+  const verified = await stepApiClient(stack.url).submit(owner.id, owner.token, 'verify-email', {
+    code: codeIn(mail?.text ?? ''),
+  });
+  expect(verified.body.step.name).toBe('terms');
+});
+
+it('counts concurrent requests one at a time: no more codes than the allowance, however many arrive at once', async () => {
+  const answers = await Promise.all(
+    Array.from({ length: 6 }, () => signUp('crowd@example.com', '198.51.100.8')),
+  );
+  expect(answers.map((answer) => answer.step)).toEqual(answers.map(() => 'verify-email'));
+  expect(await deliveredTo('crowd@example.com')).toBe(2);
 });

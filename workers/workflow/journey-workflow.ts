@@ -89,6 +89,7 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
         settings: parsedSettings.data,
         start: args.start ?? {},
         ...(args.session ? { session: args.session } : {}),
+        ...(args.requester ? { requester: args.requester } : {}),
       },
       clock: wheel ?? createDurableClock(root),
     },

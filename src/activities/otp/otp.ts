@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueViolation } from '../../db/prisma.js';
+import { isUniqueViolation, type Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { Channel, CodeTemplate, NoticeTemplate } from '../../messages/render.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
@@ -60,6 +60,31 @@ export function otpActivities(deps: ActivityDeps) {
     resendAvailableAt: new Date(createdAt.getTime() + cooldownMs).toISOString(),
   });
 
+  /**
+   * Bombing guard (OWASP WSTG-BUSL-05): whether this code is kept, not sent. A requester gets at
+   * most its own allowance of codes for one recipient an hour; once the recipient's allowance is
+   * spent, only requesters it has not yet had a code for get one, so strangers cannot silence the
+   * owner. Checked and recorded under a per-recipient lock, so concurrent requests count right.
+   * The journey is answered the same way either way: neither the limit nor the account shows.
+   */
+  async function overAllowance(
+    tx: Prisma.TransactionClient,
+    recipient: string,
+    requester: string | undefined,
+    at: Date,
+  ): Promise<boolean> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${recipient}, 0))`;
+    const [counts] = await tx.$queryRaw<Array<{ all: number; mine: number }>>`
+      SELECT count(*)::int AS "all", count(*) FILTER (WHERE requester = ${requester ?? null}::text)::int AS mine
+      FROM otp_challenges
+      WHERE recipient = ${recipient} AND created_at >= ${new Date(at.getTime() - HOUR_MS)}`;
+    const { all, mine } = counts ?? { all: 0, mine: 0 };
+    // registration@1's runs name no requester: the recipient's allowance alone, as before.
+    if (requester === undefined) return all >= deps.codesPerRecipientPerHour;
+    if (mine >= deps.codesPerRequesterPerHour) return true;
+    return all >= deps.codesPerRecipientPerHour && mine > 0;
+  }
+
   return {
     /**
      * Issues a code (CSPRNG digits, stored as an HMAC) for a recipient on a channel and queues the
@@ -69,6 +94,8 @@ export function otpActivities(deps: ActivityDeps) {
       journeyId: string;
       recipient: string;
       policy: OtpPolicy;
+      /** Who asked (a pseudonym of the client's address, from the step API). */
+      requester?: string;
     }): Promise<IssuedOtp> {
       const { policy } = input;
       const idempotencyKey = activityIdempotencyKey();
@@ -77,22 +104,12 @@ export function otpActivities(deps: ActivityDeps) {
       const messageId = randomUUID();
       const code = randomDigits(policy.digits);
       const createdAt = now();
-      const [owner, sentLastHour] = await Promise.all([
-        policy.whenTaken
-          ? prisma.identifier.findUnique({
-              where: {
-                type_value: { type: identifierTypeOf(policy.channel), value: recipient },
-              },
-              select: { id: true },
-            })
-          : null,
-        // Bombing guard: past its hourly allowance a recipient gets no more codes. The journey is
-        // answered the same way, so neither the limit nor the account shows (OWASP WSTG-BUSL-05).
-        prisma.otpChallenge.count({
-          where: { recipient, createdAt: { gte: new Date(createdAt.getTime() - HOUR_MS) } },
-        }),
-      ]);
-      const suppressed = sentLastHour >= deps.codesPerRecipientPerHour;
+      const owner = policy.whenTaken
+        ? await prisma.identifier.findUnique({
+            where: { type_value: { type: identifierTypeOf(policy.channel), value: recipient } },
+            select: { id: true },
+          })
+        : null;
       const expiresAt = new Date(createdAt.getTime() + policy.ttlMs);
       const notice = owner ? policy.whenTaken?.template : undefined;
       const rendered = notice
@@ -105,6 +122,7 @@ export function otpActivities(deps: ActivityDeps) {
           );
       try {
         await prisma.$transaction(async (tx) => {
+          const suppressed = await overAllowance(tx, recipient, input.requester, createdAt);
           await tx.otpChallenge.create({
             data: {
               id: challengeId,
@@ -113,6 +131,7 @@ export function otpActivities(deps: ActivityDeps) {
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
+              requester: input.requester ?? null,
               ...(notice || suppressed
                 ? { codeHash: null }
                 : {
