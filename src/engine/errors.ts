@@ -45,6 +45,7 @@ export const errorCatalogue = {
 
   // Sessions (RFC 6750 bearer tokens; the requirements follow OIDC's max_age and acr).
   session_required: spec(401, 'Sign in first'),
+  operator_key_required: spec(401, 'This needs the operator key', false),
   reauthentication_required: spec(403, 'Sign in again to continue'),
   stronger_authentication_required: spec(403, 'Confirm it is you with a second factor'),
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { SessionStore } from '../sessions/session-store.js';
+import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
@@ -26,6 +27,8 @@ export interface AppDeps extends StepApiDeps {
   trustProxy: false | number | string[];
   temporal: StepApiDeps['temporal'] & { client: Client };
   sessions: SessionStore;
+  /** Temporal's remote codec for operators; absent, it is not served. */
+  codec?: Omit<CodecServerOptions, 'keyring'>;
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps) {
     createSessionsApi({ store: deps.sessions, bearerSession: deps.bearerSession }),
   );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));
+  if (deps.codec) app.use('/codec', createCodecServer({ ...deps.codec, keyring: deps.keyring }));
   app.use((req, _res, next) =>
     next(new HttpProblem('not_found', {}, { title: `No route for ${req.method} ${req.path}` })),
   );

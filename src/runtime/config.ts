@@ -49,6 +49,20 @@ const configSchema = z.object({
     .transform((value) => value || undefined),
   PARCOURS_DEV_OUTBOX: z.enum(['true', 'false']).optional(),
   PARCOURS_DEV_OUTBOX_ANY_HOST: z.enum(['true', 'false']).default('false'),
+  // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
+  PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(',')
+            .map((origin) => origin.trim())
+            .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
   SESSION_TTL_HOURS: z.coerce
     .number()
@@ -151,6 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ? values.PARCOURS_DEV_OUTBOX === 'true'
       : embeddedDatabase && !values.SMTP_URL && isLoopback(values.HOST),
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+    // The codec serves operators who hold the key; in embedded mode, anyone on this machine.
+    codec:
+      values.PARCOURS_CODEC_KEY || embeddedDatabase
+        ? {
+            ...(values.PARCOURS_CODEC_KEY ? { operatorKey: values.PARCOURS_CODEC_KEY } : {}),
+            corsOrigins: values.CODEC_CORS_ORIGINS ?? [
+              `http://127.0.0.1:${values.TEMPORAL_UI_PORT}`,
+              `http://localhost:${values.TEMPORAL_UI_PORT}`,
+            ],
+          }
+        : undefined,
     twilio:
       values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN
         ? {

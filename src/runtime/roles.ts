@@ -68,6 +68,8 @@ export async function startInfrastructure(config: Config, log: Logger) {
       dbFile: join(config.dataDir, 'temporal.sqlite'),
       port: config.TEMPORAL_DEV_PORT,
       uiPort: config.TEMPORAL_UI_PORT,
+      // The embedded UI shows payloads decoded, through the API's codec endpoint.
+      ...(config.codec ? { uiCodecEndpoint: `http://${config.HOST}:${config.PORT}/codec` } : {}),
       namespace: config.TEMPORAL_NAMESPACE,
       searchAttributes: journeySearchAttributeTypes,
     });
@@ -214,6 +216,7 @@ export async function startApiRole(
     sessions,
     bearerSession: createBearerSessions(sessions),
     requesterOf: createRequesterIds(keyring),
+    ...(config.codec ? { codec: config.codec } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),

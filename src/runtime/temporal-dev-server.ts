@@ -17,6 +17,8 @@ export interface TemporalDevServerOptions {
   port?: number;
   /** Web UI port, default `port + 1000` (a free one when `port` is 0); `false` runs headless. */
   uiPort?: number | false;
+  /** Where the UI asks to decode payloads (Temporal's remote codec: our API's /codec). */
+  uiCodecEndpoint?: string;
   /** Namespace created at launch and awaited before resolving, default `default`. */
   namespace?: string;
   searchAttributes?: Record<string, SearchAttributeType>;
@@ -126,7 +128,10 @@ function devServerArgs(
   const args = ['server', 'start-dev', '--ip', host, '--port', String(resolved.port)];
   // No outbound network here: the UI's news feed would only fail.
   if (resolved.uiPort === false) args.push('--headless');
-  else args.push('--ui-port', String(resolved.uiPort), '--ui-disable-news-fetch');
+  else {
+    args.push('--ui-port', String(resolved.uiPort), '--ui-disable-news-fetch');
+    if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  }
   if (opts.dbFile) {
     // WAL + synchronous=normal doubles throughput and still survives a process crash.
     args.push('--db-filename', opts.dbFile);
