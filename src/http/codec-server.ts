@@ -1,9 +1,11 @@
 import type { Payload } from '@temporalio/common';
-import { METADATA_ENCODING_KEY, str } from '@temporalio/common';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Keyring } from '../security/keyring.js';
-import { createEncryptionCodec } from '../security/payload-codec.js';
+import {
+  createEncryptionCodec,
+  isEncryptedPayload as encrypted,
+} from '../security/payload-codec.js';
 import { safeEqualHex, sha256Hex } from '../security/tokens.js';
 import { fieldErrorsOf } from './field-errors.js';
 import { isLoopback } from './loopback.js';
@@ -38,8 +40,6 @@ const toJson = (payload: Payload): JsonPayload => ({
   ),
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });
-const encrypted = (payload: Payload) =>
-  str(payload.metadata?.[METADATA_ENCODING_KEY] ?? new Uint8Array()) === 'binary/encrypted';
 
 export interface CodecServerOptions {
   keyring: Keyring;

@@ -14,6 +14,12 @@ const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
+/** Whether this codec encoded a payload (what it may decode; anything else it refuses). */
+export const isEncryptedPayload = (payload: Payload): boolean => {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  return encoding !== undefined && encoding !== null && str(encoding) === ENCRYPTED_ENCODING;
+};
+
 /**
  * A Temporal payload codec that encrypts every payload (metadata included) with AES-256-GCM,
  * so no workflow history holds customer data in clear. Encoded payloads carry
@@ -36,11 +42,12 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
     },
     async decode(payloads: Payload[]): Promise<Payload[]> {
       return payloads.map((payload) => {
-        const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-        if (!encoding || str(encoding) !== ENCRYPTED_ENCODING)
+        if (!isEncryptedPayload(payload)) {
+          const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
           throw new Error(
             `refusing a payload that is not encrypted (encoding: ${encoding ? str(encoding) : 'none'})`,
           );
+        }
         // The sealed envelope names (and authenticates) its own kid; the metadata copy is for operators.
         return PayloadMessage.decode(openBytes(keys, payload.data ?? new Uint8Array()));
       });

@@ -2,6 +2,7 @@ import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, str } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
+import { isEncryptedPayload as encrypted } from '../../src/security/payload-codec.js';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const { History: HistoryMessage } = proto.temporal.api.history.v1;
@@ -45,7 +46,6 @@ export async function decodedHistoryText(
   const found = payloadsIn(history);
   // As the SDK does: only encrypted payloads go through the codec (search attributes and the
   // bookkeeping of local-activity markers bypass it by Temporal's design, and stay readable).
-  const encrypted = (payload: Payload) => encodingOf(payload) === 'binary/encrypted';
   const opened = await decode(found.map(({ payload }) => payload).filter(encrypted));
   const decoded = found.map(({ payload }) => (encrypted(payload) ? opened.shift() : payload));
   const values = new Map(
