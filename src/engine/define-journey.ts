@@ -6,6 +6,9 @@ import { descendants, statePath } from './state-nodes.js';
 /** Default inactivity timeout of an interactive step: the run ends `abandoned` when it fires. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
 
+/** Default lifetime of a run: its journey token expires then, and the run answers `expired`. */
+export const DEFAULT_JOURNEY_LIFETIME_MS = 60 * 60_000;
+
 /** An interactive step: a state where the journey waits for the customer. */
 // biome-ignore lint/suspicious/noExplicitAny: one steps map holds steps typed against the journey's own context
 export interface StepDefinition<TContext = any> {
@@ -58,6 +61,8 @@ export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMa
   fragments?: Record<string, Fragment>;
   /** Deployment settings the journey reads from its input (delays, policy versions), with defaults. */
   settings: z.ZodType<Record<string, unknown>>;
+  /** How long a run may take from its start (its journey token's lifetime), default one hour. */
+  lifetimeMs?: number;
   /** What starting needs; by default an empty body and no session. */
   // biome-ignore lint/suspicious/noExplicitAny: the requirement reads the journey's own settings type
   start?: StartDefinition<any>;

@@ -38,6 +38,7 @@ export const errorCatalogue = {
   step_not_current: spec(409, 'This is not the current step', false),
   journey_busy: spec(409, 'The journey is still working on an earlier submission: retry', false),
   journey_closed: spec(409, 'The journey has ended'),
+  journey_expired: spec(410, 'This journey has expired: start a new one'),
   invalid_settings: spec(500, 'The journey is misconfigured', false),
   journey_machine_error: spec(500, 'The journey stopped on an internal error', false),
   journey_error: spec(500, 'The journey stopped on an internal error', false),

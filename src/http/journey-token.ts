@@ -1,11 +1,13 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Keyring } from '../security/keyring.js';
 
 export interface JourneyClaims {
   id: string;
   journey: string;
   version: number;
+  /** The token's lifetime ran out: the run may no longer be driven (it answers `expired`). */
+  expired?: boolean;
 }
 
 /**
@@ -24,11 +26,16 @@ export function createJourneyTokens(keyring: Keyring) {
     return imported.get(kid);
   };
   return {
-    sign(claims: JourneyClaims): Promise<string> {
+    /**
+     * A token for a run, good for `lifetimeMs` (the journey's lifetime). Tokens signed before
+     * tokens expired carry no `exp`: they stay good, bounded by their run's own timeouts.
+     */
+    sign(claims: JourneyClaims, lifetimeMs: number): Promise<string> {
       return new SignJWT({ jrn: claims.journey, ver: claims.version })
         .setProtectedHeader({ alg: 'HS256', kid: keys.activeKid })
         .setSubject(claims.id)
         .setIssuedAt()
+        .setExpirationTime(Math.floor((Date.now() + lifetimeMs) / 1000))
         .sign(keyObject(keys.activeKid) as KeyObject);
     },
     /** The claims of a valid token for this run id; undefined for anything else. */
@@ -44,11 +51,23 @@ export function createJourneyTokens(keyring: Keyring) {
           algorithms: ['HS256'],
           subject: id,
         });
-        if (typeof payload.jrn !== 'string' || typeof payload.ver !== 'number') return undefined;
-        return { id, journey: payload.jrn, version: payload.ver };
-      } catch {
+        return claimsOf(payload, id, false);
+      } catch (error) {
+        // Expired is reported only once the signature and the run id checked out (jose checks
+        // claims after the signature): anything else answers like an unknown id.
+        if (error instanceof errors.JWTExpired && error.payload.sub === id)
+          return claimsOf(error.payload, id, true);
         return undefined;
       }
     },
   };
+}
+
+function claimsOf(
+  payload: Record<string, unknown>,
+  id: string,
+  expired: boolean,
+): JourneyClaims | undefined {
+  if (typeof payload.jrn !== 'string' || typeof payload.ver !== 'number') return undefined;
+  return { id, journey: payload.jrn, version: payload.ver, ...(expired ? { expired } : {}) };
 }

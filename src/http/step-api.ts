@@ -10,7 +10,7 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { journeyWorkflowV2 } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
-import { journeyKey } from '../engine/define-journey.js';
+import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../engine/define-journey.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
 import {
   JOURNEY_WORKFLOW,
@@ -41,6 +41,8 @@ export interface StepApiDeps {
   /** Deployment settings per journey id (delays, policy versions). */
   journeySettings?: Record<string, Record<string, unknown>>;
   stepTimeoutMs?: number;
+  /** Overrides every journey's lifetime (tests and deployments with other needs). */
+  journeyLifetimeMs?: number;
   /** Resolves `Authorization: Bearer` for journeys that start from a session. */
   bearerSession: BearerSessions;
   /** Names who asks (a pseudonym of the client's address), for per-requester limits. */
@@ -51,6 +53,12 @@ export interface StepApiDeps {
 }
 
 const notFound = () => new HttpProblem('journey_not_found');
+
+/** Where journeys start: an expired run's answer links to it. */
+const API_BASE = '/v1/journeys';
+
+/** How long a run may outlive its token, to finish work its customer does not wait for. */
+const FINISHING_MARGIN_MS = 15 * 60_000;
 
 /** An empty start body, for journeys that declare no start input. */
 const NO_START_INPUT = z.strictObject({});
@@ -120,16 +128,31 @@ export function createStepApi(deps: StepApiDeps): Router {
     return session;
   }
 
-  /** The run named by the URL, if the Journey-Token proves the caller started it; else 404 as for an unknown id. */
+  const lifetimeOf = (definition: JourneyDefinition) =>
+    deps.journeyLifetimeMs ?? definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS;
+
+  /**
+   * The run named by the URL, if the Journey-Token proves the caller started it; else 404 as for
+   * an unknown id. A run whose token's lifetime ran out is `expired`.
+   */
   async function authorisedRun(
     req: Request,
-  ): Promise<{ id: string; definition: JourneyDefinition }> {
+  ): Promise<{ id: string; definition: JourneyDefinition; expired: boolean }> {
     const id = String(req.params.id);
     const claims = await tokens.verify(req.get('journey-token'), id);
     const definition = claims && registry.get(claims.journey, claims.version);
     if (!definition) throw notFound();
-    return { id, definition };
+    return { id, definition, expired: claims.expired === true };
   }
+
+  /** An expired run's view names a fresh start, as Kratos's replacement flow does. */
+  const expiredView = (id: string, definition: JourneyDefinition) => ({
+    id,
+    journey: definition.id,
+    version: definition.version,
+    status: 'expired' as const,
+    restart: { method: 'POST', href: `${API_BASE}/${definition.id}` },
+  });
 
   async function currentView(id: string): Promise<RunView> {
     try {
@@ -203,6 +226,8 @@ export function createStepApi(deps: StepApiDeps): Router {
         },
       ] as Parameters<typeof journeyWorkflowV2>,
       workflowIdConflictPolicy: 'FAIL' as const,
+      // Past its lifetime no one can drive the run; the margin lets it finish delivering.
+      workflowExecutionTimeout: lifetimeOf(definition) + FINISHING_MARGIN_MS,
       typedSearchAttributes: [
         { key: journeySearchAttributes.journey, value: definition.id },
         { key: journeySearchAttributes.version, value: definition.version },
@@ -223,7 +248,10 @@ export function createStepApi(deps: StepApiDeps): Router {
           start,
         ),
       });
-    const token = await tokens.sign({ id, journey: definition.id, version: definition.version });
+    const token = await tokens.sign(
+      { id, journey: definition.id, version: definition.version },
+      lifetimeOf(definition),
+    );
     res
       .status(201)
       .location(`${req.baseUrl}/${id}`)
@@ -231,12 +259,17 @@ export function createStepApi(deps: StepApiDeps): Router {
   });
 
   router.get('/:id', async (req: Request, res: Response) => {
-    const { id, definition } = await authorisedRun(req);
+    const { id, definition, expired } = await authorisedRun(req);
+    if (expired) return res.json(expiredView(id, definition));
     res.json(await publicView(id, definition, await currentView(id)));
   });
 
   router.post('/:id/steps/:step', async (req: Request, res: Response) => {
-    const { id, definition } = await authorisedRun(req);
+    const { id, definition, expired } = await authorisedRun(req);
+    if (expired) {
+      const view = expiredView(id, definition);
+      throw new HttpProblem('journey_expired', { view, restart: view.restart });
+    }
     const stepName = String(req.params.step);
     const step = registry.step(definition, stepName);
     if (!step)

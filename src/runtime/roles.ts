@@ -172,6 +172,7 @@ export async function startWorkerRole(
 export interface ApiOverrides {
   journeySettings?: Record<string, Record<string, unknown>>;
   stepTimeoutMs?: number;
+  journeyLifetimeMs?: number;
   devOutbox?: boolean;
   port?: number;
 }
@@ -220,6 +221,7 @@ export async function startApiRole(
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
+    ...(overrides.journeyLifetimeMs ? { journeyLifetimeMs: overrides.journeyLifetimeMs } : {}),
   });
   const server = createServer(app);
   await new Promise<void>((resolve) =>

@@ -72,13 +72,14 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const claims = { id: mine.id, journey: 'registration', version: 1 };
       const forged = await createJourneyTokens(createKeyring(generateKeySpec('attacker'))).sign(
         claims,
+        60_000,
       );
       const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
       const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: mine.id, jrn: 'registration', ver: 1 })}.`;
-      const signedForUnknown = await createJourneyTokens(stack.keyring).sign({
-        ...claims,
-        id: unknownId,
-      });
+      const signedForUnknown = await createJourneyTokens(stack.keyring).sign(
+        { ...claims, id: unknownId },
+        60_000,
+      );
 
       const attempts: Array<[string, string, string | undefined]> = [
         ['no token', mine.id, undefined],

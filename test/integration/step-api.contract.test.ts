@@ -274,6 +274,40 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     }
   });
 
+  it('ends a run at its lifetime: the view says expired and names a fresh start; a submission answers 410', async () => {
+    const brief = await startApiVariant(stack, { journeyLifetimeMs: 1_500 });
+    try {
+      const client = stepApiClient(brief.url);
+      const { id, token } = (await client.start()).body;
+      const description = await stack.temporal.workflow.getHandle(id).describe();
+      // The run itself cannot outlive its token by more than the finishing margin.
+      expect(Number(description.raw.executionConfig?.workflowExecutionTimeout?.seconds ?? 0)).toBe(
+        15 * 60 + 1,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const expired = await client.get(id, token);
+      expect(expired.status).toBe(200);
+      expect(expired.body).toEqual({
+        id,
+        journey: 'registration',
+        version: 2,
+        status: 'expired',
+        restart: { method: 'POST', href: '/v1/journeys/registration' },
+      });
+      const late = await client.submit(id, token, 'credentials', {
+        email: 'late@example.com',
+        password: PASSWORD,
+      });
+      expectProblem(late, 410, 'journey_expired');
+      expect(late.body.view).toEqual(expired.body);
+      expect(late.body.restart).toEqual({ method: 'POST', href: '/v1/journeys/registration' });
+      // The fresh start it names works.
+      expect((await client.call('POST', late.body.restart.href)).status).toBe(201);
+    } finally {
+      await brief.stop();
+    }
+  });
+
   it('makes a journey waiting at verify-email findable by its search attributes ParcoursJourney and ParcoursStep', async () => {
     const { id } = await atVerifyEmail('listed@example.com');
     const query = "ParcoursJourney = 'registration' AND ParcoursStep = 'verify-email'";
