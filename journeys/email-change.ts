@@ -12,13 +12,13 @@ import {
   outcomeGuards,
   results,
   type SessionRef,
-  type StepError,
   startFields,
   step,
 } from '../src/engine/index.js';
 import {
-  type CodeChallengeState,
+  type CodeChallengeHost,
   codeChallenge,
+  codeChallengeHost,
   codeChallengeSettings,
 } from './fragments/code-challenge.js';
 
@@ -51,16 +51,12 @@ type Events =
   | { type: 'new-email'; input: z.infer<typeof newEmailInput> }
   | { type: 'verify-email'; input: { code: string } | { resend: true } };
 
-interface Context {
-  journeyId: string;
+// The run, settings, languages, requester, step error and challenge state come with the host.
+interface Context extends CodeChallengeHost {
   settings: Settings;
   session: SessionRef;
-  locales?: string[];
-  requester?: string;
   newEmail?: string;
   noticeId?: string;
-  codeChallenge?: CodeChallengeState;
-  stepError?: StepError;
   failure?: JourneyFailure;
   result?: JourneyResult;
 }
@@ -107,12 +103,9 @@ export const emailChangeMachine = setup({
   id: 'email-change',
   output: ({ event }) => event.output,
   context: ({ input }) => ({
-    journeyId: input.journeyId,
-    settings: input.settings,
+    ...codeChallengeHost(input),
     // Declared by `start.session` below: the engine starts this journey only from a session.
     session: input.session as SessionRef,
-    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
-    ...(input.requester ? { requester: input.requester } : {}),
   }),
   initial: 'newAddress',
   states: {

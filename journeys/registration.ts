@@ -11,15 +11,15 @@ import {
   outcomeActions,
   outcomeGuards,
   results,
-  type StepError,
   secret,
   startFields,
   step,
   stepError,
 } from '../src/engine/index.js';
 import {
-  type CodeChallengeState,
+  type CodeChallengeHost,
   codeChallenge,
+  codeChallengeHost,
   codeChallengeSettings,
 } from './fragments/code-challenge.js';
 
@@ -51,18 +51,14 @@ type Events =
   | { type: 'verify-email'; input: { code: string } | { resend: true } }
   | { type: 'terms'; input: z.infer<typeof termsInput> };
 
-interface Context {
-  journeyId: string;
+// The run, settings, languages, requester, step error and challenge state come with the host.
+interface Context extends CodeChallengeHost {
   settings: Settings;
-  locales?: string[];
-  requester?: string;
   loginHint?: string;
   email?: string;
   passwordHash?: string;
-  codeChallenge?: CodeChallengeState;
   userId?: string;
   session?: IssuedSession;
-  stepError?: StepError;
   failure?: JourneyFailure;
 }
 
@@ -115,10 +111,7 @@ export const registrationMachine = setup({
   // XState v5 gives a machine no output of its own: pass on the output of the final state reached.
   output: ({ event }) => event.output,
   context: ({ input }) => ({
-    journeyId: input.journeyId,
-    settings: input.settings,
-    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
-    ...(input.requester ? { requester: input.requester } : {}),
+    ...codeChallengeHost(input),
     ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
   }),
   initial: 'credentials',

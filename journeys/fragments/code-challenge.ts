@@ -61,6 +61,25 @@ export interface CodeChallengeHost {
   codeChallenge?: CodeChallengeState;
 }
 
+/**
+ * What a journey's context starts with to host a code challenge: its run, settings, the customer's
+ * languages and the requester, from the run's input. Every journey that includes the challenge
+ * starts its context from this, so none forgets the requester the code limits count by.
+ */
+export function codeChallengeHost<TSettings extends CodeChallengeSettings>(input: {
+  journeyId: string;
+  settings: TSettings;
+  start: { ui_locales?: string[] };
+  requester?: string;
+}) {
+  return {
+    journeyId: input.journeyId,
+    settings: input.settings,
+    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+    ...(input.requester ? { requester: input.requester } : {}),
+  };
+}
+
 export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
   /** Name in checks and diagrams; its camel case prefixes the implementations (`emailCode.…`). */
   name: string;

@@ -8,7 +8,7 @@ import {
 } from '../security/payload-codec.js';
 import { safeEqualHex, sha256Hex } from '../security/tokens.js';
 import { fieldErrorsOf } from './field-errors.js';
-import { isLoopback } from './loopback.js';
+import { isLoopback } from './network-addresses.js';
 import { HttpProblem } from './problem.js';
 
 // Temporal's remote codec protocol: payloads as JSON, bytes in base64 (the UI's and the CLI's).

@@ -3,7 +3,7 @@ import Handlebars from 'handlebars';
 import { createOutbox } from '../activities/messages/outbox.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
-import { isLoopback } from './loopback.js';
+import { isLoopback } from './network-addresses.js';
 import { HttpProblem } from './problem.js';
 
 const page = Handlebars.compile(`<!doctype html>

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { isLoopback, isProxyAddress } from '../http/loopback.js';
+import { isLoopback, isProxyAddress } from '../http/network-addresses.js';
 
 const optionalUrl = z
   .string()

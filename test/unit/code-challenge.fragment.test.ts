@@ -3,30 +3,21 @@ import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import { emailChange } from '../../journeys/email-change.js';
 import {
-  type CodeChallengeState,
+  type CodeChallengeHost,
   codeChallenge,
+  codeChallengeHost,
   codeChallengeSettings,
 } from '../../journeys/fragments/code-challenge.js';
 import { registration } from '../../journeys/registration.js';
 import { activityNames } from '../../src/engine/activity-catalog.js';
-import {
-  defineJourney,
-  type JourneyInput,
-  outcomeGuards,
-  type StepError,
-  step,
-} from '../../src/engine/index.js';
+import { defineJourney, type JourneyInput, outcomeGuards, step } from '../../src/engine/index.js';
 import { businessFailure } from '../../src/engine/journey-error.js';
 import { createRegistry } from '../../src/engine/registry.js';
 import { createJourneyTestKit } from '../../src/engine/test-kit.js';
 
 /** A phone number proven by SMS: the same fragment as the email code, another channel. */
-interface Context {
-  journeyId: string;
-  settings: z.infer<typeof codeChallengeSettings>;
+interface Context extends CodeChallengeHost {
   phone?: string;
-  codeChallenge?: CodeChallengeState;
-  stepError?: StepError;
   outcome?: string;
 }
 
@@ -57,7 +48,7 @@ const phoneJourney = defineJourney({
   }).createMachine({
     id: 'phone',
     output: ({ event }) => event.output,
-    context: ({ input }) => ({ journeyId: input.journeyId, settings: input.settings }),
+    context: ({ input }) => codeChallengeHost(input),
     initial: 'number',
     states: {
       number: {

@@ -1,7 +1,7 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { createDevOutbox } from '../../../src/http/dev-outbox.js';
-import { isLoopback } from '../../../src/http/loopback.js';
+import { isLoopback } from '../../../src/http/network-addresses.js';
 import { problemHandler } from '../../../src/http/problem.js';
 import { createKeyring, generateKeySpec } from '../../../src/security/keyring.js';
 
