@@ -1,4 +1,4 @@
-// Records a registration run (the latest version) as test/fixtures/histories/registration-v2.json, a history the
+// Records a registration run (the latest version, on the latest engine) as test/fixtures/histories/registration-v2.json, a history the
 // replay test (test/integration/replay.test.ts) replays on every change: `npx tsx scripts/record-history.ts`.
 // It brings up its own stack (Temporal dev server, a fresh database on the local PostgreSQL, an SMTP
 // sink, worker and API) with the test-only key in test/fixtures/histories/test-keys.txt.

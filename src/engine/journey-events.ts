@@ -6,7 +6,8 @@ export type JourneyEventType =
   | 'step_rejected'
   | 'completed'
   | 'failed'
-  | 'abandoned';
+  | 'abandoned'
+  | 'expired';
 
 export interface JourneyEventRecord {
   journeyId: string;

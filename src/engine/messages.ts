@@ -17,6 +17,8 @@ export interface JourneyWorkflowArgs {
   session?: SessionRef;
   /** Who started the run (a keyed hash of the client's address), for per-requester limits. */
   requester?: string;
+  /** The run's lifetime (its journey token's): engine 3 ends a run waiting at a step past it `expired`. */
+  lifetimeMs?: number;
 }
 
 /** A step submission whose secret fields are already sealed (hashed or by reference). */
@@ -42,4 +44,4 @@ export const journeySearchAttributes = {
 };
 
 /** The workflow type new runs start on (workers/workflow/journey-workflow.ts). */
-export const JOURNEY_WORKFLOW = 'journeyWorkflowV2';
+export const JOURNEY_WORKFLOW = 'journeyWorkflowV3';

@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import type { journeyWorkflowV2 } from '../../workers/workflow/journey-workflow.js';
+import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.js';
 import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
 import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../engine/define-journey.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
@@ -163,6 +163,34 @@ export function createStepApi(deps: StepApiDeps): Router {
     }
   }
 
+  /** Why a submission to `step` cannot enter a run showing `view`, if it cannot. */
+  function refusalOf(view: RunView, step: string): ErrorCode | undefined {
+    if (view.status !== 'active') return rejectionCodes.journeyClosed;
+    if (!view.step) return rejectionCodes.journeyBusy;
+    if (view.step.name !== step) return rejectionCodes.stepNotCurrent;
+    return undefined;
+  }
+
+  /**
+   * A submission the run cannot take, with the run's current view. A run its lifetime ended answers
+   * 410 as an expired token does. A refusal is never where a secret is shown: a token in the view
+   * stays for the answer it belongs to.
+   */
+  async function conflictProblem(
+    id: string,
+    definition: JourneyDefinition,
+    code: ErrorCode,
+    known?: RunView,
+  ): Promise<HttpProblem> {
+    const current = known ?? (await currentView(id));
+    if (current.status === 'expired') {
+      const view = expiredView(id, definition);
+      return new HttpProblem('journey_expired', { view, restart: view.restart });
+    }
+    const view = await publicView(id, definition, current, { revealSecrets: false });
+    return new HttpProblem(code, { view });
+  }
+
   router.get('/', (_req, res) => {
     const latest = new Set(
       registry
@@ -222,9 +250,10 @@ export function createStepApi(deps: StepApiDeps): Router {
           stepTimeoutMs: deps.stepTimeoutMs,
           start: startBody,
           requester,
+          lifetimeMs: lifetimeOf(definition),
           ...(session ? { session } : {}),
         },
-      ] as Parameters<typeof journeyWorkflowV2>,
+      ] as Parameters<typeof journeyWorkflowV3>,
       workflowIdConflictPolicy: 'FAIL' as const,
       // Past its lifetime no one can drive the run; the margin lets it finish delivering.
       workflowExecutionTimeout: lifetimeOf(definition) + FINISHING_MARGIN_MS,
@@ -240,10 +269,10 @@ export function createStepApi(deps: StepApiDeps): Router {
     // while the run starts (one plain start); one that works first answers once it has settled.
     let view = first;
     if (view)
-      await temporal.client.workflow.start<typeof journeyWorkflowV2>(JOURNEY_WORKFLOW, start);
+      await temporal.client.workflow.start<typeof journeyWorkflowV3>(JOURNEY_WORKFLOW, start);
     else
       view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV2>(
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
           JOURNEY_WORKFLOW,
           start,
         ),
@@ -280,6 +309,12 @@ export function createStepApi(deps: StepApiDeps): Router {
           title: `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`,
         },
       );
+    // The step is checked before the body is parsed, sealed or hashed: a submission to a step the
+    // run is not at answers 409 whatever its body, and costs no argon2 hash or vault write. The
+    // workflow's update validator checks again, for a run that moved on in between.
+    const before = await currentView(id);
+    const refused = refusalOf(before, stepName);
+    if (refused) return sendProblem(res, await conflictProblem(id, definition, refused, before));
     const sealed = await sealStepInput(step, req.body);
     if (!sealed.ok)
       throw new HttpProblem(
@@ -301,13 +336,7 @@ export function createStepApi(deps: StepApiDeps): Router {
           : Object.values(rejectionCodes).find(
               (code) => code === rejection && code !== rejectionCodes.invalidInput,
             );
-      if (conflict) {
-        // A refusal is never where a secret is shown: the token stays for the answer it belongs to.
-        const current = await publicView(id, definition, await currentView(id), {
-          revealSecrets: false,
-        });
-        return sendProblem(res, new HttpProblem(conflict, { view: current }));
-      }
+      if (conflict) return sendProblem(res, await conflictProblem(id, definition, conflict));
       throw error;
     }
     const next = await publicView(id, definition, view);

@@ -23,7 +23,8 @@ import { type Stack, startStack } from '../support/stack.js';
  * in histories of yesterday, or every run still open on a deploy breaks. The checked-in histories
  * (test/fixtures/histories/registration-v*.json, payloads encrypted with the public test-only key
  * beside them) are registration runs, wrong code included: registration@1 on each workflow type a
- * run may still be open on (engine 1 and engine 2), and registration@2, replayed on every change.
+ * run may still be open on (engine 1 and engine 2), and registration@2 on engine 2 and on engine 3
+ * (what new runs start on), replayed on every change.
  *
  * When this test fails, the change is not compatible with runs already started on that version.
  * Do not re-record the fixture to make it pass: ship the change as a new version (as registration@2
@@ -31,7 +32,7 @@ import { type Stack, startStack } from '../support/stack.js';
  * Re-record (`npx tsx scripts/record-history.ts`, the latest version's) only when a change is
  * compatible and you want the fixture to show it, or when a version is retired (then delete its
  * fixtures with it). A
- * change to the engine's own commands ships as a new workflow type beside the old one, as engine 2
+ * change to the engine's own commands ships as a new workflow type beside the old one, as engines 2 and 3
  * did (workers/workflow/journey-workflow.ts), with a fixture of its own.
  */
 
@@ -49,6 +50,7 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
   let workflowBundle: { code: string };
   let fixture: History;
   let engine2Fixture: History;
+  let v2engine2Fixture: History;
   let latestFixture: History;
 
   beforeAll(async () => {
@@ -57,6 +59,7 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
     workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
     fixture = await readHistoryFile(registrationHistoryFixtures.engine1);
     engine2Fixture = await readHistoryFile(registrationHistoryFixtures.engine2);
+    v2engine2Fixture = await readHistoryFile(registrationHistoryFixtures.v2engine2);
     latestFixture = await readHistoryFile(registrationHistoryFixtures.latest);
     smtp = await startSmtpSink();
     stack = await startStack({ smtpUrl: smtp.url, keySpec });
@@ -74,11 +77,17 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
 
   it('replays the checked-in registration@1 history of engine 2 (journeyWorkflowV2) on the current code', async () => {
     expect(engine2Fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
-    expect(workflowTypeOf(engine2Fixture)).toBe(JOURNEY_WORKFLOW);
+    expect(workflowTypeOf(engine2Fixture)).toBe('journeyWorkflowV2');
     await Worker.runReplayHistory({ workflowBundle, dataConverter }, engine2Fixture);
   });
 
-  it('replays the checked-in registration@2 history (shared code challenge, capability activities) on the current code', async () => {
+  it('replays the checked-in registration@2 history of engine 2 (journeyWorkflowV2) on the current code', async () => {
+    expect(v2engine2Fixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    expect(workflowTypeOf(v2engine2Fixture)).toBe('journeyWorkflowV2');
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, v2engine2Fixture);
+  });
+
+  it('replays the checked-in registration@2 history of engine 3, what new runs start on, on the current code', async () => {
     expect(latestFixture.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
     expect(workflowTypeOf(latestFixture)).toBe(JOURNEY_WORKFLOW);
     await Worker.runReplayHistory({ workflowBundle, dataConverter }, latestFixture);

@@ -303,8 +303,66 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       expect(late.body.restart).toEqual({ method: 'POST', href: '/v1/journeys/registration' });
       // The fresh start it names works.
       expect((await client.call('POST', late.body.restart.href)).status).toBe(201);
+      // The run itself ended at its lifetime, expired at the step it waited in, and says so.
+      const result = await stack.temporal.workflow.getHandle(id).result();
+      expect(result).toMatchObject({ status: 'expired', step: { name: 'credentials' } });
+      const events = await eventually(`the expiry of ${id} recorded`, async () => {
+        const rows = await stack.prisma.journeyEvent.findMany({
+          where: { journeyId: id },
+          orderBy: { seq: 'asc' },
+        });
+        return rows.some((row) => row.type === 'expired') ? rows : undefined;
+      });
+      expect(events.map((event) => [event.type, event.step])).toEqual([
+        ['started', null],
+        ['step_entered', 'credentials'],
+        ['expired', 'credentials'],
+      ]);
     } finally {
       await brief.stop();
+    }
+  });
+
+  it('answers a submission to a step the run is not at with 409 and the current view whatever its body, and seals nothing of it', async () => {
+    const { id, token, view } = await atVerifyEmail('not-current@example.com');
+    for (const body of [{}, { email: 'not an address' }, { email: 'x@example.com', extra: 1 }])
+      expectProblem(await api.submit(id, token, 'credentials', body), 409, 'step_not_current');
+    // A step ahead, with a body that would be sealed (its code put in the vault) if it were current.
+    const fresh = (await api.start()).body;
+    const sealedBefore = await stack.prisma.secretRef.count();
+    const ahead = await api.submit(fresh.id, fresh.token, 'verify-email', { code: '123456' });
+    expectProblem(ahead, 409, 'step_not_current');
+    expect(ahead.body.view).toMatchObject({ id: fresh.id, step: { name: 'credentials' } });
+    expect(await stack.prisma.secretRef.count()).toBe(sealedBefore);
+    expect((await api.get(id, token)).body).toEqual(view);
+  });
+
+  it('keeps the inactivity deadline through rejected submissions: a run fed wrong codes is still abandoned at its step', async () => {
+    const impatient = await startApiVariant(stack, { stepTimeoutMs: 2_000 });
+    try {
+      const client = stepApiClient(impatient.url);
+      const { id, token } = (await client.start()).body;
+      const email = 'keeps-trying@example.com';
+      const moved = await client.submit(id, token, 'credentials', { email, password: PASSWORD });
+      expect(moved.body.step.name).toBe('verify-email');
+      // A wrong code every 300 ms, longer than the step's 2 s timeout: each is rejected, none is
+      // progress, so the run ends abandoned at verify-email while they keep coming.
+      const ended = await eventually(
+        `${id} abandoned while wrong codes arrive`,
+        async () => {
+          const answer = await client.submit(id, token, 'verify-email', { code: '000000' });
+          if (answer.status === 422) {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            return undefined;
+          }
+          return answer;
+        },
+        12_000,
+      );
+      expectProblem(ended, 409, 'journey_closed');
+      expect(ended.body.view).toMatchObject({ status: 'abandoned', step: { name: 'verify-email' } });
+    } finally {
+      await impatient.stop();
     }
   });
 

@@ -95,7 +95,9 @@ export const registrationHistoryFixtures = {
   engine1: join(histories, 'registration-v1.json'),
   /** registration@1 on `journeyWorkflowV2`, engine 2. Never re-recorded. */
   engine2: join(histories, 'registration-v1-engine2.json'),
-  /** registration@2 on `journeyWorkflowV2`: what new runs start on. */
+  /** registration@2 on `journeyWorkflowV2`, engine 2. Never re-recorded. */
+  v2engine2: join(histories, 'registration-v2-engine2.json'),
+  /** registration@2 on `journeyWorkflowV3`: what new runs start on. */
   latest: join(histories, 'registration-v2.json'),
 };
 

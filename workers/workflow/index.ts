@@ -1,2 +1,2 @@
 // Entry point bundled into Temporal's deterministic sandbox: everything it imports must be pure.
-export { journeyWorkflow, journeyWorkflowV2 } from './journey-workflow.js';
+export { journeyWorkflow, journeyWorkflowV2, journeyWorkflowV3 } from './journey-workflow.js';

@@ -32,7 +32,22 @@ import { createTimerWheel } from './timer-wheel.js';
 /**
  * Runs any registered journey: the XState machine is the logic, this workflow its durable memory.
  * Steps arrive as the `submit` update; each interactive step has an inactivity timeout after which
- * the run ends `abandoned` at that step. New runs start here.
+ * the run ends `abandoned` at that step, and the run has a lifetime (its journey token's) after
+ * which it ends `expired` at the step it waits in. New runs start here.
+ *
+ * Engine 3 counts only accepted submissions as activity: a rejected one (a wrong code, a weak
+ * password) does not push the inactivity deadline back, so a client that keeps sending bad input
+ * cannot hold a run open; and it ends a run at its lifetime itself, so the run's end is recorded
+ * (`expired`) instead of Temporal's execution timeout cutting it off.
+ */
+export function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunView> {
+  return runJourney(args, 3);
+}
+
+/**
+ * Engine 2, for runs started before engine 3: any submission restarts the inactivity timeout, and
+ * the lifetime is only the execution timeout. Its command sequence must not change
+ * (test/fixtures/histories); remove it once no `journeyWorkflowV2` run is open.
  *
  * Engine 2 keeps all of a run's delays behind one Temporal timer (timer-wheel.ts) and hands journey
  * events to the run's next activity (activity-caller.ts): a registration writes 38 history events
@@ -52,7 +67,7 @@ export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
   return runJourney(args, 1);
 }
 
-async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunView> {
+async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise<RunView> {
   // The worker and the API checked every journey before serving; a run loads only its own.
   const load = journeyModules[journeyKey(args.journey, args.version)];
   const definition = load && (await load());
@@ -66,7 +81,8 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   if (!parsedSettings.success)
     throw runFailure('invalid_settings', `Invalid settings: ${parsedSettings.error.message}`);
 
-  const v2 = engine === 2;
+  const v2 = engine >= 2;
+  const v3 = engine >= 3;
   const events = createJourneyEventLog(
     { journeyId, journey: definition.id, version: definition.version },
     Date.now,
@@ -104,25 +120,39 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
 
   // The inactivity timeout: restarted by an accepted submission and by the machine moving to
   // another step (by name: a code expiring changes the state, not the step the customer is at).
-  // Engine 1 counts progress for its loop below; engine 2 keeps the timeout on the wheel.
+  // Engine 1 counts progress for its loop below; engine 2 keeps the timeout on the wheel and pauses
+  // it while any submission is worked on. Engine 3 never pauses it: a deadline that falls during a
+  // submission waits for it to settle (`due`), and only an accepted one restarts it. Engine 3 also
+  // caps it at the run's lifetime, so the lifetime costs no timer of its own: a run ends `expired`
+  // only where it waits for its customer, and one finishing its work after its lifetime may finish.
   let progress = 0;
   let inactivity: number | undefined;
+  let due: { status: 'abandoned' | 'expired'; step: string } | undefined;
+  const lifetimeEnd =
+    v3 && args.lifetimeMs !== undefined ? Date.now() + args.lifetimeMs : Number.POSITIVE_INFINITY;
   const pauseInactivity = () => {
     progress += 1;
     wheel?.clearTimeout(inactivity);
     inactivity = undefined;
+    due = undefined;
   };
   const restartInactivity = () => {
     pauseInactivity();
     const step = currentStep(definition, actor.getSnapshot());
-    if (wheel && step)
-      inactivity = wheel.setTimeout(
-        () => {
-          abandonedAt = step.definition.name;
-        },
-        stepTimeoutMs(step.definition, args),
-      );
+    if (!wheel || !step) return;
+    const name = step.definition.name;
+    const timeout = stepTimeoutMs(step.definition, args);
+    const untilEnd = lifetimeEnd - Date.now();
+    const status = untilEnd <= timeout ? 'expired' : 'abandoned';
+    inactivity = wheel.setTimeout(
+      () => {
+        if (v3) due = { status, step: name };
+        else abandonedAt = name;
+      },
+      Math.min(timeout, untilEnd),
+    );
   };
+  let expiredAt: string | undefined;
   let lastStep: string | undefined;
   actor.subscribe({
     next: () => {
@@ -174,13 +204,15 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
     submitStepUpdate,
     async ({ step, input }) => {
       submitting += 1;
-      pauseInactivity();
+      if (!v3) pauseInactivity();
       events.push('step_submitted', step);
       actor.send(gate.event(actor.getSnapshot(), step, input) as EventObject);
       await wf.condition(settled);
-      if (v2) restartInactivity();
       const next = view();
-      if (next.step?.name === step && next.step.error)
+      const rejected = next.step?.name === step && next.step.error !== undefined;
+      // Engine 3: a rejected submission is no sign of life (a step change restarted it already).
+      if (v2 && !(v3 && rejected)) restartInactivity();
+      if (rejected && next.step?.error)
         events.push('step_rejected', step, { code: next.step.error.code });
       await sync(next);
       submitting -= 1;
@@ -206,6 +238,8 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   actor.start();
 
   const running = () => actor.getSnapshot().status === 'active';
+  /** Engine 3: how the run ends, once a deadline fell due and no submission is being worked on. */
+  const dueEnd = () => (submitting > 0 ? undefined : due);
   if (v2) {
     for (;;) {
       // Wakes for the end of the run, or for a step a timer moved the run to (no submission
@@ -214,12 +248,16 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
         const name = stepName();
         return (
           abandonedAt !== undefined ||
+          dueEnd() !== undefined ||
           !running() ||
           machineError !== undefined ||
           (submitting === 0 && settled() && name !== undefined && name !== reportedStep)
         );
       });
-      if (abandonedAt !== undefined || !running() || machineError !== undefined) break;
+      const end = dueEnd();
+      if (end?.status === 'abandoned') abandonedAt = end.step;
+      if (end?.status === 'expired') expiredAt = end.step;
+      if (end || abandonedAt !== undefined || !running() || machineError !== undefined) break;
       await sync(view());
     }
   } else {
@@ -242,11 +280,14 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
 
   finalView = abandonedAt
     ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
-    : withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
+    : expiredAt
+      ? runView(definition, actor.getSnapshot(), { status: 'expired', step: expiredAt })
+      : withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
   if (finalView.status === 'completed') events.push('completed');
   if (finalView.status === 'failed')
     events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
   if (finalView.status === 'abandoned') events.push('abandoned', abandonedAt);
+  if (finalView.status === 'expired') events.push('expired', expiredAt);
   await sync(finalView);
   if (v2) await flushEvents();
   actor.stop();
