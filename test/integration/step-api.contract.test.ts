@@ -360,7 +360,10 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         12_000,
       );
       expectProblem(ended, 409, 'journey_closed');
-      expect(ended.body.view).toMatchObject({ status: 'abandoned', step: { name: 'verify-email' } });
+      expect(ended.body.view).toMatchObject({
+        status: 'abandoned',
+        step: { name: 'verify-email' },
+      });
     } finally {
       await impatient.stop();
     }
