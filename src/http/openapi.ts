@@ -39,17 +39,36 @@ export function buildOpenApi(registry: JourneyRegistry) {
     .list()
     .filter((definition) => definition.start?.session)
     .map((definition) => `\`${journeyKey(definition.id, definition.version)}\``);
-  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-  const tokenHeader = {
-    name: 'Journey-Token',
-    in: 'header',
+  const idParam = {
+    name: 'id',
+    in: 'path',
     required: true,
+    description: 'The journey id (`jrn_…`) from the start answer',
     schema: { type: 'string' },
-    description: 'The token returned once when the journey started',
   };
   const view = {
     description: 'The journey view',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/JourneyView' } } },
+  };
+  // Every answer under /v1 may be a 429 from the per-client limits; a POST body may be unreadable,
+  // too large or not JSON before any journey sees it.
+  const limited = {
+    429: {
+      ...problemResponse('Too many requests from this client, or too soon for this step'),
+      headers: {
+        'Retry-After': {
+          description: 'Seconds to wait before trying again (RFC 9110 §10.2.3)',
+          schema: { type: 'integer', minimum: 1 },
+        },
+      },
+    },
+  };
+  const bodyRefusals = {
+    400: problemResponse(
+      'The body is not valid JSON, its encoding is corrupt, or the path is not decodable',
+    ),
+    413: problemResponse('The body is over 16 KiB (inflated size, for a compressed body)'),
+    415: problemResponse('The body is not `application/json`'),
   };
   return {
     openapi: '3.1.0',
@@ -58,24 +77,44 @@ export function buildOpenApi(registry: JourneyRegistry) {
       version: '1',
       description: 'Start identity journeys and advance them one step at a time.',
     },
+    // Relative: the API is described wherever it serves this document.
+    servers: [{ url: '/', description: 'The API that serves this document' }],
     paths: {
       '/v1/journeys': {
         get: {
+          operationId: 'listJourneys',
           summary: 'List journey definitions and versions',
-          responses: { 200: { description: 'Definitions' } },
+          security: [],
+          responses: {
+            200: {
+              description: 'Every journey version and its steps, the newest marked `latest`',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/JourneyList' } },
+              },
+            },
+            ...limited,
+          },
         },
       },
-      '/v1/journeys/{journey}': {
+      '/v1/journeys/{journey}/start': {
         post: {
+          operationId: 'startJourney',
           summary: 'Start a journey (latest version unless ?version=)',
           parameters: [
             {
               name: 'journey',
               in: 'path',
               required: true,
+              description: "The journey's name, as `GET /v1/journeys` lists it",
               schema: { type: 'string', enum: [...new Set(registry.list().map((d) => d.id))] },
             },
-            { name: 'version', in: 'query', required: false, schema: { type: 'integer' } },
+            {
+              name: 'version',
+              in: 'query',
+              required: false,
+              description: 'Pin a version (a positive whole number); the latest without it',
+              schema: { type: 'integer', minimum: 1 },
+            },
           ],
           description: `The body is the journey's start input (components.schemas \`<journey>.v<N>.start\`). Journeys that act on a signed-in customer (${fromSession.join(', ') || 'none yet'}) are started with the session token as a bearer token.`,
           security: [{}, { sessionBearer: [] }],
@@ -84,7 +123,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
             content: {
               'application/json': {
                 schema: {
-                  oneOf: Object.keys(startSchemas).map((name) => ({
+                  anyOf: Object.keys(startSchemas).map((name) => ({
                     $ref: `#/components/schemas/${name}`,
                   })),
                 },
@@ -92,39 +131,68 @@ export function buildOpenApi(registry: JourneyRegistry) {
             },
           },
           responses: {
-            201: { ...view, description: 'Started: the first view, with the journey token' },
+            201: {
+              ...view,
+              description: 'Started: the first view, with the journey token (shown only here)',
+              headers: {
+                Location: {
+                  description: 'The journey: `/v1/journeys/{id}`',
+                  schema: { type: 'string' },
+                },
+              },
+            },
+            ...bodyRefusals,
             401: problemResponse('The journey needs a session, and none valid was given'),
             403: problemResponse(
               'The session misses what the journey demands (`requirement`: `max_age` or `aal`)',
             ),
-            404: problemResponse('Unknown journey'),
-            422: problemResponse('Start input refused, with field errors in `errors`'),
+            404: problemResponse('No journey by this name, or not in this version'),
+            422: problemResponse(
+              'Start input or `version` refused, with field errors in `errors` (JSON pointers)',
+            ),
+            ...limited,
           },
         },
       },
       '/v1/journeys/{id}': {
         get: {
+          operationId: 'getJourney',
           summary: 'The current view of a journey',
-          parameters: [idParam, tokenHeader],
-          responses: { 200: view, 404: problemResponse('Unknown journey or wrong token') },
+          description:
+            'Past its lifetime, a journey answers `{ status: "expired", restart: { method, href } }`, naming a fresh start.',
+          parameters: [idParam],
+          security: [{ journeyToken: [] }],
+          responses: {
+            200: view,
+            400: problemResponse('The path is not decodable'),
+            404: problemResponse('No journey with this id, or a wrong or missing token'),
+            ...limited,
+          },
         },
       },
       '/v1/journeys/{id}/steps/{step}': {
         post: {
+          operationId: 'submitStep',
           summary: 'Submit the current step',
           description:
-            'The body is the step input; its JSON Schema is in the view (`step.schema`) and under components.schemas.',
+            'The body is the step input; its JSON Schema is in the view (`step.schema`) and under components.schemas (`<journey>.v<N>.<step>`). The step is checked first: a step the journey is not at answers 409 whatever the body.',
           parameters: [
             idParam,
-            tokenHeader,
-            { name: 'step', in: 'path', required: true, schema: { type: 'string' } },
+            {
+              name: 'step',
+              in: 'path',
+              required: true,
+              description: "The current step's name (`step.name` in the view)",
+              schema: { type: 'string' },
+            },
           ],
+          security: [{ journeyToken: [] }],
           requestBody: {
             required: true,
             content: {
               'application/json': {
                 schema: {
-                  oneOf: Object.keys(stepSchemas).map((name) => ({
+                  anyOf: Object.keys(stepSchemas).map((name) => ({
                     $ref: `#/components/schemas/${name}`,
                   })),
                 },
@@ -133,20 +201,26 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
           responses: {
             200: view,
-            404: problemResponse('Unknown journey, wrong token or unknown step'),
+            ...bodyRefusals,
+            404: problemResponse(
+              'No journey with this id, a wrong or missing token, or no such step',
+            ),
             409: problemResponse(
-              'Not the current step, or the journey has ended (the current view is in `view`)',
+              'Not the current step, still working on the last submission, or the journey has ended (the current view is in `view`)',
             ),
-            413: problemResponse('Body too large'),
-            422: problemResponse('Invalid input, with field errors in `errors` (JSON pointers)'),
-            429: problemResponse(
-              'Too soon (for example, asking for a new code during the cooldown)',
+            410: problemResponse(
+              'The journey is past its lifetime (`journey_expired`; the expired view in `view`, a fresh start in `restart`)',
             ),
+            422: problemResponse(
+              'Invalid input, or refused by the journey (a wrong code), with field errors in `errors` (JSON pointers)',
+            ),
+            ...limited,
           },
         },
       },
       '/v1/sessions/whoami': {
         get: {
+          operationId: 'whoami',
           summary: 'Who is signed in: the identity and what the session proves',
           security: [{ sessionBearer: [] }],
           responses: {
@@ -157,31 +231,93 @@ export function buildOpenApi(registry: JourneyRegistry) {
               },
             },
             401: problemResponse('No valid session'),
+            ...limited,
           },
         },
       },
       '/v1/sessions/current': {
         delete: {
+          operationId: 'logout',
           summary: 'Log out: the session token stops working at once',
           security: [{ sessionBearer: [] }],
           responses: {
             204: { description: 'Logged out' },
             401: problemResponse('No valid session'),
+            ...limited,
+          },
+        },
+      },
+      '/problems/{code}': {
+        get: {
+          operationId: 'explainProblem',
+          summary: "The page a problem's `type` leads to: what the error means and what to do",
+          security: [],
+          parameters: [
+            {
+              name: 'code',
+              in: 'path',
+              required: true,
+              description: 'The error code, with `-` for `_` (`invalid-code`)',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            200: {
+              description: 'The explanation: HTML, or JSON when asked for (`Accept`)',
+              content: {
+                'text/html': { schema: { type: 'string' } },
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      code: { type: 'string' },
+                      status: { type: 'integer' },
+                      reason: { type: 'string' },
+                      message: { type: 'string' },
+                      shown: { type: 'boolean' },
+                      whatToDo: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            404: problemResponse('No such error code'),
           },
         },
       },
       '/healthz': {
-        get: { summary: 'Process is alive', responses: { 200: { description: 'ok' } } },
+        get: {
+          operationId: 'liveness',
+          summary: 'Process is alive',
+          security: [],
+          responses: {
+            200: { description: 'ok' },
+            405: problemResponse('Any method but GET (`Allow` names it)'),
+          },
+        },
       },
       '/readyz': {
         get: {
+          operationId: 'readiness',
           summary: 'Database and Temporal are reachable',
-          responses: { 200: { description: 'ready' }, 503: problemResponse('Not ready') },
+          security: [],
+          responses: {
+            200: { description: 'ready' },
+            405: problemResponse('Any method but GET (`Allow` names it)'),
+            503: problemResponse('Not ready'),
+          },
         },
       },
     },
     components: {
       securitySchemes: {
+        journeyToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Journey-Token',
+          description:
+            'The `token` of the start answer: it names the journey and proves the caller started it',
+        },
         sessionBearer: {
           type: 'http',
           scheme: 'bearer',
@@ -191,6 +327,26 @@ export function buildOpenApi(registry: JourneyRegistry) {
       schemas: {
         ...stepSchemas,
         ...startSchemas,
+        JourneyList: {
+          type: 'object',
+          required: ['journeys'],
+          properties: {
+            journeys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['journey', 'version', 'title', 'latest', 'steps'],
+                properties: {
+                  journey: { type: 'string' },
+                  version: { type: 'integer' },
+                  title: { type: 'string' },
+                  latest: { type: 'boolean' },
+                  steps: { type: 'array', items: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
         Whoami: {
           type: 'object',
           required: ['session', 'identity'],
@@ -289,6 +445,11 @@ export function buildOpenApi(registry: JourneyRegistry) {
             token: {
               type: 'string',
               description: 'Only in the start response: send it back as Journey-Token',
+            },
+            restart: {
+              type: 'object',
+              description: 'On an expired journey: where a fresh one starts',
+              properties: { method: { type: 'string' }, href: { type: 'string' } },
             },
           },
         },

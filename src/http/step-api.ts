@@ -151,7 +151,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     journey: definition.id,
     version: definition.version,
     status: 'expired' as const,
-    restart: { method: 'POST', href: `${API_BASE}/${definition.id}` },
+    restart: { method: 'POST', href: `${API_BASE}/${definition.id}/start` },
   });
 
   async function currentView(id: string): Promise<RunView> {
@@ -210,7 +210,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     });
   });
 
-  router.post('/:journey', async (req: Request, res: Response) => {
+  router.post('/:journey/start', async (req: Request, res: Response) => {
     const journey = String(req.params.journey);
     const query = startQuery.safeParse(req.query);
     if (!query.success)
@@ -362,8 +362,8 @@ export function createStepApi(deps: StepApiDeps): Router {
   });
 
   router.all('/', methodNotAllowed('GET'));
-  // `/{journey}` (start) and `/{id}` (read) share the path's shape.
-  router.all('/:idOrJourney', methodNotAllowed('GET', 'POST'));
+  router.all('/:journey/start', methodNotAllowed('POST'));
+  router.all('/:id', methodNotAllowed('GET'));
   router.all('/:id/steps/:step', methodNotAllowed('POST'));
   return router;
 }

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,3 +91,42 @@ it('registers a customer on the embedded defaults, reading the code from the dev
     result: { user: { id: done.body.result.user.id } },
   });
 }, 180_000);
+
+/** The README's shell blocks under a heading, as a newcomer pastes them. */
+function readmeShell(heading: string): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(`## ${heading}`));
+  const block = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!block?.[1]) throw new Error(`no sh block under "${heading}" in the README`);
+  return block[1];
+}
+
+/** Runs shell text in bash against the engine, stopping at the first failed command. */
+function runShell(script: string) {
+  return spawnSync('bash', ['-c', `set -eo pipefail\n${script}`], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    timeout: 60_000,
+  });
+}
+
+it("runs the README's curl walkthroughs as written, twice in a row, and shows a refused call instead of hiding it", async () => {
+  const walkthrough = [
+    readmeShell('Register a customer with curl'),
+    readmeShell('Change the email address'),
+  ]
+    .join('\n')
+    .replace('API=http://127.0.0.1:3000', `API=${baseUrl}`);
+  expect(walkthrough).toContain(`API=${baseUrl}`);
+  for (const round of [1, 2]) {
+    const run = runShell(walkthrough);
+    expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('"status": "completed"');
+    expect(run.stdout).toContain('logged out');
+  }
+  // The same step again: `call` prints the refusal and fails, where plain curl -s printed nothing.
+  const refused = runShell(`${walkthrough}\ncall -X POST $API/v1/journeys/$ID/steps/verify-email \\
+  -H "Journey-Token: $TOKEN" -H 'Content-Type: application/json' -d '{"code":"000000"}'`);
+  expect(refused.status).not.toBe(0);
+  expect(refused.stderr).toMatch(/HTTP 409 \{.*"code":"journey_closed"/);
+}, 120_000);

@@ -28,7 +28,7 @@ describe('email-change@1 over the step API, from a session, on real Temporal, Po
   });
 
   const startChange = (sessionToken: string | undefined, body?: unknown) =>
-    api.call('POST', '/v1/journeys/email-change', {
+    api.call('POST', '/v1/journeys/email-change/start', {
       ...(body === undefined ? {} : { body }),
       headers: sessionToken ? bearer(sessionToken) : {},
     });

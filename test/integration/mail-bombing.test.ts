@@ -24,7 +24,8 @@ afterAll(async () => {
 async function signUp(email: string, client?: string) {
   const api = stepApiClient(stack.url);
   const headers: Record<string, string> = client ? { 'x-forwarded-for': client } : {};
-  const { id, token } = (await api.call('POST', '/v1/journeys/registration', { headers })).body;
+  const { id, token } = (await api.call('POST', '/v1/journeys/registration/start', { headers }))
+    .body;
   const answer = await api.submit(id, token, 'credentials', {
     email,
     password: 'an inbox under siege',

@@ -29,7 +29,7 @@ describe('registration over the step API, on real Temporal, Postgres and SMTP', 
     async (version, result) => {
       const email = `Ada.Lovelace.${version}@Example.COM`;
       const canonical = email.toLowerCase();
-      const started = await api.start(`registration?version=${version}`);
+      const started = await api.start('registration', version);
       expect(started.status).toBe(201);
       expect(started.body).toMatchObject({
         journey: 'registration',

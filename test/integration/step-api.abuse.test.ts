@@ -225,7 +225,7 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
     });
 
     it('refuses input to a journey start, which takes none, with 422 unknown_field at its path', async () => {
-      const answer = await api.call('POST', '/v1/journeys/registration', {
+      const answer = await api.call('POST', '/v1/journeys/registration/start', {
         body: { email: 'a@example.com' },
       });
       expectProblem(answer, 422, 'invalid_input');
@@ -327,7 +327,7 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       expectProblem(await api.submit(id, token, 'set-admin', { admin: true }), 404, 'unknown_step');
       expectProblem(await api.start('no-such-journey'), 404, 'unknown_journey');
       expectProblem(
-        await api.call('POST', '/v1/journeys/registration?version=99'),
+        await api.call('POST', '/v1/journeys/registration/start?version=99'),
         404,
         'unknown_journey',
       );
@@ -337,7 +337,7 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
   describe('addresses and methods', () => {
     it("refuses a version that is not a positive whole number with 422 naming the query parameter, never 'version NaN'", async () => {
       for (const version of ['abc', '1.5', '-1', '0', '', '1e3', '99999999999']) {
-        const answer = await api.call('POST', `/v1/journeys/registration?version=${version}`);
+        const answer = await api.call('POST', `/v1/journeys/registration/start?version=${version}`);
         expectProblem(answer, 422, 'invalid_input');
         expect(answer.body.errors, version).toEqual([
           expect.objectContaining({ path: '/version', in: 'query' }),
@@ -349,8 +349,9 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
     it('answers a method an address does not take with 405 and Allow, not 404 (RFC 9110 §15.5.6)', async () => {
       const { id, token } = (await api.start()).body;
       const cases: Array<[string, string, string]> = [
-        ['DELETE', `/v1/journeys/${id}`, 'GET, POST, HEAD'],
-        ['PUT', '/v1/journeys/registration', 'GET, POST, HEAD'],
+        ['DELETE', `/v1/journeys/${id}`, 'GET, HEAD'],
+        ['POST', `/v1/journeys/${id}`, 'GET, HEAD'],
+        ['GET', '/v1/journeys/registration/start', 'POST'],
         ['GET', `/v1/journeys/${id}/steps/credentials`, 'POST'],
         ['POST', '/v1/journeys', 'GET, HEAD'],
         ['POST', '/v1/sessions/whoami', 'GET, HEAD'],

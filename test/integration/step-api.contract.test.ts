@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorCode, errorCatalogue } from '../../src/engine/errors.js';
 import { problemType } from '../../src/http/problem.js';
@@ -78,7 +83,8 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        '/v1/journeys/{journey}',
+        '/v1/journeys',
+        '/v1/journeys/{journey}/start',
         '/v1/journeys/{id}',
         '/v1/journeys/{id}/steps/{step}',
         '/v1/sessions/whoami',
@@ -96,7 +102,16 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       properties: {},
     });
     expect(doc.components.securitySchemes.sessionBearer).toMatchObject({ scheme: 'bearer' });
-    expect(doc.paths['/v1/journeys/{journey}'].post.description).toContain('`email-change@1`');
+    expect(doc.paths['/v1/journeys/{journey}/start'].post.description).toContain(
+      '`email-change@1`',
+    );
+    // The journey token is a security scheme, not a plain header.
+    expect(doc.components.securitySchemes.journeyToken).toEqual(
+      expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Journey-Token' }),
+    );
+    expect(doc.paths['/v1/journeys/{id}/steps/{step}'].post.security).toEqual([
+      { journeyToken: [] },
+    ]);
 
     const { id, token, code, first, view } = await atVerifyEmail('schemas@example.com');
     const terms = (await api.submit(id, token, 'verify-email', { code })).body.step;
@@ -116,6 +131,43 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       policyVersion: TERMS_VERSION,
     });
     expect(done.body.status).toBe('completed');
+  });
+
+  it('serves an OpenAPI document the Redocly linter (recommended rules) finds no error in, with every operation named and its refusals documented', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const dir = await mkdtemp(join(tmpdir(), 'parcours-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      await writeFile(file, JSON.stringify(doc));
+      const lint = spawnSync(
+        fileURLToPath(new URL('../../node_modules/.bin/redocly', import.meta.url)),
+        ['lint', file, '--format=json', '--extends=recommended'],
+        { encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' } },
+      );
+      const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{')));
+      const problems = report.problems.map(
+        (problem: { ruleId: string; severity: string; location: Array<{ pointer: string }> }) =>
+          `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}`,
+      );
+      expect(report.totals.errors, problems.join('\n')).toBe(0);
+      // The one warning left: the project has not chosen a licence, and the document does not invent one.
+      expect(problems).toEqual(['warn info-license #/info']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const operations = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item as Record<string, { operationId?: string; responses: object }>),
+    );
+    expect(operations.every((operation) => typeof operation.operationId === 'string')).toBe(true);
+    const submit = doc.paths['/v1/journeys/{id}/steps/{step}'].post.responses;
+    expect(Object.keys(submit)).toEqual(
+      expect.arrayContaining(['200', '400', '404', '409', '410', '413', '415', '422', '429']),
+    );
+    expect(submit['429'].headers['Retry-After']).toBeDefined();
+    expect(Object.keys(doc.paths['/v1/journeys/{journey}/start'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '404', '413', '415', '422', '429']),
+    );
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
   });
 
   it('lets no cache keep any answer that may carry a token: no-store on every /v1 answer, errors included (ASVS 8.2.1)', async () => {
@@ -141,7 +193,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
   });
 
   it("leads every problem's type to a page that explains it, for people (HTML) and programs (JSON)", async () => {
-    const problem = (await api.call('POST', '/v1/journeys/no-such-journey')).body;
+    const problem = (await api.call('POST', '/v1/journeys/no-such-journey/start')).body;
     expect(problem.type).toBe('/problems/unknown-journey');
     const html = await fetch(`${stack.url}${problem.type}`);
     expect(html.status).toBe(200);
@@ -258,14 +310,14 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       const client = stepApiClient(guarded.url);
       const statuses = [];
       for (let i = 0; i < 4; i += 1) {
-        const answer = await client.call('POST', '/v1/journeys/registration', {
+        const answer = await client.call('POST', '/v1/journeys/registration/start', {
           headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9` },
         });
         statuses.push(answer.status);
       }
       expect(statuses).toEqual([201, 201, 429, 429]);
       // Another address the proxy saw is another client.
-      const other = await client.call('POST', '/v1/journeys/registration', {
+      const other = await client.call('POST', '/v1/journeys/registration/start', {
         headers: { 'x-forwarded-for': '203.0.113.10' },
       });
       expect(other.status).toBe(201);
@@ -292,7 +344,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         journey: 'registration',
         version: 2,
         status: 'expired',
-        restart: { method: 'POST', href: '/v1/journeys/registration' },
+        restart: { method: 'POST', href: '/v1/journeys/registration/start' },
       });
       const late = await client.submit(id, token, 'credentials', {
         email: 'late@example.com',
@@ -300,7 +352,10 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       });
       expectProblem(late, 410, 'journey_expired');
       expect(late.body.view).toEqual(expired.body);
-      expect(late.body.restart).toEqual({ method: 'POST', href: '/v1/journeys/registration' });
+      expect(late.body.restart).toEqual({
+        method: 'POST',
+        href: '/v1/journeys/registration/start',
+      });
       // The fresh start it names works.
       expect((await client.call('POST', late.body.restart.href)).status).toBe(201);
       // The run itself ended at its lifetime, expired at the step it waited in, and says so.

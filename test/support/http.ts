@@ -34,8 +34,11 @@ export function stepApiClient(baseUrl: string) {
   }
   return {
     call,
-    start: (journey = 'registration') =>
-      call('POST', `/v1/journeys/${journey}`) as Promise<Answer<PublicView & { token: string }>>,
+    start: (journey = 'registration', version?: number) =>
+      call(
+        'POST',
+        `/v1/journeys/${journey}/start${version === undefined ? '' : `?version=${version}`}`,
+      ) as Promise<Answer<PublicView & { token: string }>>,
     get: (id: string, token: string) =>
       call('GET', `/v1/journeys/${id}`, { headers: { 'journey-token': token } }),
     submit: (id: string, token: string, step: string, body: unknown) =>
