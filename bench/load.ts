@@ -27,6 +27,21 @@ export async function pool(
   );
 }
 
+/**
+ * Where the target starts a registration, from its own OpenAPI document: a baseline checkout may
+ * predate the start's move from `/v1/journeys/{journey}` to `/v1/journeys/{journey}/start`.
+ */
+async function registrationStartPath(apiUrl: string): Promise<string> {
+  const doc = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
+    paths: Record<string, { post?: unknown }>;
+  };
+  const template = Object.keys(doc.paths).find(
+    (path) => path.startsWith('/v1/journeys/{journey}') && doc.paths[path]?.post,
+  );
+  if (!template) throw new Error('the OpenAPI document names no journey start');
+  return template.replace('{journey}', 'registration');
+}
+
 /** `count` registrations, `concurrency` at a time; a failed journey is recorded, not retried. */
 export async function registrations(options: {
   apiUrl: string;
@@ -37,6 +52,7 @@ export async function registrations(options: {
   tag: string;
 }): Promise<LoadResult> {
   const client = stepApiClient(options.apiUrl);
+  const startPath = await registrationStartPath(options.apiUrl);
   const latencies: Record<Step, number[]> = {
     start: [],
     credentials: [],
@@ -60,7 +76,11 @@ export async function registrations(options: {
   const runOne = async (index: number) => {
     const email = `bench-${options.tag}-${index}@example.com`;
     try {
-      const started = await timed('start', 201, () => client.start());
+      const started = await timed(
+        'start',
+        201,
+        () => client.call('POST', startPath) as ReturnType<typeof client.start>,
+      );
       const { id, token } = started.body;
       journeyIds.push(id);
       await timed('credentials', 200, () =>
