@@ -31,6 +31,7 @@ import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
 import type { createStepInputSealer } from './seal-step-input.js';
+import { createSeenSteps } from './seen-steps.js';
 
 export interface StepApiDeps {
   registry: JourneyRegistry;
@@ -86,6 +87,7 @@ const rejectionOf = (error: unknown): ErrorCode | undefined =>
 export function createStepApi(deps: StepApiDeps): Router {
   const { registry, temporal, tokens, sealStepInput, publicView } = deps;
   const now = deps.now ?? (() => new Date());
+  const seenSteps = createSeenSteps();
   const router = Router();
 
   /** The start body, parsed by the journey's start schema; return addresses must be allow-listed. */
@@ -183,6 +185,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     known?: RunView,
   ): Promise<HttpProblem> {
     const current = known ?? (await currentView(id));
+    seenSteps.remember(id, current);
     if (current.status === 'expired') {
       const view = expiredView(id, definition);
       return new HttpProblem('journey_expired', { view, restart: view.restart });
@@ -277,6 +280,7 @@ export function createStepApi(deps: StepApiDeps): Router {
           start,
         ),
       });
+    seenSteps.remember(id, view);
     const token = await tokens.sign(
       { id, journey: definition.id, version: definition.version },
       lifetimeOf(definition),
@@ -290,7 +294,9 @@ export function createStepApi(deps: StepApiDeps): Router {
   router.get('/:id', async (req: Request, res: Response) => {
     const { id, definition, expired } = await authorisedRun(req);
     if (expired) return res.json(expiredView(id, definition));
-    res.json(await publicView(id, definition, await currentView(id)));
+    const view = await currentView(id);
+    seenSteps.remember(id, view);
+    res.json(await publicView(id, definition, view));
   });
 
   router.post('/:id/steps/:step', async (req: Request, res: Response) => {
@@ -309,19 +315,33 @@ export function createStepApi(deps: StepApiDeps): Router {
           title: `'${stepName}' is not a step of ${journeyKey(definition.id, definition.version)}`,
         },
       );
-    // The step is checked before the body is parsed, sealed or hashed: a submission to a step the
-    // run is not at answers 409 whatever its body, and costs no argon2 hash or vault write. The
-    // workflow's update validator checks again, for a run that moved on in between.
-    const before = await currentView(id);
-    const refused = refusalOf(before, stepName);
-    if (refused) return sendProblem(res, await conflictProblem(id, definition, refused, before));
+    // A submission to a step the journey is not at answers 409 whatever its body, and costs no
+    // argon2 hash or vault write: unless this instance last showed that very step, the journey is
+    // asked where it is before the body is sealed, and always before a body is refused as invalid.
+    // The update's validator decides in the end (the journey may move on in between).
+    const refusal = async (): Promise<HttpProblem | undefined> => {
+      const current = await currentView(id);
+      seenSteps.remember(id, current);
+      const refused = refusalOf(current, stepName);
+      return refused ? conflictProblem(id, definition, refused, current) : undefined;
+    };
+    const asked = !seenSteps.shows(id, stepName);
+    if (asked) {
+      const refused = await refusal();
+      if (refused) return sendProblem(res, refused);
+    }
     const sealed = await sealStepInput(step, req.body);
-    if (!sealed.ok)
-      throw new HttpProblem(
-        'invalid_input',
-        { errors: sealed.errors },
-        { title: 'The step input is not valid' },
+    if (!sealed.ok) {
+      const refused = asked ? undefined : await refusal();
+      throw (
+        refused ??
+        new HttpProblem(
+          'invalid_input',
+          { errors: sealed.errors },
+          { title: 'The step input is not valid' },
+        )
       );
+    }
 
     let view: RunView;
     try {
@@ -339,6 +359,7 @@ export function createStepApi(deps: StepApiDeps): Router {
       if (conflict) return sendProblem(res, await conflictProblem(id, definition, conflict));
       throw error;
     }
+    seenSteps.remember(id, view);
     const next = await publicView(id, definition, view);
     const rejected = view.step?.name === stepName ? view.step.error : undefined;
     if (rejected) {

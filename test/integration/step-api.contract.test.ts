@@ -392,6 +392,29 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect((await api.get(id, token)).body).toEqual(view);
   });
 
+  it('answers 409 whatever the body also where this API instance last showed that step and another instance moved the journey on', async () => {
+    const other = await startApiVariant(stack, {});
+    try {
+      const { id, token } = (await api.start()).body;
+      // The journey moves on through the other instance: this one still last showed credentials.
+      const moved = await stepApiClient(other.url).submit(id, token, 'credentials', {
+        email: 'two-instances@example.com',
+        password: PASSWORD,
+      });
+      expect(moved.body.step.name).toBe('verify-email');
+      const invalid = await api.submit(id, token, 'credentials', { email: 'not an address' });
+      expectProblem(invalid, 409, 'step_not_current');
+      expect(invalid.body.view.step.name).toBe('verify-email');
+      const valid = await api.submit(id, token, 'credentials', {
+        email: 'two-instances@example.com',
+        password: PASSWORD,
+      });
+      expectProblem(valid, 409, 'step_not_current');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('keeps the inactivity deadline through rejected submissions: a run fed wrong codes is still abandoned at its step', async () => {
     const impatient = await startApiVariant(stack, { stepTimeoutMs: 2_000 });
     try {
