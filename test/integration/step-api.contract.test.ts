@@ -42,6 +42,18 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     (await api.call('GET', '/dev/outbox', { headers: { accept: 'application/json' } })).body
       .messages;
 
+  /** A run's journey events as [type, step], once the event `last` is recorded. */
+  const recordedEvents = (id: string, last: string) =>
+    eventually(`${last} of ${id} recorded`, async () => {
+      const rows = await stack.prisma.journeyEvent.findMany({
+        where: { journeyId: id },
+        orderBy: { seq: 'asc' },
+      });
+      return rows.some((row) => row.type === last)
+        ? rows.map((row) => [row.type, row.step])
+        : undefined;
+    });
+
   /** A journey moved on to verify-email for `email`; its code is read from the dev outbox. */
   async function atVerifyEmail(email: string) {
     const { id, token, step } = (await api.start()).body;
@@ -361,14 +373,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       // The run itself ended at its lifetime, expired at the step it waited in, and says so.
       const result = await stack.temporal.workflow.getHandle(id).result();
       expect(result).toMatchObject({ status: 'expired', step: { name: 'credentials' } });
-      const events = await eventually(`the expiry of ${id} recorded`, async () => {
-        const rows = await stack.prisma.journeyEvent.findMany({
-          where: { journeyId: id },
-          orderBy: { seq: 'asc' },
-        });
-        return rows.some((row) => row.type === 'expired') ? rows : undefined;
-      });
-      expect(events.map((event) => [event.type, event.step])).toEqual([
+      expect(await recordedEvents(id, 'expired')).toEqual([
         ['started', null],
         ['step_entered', 'credentials'],
         ['expired', 'credentials'],
@@ -492,14 +497,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       });
       expect(await stack.prisma.outboundMessage.count({ where: { journeyId: id } })).toBe(0);
 
-      const events = await eventually(`the abandonment of ${id} recorded`, async () => {
-        const rows = await stack.prisma.journeyEvent.findMany({
-          where: { journeyId: id },
-          orderBy: { seq: 'asc' },
-        });
-        return rows.some((row) => row.type === 'abandoned') ? rows : undefined;
-      });
-      expect(events.map((event) => [event.type, event.step])).toEqual([
+      expect(await recordedEvents(id, 'abandoned')).toEqual([
         ['started', null],
         ['step_entered', 'credentials'],
         ['abandoned', 'credentials'],
