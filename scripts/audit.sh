@@ -17,7 +17,7 @@ fi
 verdict="$(node -e '
   const r = JSON.parse(require("node:fs").readFileSync(0, "utf8") || "{}");
   if (r.vulnerabilities) console.log("verdict");
-  else console.log(`unreachable ${r.statusCode ?? r.error?.code ?? ""} ${r.message ?? r.error?.summary ?? ""}`);
+  else console.log(`unreachable ${r.message || r.error?.summary || r.error?.code || r.statusCode || "no answer"}`);
 ' <<<"$report")"
 if [[ "$verdict" == verdict ]]; then
   npm audit --omit=dev --audit-level=high
