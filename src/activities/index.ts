@@ -1,4 +1,6 @@
 import { analyticsActivities } from './analytics/analytics.js';
+import { passwordActivities } from './authn/passwords.js';
+import { totpActivities } from './authn/totp.js';
 import type { ActivityDeps } from './deps.js';
 import { identifierActivities } from './identifiers/identifiers.js';
 import { messageActivities } from './messages/messages.js';
@@ -18,6 +20,8 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...messageActivities(deps),
     ...identifierActivities(deps),
     ...sessionActivities(deps),
+    ...passwordActivities(deps),
+    ...totpActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

@@ -1,4 +1,5 @@
 import { analyticsDeclarations } from '../activities/analytics/declarations.js';
+import { authnDeclarations } from '../activities/authn/declarations.js';
 import { identifierDeclarations } from '../activities/identifiers/declarations.js';
 import type { Activities } from '../activities/index.js';
 import { messageDeclarations } from '../activities/messages/declarations.js';
@@ -20,6 +21,7 @@ const declared = {
   ...messageDeclarations,
   ...identifierDeclarations,
   ...sessionDeclarations,
+  ...authnDeclarations,
   ...analyticsDeclarations,
   ...registrationV1Declarations,
 };

@@ -66,6 +66,18 @@ export const errorCatalogue = {
   password_common: spec(422, 'This password is too common'),
   password_weak: spec(422, 'This password is too easy to guess'),
 
+  // Signing in (NIST SP 800-63B §5.2.2 throttling; ASVS 2.2.1). The same answers whether or not an
+  // account has the identifier.
+  invalid_credentials: spec(422, 'That email address and password do not match'),
+  sign_in_throttled: spec(429, 'Too many attempts: wait a moment, then try again'),
+  password_locked: spec(
+    403,
+    'Too many wrong passwords: sign in another way, or reset your password',
+  ),
+  factor_throttled: spec(429, 'Too many wrong codes: wait a moment, then try again'),
+  factor_locked: spec(403, 'Too many wrong codes: use a recovery code or another factor'),
+  sign_in_not_completed: spec(503, 'The sign-in could not be completed'),
+
   // Accounts, identifiers, consents.
   email_taken: spec(409, 'An account with this email address already exists'),
   policy_version_mismatch: spec(422, 'Accept the current version of the terms'),

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Temporal history). The step API seals them before the update: a new password is checked against
  * the policy and hashed; any other secret is parked in the vault and travels as a reference.
  */
-export type SecretKind = 'newPassword' | 'oneTimeCode';
+export type SecretKind = 'newPassword' | 'password' | 'oneTimeCode';
 
 const SECRET_META = 'x-parcours-secret';
 
@@ -15,6 +15,7 @@ export const SECRET_REF_PATTERN = /^sec_[A-Za-z0-9_-]{22,}$/;
 
 const sealedShapes: Record<SecretKind, z.ZodString> = {
   newPassword: z.string().startsWith('$argon2id$'),
+  password: z.string().regex(SECRET_REF_PATTERN),
   oneTimeCode: z.string().regex(SECRET_REF_PATTERN),
 };
 
@@ -27,6 +28,16 @@ export const secret = {
       .min(8, 'Use at least 8 characters')
       .max(1024)
       .meta({ [SECRET_META]: 'newPassword', format: 'password', writeOnly: true, maxLength: 256 }),
+  /**
+   * A password the customer signs in with: never policy-checked or hashed on the way in (its hash
+   * is the account's), it travels to the verifying activity as a vault reference.
+   */
+  password: () =>
+    z
+      .string()
+      .min(1, 'Enter your password')
+      .max(1024)
+      .meta({ [SECRET_META]: 'password', format: 'password', writeOnly: true }),
   /** A numeric one-time code sent to the customer. */
   oneTimeCode: (digits = 6) =>
     z
@@ -37,7 +48,7 @@ export const secret = {
 
 export function secretKindOf(schema: z.ZodType): SecretKind | undefined {
   const kind = schema.meta()?.[SECRET_META];
-  return kind === 'newPassword' || kind === 'oneTimeCode' ? kind : undefined;
+  return kind === 'newPassword' || kind === 'password' || kind === 'oneTimeCode' ? kind : undefined;
 }
 
 /** Step inputs are strict objects or unions of them; secrets are their top-level fields. */

@@ -18,3 +18,15 @@ export function hashPassword(pw: string): Promise<string> {
 export function verifyPassword(passwordHash: string, pw: string): Promise<boolean> {
   return verify(passwordHash, normalizePassword(pw));
 }
+
+/**
+ * Whether a stored hash was made with other parameters than today's policy (or another algorithm):
+ * it is replaced on the next successful sign-in, when the password is at hand (ASVS 2.4.1).
+ */
+export function needsRehash(passwordHash: string): boolean {
+  const { memoryCost, timeCost, parallelism } = ARGON2ID_OPTIONS;
+  return !passwordHash.startsWith(`$argon2id$v=19$m=${memoryCost},t=${timeCost},p=${parallelism}$`);
+}
+
+/** The parameters passwords are hashed with, as a PHC fragment (for documentation and benchmarks). */
+export const PASSWORD_HASH_PARAMETERS = `argon2id m=${ARGON2ID_OPTIONS.memoryCost} KiB, t=${ARGON2ID_OPTIONS.timeCost}, p=${ARGON2ID_OPTIONS.parallelism}`;

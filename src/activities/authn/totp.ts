@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { generateSecret, generateURI, verify } from 'otplib';
+import QRCode from 'qrcode';
+import { businessFailure } from '../../engine/journey-error.js';
+import { openJson, sealJson } from '../../security/seal.js';
+import type { SecretRef } from '../../security/vault.js';
+import type { ActivityDeps } from '../deps.js';
+import { createThrottle, FACTOR_THROTTLE } from './throttle.js';
+
+/** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
+const PERIOD_SECONDS = 30;
+/** One step either side, for clocks that drift and codes typed slowly (RFC 6238 §5.2). */
+const TOLERANCE_SECONDS = PERIOD_SECONDS;
+/** How long the enrolment's secret stays revealable to the customer setting up their app. */
+const ENROLMENT_REVEAL_TTL_MS = 15 * 60_000;
+
+/** What an enrolment shows the customer, by vault reference: the secret never enters history. */
+export interface TotpEnrolment {
+  credentialId: string;
+  /** `otpauth://totp/…`, the QR code's content. */
+  otpauthUri: { $secret: SecretRef };
+  /** The same as a PNG data URL, to show as an image. */
+  qrCode: { $secret: SecretRef };
+  /** The key in base32, for typing into an app by hand. */
+  secret: { $secret: SecretRef };
+}
+
+export function totpActivities(deps: ActivityDeps) {
+  const { prisma, vault, keyring, productName, now } = deps;
+  const keys = keyring.derive('totp-secret');
+  const throttle = createThrottle(prisma, now);
+  // Bound to its credential: a sealed key copied onto another row does not open.
+  const openSecret = (credential: { id: string; sealedSecret: Uint8Array | null }) =>
+    credential.sealedSecret
+      ? openJson<{ secret: string }>(keys, credential.sealedSecret, credential.id).secret
+      : undefined;
+  const epoch = () => Math.floor(now().getTime() / 1000);
+  /** The time step a code belongs to, if it is valid for the secret now (±1 step). */
+  const stepOf = async (secret: string, code: string): Promise<number | undefined> => {
+    const result = await verify({
+      secret,
+      token: code,
+      period: PERIOD_SECONDS,
+      epoch: epoch(),
+      epochTolerance: TOLERANCE_SECONDS,
+    });
+    return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+  };
+  /** Slots derived from the credential, so a retried call reveals through the same references. */
+  const slot = (credentialId: string, what: string) =>
+    `sec_${createHash('sha256').update(`totp:${credentialId}:${what}`).digest('base64url')}` as SecretRef;
+
+  return {
+    /**
+     * Starts a TOTP enrolment: a new 160-bit key, sealed at rest (AES-256-GCM), not yet a factor.
+     * What the customer needs to set up their app goes to the vault. Idempotent per run.
+     */
+    async beginTotpEnrolment(input: { journeyId: string; userId: string }): Promise<TotpEnrolment> {
+      const pending = await prisma.credential.findFirst({
+        where: {
+          userId: input.userId,
+          type: 'totp',
+          confirmedAt: null,
+          data: { path: ['enrolledBy'], equals: input.journeyId },
+        },
+      });
+      const id = pending?.id ?? randomUUID();
+      const secret = (pending && openSecret(pending)) ?? generateSecret();
+      if (!pending)
+        await prisma.credential.create({
+          data: {
+            id,
+            userId: input.userId,
+            type: 'totp',
+            sealedSecret: sealJson(keys, { secret }, id),
+            data: { enrolledBy: input.journeyId, algorithm: 'SHA1', digits: 6, period: 30 },
+          },
+        });
+      const email = await prisma.identifier.findFirst({
+        where: { userId: input.userId, type: 'email' },
+        orderBy: { createdAt: 'asc' },
+      });
+      const otpauthUri = generateURI({
+        issuer: productName,
+        label: email?.value ?? input.userId,
+        secret,
+        period: PERIOD_SECONDS,
+      });
+      const reveal = (what: string, value: string) =>
+        vault.put({
+          ref: slot(id, what),
+          purpose: `totp-enrolment:${what}`,
+          value,
+          ttlMs: ENROLMENT_REVEAL_TTL_MS,
+        });
+      const [uriRef, qrRef, secretRef] = await Promise.all([
+        reveal('uri', otpauthUri),
+        reveal('qr', await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M' })),
+        reveal('secret', secret),
+      ]);
+      return {
+        credentialId: id,
+        otpauthUri: { $secret: uriRef },
+        qrCode: { $secret: qrRef },
+        secret: { $secret: secretRef },
+      };
+    },
+
+    /** Confirms an enrolment with a code from the app: the key becomes a factor. */
+    async confirmTotp(input: {
+      userId: string;
+      credentialId: string;
+      code: string;
+    }): Promise<{ confirmedAt: string }> {
+      const [code, credential] = await Promise.all([
+        vault.reveal(input.code),
+        prisma.credential.findFirst({
+          where: { id: input.credentialId, userId: input.userId, type: 'totp' },
+        }),
+      ]);
+      if (!credential) throw businessFailure('invalid_code');
+      if (credential.confirmedAt) return { confirmedAt: credential.confirmedAt.toISOString() };
+      const secret = openSecret(credential);
+      const step = secret && code ? await stepOf(secret, code) : undefined;
+      await vault.take(input.code);
+      if (step === undefined) throw businessFailure('invalid_code');
+      const confirmedAt = now();
+      await prisma.credential.updateMany({
+        where: { id: credential.id, confirmedAt: null },
+        data: { confirmedAt, lastUsedStep: BigInt(step) },
+      });
+      // The reveal slots are no longer needed: the customer has set up their app.
+      await Promise.all(
+        ['uri', 'qr', 'secret'].map((what) => vault.take(slot(credential.id, what))),
+      );
+      return { confirmedAt: confirmedAt.toISOString() };
+    },
+
+    /**
+     * Checks a TOTP code as a second factor. Each code is accepted once, also when submissions
+     * race (the time step is claimed in one conditional update); wrong codes are throttled per
+     * account, with progressive delays and at most 100 in a row (NIST SP 800-63B §5.2.2).
+     */
+    async verifyTotp(input: { userId: string; code: string }): Promise<{ verifiedAt: string }> {
+      const key = `totp:${input.userId}`;
+      const verdict = await throttle.attempt(key, FACTOR_THROTTLE);
+      if (!verdict.allowed) {
+        await vault.take(input.code);
+        throw verdict.locked
+          ? businessFailure('factor_locked')
+          : businessFailure('factor_throttled', { retryAt: verdict.retryAt.toISOString() });
+      }
+      const [code, credentials] = await Promise.all([
+        vault.reveal(input.code),
+        prisma.credential.findMany({
+          where: { userId: input.userId, type: 'totp', confirmedAt: { not: null } },
+        }),
+      ]);
+      await vault.take(input.code);
+      for (const credential of credentials) {
+        const secret = openSecret(credential);
+        const step = secret && code ? await stepOf(secret, code) : undefined;
+        if (step === undefined) continue;
+        const claimed = await prisma.$executeRaw`
+          UPDATE credentials SET last_used_step = ${BigInt(step)}, updated_at = ${now()}
+          WHERE id = ${credential.id} AND (last_used_step IS NULL OR last_used_step < ${BigInt(step)})`;
+        if (claimed !== 1) throw businessFailure('code_used');
+        await throttle.clear(key);
+        return { verifiedAt: now().toISOString() };
+      }
+      throw businessFailure('invalid_code');
+    },
+  };
+}
