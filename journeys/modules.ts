@@ -12,6 +12,9 @@ export const journeyModules: JourneyModules = {
     ),
   'registration@2': () =>
     import(/* webpackMode: "eager" */ './registration.js').then((module) => module.registration),
+  'login@1': () => import(/* webpackMode: "eager" */ './login.js').then((module) => module.login),
+  'mfa-enrolment@1': () =>
+    import(/* webpackMode: "eager" */ './mfa-enrolment.js').then((module) => module.mfaEnrolment),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
 };

@@ -23,5 +23,7 @@ export interface ActivityDeps {
   codesPerRecipientPerHour: number;
   /** Codes one requester may have sent to one recipient in an hour. */
   codesPerRequesterPerHour: number;
+  /** Failed sign-ins one requester may make in an hour, across addresses, before it is slowed down. */
+  signInFailuresPerRequesterPerHour?: number;
   now: () => Date;
 }

@@ -48,19 +48,30 @@ export function createStepSchemas(registry: JourneyRegistry) {
 }
 
 /**
- * Replaces `{ $secret: ref }` in a result by the secret itself, taken from the vault: a session
- * token is shown once, in the view that completes the journey, and never again. `take: false`
- * leaves every secret out and in the vault (a view sent for any other reason than that answer).
+ * Replaces `{ $secret: ref }` by the secret itself, from the vault. `take`: shown once (a session
+ * token, in the view that completes the journey, and never again). `reveal`: shown while the
+ * reference lives (what a step shows the customer, such as a TOTP key being set up, on every view
+ * of that step). `hide`: every secret left out and left in the vault (a view sent for any other
+ * reason than the answer it belongs to).
  */
-async function revealSecrets(value: unknown, vault: Vault, take: boolean): Promise<unknown> {
+async function revealSecrets(
+  value: unknown,
+  vault: Vault,
+  mode: 'take' | 'reveal' | 'hide',
+): Promise<unknown> {
   if (Array.isArray(value))
-    return Promise.all(value.map((item) => revealSecrets(item, vault, take)));
+    return Promise.all(value.map((item) => revealSecrets(item, vault, mode)));
   if (typeof value !== 'object' || value === null) return value;
-  if ('$secret' in value && typeof value.$secret === 'string')
-    return take ? ((await vault.take(value.$secret)) ?? null) : null;
+  if ('$secret' in value && typeof value.$secret === 'string') {
+    if (mode === 'hide') return null;
+    return (
+      (mode === 'take' ? await vault.take(value.$secret) : await vault.reveal(value.$secret)) ??
+      null
+    );
+  }
   const entries = await Promise.all(
     Object.entries(value).map(
-      async ([key, item]) => [key, await revealSecrets(item, vault, take)] as const,
+      async ([key, item]) => [key, await revealSecrets(item, vault, mode)] as const,
     ),
   );
   return Object.fromEntries(entries.filter(([, item]) => item !== null));
@@ -85,13 +96,17 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
             step: {
               name: view.step.name,
               schema: step ? schemaOf(step) : undefined,
-              data: view.step.data,
+              data: (await revealSecrets(
+                view.step.data,
+                vault,
+                reveal ? 'reveal' : 'hide',
+              )) as Record<string, unknown>,
               ...(view.step.error ? { error: view.step.error } : {}),
             },
           }
         : {}),
       ...(view.result !== undefined
-        ? { result: await revealSecrets(view.result, vault, reveal) }
+        ? { result: await revealSecrets(view.result, vault, reveal ? 'take' : 'hide') }
         : {}),
       ...(view.error ? { error: view.error } : {}),
       ...(view.returnTo ? { return_to: view.returnTo } : {}),

@@ -104,6 +104,7 @@ const configSchema = z.object({
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
+  SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

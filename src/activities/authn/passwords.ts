@@ -27,6 +27,10 @@ export function passwordActivities(deps: ActivityDeps) {
   const { prisma, vault, keyring, now } = deps;
   const throttle = createThrottle(prisma, now);
   const throttleKeys = keyring.derive('sign-in-throttle');
+  const requesterPolicy = {
+    ...REQUESTER_THROTTLE,
+    free: deps.signInFailuresPerRequesterPerHour ?? REQUESTER_THROTTLE.free,
+  };
   // One hash with today's parameters, verified against when there is no password to check, so an
   // unknown address costs the same work as a known one (ASVS 2.2.1, OWASP WSTG-IDNT-04).
   let dummy: Promise<string> | undefined;
@@ -51,7 +55,7 @@ export function passwordActivities(deps: ActivityDeps) {
       const identifierKey = `password:${hmacSha256Hex(throttleKeys.active, canonical)}`;
       const requesterKey = input.requester ? `requester:${input.requester}` : undefined;
       if (requesterKey) {
-        const verdict = await throttle.attempt(requesterKey, REQUESTER_THROTTLE);
+        const verdict = await throttle.attempt(requesterKey, requesterPolicy);
         if (!verdict.allowed) throw refusal(verdict);
       }
       const verdict = await throttle.attempt(identifierKey, IDENTIFIER_THROTTLE);

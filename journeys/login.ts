@@ -1,0 +1,210 @@
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import {
+  activity,
+  defineJourney,
+  emailField,
+  type IssuedSession,
+  type JourneyActivityError,
+  type JourneyFailure,
+  type JourneyInput,
+  journeyFailure,
+  outcomeActions,
+  outcomeGuards,
+  results,
+  type StepError,
+  secret,
+  startFields,
+  step,
+  stepError,
+} from '../src/engine/index.js';
+import { type TotpChallengeHost, totpChallenge } from './fragments/totp-challenge.js';
+
+/**
+ * Sign-in, identifier first: the email address, then the password, then the second factor the
+ * account has enrolled, then a session with what was proven (aal, RFC 8176 amr).
+ *
+ * Nothing in the answers tells whether an address has an account: the password step comes for
+ * every address, and a wrong password and an unknown address get the same answer after the same
+ * work (`verifyPassword`, which also throttles per address and per requester).
+ */
+
+const settings = z.object({});
+type Settings = z.infer<typeof settings>;
+
+const start = z.strictObject({
+  login_hint: startFields.loginHint().optional(),
+  return_to: startFields.returnTo().optional(),
+  ui_locales: startFields.uiLocales().optional(),
+});
+type Start = z.infer<typeof start>;
+
+const identifyInput = z.strictObject({ email: emailField() });
+const passwordInput = z.strictObject({ password: secret.password() });
+
+type Events =
+  | { type: 'identify'; input: { email: string } }
+  | { type: 'password'; input: { password: string } }
+  | { type: 'totp'; input: { code: string } };
+
+interface Context extends TotpChallengeHost {
+  journeyId: string;
+  settings: Settings;
+  requester?: string;
+  loginHint?: string;
+  email?: string;
+  factors: string[];
+  /** RFC 8176 methods proven so far. */
+  amr: string[];
+  session?: IssuedSession;
+  stepError?: StepError;
+  failure?: JourneyFailure;
+}
+
+const totp = totpChallenge();
+
+export const loginMachine = setup({
+  types: {
+    context: {} as Context,
+    events: {} as Events,
+    input: {} as JourneyInput<Settings, Start>,
+  },
+  actors: {
+    ...totp.implementations.actors,
+    verifyPassword: activity('verifyPassword'),
+    createSession: activity('createSession'),
+  },
+  guards: {
+    ...totp.implementations.guards,
+    ...outcomeGuards,
+    hasTotp: ({ event }) =>
+      (event as unknown as { output: { factors: string[] } }).output.factors.includes('totp'),
+  },
+  actions: {
+    ...totp.implementations.actions,
+    ...outcomeActions,
+    rejectPassword: assign({
+      stepError: ({ event }) => {
+        const error = (event as unknown as { error: JourneyActivityError }).error;
+        return stepError(error.code, {
+          message: error.message,
+          path: '/password',
+          ...(error.detail ? { detail: error.detail } : {}),
+        });
+      },
+    }),
+    passwordVerified: assign(({ event }) => {
+      const { userId, factors } = (
+        event as unknown as { output: { userId: string; factors: string[] } }
+      ).output;
+      return { userId, factors, amr: ['pwd'], stepError: undefined };
+    }),
+    failWith: assign({
+      failure: (_, params: { code: 'sign_in_not_completed' | 'session_not_opened' }) =>
+        journeyFailure(params.code),
+    }),
+  },
+}).createMachine({
+  id: 'login',
+  output: ({ event }) => event.output,
+  context: ({ input }) => ({
+    journeyId: input.journeyId,
+    settings: input.settings,
+    ...(input.requester ? { requester: input.requester } : {}),
+    ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
+    factors: [],
+    amr: [],
+  }),
+  initial: 'identify',
+  states: {
+    identify: {
+      on: {
+        identify: {
+          target: 'password',
+          actions: assign(({ event }) => ({ email: event.input.email, stepError: undefined })),
+        },
+      },
+    },
+    password: {
+      on: {
+        password: { target: 'checkingPassword', actions: assign({ stepError: undefined }) },
+      },
+    },
+    checkingPassword: {
+      invoke: {
+        src: 'verifyPassword',
+        input: ({ context, event }) => ({
+          identifier: context.email as string,
+          password: (event as Extract<Events, { type: 'password' }>).input.password,
+          ...(context.requester ? { requester: context.requester } : {}),
+        }),
+        onDone: [
+          { guard: 'hasTotp', target: 'secondFactor', actions: 'passwordVerified' },
+          { target: 'openingSession', actions: 'passwordVerified' },
+        ],
+        onError: [
+          { guard: 'businessFailure', target: 'password', actions: 'rejectPassword' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
+      },
+    },
+    secondFactor: {
+      ...totp.state,
+      onDone: [
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
+        { target: 'openingSession', actions: assign({ amr: ['pwd', 'otp', 'mfa'] }) },
+      ],
+    },
+    openingSession: {
+      invoke: {
+        src: 'createSession',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          userId: context.userId as string,
+          aal: context.amr.includes('mfa') ? 2 : 1,
+          amr: context.amr,
+        }),
+        onDone: { target: 'completed', actions: assign({ session: ({ event }) => event.output }) },
+        onError: {
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
+        },
+      },
+    },
+    completed: {
+      type: 'final',
+      output: ({ context }) =>
+        results.newSession({ id: context.userId as string }, context.session as IssuedSession),
+    },
+    failed: {
+      type: 'final',
+      tags: ['failed'],
+      output: ({ context }) => ({ error: context.failure }),
+    },
+  },
+});
+
+export const login = defineJourney({
+  id: 'login',
+  version: 1,
+  title: 'Sign in with email and password, and a second factor when enrolled',
+  machine: loginMachine,
+  settings,
+  start: { input: start },
+  steps: {
+    identify: step<Context>({
+      name: 'identify',
+      input: identifyInput,
+      data: (context) => (context.loginHint ? { email: context.loginHint } : {}),
+    }),
+    password: step<Context>({
+      name: 'password',
+      input: passwordInput,
+      data: (context) => ({ email: context.email }),
+    }),
+  },
+  fragments: { secondFactor: totp },
+});

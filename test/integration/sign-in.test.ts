@@ -1,0 +1,243 @@
+import { hash } from '@node-rs/argon2';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEncryptionCodec } from '../../src/security/payload-codec.js';
+import { decodedHistoryText } from '../support/history-text.js';
+import { stepApiClient } from '../support/http.js';
+import { expectProblem } from '../support/raw-http.js';
+import { bearer, freshEmail, signUp } from '../support/sign-up.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+describe('sign-in and second factors over the step API (real Temporal, Postgres and SMTP)', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+  let api: ReturnType<typeof stepApiClient>;
+  /** Each test its own client address (TRUST_PROXY=1), so per-requester counts stay apart. */
+  let clientAddress = 0;
+  const asClient = () => {
+    clientAddress += 1;
+    const client = stepApiClient(stack.url);
+    const headers = { 'x-forwarded-for': `198.51.100.${clientAddress}` };
+    return {
+      start: () => client.call('POST', '/v1/journeys/login/start', { headers }),
+      submit: (id: string, token: string, step: string, body: unknown) =>
+        client.call('POST', `/v1/journeys/${id}/steps/${step}`, {
+          headers: { ...headers, 'journey-token': token },
+          body,
+        }),
+    };
+  };
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({ smtpUrl: smtp.url, env: { TRUST_PROXY: '1' } });
+    api = stepApiClient(stack.url);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  /** A sign-in moved on past the address, answering the password step's submission. */
+  async function signIn(
+    client: ReturnType<typeof asClient>,
+    email: string,
+    password: string,
+  ): Promise<{ id: string; token: string; answer: Awaited<ReturnType<typeof client.submit>> }> {
+    const { id, token } = (await client.start()).body;
+    const identified = await client.submit(id, token, 'identify', { email });
+    expect(identified.body.step).toMatchObject({ name: 'password', data: { email } });
+    return { id, token, answer: await client.submit(id, token, 'password', { password }) };
+  }
+
+  /** The code an app shows in the next time step (still within the ±1 step accepted). */
+  const nextCode = (secret: string) =>
+    generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+
+  /** Enrols an authenticator app over mfa-enrolment@1 and answers its key. */
+  async function enrolTotp(sessionToken: string): Promise<string> {
+    const started = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+      headers: bearer(sessionToken),
+    });
+    expect(started.status).toBe(201);
+    const { id, token } = started.body;
+    const secret = started.body.step.data.secret as string;
+    const code = await generate({ secret });
+    const done = await api.submit(id, token, 'confirm-totp', { code });
+    expect(done.body).toMatchObject({ status: 'completed', result: { type: 'none' } });
+    return secret;
+  }
+
+  it('signs a registered customer in with their password: a new session, aal1 and amr pwd, that whoami knows', async () => {
+    const customer = await signUp(api, smtp);
+    const { answer } = await signIn(asClient(), customer.email, customer.password);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      status: 'completed',
+      result: {
+        type: 'session',
+        user: { id: customer.userId },
+        session: { aal: 1, amr: ['pwd'], token: expect.any(String) },
+      },
+    });
+    const whoami = await api.call('GET', '/v1/sessions/whoami', {
+      headers: bearer(answer.body.result.session.token),
+    });
+    expect(whoami.body.session).toMatchObject({ aal: 1, amr: ['pwd'] });
+    expect(whoami.body.identity.id).toBe(customer.userId);
+  });
+
+  it('enrols an authenticator app from a recent session: the key shown in the step only (QR code, otpauth URI), sealed at rest, never in history; a code from the app confirms it', async () => {
+    const customer = await signUp(api, smtp);
+    const started = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+      headers: bearer(customer.sessionToken),
+    });
+    const { id, token, step } = started.body;
+    expect(step).toMatchObject({
+      name: 'confirm-totp',
+      data: {
+        factor: 'totp',
+        codeLength: 6,
+        otpauthUri: expect.stringMatching(/^otpauth:\/\/totp\/.*secret=[A-Z2-7]+/),
+        qrCode: expect.stringMatching(/^data:image\/png;base64,/),
+        secret: expect.stringMatching(/^[A-Z2-7]{32}$/),
+      },
+    });
+    const secret = step.data.secret as string;
+    // The same key on every view of the step, until it is confirmed.
+    expect((await api.get(id, token)).body.step.data.secret).toBe(secret);
+    const [pending] = await stack.prisma.credential.findMany({
+      where: { userId: customer.userId, type: 'totp' },
+    });
+    expect(pending?.confirmedAt).toBeNull();
+    expect(Buffer.from(pending?.sealedSecret ?? []).toString('latin1')).not.toContain(secret);
+
+    const wrong = await api.submit(id, token, 'confirm-totp', {
+      code: (await generate({ secret })) === '000000' ? '111111' : '000000',
+    });
+    expectProblem(wrong, 422, 'invalid_code');
+    const done = await api.submit(id, token, 'confirm-totp', { code: await generate({ secret }) });
+    expect(done.body).toMatchObject({ status: 'completed', result: { type: 'none' } });
+    const confirmed = await stack.prisma.credential.findUniqueOrThrow({
+      where: { id: pending?.id as string },
+    });
+    expect(confirmed.confirmedAt).toBeInstanceOf(Date);
+
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    const text = await decodedHistoryText(history, (payloads) =>
+      createEncryptionCodec(stack.keyring).decode(payloads),
+    );
+    expect(text).toContain(customer.userId);
+    expect(text).not.toContain(secret);
+  });
+
+  it('asks an account with an authenticator app for its code after the password, and the code opens an aal2 session (amr pwd, otp, mfa)', async () => {
+    const customer = await signUp(api, smtp);
+    const secret = await enrolTotp(customer.sessionToken);
+    const client = asClient();
+    const { id, token, answer } = await signIn(client, customer.email, customer.password);
+    expect(answer.body.step).toEqual({
+      name: 'totp',
+      schema: expect.any(Object),
+      data: { codeLength: 6, factor: 'totp' },
+    });
+    // The enrolment used this time step's code, and each is accepted once: the app's next one.
+    const done = await client.submit(id, token, 'totp', { code: await nextCode(secret) });
+    expect(done.body).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
+    });
+  });
+
+  it('accepts each TOTP code once: replayed in a later sign-in it answers code_used, and of two sign-ins racing with one code exactly one wins (RFC 6238 §5.2)', async () => {
+    const customer = await signUp(api, smtp);
+    const secret = await enrolTotp(customer.sessionToken);
+    const client = asClient();
+    // The confirmation used this step's code: the first sign-in waits for a code of its own.
+    const atTotp = async () => {
+      const run = await signIn(client, customer.email, customer.password);
+      expect(run.answer.body.step.name).toBe('totp');
+      return run;
+    };
+    const first = await atTotp();
+    const second = await atTotp();
+    const third = await atTotp();
+    const code = await nextCode(secret);
+    const [a, b] = await Promise.all([
+      client.submit(first.id, first.token, 'totp', { code }),
+      client.submit(second.id, second.token, 'totp', { code }),
+    ]);
+    const outcomes = [a, b].map((answer) => answer.body.code ?? answer.body.status).sort();
+    expect(outcomes).toEqual(['code_used', 'completed']);
+    const replay = await client.submit(third.id, third.token, 'totp', { code });
+    expectProblem(replay, 422, 'code_used');
+  });
+
+  it('slows guessing at one address after 5 wrong passwords (429 sign_in_throttled, Retry-After), exactly as at an address with no account (NIST SP 800-63B §5.2.2)', async () => {
+    const customer = await signUp(api, smtp);
+    for (const email of [customer.email, freshEmail('nobody')]) {
+      const client = asClient();
+      const answers = [];
+      for (let attempt = 0; attempt < 6; attempt += 1)
+        answers.push((await signIn(client, email, 'not the password')).answer);
+      expect(answers.slice(0, 5).map((answer) => answer.body.code)).toEqual(
+        Array(5).fill('invalid_credentials'),
+      );
+      expectProblem(answers[5] as (typeof answers)[number], 429, 'sign_in_throttled');
+      expect(Number(answers[5]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // The right password waits too, while the address is throttled.
+    const client = asClient();
+    expectProblem(
+      (await signIn(client, customer.email, customer.password)).answer,
+      429,
+      'sign_in_throttled',
+    );
+  });
+
+  it('stops one client spraying a password across addresses: past 20 failures in an hour its attempts wait, whatever the address (password spraying)', async () => {
+    const client = asClient();
+    for (let attempt = 0; attempt < 20; attempt += 1)
+      expectProblem(
+        (await signIn(client, freshEmail('sprayed'), 'Summer2026!')).answer,
+        422,
+        'invalid_credentials',
+      );
+    expectProblem(
+      (await signIn(client, freshEmail('sprayed'), 'Summer2026!')).answer,
+      429,
+      'sign_in_throttled',
+    );
+    // Another client is not slowed by it.
+    expectProblem(
+      (await signIn(asClient(), freshEmail('sprayed'), 'Summer2026!')).answer,
+      422,
+      'invalid_credentials',
+    );
+  });
+
+  it('rehashes a password stored under older argon2id parameters at the next sign-in (ASVS 2.4.1)', async () => {
+    const customer = await signUp(api, smtp);
+    const old = await hash(customer.password.normalize('NFKC'), {
+      algorithm: 2,
+      memoryCost: 4096,
+      timeCost: 1,
+      parallelism: 1,
+    });
+    await stack.prisma.credential.updateMany({
+      where: { userId: customer.userId, type: 'password' },
+      data: { secretHash: old },
+    });
+    const { answer } = await signIn(asClient(), customer.email, customer.password);
+    expect(answer.body.status).toBe('completed');
+    const credential = await stack.prisma.credential.findFirstOrThrow({
+      where: { userId: customer.userId, type: 'password' },
+    });
+    expect(credential.secretHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    // And the new hash works.
+    expect((await signIn(asClient(), customer.email, customer.password)).answer.body.status).toBe(
+      'completed',
+    );
+  });
+});

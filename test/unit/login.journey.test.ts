@@ -1,0 +1,184 @@
+import { describe, expect, test } from 'vitest';
+import { login } from '../../journeys/login.js';
+import type { ActivityName } from '../../src/engine/activity-catalog.js';
+import { businessFailure } from '../../src/engine/journey-error.js';
+import { createJourneyTestKit, type FakeActivity } from '../../src/engine/test-kit.js';
+import type { RunView } from '../../src/engine/view.js';
+
+const EMAIL = 'ada@example.com';
+const PASSWORD = 'correct horse battery staple';
+const TOTP = '123456';
+
+const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+
+const session = (amr: string[]) => ({
+  id: 'session-1',
+  token: { $secret: 'sec_aaaaaaaaaaaaaaaaaaaaaaaaaaaa' },
+  aal: amr.includes('mfa') ? 2 : 1,
+  amr,
+  authTime: '2026-11-30T12:00:00.000Z',
+  expiresAt: '2026-12-14T12:00:00.000Z',
+});
+
+/** login@1 against fakes with the contracts of verifyPassword, verifyTotp and createSession. */
+function startLogin(
+  options: {
+    factors?: string[];
+    activities?: Partial<Record<ActivityName, FakeActivity>>;
+    start?: Record<string, unknown>;
+  } = {},
+) {
+  const kit = createJourneyTestKit(login, {
+    requester: 'requester-1',
+    ...(options.start ? { start: options.start } : {}),
+    activities: {
+      verifyPassword: (input: { identifier: string; password: string }) => {
+        if (input.identifier !== EMAIL || kit.reveal(input.password) !== PASSWORD)
+          throw businessFailure('invalid_credentials');
+        return { userId: 'user-1', factors: options.factors ?? [] };
+      },
+      verifyTotp: (input: { code: string }) => {
+        if (kit.reveal(input.code) !== TOTP) throw businessFailure('invalid_code');
+        return { verifiedAt: '2026-11-30T12:00:00.000Z' };
+      },
+      createSession: (input: { amr: string[] }) => session(input.amr),
+      ...options.activities,
+    },
+  });
+  return kit;
+}
+
+async function atPassword(options: Parameters<typeof startLogin>[0] = {}) {
+  const kit = startLogin(options);
+  await kit.submit('identify', { email: EMAIL });
+  return kit;
+}
+
+describe('login@1: the ways through', () => {
+  test('asks for the address, then the password, and opens an aal1 session proven by pwd', async () => {
+    const kit = startLogin();
+    expect(await kit.view()).toEqual({ status: 'active', step: { name: 'identify', data: {} } });
+    const password = await kit.submit('identify', { email: EMAIL });
+    expect(stepOf(password)).toEqual({ name: 'password', data: { email: EMAIL } });
+    const done = await kit.submit('password', { password: PASSWORD });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { type: 'session', user: { id: 'user-1' }, session: { aal: 1, amr: ['pwd'] } },
+    });
+    expect(kit.callsOf('verifyPassword')).toEqual([
+      { identifier: EMAIL, password: expect.stringMatching(/^sec_/), requester: 'requester-1' },
+    ]);
+    expect(kit.callsOf('createSession')).toEqual([
+      { journeyId: expect.any(String), userId: 'user-1', aal: 1, amr: ['pwd'] },
+    ]);
+  });
+
+  test('prefills the address from login_hint', async () => {
+    const kit = startLogin({ start: { login_hint: EMAIL } });
+    expect(stepOf(await kit.view()).data).toEqual({ email: EMAIL });
+  });
+
+  test('asks an account with TOTP enrolled for its code, and opens an aal2 session proven by pwd, otp and mfa (RFC 8176)', async () => {
+    const kit = await atPassword({ factors: ['totp'] });
+    const factor = await kit.submit('password', { password: PASSWORD });
+    expect(stepOf(factor)).toEqual({ name: 'totp', data: { codeLength: 6, factor: 'totp' } });
+    expect(kit.callsOf('createSession')).toEqual([]);
+    const done = await kit.submit('totp', { code: TOTP });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
+    });
+    expect(kit.callsOf('verifyTotp')).toEqual([
+      { userId: 'user-1', code: expect.stringMatching(/^sec_/) },
+    ]);
+  });
+});
+
+describe('login@1: refusals stay at their step', () => {
+  test('a wrong password answers invalid_credentials at /password, and the next try can succeed', async () => {
+    const kit = await atPassword();
+    const wrong = await kit.submit('password', { password: 'not it' });
+    expect(stepOf(wrong)).toMatchObject({
+      name: 'password',
+      error: { code: 'invalid_credentials', status: 422, path: '/password' },
+    });
+    expect((await kit.submit('password', { password: PASSWORD })).status).toBe('completed');
+  });
+
+  test('an unknown address gets the very answer a wrong password gets (OWASP WSTG-IDNT-04)', async () => {
+    const unknown = startLogin();
+    await unknown.submit('identify', { email: 'nobody@example.com' });
+    const known = await atPassword();
+    const [a, b] = [
+      await unknown.submit('password', { password: PASSWORD }),
+      await known.submit('password', { password: 'not it' }),
+    ];
+    expect(a).toEqual({ ...b, step: { ...stepOf(b), data: { email: 'nobody@example.com' } } });
+  });
+
+  test('a throttled attempt answers 429 sign_in_throttled with when to retry; a locked one 403 password_locked', async () => {
+    const retryAt = '2026-11-30T12:00:04.000Z';
+    for (const [failure, expected] of [
+      [businessFailure('sign_in_throttled', { retryAt }), { status: 429, detail: { retryAt } }],
+      [businessFailure('password_locked'), { status: 403, code: 'password_locked' }],
+    ] as const) {
+      const kit = await atPassword({
+        activities: {
+          verifyPassword: () => {
+            throw failure;
+          },
+        },
+      });
+      expect(stepOf(await kit.submit('password', { password: PASSWORD })).error).toMatchObject(
+        expected,
+      );
+    }
+  });
+
+  test('a wrong, reused or throttled TOTP code stays at the totp step with its reason at /code', async () => {
+    const kit = await atPassword({
+      factors: ['totp'],
+      activities: {
+        verifyTotp: (input: { code: string }) => {
+          const code = kit.reveal(input.code);
+          if (code === '111111') throw businessFailure('code_used');
+          if (code === '222222')
+            throw businessFailure('factor_throttled', { retryAt: '2026-11-30T12:00:02.000Z' });
+          throw businessFailure('invalid_code');
+        },
+      },
+    });
+    await kit.submit('password', { password: PASSWORD });
+    for (const [code, expected] of [
+      ['000000', { code: 'invalid_code', status: 422, path: '/code' }],
+      ['111111', { code: 'code_used', status: 422 }],
+      [
+        '222222',
+        { code: 'factor_throttled', status: 429, detail: { retryAt: expect.any(String) } },
+      ],
+    ] as const) {
+      const view = await kit.submit('totp', { code });
+      expect(stepOf(view)).toMatchObject({ name: 'totp', error: expected });
+    }
+    expect(kit.callsOf('createSession')).toEqual([]);
+  });
+});
+
+describe('login@1: failures end the run with a code', () => {
+  const crash = () => {
+    throw new Error('database unreachable');
+  };
+  test.each([
+    ['verifyPassword', 'sign_in_not_completed', false],
+    ['verifyTotp', 'sign_in_not_completed', true],
+    ['createSession', 'session_not_opened', false],
+  ] as const)('%s out of retries fails the run with %s', async (activity, code, withTotp) => {
+    const kit = await atPassword({
+      factors: withTotp ? ['totp'] : [],
+      activities: { [activity]: crash },
+    });
+    let view = await kit.submit('password', { password: PASSWORD });
+    if (withTotp) view = await kit.submit('totp', { code: TOTP });
+    expect(view).toMatchObject({ status: 'failed', error: { code } });
+  });
+});
