@@ -65,6 +65,7 @@ export const errorCatalogue = {
   password_too_long: spec(422, 'This password is too long'),
   password_common: spec(422, 'This password is too common'),
   password_weak: spec(422, 'This password is too easy to guess'),
+  password_breached: spec(422, 'This password has appeared in a data breach: choose another'),
 
   // Signing in (NIST SP 800-63B §5.2.2 throttling; ASVS 2.2.1). The same answers whether or not an
   // account has the identifier.

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import type { StepDefinition } from '../engine/define-journey.js';
+import { errorSpec } from '../engine/errors.js';
 import { isEmailField } from '../engine/fields.js';
 import { objectsOf, secretFieldsOf } from '../engine/secret-fields.js';
 import { storedEmail } from '../messages/addresses.js';
+import type { BreachedPasswordCheck } from '../security/breached-passwords.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
 import type { PasswordPolicyPool } from '../security/password-policy-pool.js';
 import type { Vault } from '../security/vault.js';
@@ -28,12 +30,14 @@ const SUBMITTED_SECRET_TTL_MS = 10 * 60_000;
 
 /**
  * Validates a step body against the step's zod schema, then seals its secrets so none reaches the
- * workflow: a new password is checked against the policy and hashed (argon2id); any other secret
- * goes to the vault and travels as a reference.
+ * workflow: a new password is checked against the policy and, where configured, against breach
+ * corpora (NIST SP 800-63B §5.1.1.2, ASVS 2.1.7), then hashed (argon2id); any other secret goes to
+ * the vault and travels as a reference.
  */
 export function createStepInputSealer(deps: {
   passwordPolicy: Pick<PasswordPolicyPool, 'check'>;
   vault: Vault;
+  breachedPasswords?: Pick<BreachedPasswordCheck, 'check'>;
 }) {
   return async function sealStepInput(step: StepDefinition, body: unknown): Promise<SealResult> {
     const parsed = step.input.safeParse(body ?? {});
@@ -77,6 +81,16 @@ export function createStepInputSealer(deps: {
             code: verdict.code,
             message: verdict.message,
             feedback: verdict.feedback,
+          });
+          continue;
+        }
+        // Fails open (`unknown`): an unreachable service never blocks a sign-up. The count stays here.
+        const breach = await deps.breachedPasswords?.check(value);
+        if (breach?.breached === true) {
+          errors.push({
+            path: `/${field}`,
+            code: 'password_breached',
+            message: errorSpec('password_breached').message,
           });
           continue;
         }

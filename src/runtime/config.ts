@@ -104,6 +104,13 @@ const configSchema = z.object({
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
+  BREACHED_PASSWORDS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(z.union([z.literal('off'), z.url({ protocol: /^https?$/ })]).optional()),
+  BREACHED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(1500),
   SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -166,6 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ? values.PARCOURS_DEV_OUTBOX === 'true'
       : embeddedDatabase && !values.SMTP_URL && isLoopback(values.HOST),
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+    // New passwords are checked against breach corpora (k-anonymity range API) outside embedded
+    // mode, which needs no network; `off` turns it off.
+    breachedPasswords: (() => {
+      const url =
+        values.BREACHED_PASSWORDS_URL ??
+        (embeddedDatabase ? 'off' : 'https://api.pwnedpasswords.com');
+      return url === 'off' ? undefined : { url, timeoutMs: values.BREACHED_PASSWORDS_TIMEOUT_MS };
+    })(),
     // The codec serves operators who hold the key; in embedded mode, anyone on this machine.
     codec:
       values.PARCOURS_CODEC_KEY || embeddedDatabase

@@ -18,6 +18,7 @@ import { createStepInputSealer } from '../http/seal-step-input.js';
 import { createMessageRenderer } from '../messages/render.js';
 import { createTwilioSender } from '../messages/sms-transport.js';
 import { createSmtpSender } from '../messages/smtp-transport.js';
+import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
 import { createVault } from '../security/vault.js';
@@ -213,7 +214,13 @@ export async function startApiRole(
     trustProxy: config.TRUST_PROXY,
     temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
     tokens: createJourneyTokens(keyring),
-    sealStepInput: createStepInputSealer({ passwordPolicy, vault }),
+    sealStepInput: createStepInputSealer({
+      passwordPolicy,
+      vault,
+      ...(config.breachedPasswords
+        ? { breachedPasswords: createBreachedPasswordCheck({ ...config.breachedPasswords, log }) }
+        : {}),
+    }),
     publicView: createPublicViews(registry, vault),
     sessions,
     bearerSession: createBearerSessions(sessions),

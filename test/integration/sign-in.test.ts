@@ -2,8 +2,10 @@ import { hash } from '@node-rs/argon2';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncryptionCodec } from '../../src/security/payload-codec.js';
+import { startApiVariant } from '../support/api-variant.js';
 import { decodedHistoryText } from '../support/history-text.js';
 import { stepApiClient } from '../support/http.js';
+import { startPwnedFake } from '../support/pwned-fake.js';
 import { expectProblem } from '../support/raw-http.js';
 import { bearer, freshEmail, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -261,6 +263,39 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       422,
       'invalid_credentials',
     );
+  });
+
+  it('refuses a new password found in breach corpora with 422 password_breached, sending only a hash prefix; with the service down it fails open (NIST SP 800-63B §5.1.1.2, ASVS 2.1.7)', async () => {
+    const breached = 'correct horse battery staple';
+    const pwned = await startPwnedFake({ breached: [[breached, 314159]] });
+    const checked = await startApiVariant(
+      stack,
+      {},
+      { breachedPasswords: { url: pwned.url, timeoutMs: 500 } },
+    );
+    try {
+      const client = stepApiClient(checked.url);
+      const { id, token } = (await client.start('registration')).body;
+      const refused = await client.submit(id, token, 'credentials', {
+        email: freshEmail('breached'),
+        password: breached,
+      });
+      expectProblem(refused, 422, 'invalid_input');
+      expect(refused.body.errors).toEqual([
+        expect.objectContaining({ path: '/password', code: 'password_breached' }),
+      ]);
+      expect(JSON.stringify(refused.body)).not.toContain('314159');
+      expect(pwned.requests.every((path) => /^\/range\/[0-9A-F]{5}$/.test(path))).toBe(true);
+      pwned.setStatus(503);
+      const accepted = await client.submit(id, token, 'credentials', {
+        email: freshEmail('breached'),
+        password: breached,
+      });
+      expect(accepted.body.step.name).toBe('verify-email');
+    } finally {
+      await checked.stop();
+      await pwned.close();
+    }
   });
 
   it('rehashes a password stored under older argon2id parameters at the next sign-in (ASVS 2.4.1)', async () => {

@@ -21,6 +21,22 @@ describe('configuration from the environment', () => {
     ).toBe(true);
   });
 
+  it('checks new passwords against the breach range API outside embedded mode only, at a URL one may change or turn off', () => {
+    expect(loadConfig({}).breachedPasswords).toBeUndefined();
+    const db = { DATABASE_URL: 'postgres://db.internal/parcours' };
+    expect(loadConfig(db).breachedPasswords).toEqual({
+      url: 'https://api.pwnedpasswords.com',
+      timeoutMs: 1500,
+    });
+    expect(
+      loadConfig({ ...db, BREACHED_PASSWORDS_URL: 'http://pwned.internal:8080' }).breachedPasswords,
+    ).toMatchObject({ url: 'http://pwned.internal:8080' });
+    expect(loadConfig({ ...db, BREACHED_PASSWORDS_URL: 'off' }).breachedPasswords).toBeUndefined();
+    expect(() => loadConfig({ BREACHED_PASSWORDS_URL: 'ftp://x' })).toThrow(
+      /BREACHED_PASSWORDS_URL/,
+    );
+  });
+
   it('refuses a bad value at start, naming every variable at fault', () => {
     expect(() =>
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', TRUST_PROXY: 'maybe' }),
