@@ -114,6 +114,7 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
   const walkthrough = [
     readmeShell('Register a customer with curl'),
     readmeShell('Change the email address'),
+    readmeShell('Sign in, with an authenticator app'),
   ]
     .join('\n')
     .replace('API=http://127.0.0.1:3000', `API=${baseUrl}`);
@@ -123,9 +124,10 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
     expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('"status": "completed"');
     expect(run.stdout).toContain('logged out');
+    expect(run.stdout).toMatch(/"aal": 2,\s*"amr": \[\s*"pwd",\s*"otp",\s*"mfa"\s*\]/);
   }
   // The same step again: `call` prints the refusal and fails, where plain curl -s printed nothing.
-  const refused = runShell(`${walkthrough}\ncall -X POST $API/v1/journeys/$ID/steps/verify-email \\
+  const refused = runShell(`${walkthrough}\ncall -X POST $API/v1/journeys/$ID/steps/totp \\
   -H "Journey-Token: $TOKEN" -H 'Content-Type: application/json' -d '{"code":"000000"}'`);
   expect(refused.status).not.toBe(0);
   expect(refused.stderr).toMatch(/HTTP 409 \{.*"code":"journey_closed"/);
