@@ -8,6 +8,7 @@ import {
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
+  type JourneyResult,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -18,7 +19,11 @@ import {
   step,
   stepError,
 } from '../src/engine/index.js';
-import { type TotpChallengeHost, totpChallenge } from './fragments/totp-challenge.js';
+import {
+  type FactorChallengeHost,
+  recoveryCodeChallenge,
+  totpChallenge,
+} from './fragments/factor-challenges.js';
 
 /**
  * Sign-in, identifier first: the email address, then the password, then the second factor the
@@ -45,23 +50,26 @@ const passwordInput = z.strictObject({ password: secret.password() });
 type Events =
   | { type: 'identify'; input: { email: string } }
   | { type: 'password'; input: { password: string } }
-  | { type: 'totp'; input: { code: string } };
+  | { type: 'totp'; input: { code: string } | { method: string } }
+  | { type: 'recovery-code'; input: { code: string } | { method: string } };
 
-interface Context extends TotpChallengeHost {
-  journeyId: string;
+interface Context extends FactorChallengeHost {
   settings: Settings;
   requester?: string;
   loginHint?: string;
   email?: string;
-  factors: string[];
   /** RFC 8176 methods proven so far. */
   amr: string[];
   session?: IssuedSession;
+  result?: JourneyResult;
   stepError?: StepError;
   failure?: JourneyFailure;
 }
 
 const totp = totpChallenge();
+const recoveryCode = recoveryCodeChallenge();
+/** What a second factor proves (RFC 8176): a recovery code is a one-time look-up secret. */
+const MFA_AMR = ['pwd', 'otp', 'mfa'];
 
 export const loginMachine = setup({
   types: {
@@ -71,18 +79,26 @@ export const loginMachine = setup({
   },
   actors: {
     ...totp.implementations.actors,
+    ...recoveryCode.implementations.actors,
     verifyPassword: activity('verifyPassword'),
     createSession: activity('createSession'),
+    deliverMessage: activity('deliverMessage'),
   },
   guards: {
     ...totp.implementations.guards,
+    ...recoveryCode.implementations.guards,
     ...outcomeGuards,
-    hasTotp: ({ event }) =>
+    // Recovery codes alone ask for nothing: they stand in for a factor the account has.
+    hasSecondFactor: ({ event }) =>
       (event as unknown as { output: { factors: string[] } }).output.factors.includes('totp'),
+    hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
     ...totp.implementations.actions,
+    ...recoveryCode.implementations.actions,
     ...outcomeActions,
+    secondFactorVerified: assign({ amr: MFA_AMR }),
     rejectPassword: assign({
       stepError: ({ event }) => {
         const error = (event as unknown as { error: JourneyActivityError }).error;
@@ -92,6 +108,10 @@ export const loginMachine = setup({
           ...(error.detail ? { detail: error.detail } : {}),
         });
       },
+    }),
+    sessionOpened: assign(({ context, event }) => {
+      const session = (event as unknown as { output: IssuedSession }).output;
+      return { session, result: results.newSession({ id: context.userId as string }, session) };
     }),
     passwordVerified: assign(({ event }) => {
       const { userId, factors } = (
@@ -139,7 +159,7 @@ export const loginMachine = setup({
           ...(context.requester ? { requester: context.requester } : {}),
         }),
         onDone: [
-          { guard: 'hasTotp', target: 'secondFactor', actions: 'passwordVerified' },
+          { guard: 'hasSecondFactor', target: 'secondFactor', actions: 'passwordVerified' },
           { target: 'openingSession', actions: 'passwordVerified' },
         ],
         onError: [
@@ -151,12 +171,31 @@ export const loginMachine = setup({
         ],
       },
     },
+    // The account's TOTP first; the customer may turn to a recovery code and back.
     secondFactor: {
-      ...totp.state,
-      onDone: [
-        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
-        { target: 'openingSession', actions: assign({ amr: ['pwd', 'otp', 'mfa'] }) },
-      ],
+      initial: 'choosing',
+      states: {
+        choosing: { always: [{ guard: 'hasTotp', target: 'totp' }, { target: 'recoveryCode' }] },
+        totp: {
+          ...totp.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
+            {
+              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
+              target: 'recoveryCode',
+            },
+            { target: '#login.openingSession', actions: 'secondFactorVerified' },
+          ],
+        },
+        recoveryCode: {
+          ...recoveryCode.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
+            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            { target: '#login.openingSession', actions: 'secondFactorVerified' },
+          ],
+        },
+      },
     },
     openingSession: {
       invoke: {
@@ -167,17 +206,31 @@ export const loginMachine = setup({
           aal: context.amr.includes('mfa') ? 2 : 1,
           amr: context.amr,
         }),
-        onDone: { target: 'completed', actions: assign({ session: ({ event }) => event.output }) },
+        onDone: [
+          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
+          { target: 'completed', actions: 'sessionOpened' },
+        ],
         onError: {
           target: 'failed',
           actions: { type: 'failWith', params: { code: 'session_not_opened' } },
         },
       },
     },
+    // Signed in and answered (`finishing`); the run lives on until the owner's notice (a recovery
+    // code was used) is out, so the customer never waits on a mail server.
+    tellingOwner: {
+      tags: ['finishing'],
+      invoke: {
+        src: 'deliverMessage',
+        input: ({ context }) => ({ messageId: context.factorNotice as string }),
+        onDone: 'completed',
+        // Retries ran out: the sign-in stands; the notice stays in the outbox, marked failed.
+        onError: 'completed',
+      },
+    },
     completed: {
       type: 'final',
-      output: ({ context }) =>
-        results.newSession({ id: context.userId as string }, context.session as IssuedSession),
+      output: ({ context }) => context.result,
     },
     failed: {
       type: 'final',
@@ -206,5 +259,5 @@ export const login = defineJourney({
       data: (context) => ({ email: context.email }),
     }),
   },
-  fragments: { secondFactor: totp },
+  fragments: { 'secondFactor.totp': totp, 'secondFactor.recoveryCode': recoveryCode },
 });

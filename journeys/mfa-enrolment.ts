@@ -21,7 +21,9 @@ import {
  * Adding a second factor to a signed-in account: an authenticator app (TOTP). The key is made and
  * sealed by an activity; the customer sees it (QR code, otpauth URI, the key in base32) by vault
  * reference only, so it never enters the run's history, and proves the app works with a code
- * before the key counts as a factor.
+ * before the key counts as a factor. With the account's first factor come ten recovery codes,
+ * shown once; started with `factor: "recovery_codes"`, the journey makes a new set, which revokes
+ * the old one.
  */
 
 const settings = z.object({
@@ -35,14 +37,18 @@ const settings = z.object({
 type Settings = z.infer<typeof settings>;
 
 const start = z.strictObject({
+  factor: z.enum(['totp', 'recovery_codes']).default('totp'),
   return_to: startFields.returnTo().optional(),
   ui_locales: startFields.uiLocales().optional(),
 });
 type Start = z.infer<typeof start>;
 
 const confirmInput = z.strictObject({ code: secret.oneTimeCode(6) });
+const savedInput = z.strictObject({ saved: z.literal(true) });
 
-type Events = { type: 'confirm-totp'; input: { code: string } };
+type Events =
+  | { type: 'confirm-totp'; input: { code: string } }
+  | { type: 'recovery-codes'; input: { saved: true } };
 
 type SecretShown = { $secret: string };
 
@@ -50,6 +56,8 @@ interface Context {
   journeyId: string;
   settings: Settings;
   session: SessionRef;
+  factor: 'totp' | 'recovery_codes';
+  recoveryCodes?: { codes: SecretShown[]; count: number };
   enrolment?: {
     credentialId: string;
     otpauthUri: SecretShown;
@@ -69,8 +77,15 @@ export const mfaEnrolmentMachine = setup({
   actors: {
     beginTotpEnrolment: activity('beginTotpEnrolment'),
     confirmTotp: activity('confirmTotp'),
+    issueRecoveryCodes: activity('issueRecoveryCodes'),
+    forgetRecoveryCodes: activity('forgetRecoveryCodes'),
   },
-  guards: { ...outcomeGuards },
+  guards: {
+    ...outcomeGuards,
+    wantsRecoveryCodes: ({ context }) => context.factor === 'recovery_codes',
+    firstFactor: ({ event }) =>
+      (event as unknown as { output: { firstFactor: boolean } }).output.firstFactor,
+  },
   actions: {
     rejectCode: assign({
       stepError: ({ event }) => {
@@ -89,9 +104,13 @@ export const mfaEnrolmentMachine = setup({
     journeyId: input.journeyId,
     settings: input.settings,
     session: input.session as SessionRef,
+    factor: input.start.factor ?? 'totp',
   }),
-  initial: 'beginning',
+  initial: 'choosing',
   states: {
+    choosing: {
+      always: [{ guard: 'wantsRecoveryCodes', target: 'issuingCodes' }, { target: 'beginning' }],
+    },
     beginning: {
       invoke: {
         src: 'beginTotpEnrolment',
@@ -117,9 +136,9 @@ export const mfaEnrolmentMachine = setup({
         input: ({ context, event }) => ({
           userId: context.session.userId,
           credentialId: context.enrolment?.credentialId as string,
-          code: (event as Events).input.code,
+          code: (event as Extract<Events, { type: 'confirm-totp' }>).input.code,
         }),
-        onDone: { target: 'completed' },
+        onDone: [{ guard: 'firstFactor', target: 'issuingCodes' }, { target: 'completed' }],
         onError: [
           { guard: 'businessFailure', target: 'confirmTotp', actions: 'rejectCode' },
           {
@@ -127,6 +146,30 @@ export const mfaEnrolmentMachine = setup({
             actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
           },
         ],
+      },
+    },
+    issuingCodes: {
+      invoke: {
+        src: 'issueRecoveryCodes',
+        input: ({ context }) => ({ journeyId: context.journeyId, userId: context.session.userId }),
+        onDone: {
+          target: 'recoveryCodes',
+          actions: assign({ recoveryCodes: ({ event }) => event.output }),
+        },
+        onError: {
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+        },
+      },
+    },
+    // Shown on this step's views until the customer says they are saved, then never again.
+    recoveryCodes: { on: { 'recovery-codes': 'forgettingCodes' } },
+    forgettingCodes: {
+      invoke: {
+        src: 'forgetRecoveryCodes',
+        input: ({ context }) => ({ journeyId: context.journeyId }),
+        onDone: 'completed',
+        onError: 'completed',
       },
     },
     completed: { type: 'final', output: () => results.none() },
@@ -141,7 +184,7 @@ export const mfaEnrolmentMachine = setup({
 export const mfaEnrolment = defineJourney({
   id: 'mfa-enrolment',
   version: 1,
-  title: 'Add an authenticator app as a second factor',
+  title: 'Add an authenticator app as a second factor, or make new recovery codes',
   machine: mfaEnrolmentMachine,
   settings,
   start: {
@@ -159,6 +202,14 @@ export const mfaEnrolment = defineJourney({
         qrCode: context.enrolment?.qrCode,
         secret: context.enrolment?.secret,
         codeLength: 6,
+      }),
+    }),
+    recoveryCodes: step<Context>({
+      name: 'recovery-codes',
+      input: savedInput,
+      data: (context) => ({
+        codes: context.recoveryCodes?.codes,
+        count: context.recoveryCodes?.count,
       }),
     }),
   },

@@ -1,5 +1,6 @@
 import { analyticsActivities } from './analytics/analytics.js';
 import { passwordActivities } from './authn/passwords.js';
+import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
 import type { ActivityDeps } from './deps.js';
 import { identifierActivities } from './identifiers/identifiers.js';
@@ -22,6 +23,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...sessionActivities(deps),
     ...passwordActivities(deps),
     ...totpActivities(deps),
+    ...recoveryCodeActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

@@ -77,6 +77,7 @@ export const errorCatalogue = {
   ),
   factor_throttled: spec(429, 'Too many wrong codes: wait a moment, then try again'),
   factor_locked: spec(403, 'Too many wrong codes: use a recovery code or another factor'),
+  factor_not_enrolled: spec(422, 'This account has no such factor: choose one it has'),
   sign_in_not_completed: spec(503, 'The sign-in could not be completed'),
 
   // Accounts, identifiers, consents.

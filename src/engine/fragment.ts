@@ -35,9 +35,14 @@ export interface FragmentImplementations {
   delays: Record<string, any>;
 }
 
-/** What a fragment reports when it ends: the journey's `onDone` switches on `outcome`. */
+/**
+ * What a fragment reports when it ends: the journey's `onDone` switches on `outcome`. A factor
+ * challenge that offers the customer other factors ends `switch` when they choose one (`method`);
+ * one that queued a notice for after the sign-in names it (`notice`, an outbound message id).
+ */
 export type FragmentOutcome<TError = JourneyFailure> =
-  | { outcome: 'verified'; recipient?: string }
+  | { outcome: 'verified'; recipient?: string; notice?: string }
+  | { outcome: 'switch'; method: string }
   | { outcome: 'failed'; error: TError };
 
 /** A fragment's steps as the journey sees them: each path prefixed with the state it is placed at. */

@@ -13,9 +13,16 @@ type Implementations<K extends string> = Record<K, any>;
  * The named guards nearly every journey needs to route an outcome: spread them into `setup()`
  * (`guards: { ...outcomeGuards }`) so each journey's diagram reads the same words.
  */
-export const outcomeGuards: Implementations<'fragmentFailed' | 'businessFailure'> = {
+export const outcomeGuards: Implementations<
+  'fragmentFailed' | 'fragmentSwitched' | 'businessFailure'
+> = {
   /** A fragment ended `{ outcome: 'failed' }` (on the `onDone` of the state it is placed at). */
   fragmentFailed: ({ event }: Args) => (event.output as FragmentOutcome).outcome === 'failed',
+  /** A factor challenge ended because the customer chose another factor: `params.method`, or any. */
+  fragmentSwitched: ({ event }: Args, params?: { method: string }) => {
+    const output = event.output as FragmentOutcome;
+    return output.outcome === 'switch' && (!params || output.method === params.method);
+  },
   /**
    * An activity reported a business outcome (a taken address, a logged-out session), shown as it
    * is; anything else, an activity out of retries, stays generic (ASVS 7.4.1).

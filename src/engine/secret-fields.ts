@@ -38,6 +38,15 @@ export const secret = {
       .min(1, 'Enter your password')
       .max(1024)
       .meta({ [SECRET_META]: 'password', format: 'password', writeOnly: true }),
+  /**
+   * A recovery code the customer wrote down (letters and digits, in groups): checked like a
+   * one-time code, by vault reference.
+   */
+  recoveryCode: () =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 -]{10,22}[A-Za-z0-9]$/, 'Enter one of your recovery codes')
+      .meta({ [SECRET_META]: 'oneTimeCode', writeOnly: true }),
   /** A numeric one-time code sent to the customer. */
   oneTimeCode: (digits = 6) =>
     z

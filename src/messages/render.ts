@@ -22,6 +22,7 @@ export interface MessageTemplateParams {
   'phone-verification-code': CodeMessageParams;
   'email-change-address-in-use': { productName: string };
   'email-changed': { productName: string; newAddress: string };
+  'recovery-code-used': { productName: string; remaining: number };
 }
 
 export type MessageTemplate = keyof MessageTemplateParams;

@@ -74,8 +74,11 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
   const nextCode = (secret: string) =>
     generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
 
-  /** Enrols an authenticator app over mfa-enrolment@1 and answers its key. */
-  async function enrolTotp(sessionToken: string): Promise<string> {
+  /**
+   * Enrols an authenticator app over mfa-enrolment@1 and answers its key and, for the account's
+   * first factor, the recovery codes shown with it.
+   */
+  async function enrolTotp(sessionToken: string): Promise<{ secret: string; codes: string[] }> {
     const started = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
       headers: bearer(sessionToken),
     });
@@ -83,9 +86,27 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     const { id, token } = started.body;
     const secret = started.body.step.data.secret as string;
     const code = await generate({ secret });
-    const done = await api.submit(id, token, 'confirm-totp', { code });
+    const shown = await api.submit(id, token, 'confirm-totp', { code });
+    const codes = shown.body.step?.name === 'recovery-codes' ? shown.body.step.data.codes : [];
+    const done =
+      shown.body.step?.name === 'recovery-codes'
+        ? await api.submit(id, token, 'recovery-codes', { saved: true })
+        : shown;
     expect(done.body).toMatchObject({ status: 'completed', result: { type: 'none' } });
-    return secret;
+    return { secret, codes };
+  }
+
+  /** A sign-in with a second factor, turned to its recovery-code step. */
+  async function atRecoveryCode(
+    client: ReturnType<typeof asClient>,
+    email: string,
+    password: string,
+  ) {
+    const run = await signIn(client, email, password);
+    expect(run.answer.body.step.data.otherFactors).toEqual(['recovery_code']);
+    const turned = await client.submit(run.id, run.token, 'totp', { method: 'recovery_code' });
+    expect(turned.body.step.name).toBe('recovery-code');
+    return run;
   }
 
   it('signs a registered customer in with their password: a new session, aal1 and amr pwd, that whoami knows', async () => {
@@ -136,7 +157,12 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       code: (await generate({ secret })) === '000000' ? '111111' : '000000',
     });
     expectProblem(wrong, 422, 'invalid_code');
-    const done = await api.submit(id, token, 'confirm-totp', { code: await generate({ secret }) });
+    // The account's first factor: its recovery codes come with it, shown until they are saved.
+    const shown = await api.submit(id, token, 'confirm-totp', { code: await generate({ secret }) });
+    expect(shown.body.step).toMatchObject({ name: 'recovery-codes', data: { count: 10 } });
+    const codes = shown.body.step.data.codes as string[];
+    expect((await api.get(id, token)).body.step.data.codes).toEqual(codes);
+    const done = await api.submit(id, token, 'recovery-codes', { saved: true });
     expect(done.body).toMatchObject({ status: 'completed', result: { type: 'none' } });
     const confirmed = await stack.prisma.credential.findUniqueOrThrow({
       where: { id: pending?.id as string },
@@ -149,17 +175,18 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     );
     expect(text).toContain(customer.userId);
     expect(text).not.toContain(secret);
+    for (const code of codes) expect(text).not.toContain(code);
   });
 
   it('asks an account with an authenticator app for its code after the password, and the code opens an aal2 session (amr pwd, otp, mfa)', async () => {
     const customer = await signUp(api, smtp);
-    const secret = await enrolTotp(customer.sessionToken);
+    const { secret } = await enrolTotp(customer.sessionToken);
     const client = asClient();
     const { id, token, answer } = await signIn(client, customer.email, customer.password);
     expect(answer.body.step).toEqual({
       name: 'totp',
       schema: expect.any(Object),
-      data: { codeLength: 6, factor: 'totp' },
+      data: { codeLength: 6, factor: 'totp', otherFactors: ['recovery_code'] },
     });
     // The enrolment used this time step's code, and each is accepted once: the app's next one.
     const done = await client.submit(id, token, 'totp', { code: await nextCode(secret) });
@@ -171,7 +198,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
 
   it('accepts each TOTP code once: replayed in a later sign-in it answers code_used, and of two sign-ins racing with one code exactly one wins (RFC 6238 §5.2)', async () => {
     const customer = await signUp(api, smtp);
-    const secret = await enrolTotp(customer.sessionToken);
+    const { secret } = await enrolTotp(customer.sessionToken);
     const client = asClient();
     // The confirmation used this step's code: the first sign-in waits for a code of its own.
     const atTotp = async () => {
@@ -191,6 +218,78 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     expect(outcomes).toEqual(['code_used', 'completed']);
     const replay = await client.submit(third.id, third.token, 'totp', { code });
     expectProblem(replay, 422, 'code_used');
+  });
+
+  it('shows ten recovery codes with the first factor; each signs in once as a second factor (aal2) and its owner is told how many are left; a new set revokes the old (NIST SP 800-63B §5.1.2)', async () => {
+    const customer = await signUp(api, smtp);
+    const { codes } = await enrolTotp(customer.sessionToken);
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes)
+      expect(code).toMatch(/^[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}$/);
+    const stored = await stack.prisma.credential.findMany({
+      where: { userId: customer.userId, type: 'recovery_code' },
+    });
+    expect(stored).toHaveLength(10);
+    for (const row of stored) expect(codes.join()).not.toContain(row.secretHash);
+    expect(JSON.stringify(stored)).not.toContain((codes[0] as string).replaceAll('-', ''));
+
+    const client = asClient();
+    const first = await atRecoveryCode(client, customer.email, customer.password);
+    const mark = smtp.messages.length;
+    // Typed as a person would: lower case, no dashes.
+    const typed = (codes[0] as string).toLowerCase().replaceAll('-', '');
+    const done = await client.submit(first.id, first.token, 'recovery-code', { code: typed });
+    expect(done.body).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
+    });
+    const notice = await smtp.waitFor(
+      (message) => message.to.includes(customer.email) && smtp.messages.indexOf(message) >= mark,
+    );
+    expect(notice.subject).toMatch(/recovery code was used/);
+    expect(notice.text).toContain('You have 9 recovery codes left');
+
+    const again = await atRecoveryCode(client, customer.email, customer.password);
+    expectProblem(
+      await client.submit(again.id, again.token, 'recovery-code', { code: codes[0] }),
+      422,
+      'invalid_code',
+    );
+
+    // Two sign-ins racing with one code: one wins.
+    const [x, y] = [
+      await atRecoveryCode(client, customer.email, customer.password),
+      await atRecoveryCode(client, customer.email, customer.password),
+    ];
+    const raced = await Promise.all([
+      client.submit(x.id, x.token, 'recovery-code', { code: codes[1] }),
+      client.submit(y.id, y.token, 'recovery-code', { code: codes[1] }),
+    ]);
+    expect(raced.map((answer) => answer.body.code ?? answer.body.status).sort()).toEqual([
+      'completed',
+      'invalid_code',
+    ]);
+
+    // A new set: the old codes stop working, the new ones work.
+    const regenerated = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+      headers: bearer(customer.sessionToken),
+      body: { factor: 'recovery_codes' },
+    });
+    expect(regenerated.body.step).toMatchObject({ name: 'recovery-codes', data: { count: 10 } });
+    const fresh = regenerated.body.step.data.codes as string[];
+    expect(fresh.some((code) => codes.includes(code))).toBe(false);
+    await api.submit(regenerated.body.id, regenerated.body.token, 'recovery-codes', {
+      saved: true,
+    });
+    const old = await atRecoveryCode(client, customer.email, customer.password);
+    expectProblem(
+      await client.submit(old.id, old.token, 'recovery-code', { code: codes[2] }),
+      422,
+      'invalid_code',
+    );
+    const renewed = await client.submit(old.id, old.token, 'recovery-code', { code: fresh[0] });
+    expect(renewed.body.status).toBe('completed');
   });
 
   it('answers an unknown address exactly as a wrong password, after the same work: the answers match and their times are indistinguishable (ASVS 5.0 V6.3.8, OWASP WSTG-IDNT-04)', async () => {

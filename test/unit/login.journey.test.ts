@@ -41,6 +41,11 @@ function startLogin(
         if (kit.reveal(input.code) !== TOTP) throw businessFailure('invalid_code');
         return { verifiedAt: '2026-11-30T12:00:00.000Z' };
       },
+      verifyRecoveryCode: (input: { code: string }) => {
+        if (kit.reveal(input.code) !== 'ABCD-EFGH-JKMN') throw businessFailure('invalid_code');
+        return { remaining: 9, messageId: 'notice-1' };
+      },
+      deliverMessage: () => ({ status: 'sent' }),
       createSession: (input: { amr: string[] }) => session(input.amr),
       ...options.activities,
     },
@@ -81,7 +86,10 @@ describe('login@1: the ways through', () => {
   test('asks an account with TOTP enrolled for its code, and opens an aal2 session proven by pwd, otp and mfa (RFC 8176)', async () => {
     const kit = await atPassword({ factors: ['totp'] });
     const factor = await kit.submit('password', { password: PASSWORD });
-    expect(stepOf(factor)).toEqual({ name: 'totp', data: { codeLength: 6, factor: 'totp' } });
+    expect(stepOf(factor)).toEqual({
+      name: 'totp',
+      data: { codeLength: 6, factor: 'totp', otherFactors: [] },
+    });
     expect(kit.callsOf('createSession')).toEqual([]);
     const done = await kit.submit('totp', { code: TOTP });
     expect(done).toMatchObject({
@@ -89,8 +97,38 @@ describe('login@1: the ways through', () => {
       result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
     });
     expect(kit.callsOf('verifyTotp')).toEqual([
-      { userId: 'user-1', code: expect.stringMatching(/^sec_/) },
+      { journeyId: expect.any(String), userId: 'user-1', code: expect.stringMatching(/^sec_/) },
     ]);
+  });
+
+  test('lets the customer turn from TOTP to a recovery code and back; a recovery code signs in at aal2 and its owner is told after the answer', async () => {
+    const kit = await atPassword({ factors: ['totp', 'recovery_code'] });
+    const factor = await kit.submit('password', { password: PASSWORD });
+    expect(stepOf(factor).data).toMatchObject({ otherFactors: ['recovery_code'] });
+    const recovery = await kit.submit('totp', { method: 'recovery_code' });
+    expect(stepOf(recovery)).toEqual({
+      name: 'recovery-code',
+      data: { factor: 'recovery_code', otherFactors: ['totp'] },
+    });
+    expect(stepOf(await kit.submit('recovery-code', { method: 'totp' })).name).toBe('totp');
+    await kit.submit('totp', { method: 'recovery_code' });
+    const wrong = await kit.submit('recovery-code', { code: 'AAAA-BBBB-CCCC' });
+    expect(stepOf(wrong).error).toMatchObject({ code: 'invalid_code', path: '/code' });
+    const done = await kit.submit('recovery-code', { code: 'ABCD-EFGH-JKMN' });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
+    });
+    expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'notice-1' }]);
+  });
+
+  test('refuses a factor the account does not have with factor_not_enrolled at /method', async () => {
+    const kit = await atPassword({ factors: ['totp'] });
+    await kit.submit('password', { password: PASSWORD });
+    expect(stepOf(await kit.submit('totp', { method: 'recovery_code' }))).toMatchObject({
+      name: 'totp',
+      error: { code: 'factor_not_enrolled', path: '/method' },
+    });
   });
 });
 

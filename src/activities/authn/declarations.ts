@@ -6,4 +6,7 @@ export const authnDeclarations = {
   beginTotpEnrolment: local(),
   confirmTotp: local(),
   verifyTotp: local(),
+  issueRecoveryCodes: local(),
+  forgetRecoveryCodes: local(),
+  verifyRecoveryCode: local(),
 };

@@ -1,7 +1,7 @@
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */
-export type FactorKind = 'totp';
+export type FactorKind = 'totp' | 'recovery_code';
 
-const FACTOR_KINDS: readonly FactorKind[] = ['totp'];
+const FACTOR_KINDS: readonly FactorKind[] = ['totp', 'recovery_code'];
 
 export function confirmedFactorsOf(
   credentials: Array<{ type: string; confirmedAt: Date | null }>,

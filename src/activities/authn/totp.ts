@@ -111,7 +111,7 @@ export function totpActivities(deps: ActivityDeps) {
       userId: string;
       credentialId: string;
       code: string;
-    }): Promise<{ confirmedAt: string }> {
+    }): Promise<{ confirmedAt: string; firstFactor: boolean }> {
       const [code, credential] = await Promise.all([
         vault.reveal(input.code),
         prisma.credential.findFirst({
@@ -119,7 +119,21 @@ export function totpActivities(deps: ActivityDeps) {
         }),
       ]);
       if (!credential) throw businessFailure('invalid_code');
-      if (credential.confirmedAt) return { confirmedAt: credential.confirmedAt.toISOString() };
+      // The account's first second factor: the journey hands out recovery codes with it.
+      const firstFactor = async () =>
+        (await prisma.credential.count({
+          where: {
+            userId: input.userId,
+            id: { not: credential.id },
+            type: { in: ['totp', 'webauthn', 'recovery_code'] },
+            confirmedAt: { not: null },
+          },
+        })) === 0;
+      if (credential.confirmedAt)
+        return {
+          confirmedAt: credential.confirmedAt.toISOString(),
+          firstFactor: await firstFactor(),
+        };
       const secret = openSecret(credential);
       const step = secret && code ? await stepOf(secret, code) : undefined;
       await vault.take(input.code);
@@ -133,7 +147,7 @@ export function totpActivities(deps: ActivityDeps) {
       await Promise.all(
         ['uri', 'qr', 'secret'].map((what) => vault.take(slot(credential.id, what))),
       );
-      return { confirmedAt: confirmedAt.toISOString() };
+      return { confirmedAt: confirmedAt.toISOString(), firstFactor: await firstFactor() };
     },
 
     /**
