@@ -15,6 +15,8 @@ export const journeyModules: JourneyModules = {
   'login@1': () => import(/* webpackMode: "eager" */ './login.js').then((module) => module.login),
   'mfa-enrolment@1': () =>
     import(/* webpackMode: "eager" */ './mfa-enrolment.js').then((module) => module.mfaEnrolment),
+  'step-up@1': () =>
+    import(/* webpackMode: "eager" */ './step-up.js').then((module) => module.stepUp),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
 };

@@ -1,4 +1,5 @@
 import { analyticsActivities } from './analytics/analytics.js';
+import { factorActivities } from './authn/factors.js';
 import { passwordActivities } from './authn/passwords.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
@@ -22,6 +23,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...identifierActivities(deps),
     ...sessionActivities(deps),
     ...passwordActivities(deps),
+    ...factorActivities(deps),
     ...totpActivities(deps),
     ...recoveryCodeActivities(deps),
     ...analyticsActivities(deps),

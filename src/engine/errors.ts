@@ -78,6 +78,7 @@ export const errorCatalogue = {
   factor_throttled: spec(429, 'Too many wrong codes: wait a moment, then try again'),
   factor_locked: spec(403, 'Too many wrong codes: use a recovery code or another factor'),
   factor_not_enrolled: spec(422, 'This account has no such factor: choose one it has'),
+  second_factor_required: spec(403, 'Add a second factor to the account first'),
   sign_in_not_completed: spec(503, 'The sign-in could not be completed'),
 
   // Accounts, identifiers, consents.

@@ -55,6 +55,9 @@ export interface StepApiDeps {
 
 const notFound = () => new HttpProblem('journey_not_found');
 
+/** The journey that raises a session to what another journey demands (journeys/step-up.ts). */
+const STEP_UP_JOURNEY = 'step-up';
+
 /** Where journeys start: an expired run's answer links to it. */
 const API_BASE = '/v1/journeys';
 
@@ -125,6 +128,16 @@ export function createStepApi(deps: StepApiDeps): Router {
     if (unmet)
       throw new HttpProblem(unmet.code, {
         requirement: unmet.requirement,
+        // Where the app raises the session first: step-up, with what is missing as its start body.
+        ...(registry.latest(STEP_UP_JOURNEY)
+          ? {
+              step_up: {
+                method: 'POST',
+                href: `${API_BASE}/${STEP_UP_JOURNEY}/start`,
+                body: unmet.requirement,
+              },
+            }
+          : {}),
         session: { aal: session.aal, auth_time: session.authTime },
       });
     return session;

@@ -292,6 +292,85 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     expect(renewed.body.status).toBe('completed');
   });
 
+  it('steps a session up to aal2 with the TOTP code: the same session, raised, its old token refused at once, and no second session', async () => {
+    const customer = await signUp(api, smtp);
+    const { secret } = await enrolTotp(customer.sessionToken);
+    const sessionsBefore = await stack.prisma.session.count({ where: { userId: customer.userId } });
+    const before = (
+      await api.call('GET', '/v1/sessions/whoami', { headers: bearer(customer.sessionToken) })
+    ).body.session;
+    expect(before.aal).toBe(1);
+
+    const started = await api.call('POST', '/v1/journeys/step-up/start', {
+      headers: bearer(customer.sessionToken),
+      body: { aal: 2 },
+    });
+    expect(started.body.step).toMatchObject({ name: 'totp' });
+    const raised = await api.submit(started.body.id, started.body.token, 'totp', {
+      code: await nextCode(secret),
+    });
+    expect(raised.body).toMatchObject({
+      status: 'completed',
+      result: {
+        type: 'session_raised',
+        session: { id: before.id, aal: 2, amr: ['pwd', 'otp', 'mfa'], token: expect.any(String) },
+      },
+    });
+    const newToken = raised.body.result.session.token as string;
+    expect(newToken).not.toBe(customer.sessionToken);
+    // ASVS 3.3.1 / 3.2.1: the token changes with the privilege, and the old one is dead at once.
+    expectProblem(
+      await api.call('GET', '/v1/sessions/whoami', { headers: bearer(customer.sessionToken) }),
+      401,
+      'session_required',
+    );
+    const after = (await api.call('GET', '/v1/sessions/whoami', { headers: bearer(newToken) })).body
+      .session;
+    expect(after).toMatchObject({ id: before.id, aal: 2, amr: ['pwd', 'otp', 'mfa'] });
+    expect(after.factors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ amr: 'otp' })]),
+    );
+    expect(await stack.prisma.session.count({ where: { userId: customer.userId } })).toBe(
+      sessionsBefore,
+    );
+  });
+
+  it('answers a journey that needs a more recent sign-in with 403 and a step_up link; after stepping up there, the journey starts', async () => {
+    const strict = await startApiVariant(stack, {
+      journeySettings: { 'email-change': { maxAgeSeconds: 1 } },
+    });
+    try {
+      const client = stepApiClient(strict.url);
+      const customer = await signUp(api, smtp);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const refused = await client.call('POST', '/v1/journeys/email-change/start', {
+        headers: bearer(customer.sessionToken),
+      });
+      expectProblem(refused, 403, 'reauthentication_required');
+      expect(refused.body.step_up).toEqual({
+        method: 'POST',
+        href: '/v1/journeys/step-up/start',
+        body: { max_age: 1 },
+      });
+      const stepUp = await client.call(refused.body.step_up.method, refused.body.step_up.href, {
+        headers: bearer(customer.sessionToken),
+        body: refused.body.step_up.body,
+      });
+      // No second factor on this account: a recent sign-in is the password again.
+      expect(stepUp.body.step).toMatchObject({ name: 'password' });
+      const raised = await client.submit(stepUp.body.id, stepUp.body.token, 'password', {
+        password: customer.password,
+      });
+      expect(raised.body.result).toMatchObject({ type: 'session_raised', session: { aal: 1 } });
+      const retried = await client.call('POST', '/v1/journeys/email-change/start', {
+        headers: bearer(raised.body.result.session.token),
+      });
+      expect(retried.status).toBe(201);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('answers an unknown address exactly as a wrong password, after the same work: the answers match and their times are indistinguishable (ASVS 5.0 V6.3.8, OWASP WSTG-IDNT-04)', async () => {
     // Four wrong passwords per account stay under the per-address throttle; a client per attempt
     // stays under the per-requester one.

@@ -3,6 +3,7 @@ import { local } from '../../engine/activity-spec.js';
 /** Database reads and writes and one hash or HMAC each: short, idempotent enough, local. */
 export const authnDeclarations = {
   verifyPassword: local(),
+  listFactors: local(),
   beginTotpEnrolment: local(),
   confirmTotp: local(),
   verifyTotp: local(),

@@ -1,3 +1,5 @@
+import type { PrismaClient } from '../../db/prisma.js';
+
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */
 export type FactorKind = 'totp' | 'recovery_code';
 
@@ -9,4 +11,17 @@ export function confirmedFactorsOf(
   return FACTOR_KINDS.filter((kind) =>
     credentials.some((credential) => credential.type === kind && credential.confirmedAt),
   );
+}
+
+/** The account's second factors, for journeys that challenge a signed-in customer (step-up). */
+export function factorActivities(deps: { prisma: PrismaClient }) {
+  return {
+    async listFactors(input: { userId: string }): Promise<{ factors: FactorKind[] }> {
+      const credentials = await deps.prisma.credential.findMany({
+        where: { userId: input.userId, confirmedAt: { not: null } },
+        select: { type: true, confirmedAt: true },
+      });
+      return { factors: confirmedFactorsOf(credentials) };
+    },
+  };
 }

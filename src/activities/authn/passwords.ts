@@ -47,11 +47,26 @@ export function passwordActivities(deps: ActivityDeps) {
      * stops one client spraying many identifiers. A hash made under older parameters is replaced.
      */
     async verifyPassword(input: {
-      identifier: string;
+      /** The address typed at sign-in; or, re-authenticating a session, its account. */
+      identifier?: string;
+      userId?: string;
       password: string;
       requester?: string;
     }): Promise<PasswordVerified> {
-      const canonical = canonicalRecipient('email', input.identifier);
+      // A session's account is throttled under its address too: one count per account, however
+      // the password is asked for.
+      const address =
+        input.identifier ??
+        (input.userId
+          ? (
+              await prisma.identifier.findFirst({
+                where: { userId: input.userId, type: 'email' },
+                orderBy: { createdAt: 'asc' },
+              })
+            )?.value
+          : undefined);
+      if (!address) throw businessFailure('invalid_credentials');
+      const canonical = canonicalRecipient('email', address);
       const identifierKey = `password:${hmacSha256Hex(throttleKeys.active, canonical)}`;
       const requesterKey = input.requester ? `requester:${input.requester}` : undefined;
       if (requesterKey) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { businessFailure } from '../../engine/journey-error.js';
 import { randomToken, sha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { ActivityDeps } from '../deps.js';
@@ -18,7 +19,68 @@ const HANDOFF_TTL_MS = 10 * 60_000;
 export function sessionActivities(deps: ActivityDeps) {
   const { prisma, vault, sessionTtlMs } = deps;
   const { now } = deps;
+  /** A session's token goes to the journey's answer through a slot derived from the session. */
+  async function handOff(sessionId: string, token: string, purpose: string): Promise<SecretRef> {
+    const ref =
+      `sec_${createHash('sha256').update(`${purpose}:${sessionId}`).digest('base64url')}` as SecretRef;
+    await vault.put({ ref, purpose: 'session-token', value: token, ttlMs: HANDOFF_TTL_MS });
+    return ref;
+  }
+
   return {
+    /**
+     * Raises a session after step-up: the same session (no second one), at the higher of its aal
+     * and the one proven, with the methods proven added to its amr and their times (and auth_time)
+     * set to now. Its token is replaced in the same statement, so the old one stops working at
+     * once (ASVS 3.3.1: a new token on a change of privilege). A session logged out or expired
+     * meanwhile is not raised. A retry of the same run raises again and rotates again.
+     */
+    async raiseSession(input: {
+      journeyId: string;
+      sessionId: string;
+      userId: string;
+      aal: number;
+      amr: string[];
+    }): Promise<IssuedSession> {
+      const token = randomToken(32);
+      const at = now();
+      const current = await prisma.session.findFirst({
+        where: {
+          id: input.sessionId,
+          userId: input.userId,
+          revokedAt: null,
+          expiresAt: { gt: at },
+        },
+      });
+      if (!current) throw businessFailure('session_required');
+      const amr = [...new Set([...current.amr, ...input.amr])];
+      const factorAuthTimes = {
+        ...(current.factorAuthTimes as Record<string, string>),
+        ...Object.fromEntries(input.amr.map((method) => [method, at.toISOString()])),
+      };
+      const { count } = await prisma.session.updateMany({
+        where: { id: current.id, tokenHash: current.tokenHash, revokedAt: null },
+        data: {
+          tokenHash: sha256Hex(token),
+          aal: Math.max(current.aal, input.aal),
+          amr,
+          authTime: at,
+          factorAuthTimes,
+        },
+      });
+      // Raised by a concurrent step-up or logged out in between: this run's proof is spent.
+      if (count !== 1) throw businessFailure('session_required');
+      const ref = await handOff(current.id, token, `raised:${input.journeyId}`);
+      return {
+        id: current.id,
+        token: { $secret: ref },
+        aal: Math.max(current.aal, input.aal),
+        amr,
+        authTime: at.toISOString(),
+        expiresAt: current.expiresAt.toISOString(),
+      };
+    },
+
     /**
      * Opens a session: a 256-bit CSPRNG token stored only as its SHA-256 (ASVS 3.2.2, 3.5.2),
      * carrying aal/amr/auth_time. A retry of the same run rotates the token of the session it made.
@@ -47,9 +109,7 @@ export function sessionActivities(deps: ActivityDeps) {
         update: { tokenHash: data.tokenHash },
       });
       // The reference is derived from the session so a retried call hands off through the same slot.
-      const ref =
-        `sec_${createHash('sha256').update(`session:${session.id}`).digest('base64url')}` as SecretRef;
-      await vault.put({ ref, purpose: 'session-token', value: token, ttlMs: HANDOFF_TTL_MS });
+      const ref = await handOff(session.id, token, 'session');
       return {
         id: session.id,
         token: { $secret: ref },

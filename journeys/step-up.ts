@@ -1,0 +1,287 @@
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import {
+  activity,
+  defineJourney,
+  type IssuedSession,
+  type JourneyActivityError,
+  type JourneyFailure,
+  type JourneyInput,
+  type JourneyResult,
+  journeyFailure,
+  outcomeActions,
+  outcomeGuards,
+  results,
+  type SessionRef,
+  type StepError,
+  secret,
+  startFields,
+  step,
+  stepError,
+} from '../src/engine/index.js';
+import {
+  type FactorChallengeHost,
+  recoveryCodeChallenge,
+  secondFactorMethods,
+  totpChallenge,
+} from './fragments/factor-challenges.js';
+
+/**
+ * Step-up: a signed-in customer proves more before a sensitive action (OIDC `acr_values` and
+ * `max_age`). Started from the session with what is asked — an assurance level (`aal: 2`), a
+ * factor (`factor`), or a recent authentication (`max_age`) — it challenges a factor of the
+ * account that meets it and raises **the same** session: its aal, its amr, that factor's time.
+ * The session's token is replaced, and the old one stops working at once. A journey that demands
+ * more than a session has answers 403 with a link here (`step_up`).
+ */
+
+const settings = z.object({});
+type Settings = z.infer<typeof settings>;
+
+const start = z.strictObject({
+  aal: z.literal(2).optional(),
+  max_age: z.number().int().nonnegative().optional(),
+  factor: z.enum(secondFactorMethods).optional(),
+  return_to: startFields.returnTo().optional(),
+  ui_locales: startFields.uiLocales().optional(),
+});
+type Start = z.infer<typeof start>;
+
+type Events =
+  | { type: 'password'; input: { password: string } }
+  | { type: 'totp'; input: { code: string } | { method: string } }
+  | { type: 'recovery-code'; input: { code: string } | { method: string } };
+
+interface Context extends FactorChallengeHost {
+  settings: Settings;
+  session: SessionRef;
+  requester?: string;
+  wants: { aal?: 2; factor?: (typeof secondFactorMethods)[number] };
+  /** What the step-up proved: added to the session. */
+  proven?: { aal: number; amr: string[] };
+  result?: JourneyResult;
+  stepError?: StepError;
+  failure?: JourneyFailure;
+}
+
+const totp = totpChallenge();
+const recoveryCode = recoveryCodeChallenge();
+const SECOND_FACTOR = { aal: 2, amr: ['otp', 'mfa'] };
+
+export const stepUpMachine = setup({
+  types: {
+    context: {} as Context,
+    events: {} as Events,
+    input: {} as JourneyInput<Settings, Start>,
+  },
+  actors: {
+    ...totp.implementations.actors,
+    ...recoveryCode.implementations.actors,
+    listFactors: activity('listFactors'),
+    verifyPassword: activity('verifyPassword'),
+    raiseSession: activity('raiseSession'),
+    deliverMessage: activity('deliverMessage'),
+  },
+  guards: {
+    ...totp.implementations.guards,
+    ...recoveryCode.implementations.guards,
+    ...outcomeGuards,
+    asksMissingFactor: ({ context }) =>
+      context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
+    asksRecoveryCode: ({ context }) => context.wants.factor === 'recovery_code',
+    hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasRecoveryCodes: ({ context }) => context.factors.includes('recovery_code'),
+    asksSecondFactor: ({ context }) =>
+      context.wants.aal === 2 || context.wants.factor !== undefined,
+    hasNotice: ({ context }) => context.factorNotice !== undefined,
+  },
+  actions: {
+    ...totp.implementations.actions,
+    ...recoveryCode.implementations.actions,
+    ...outcomeActions,
+    secondFactorVerified: assign({ proven: SECOND_FACTOR }),
+    sessionRaised: assign({
+      result: ({ event }) =>
+        results.raisedSession((event as unknown as { output: IssuedSession }).output),
+    }),
+    rejectPassword: assign({
+      stepError: ({ event }) => {
+        const error = (event as unknown as { error: JourneyActivityError }).error;
+        return stepError(error.code, {
+          message: error.message,
+          path: '/password',
+          ...(error.detail ? { detail: error.detail } : {}),
+        });
+      },
+    }),
+    failWith: assign({
+      failure: (
+        _,
+        params: {
+          code:
+            | 'sign_in_not_completed'
+            | 'factor_not_enrolled'
+            | 'second_factor_required'
+            | 'session_required';
+        },
+      ) => journeyFailure(params.code),
+    }),
+  },
+}).createMachine({
+  id: 'stepUp',
+  output: ({ event }) => event.output,
+  context: ({ input }) => {
+    const session = input.session as SessionRef;
+    return {
+      journeyId: input.journeyId,
+      settings: input.settings,
+      session,
+      userId: session.userId,
+      factors: [],
+      ...(input.requester ? { requester: input.requester } : {}),
+      ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
+      wants: {
+        ...(input.start.aal ? { aal: input.start.aal } : {}),
+        ...(input.start.factor ? { factor: input.start.factor } : {}),
+      },
+    };
+  },
+  initial: 'listingFactors',
+  states: {
+    listingFactors: {
+      invoke: {
+        src: 'listFactors',
+        input: ({ context }) => ({ userId: context.session.userId }),
+        onDone: {
+          target: 'choosing',
+          actions: assign({ factors: ({ event }) => event.output.factors }),
+        },
+        onError: {
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+        },
+      },
+    },
+    // The strongest proof the account can give that meets what is asked; a recent sign-in alone
+    // (max_age) takes the password when the account has no second factor.
+    choosing: {
+      always: [
+        {
+          guard: 'asksMissingFactor',
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'factor_not_enrolled' } },
+        },
+        { guard: 'asksRecoveryCode', target: 'secondFactor.recoveryCode' },
+        { guard: 'hasTotp', target: 'secondFactor.totp' },
+        { guard: 'hasRecoveryCodes', target: 'secondFactor.recoveryCode' },
+        {
+          guard: 'asksSecondFactor',
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'second_factor_required' } },
+        },
+        { target: 'password' },
+      ],
+    },
+    password: {
+      on: { password: { target: 'checkingPassword', actions: assign({ stepError: undefined }) } },
+    },
+    checkingPassword: {
+      invoke: {
+        src: 'verifyPassword',
+        input: ({ context, event }) => ({
+          userId: context.session.userId,
+          password: (event as Extract<Events, { type: 'password' }>).input.password,
+          ...(context.requester ? { requester: context.requester } : {}),
+        }),
+        onDone: { target: 'raising', actions: assign({ proven: { aal: 1, amr: ['pwd'] } }) },
+        onError: [
+          { guard: 'businessFailure', target: 'password', actions: 'rejectPassword' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
+      },
+    },
+    secondFactor: {
+      initial: 'totp',
+      states: {
+        totp: {
+          ...totp.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
+            {
+              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
+              target: 'recoveryCode',
+            },
+            { target: '#stepUp.raising', actions: 'secondFactorVerified' },
+          ],
+        },
+        recoveryCode: {
+          ...recoveryCode.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
+            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            { target: '#stepUp.raising', actions: 'secondFactorVerified' },
+          ],
+        },
+      },
+    },
+    raising: {
+      invoke: {
+        src: 'raiseSession',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          sessionId: context.session.id,
+          userId: context.session.userId,
+          aal: context.proven?.aal ?? 1,
+          amr: context.proven?.amr ?? [],
+        }),
+        onDone: [
+          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionRaised' },
+          { target: 'completed', actions: 'sessionRaised' },
+        ],
+        onError: [
+          // Logged out or expired while stepping up: nothing left to raise.
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
+      },
+    },
+    tellingOwner: {
+      tags: ['finishing'],
+      invoke: {
+        src: 'deliverMessage',
+        input: ({ context }) => ({ messageId: context.factorNotice as string }),
+        onDone: 'completed',
+        onError: 'completed',
+      },
+    },
+    completed: { type: 'final', output: ({ context }) => context.result },
+    failed: {
+      type: 'final',
+      tags: ['failed'],
+      output: ({ context }) => ({ error: context.failure }),
+    },
+  },
+});
+
+export const stepUp = defineJourney({
+  id: 'step-up',
+  version: 1,
+  title: 'Prove more for a sensitive action: the same session, raised',
+  machine: stepUpMachine,
+  settings,
+  start: { input: start, session: () => ({}) },
+  steps: {
+    password: step<Context>({
+      name: 'password',
+      input: z.strictObject({ password: secret.password() }),
+      data: () => ({ reason: 'reauthentication' }),
+    }),
+  },
+  fragments: { 'secondFactor.totp': totp, 'secondFactor.recoveryCode': recoveryCode },
+});
