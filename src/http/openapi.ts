@@ -235,6 +235,44 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
+      '/v1/sessions/factors': {
+        get: {
+          operationId: 'listFactors',
+          summary: "The account's second factors: what and since when, never a secret",
+          security: [{ sessionBearer: [] }],
+          responses: {
+            200: {
+              description: 'TOTP and passkeys one by one; recovery codes as how many are left',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['factors'],
+                    properties: {
+                      factors: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['type', 'enrolled_at'],
+                          properties: {
+                            id: { type: 'string' },
+                            type: { enum: ['totp', 'webauthn', 'recovery_code'] },
+                            enrolled_at: { type: 'string', format: 'date-time' },
+                            last_used_at: { type: 'string', format: 'date-time' },
+                            remaining: { type: 'integer' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            401: problemResponse('No valid session'),
+            ...limited,
+          },
+        },
+      },
       '/v1/sessions/current': {
         delete: {
           operationId: 'logout',

@@ -4,7 +4,8 @@ import type { BearerSessions } from './bearer-session.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
 /**
- * Sessions for apps, as Kratos serves them: who is signed in (`whoami`), and log out (`current`).
+ * Sessions for apps, as Kratos serves them: who is signed in (`whoami`), the account's second
+ * factors (`factors`), and log out (`current`).
  * Names follow OpenID Connect's claims (aal as acr-like level, amr per RFC 8176, auth_time).
  */
 export function createSessionsApi(deps: { store: SessionStore; bearerSession: BearerSessions }) {
@@ -27,12 +28,17 @@ export function createSessionsApi(deps: { store: SessionStore; bearerSession: Be
       identity,
     });
   });
+  router.get('/factors', async (req: Request, res: Response) => {
+    const session = await deps.bearerSession(req);
+    res.json({ factors: await deps.store.factors(session.userId) });
+  });
   router.delete('/current', async (req: Request, res: Response) => {
     const session = await deps.bearerSession(req);
     await deps.store.revoke(session.id);
     res.status(204).end();
   });
   router.all('/whoami', methodNotAllowed('GET'));
+  router.all('/factors', methodNotAllowed('GET'));
   router.all('/current', methodNotAllowed('DELETE'));
   return router;
 }

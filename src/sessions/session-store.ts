@@ -44,7 +44,50 @@ export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Dat
       });
       return { id: userId, ...(email ? { email: email.value } : {}) };
     },
+    /**
+     * The account's second factors, as a security settings page lists them: what and since when,
+     * never a secret (no key, no hash); recovery codes as how many are left.
+     */
+    async factors(userId: string): Promise<AccountFactor[]> {
+      const credentials = await prisma.credential.findMany({
+        where: {
+          userId,
+          type: { in: ['totp', 'webauthn', 'recovery_code'] },
+          confirmedAt: { not: null },
+        },
+        select: { id: true, type: true, confirmedAt: true, updatedAt: true, lastUsedStep: true },
+        orderBy: { createdAt: 'asc' },
+      });
+      const codes = credentials.filter((credential) => credential.type === 'recovery_code');
+      const firstCode = codes[0];
+      return [
+        ...credentials
+          .filter((credential) => credential.type !== 'recovery_code')
+          .map((credential) => ({
+            id: credential.id,
+            type: credential.type as 'totp' | 'webauthn',
+            enrolled_at: (credential.confirmedAt as Date).toISOString(),
+            ...(credential.lastUsedStep !== null
+              ? { last_used_at: credential.updatedAt.toISOString() }
+              : {}),
+          })),
+        ...(firstCode
+          ? [
+              {
+                type: 'recovery_code' as const,
+                remaining: codes.length,
+                enrolled_at: (firstCode.confirmedAt as Date).toISOString(),
+              },
+            ]
+          : []),
+      ];
+    },
   };
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/** A second factor as apps see it: never a secret. */
+export type AccountFactor =
+  | { id: string; type: 'totp' | 'webauthn'; enrolled_at: string; last_used_at?: string }
+  | { type: 'recovery_code'; remaining: number; enrolled_at: string };

@@ -317,6 +317,18 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       },
     });
     const newToken = raised.body.result.session.token as string;
+    // The account's factors, as a settings page lists them: never a secret.
+    const factors = await api.call('GET', '/v1/sessions/factors', { headers: bearer(newToken) });
+    expect(factors.body.factors).toEqual([
+      {
+        id: expect.any(String),
+        type: 'totp',
+        enrolled_at: expect.any(String),
+        last_used_at: expect.any(String),
+      },
+      { type: 'recovery_code', remaining: 10, enrolled_at: expect.any(String) },
+    ]);
+    expect(JSON.stringify(factors.body)).not.toContain(secret);
     expect(newToken).not.toBe(customer.sessionToken);
     // ASVS 3.3.1 / 3.2.1: the token changes with the privilege, and the old one is dead at once.
     expectProblem(
