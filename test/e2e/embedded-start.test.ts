@@ -114,7 +114,7 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
   const walkthrough = [
     readmeShell('Register a customer with curl'),
     readmeShell('Change the email address'),
-    readmeShell('Sign in, with an authenticator app'),
+    readmeShell('Sign in, with an authenticator app as a second factor, and step up'),
   ]
     .join('\n')
     .replace('API=http://127.0.0.1:3000', `API=${baseUrl}`);
@@ -125,6 +125,9 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
     expect(run.stdout).toContain('"status": "completed"');
     expect(run.stdout).toContain('logged out');
     expect(run.stdout).toMatch(/"aal": 2,\s*"amr": \[\s*"pwd",\s*"otp",\s*"mfa"\s*\]/);
+    expect(run.stdout).toContain('"type": "session_raised"');
+    expect(run.stdout).toContain('old token refused');
+    expect(run.stdout).toMatch(/"remaining": 9/);
   }
   // The same step again: `call` prints the refusal and fails, where plain curl -s printed nothing.
   const refused = runShell(`${walkthrough}\ncall -X POST $API/v1/journeys/$ID/steps/totp \\
