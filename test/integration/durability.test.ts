@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { codeIn, stepApiClient } from '../support/http.js';
+import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { killHard, startWorkerProcess } from '../support/worker-process.js';
@@ -56,4 +58,40 @@ it('finishes a registration on a new worker after the first is SIGKILLed, with o
     1,
   );
   expect(await stack.prisma.outboundMessage.count()).toBe(1);
+});
+
+it('finishes a sign-in on a new worker after the first is SIGKILLed at the second factor, with one session for it', async () => {
+  const api = stepApiClient(stack.url);
+  if (!workers.at(-1) || workers.at(-1)?.exitCode !== null)
+    workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+  const customer = await signUp(
+    api,
+    smtp,
+    'crash-login@example.com',
+    'survives a second power cut',
+  );
+  const enrolment = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+    headers: bearer(customer.sessionToken),
+  });
+  const secret = enrolment.body.step.data.secret as string;
+  const shown = await api.submit(enrolment.body.id, enrolment.body.token, 'confirm-totp', {
+    code: await generate({ secret }),
+  });
+  await api.submit(enrolment.body.id, enrolment.body.token, 'recovery-codes', { saved: true });
+  expect(shown.body.step.name).toBe('recovery-codes');
+
+  const { id, token } = (await api.start('login')).body;
+  await api.submit(id, token, 'identify', { email: customer.email });
+  const atFactor = await api.submit(id, token, 'password', { password: customer.password });
+  expect(atFactor.body.step.name).toBe('totp');
+
+  await killHard(workers.at(-1) as ChildProcess);
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+
+  const done = await api.submit(id, token, 'totp', {
+    code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),
+  });
+  expect(done.body).toMatchObject({ status: 'completed', result: { session: { aal: 2 } } });
+  expect(await stack.prisma.session.count({ where: { createdByJourney: id } })).toBe(1);
+  expect(await stack.prisma.session.count({ where: { userId: customer.userId } })).toBe(2);
 });
