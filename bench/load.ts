@@ -105,3 +105,60 @@ export async function registrations(options: {
   await pool(options.count, options.concurrency, runOne);
   return { latencies, seconds: (performance.now() - started) / 1000, journeyIds, errors };
 }
+
+export const LOGIN_STEPS = ['start', 'identify', 'password'] as const;
+export type LoginStep = (typeof LOGIN_STEPS)[number];
+
+/** Whether the target serves login@1 (a baseline checkout may predate it). */
+export async function servesLogin(apiUrl: string): Promise<boolean> {
+  const answer = await fetch(`${apiUrl}/v1/journeys`);
+  const { journeys } = (await answer.json()) as { journeys: Array<{ journey: string }> };
+  return journeys.some((journey) => journey.journey === 'login');
+}
+
+/** Password sign-ins (login@1) of registered accounts, `concurrency` at a time. */
+export async function logins(options: {
+  apiUrl: string;
+  accounts: Array<{ email: string; password: string }>;
+  concurrency: number;
+}): Promise<{ latencies: Record<LoginStep, number[]>; seconds: number; errors: string[] }> {
+  const client = stepApiClient(options.apiUrl);
+  const latencies: Record<LoginStep, number[]> = { start: [], identify: [], password: [] };
+  const errors: string[] = [];
+  const timed = async <T extends { status: number; body: unknown }>(
+    step: LoginStep,
+    expected: number,
+    call: () => Promise<T>,
+  ): Promise<T> => {
+    const started = performance.now();
+    const answer = await call();
+    latencies[step].push(performance.now() - started);
+    if (answer.status !== expected)
+      throw new Error(`${step}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    return answer;
+  };
+  const started = performance.now();
+  await pool(options.accounts.length, options.concurrency, async (index) => {
+    const account = options.accounts[index] as { email: string; password: string };
+    try {
+      const { id, token } = (await timed('start', 201, () => client.start('login'))).body;
+      await timed('identify', 200, () =>
+        client.submit(id, token, 'identify', { email: account.email }),
+      );
+      const done = await timed('password', 200, () =>
+        client.submit(id, token, 'password', { password: account.password }),
+      );
+      if (done.body.status !== 'completed') throw new Error(`ended ${done.body.status}`);
+    } catch (error) {
+      errors.push(error instanceof Error ? error.message : String(error));
+    }
+  });
+  return { latencies, seconds: (performance.now() - started) / 1000, errors };
+}
+
+/** The accounts a `registrations` batch made: its addresses and passwords, by index. */
+export const registeredAccounts = (tag: string, count: number) =>
+  Array.from({ length: count }, (_, index) => ({
+    email: `bench-${tag}-${index}@example.com`,
+    password: `bench passphrase number ${index}`,
+  }));

@@ -1,4 +1,4 @@
-// `npm run bench`: registrations end to end over HTTP, the API and the worker in processes of their
+// `npm run bench`: registrations, then password sign-ins of the accounts made, end to end over HTTP, the API and the worker in processes of their
 // own as in production, on a real Temporal dev server (SQLite, WAL), PostgreSQL at 127.0.0.1:5432
 // and a real SMTP server; beside them the no-op floor (a bare XState machine advanced by Temporal
 // updates). `--baseline DIR` runs another checkout the same way, interleaved round by round, since
@@ -18,11 +18,21 @@ import pg from 'pg';
 import { journeySearchAttributeTypes } from '../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../src/runtime/temporal-dev-server.js';
 import { generateKeySpec } from '../src/security/keyring.js';
+import { PASSWORD_HASH_PARAMETERS } from '../src/security/password-hash.js';
 import { createTestDatabase } from '../test/support/database.js';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
 import { driveFloor, startFloorWorker } from './floor/drive.js';
 import { historyEventsPerRun } from './history.js';
-import { type LoadResult, registrations, STEPS } from './load.js';
+import {
+  LOGIN_STEPS,
+  type LoadResult,
+  type LoginStep,
+  logins,
+  registeredAccounts,
+  registrations,
+  STEPS,
+  servesLogin,
+} from './load.js';
 import {
   diffProcessCpu,
   type ProcessCpu,
@@ -59,7 +69,11 @@ type Metrics = Map<string, number>;
 
 interface TargetRound {
   metrics: Metrics;
-  latencies: { alone: LoadResult['latencies']; loaded: LoadResult['latencies'] };
+  latencies: {
+    alone: LoadResult['latencies'];
+    loaded: LoadResult['latencies'];
+    login?: Record<LoginStep, number[]>;
+  };
   errors: string[];
 }
 
@@ -173,6 +187,28 @@ async function measureTarget(
       for (const [key, value] of cpuPerJourney(before, reading(), journeys))
         metrics.set(key, value);
       await load(journeys, 50, 'c50');
+      // Password sign-ins of the accounts the 20-concurrent phase made (targets with login@1).
+      let loginLatencies: Record<LoginStep, number[]> | undefined;
+      if (await servesLogin(running.apiUrl)) {
+        await logins({
+          apiUrl: running.apiUrl,
+          accounts: registeredAccounts('warm', 10),
+          concurrency: 10,
+        });
+        const beforeLogins = reading();
+        const signedIn = await logins({
+          apiUrl: running.apiUrl,
+          accounts: registeredAccounts('c20', journeys),
+          concurrency: 20,
+        });
+        errors.push(...signedIn.errors);
+        metrics.set('login.rps.20', journeys / signedIn.seconds);
+        metrics.set(
+          'login.cpu.total',
+          cpuPerJourney(beforeLogins, reading(), journeys).get('cpu.total') ?? Number.NaN,
+        );
+        loginLatencies = signedIn.latencies;
+      }
       const sample = loaded.journeyIds.slice(0, historySample);
       for (const [type, count] of await historyEventsPerRun(temporal.client, sample))
         metrics.set(`history.${type}`, count);
@@ -185,7 +221,11 @@ async function measureTarget(
       );
       return {
         metrics,
-        latencies: { alone: aloneRun.latencies, loaded: loaded.latencies },
+        latencies: {
+          alone: aloneRun.latencies,
+          loaded: loaded.latencies,
+          ...(loginLatencies ? { login: loginLatencies } : {}),
+        },
         errors,
       };
     } finally {
@@ -284,6 +324,14 @@ const columns = targets.map((target) => {
         metrics.set(`latency.${phase}.${step ?? 'all'}.p${p}`, percentile(samples, p));
     }
   }
+  for (const step of [undefined, ...LOGIN_STEPS]) {
+    const samples = runs.flatMap((run) =>
+      step ? (run.latencies.login?.[step] ?? []) : Object.values(run.latencies.login ?? {}).flat(),
+    );
+    if (samples.length)
+      for (const p of [50, 95, 99])
+        metrics.set(`login.latency.${step ?? 'all'}.p${p}`, percentile(samples, p));
+  }
   metrics.set('rps.20.floorRatio', (metrics.get('rps.20') ?? 0) / (floor.get('floor.jps') ?? 1));
   metrics.set(
     'latency.alone.floorRatio',
@@ -347,6 +395,15 @@ const rows: Row[] = [
   ['**total**', 'history.total'],
   ['database'],
   ['transactions per registration', 'db.transactions'],
+  [`password sign-ins (login@1; ${PASSWORD_HASH_PARAMETERS}), 20 concurrent`],
+  ['sign-ins/s', 'login.rps.20'],
+  ...(['p50', 'p95', 'p99'] as const).map(
+    (p): Row => [`all steps ${p} (ms)`, `login.latency.all.${p}`],
+  ),
+  ...(['p50', 'p95', 'p99'] as const).map(
+    (p): Row => [`password step ${p} (ms)`, `login.latency.password.${p}`],
+  ),
+  ['CPU ms per sign-in, all processes', 'login.cpu.total'],
   ['errors', 'errors', 0],
 ];
 
