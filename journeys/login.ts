@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import {
@@ -21,6 +22,8 @@ import {
 } from '../src/engine/index.js';
 import {
   type FactorChallengeHost,
+  passkeyAssertion,
+  passkeyChallenge,
   recoveryCodeChallenge,
   totpChallenge,
 } from './fragments/factor-challenges.js';
@@ -44,12 +47,19 @@ const start = z.strictObject({
 });
 type Start = z.infer<typeof start>;
 
-const identifyInput = z.strictObject({ email: emailField() });
+// The address; or a discoverable passkey, which names its account itself (no address typed).
+const identifyInput = z.union([
+  z.strictObject({ email: emailField() }),
+  z.strictObject({ method: z.literal('passkey') }),
+]);
+const passkeySignInInput = z.strictObject({ credential: passkeyAssertion });
 const passwordInput = z.strictObject({ password: secret.password() });
 
 type Events =
-  | { type: 'identify'; input: { email: string } }
+  | { type: 'identify'; input: { email: string } | { method: 'passkey' } }
   | { type: 'password'; input: { password: string } }
+  | { type: 'passkey'; input: { credential: unknown } | { method: string } }
+  | { type: 'passkey-sign-in'; input: { credential: AuthenticationResponseJSON } }
   | { type: 'totp'; input: { code: string } | { method: string } }
   | { type: 'recovery-code'; input: { code: string } | { method: string } };
 
@@ -66,8 +76,11 @@ interface Context extends FactorChallengeHost {
   failure?: JourneyFailure;
 }
 
+const passkey = passkeyChallenge();
 const totp = totpChallenge();
 const recoveryCode = recoveryCodeChallenge();
+/** A passkey with user verification: something you have and something you are or know (aal2). */
+const PASSKEY_AMR = ['hwk', 'user'];
 /** What a second factor proves (RFC 8176): a recovery code is a one-time look-up secret. */
 const MFA_AMR = ['pwd', 'otp', 'mfa'];
 
@@ -78,27 +91,46 @@ export const loginMachine = setup({
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
+    ...passkey.implementations.actors,
     ...totp.implementations.actors,
     ...recoveryCode.implementations.actors,
     verifyPassword: activity('verifyPassword'),
+    beginPasskeySignIn: activity('beginPasskeySignIn'),
+    verifyPasskey: activity('verifyPasskey'),
     createSession: activity('createSession'),
     deliverMessage: activity('deliverMessage'),
   },
   guards: {
+    ...passkey.implementations.guards,
     ...totp.implementations.guards,
     ...recoveryCode.implementations.guards,
     ...outcomeGuards,
     // Recovery codes alone ask for nothing: they stand in for a factor the account has.
     hasSecondFactor: ({ event }) =>
-      (event as unknown as { output: { factors: string[] } }).output.factors.includes('totp'),
+      (event as unknown as { output: { factors: string[] } }).output.factors.some(
+        (factor) => factor === 'totp' || factor === 'webauthn',
+      ),
+    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    choosesPasskey: ({ event }) =>
+      event.type === 'identify' && 'method' in event.input && event.input.method === 'passkey',
+    passkeyWithoutVerification: ({ event }) =>
+      !(event as unknown as { output: { userVerified: boolean } }).output.userVerified,
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
+    ...passkey.implementations.actions,
     ...totp.implementations.actions,
     ...recoveryCode.implementations.actions,
     ...outcomeActions,
     secondFactorVerified: assign({ amr: MFA_AMR }),
+    clearStepError: assign({ stepError: undefined }),
+    rejectPasskey: assign({
+      stepError: ({ event }) => {
+        const error = (event as unknown as { error: JourneyActivityError }).error;
+        return stepError(error.code, { message: error.message, path: '/credential' });
+      },
+    }),
     rejectPassword: assign({
       stepError: ({ event }) => {
         const error = (event as unknown as { error: JourneyActivityError }).error;
@@ -139,9 +171,64 @@ export const loginMachine = setup({
   states: {
     identify: {
       on: {
-        identify: {
-          target: 'password',
-          actions: assign(({ event }) => ({ email: event.input.email, stepError: undefined })),
+        identify: [
+          { guard: 'choosesPasskey', target: 'passkeySignIn', actions: 'clearStepError' },
+          {
+            target: 'password',
+            actions: assign(({ event }) => ({
+              email: (event.input as { email: string }).email,
+              stepError: undefined,
+            })),
+          },
+        ],
+      },
+    },
+    // A discoverable passkey: the browser offers the customer's passkeys for this site, and the
+    // one chosen names its account. With user verification it proves two factors at once.
+    passkeySignIn: {
+      initial: 'beginning',
+      states: {
+        beginning: {
+          invoke: {
+            src: 'beginPasskeySignIn',
+            input: ({ context }) => ({ journeyId: context.journeyId }),
+            onDone: {
+              target: 'awaiting',
+              actions: assign({ passkeyOptions: ({ event }) => event.output.options }),
+            },
+            onError: {
+              target: '#login.failed',
+              actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+            },
+          },
+        },
+        awaiting: {
+          on: { 'passkey-sign-in': { target: 'checking', actions: 'clearStepError' } },
+        },
+        checking: {
+          invoke: {
+            src: 'verifyPasskey',
+            input: ({ context, event }) => ({
+              journeyId: context.journeyId,
+              credential: (event as Extract<Events, { type: 'passkey-sign-in' }>).input.credential,
+            }),
+            onDone: {
+              target: '#login.openingSession',
+              actions: assign(({ event }) => ({
+                userId: event.output.userId,
+                amr: PASSKEY_AMR,
+                stepError: undefined,
+              })),
+            },
+            onError: [
+              // The challenge is spent: a fresh one for the next try.
+              { guard: 'businessFailure', target: 'beginning', actions: 'rejectPasskey' },
+              {
+                target: '#login.failed',
+                actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+              },
+            ],
+          },
         },
       },
     },
@@ -171,11 +258,33 @@ export const loginMachine = setup({
         ],
       },
     },
-    // The account's TOTP first; the customer may turn to a recovery code and back.
+    // The account's passkey first, then its TOTP; the customer may turn to another factor the
+    // account has (a recovery code) and back.
     secondFactor: {
       initial: 'choosing',
       states: {
-        choosing: { always: [{ guard: 'hasTotp', target: 'totp' }, { target: 'recoveryCode' }] },
+        choosing: {
+          always: [
+            { guard: 'hasPasskey', target: 'passkey' },
+            { guard: 'hasTotp', target: 'totp' },
+            { target: 'recoveryCode' },
+          ],
+        },
+        passkey: {
+          ...passkey.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
+            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            {
+              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
+              target: 'recoveryCode',
+            },
+            {
+              target: '#login.openingSession',
+              actions: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
+            },
+          ],
+        },
         totp: {
           ...totp.state,
           onDone: [
@@ -184,6 +293,7 @@ export const loginMachine = setup({
               guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
               target: 'recoveryCode',
             },
+            { guard: 'fragmentSwitched', target: 'passkey' },
             { target: '#login.openingSession', actions: 'secondFactorVerified' },
           ],
         },
@@ -192,6 +302,7 @@ export const loginMachine = setup({
           onDone: [
             { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
             { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            { guard: 'fragmentSwitched', target: 'passkey' },
             { target: '#login.openingSession', actions: 'secondFactorVerified' },
           ],
         },
@@ -203,7 +314,7 @@ export const loginMachine = setup({
         input: ({ context }) => ({
           journeyId: context.journeyId,
           userId: context.userId as string,
-          aal: context.amr.includes('mfa') ? 2 : 1,
+          aal: context.amr.includes('mfa') || context.amr.includes('user') ? 2 : 1,
           amr: context.amr,
         }),
         onDone: [
@@ -253,11 +364,20 @@ export const login = defineJourney({
       input: identifyInput,
       data: (context) => (context.loginHint ? { email: context.loginHint } : {}),
     }),
+    'passkeySignIn.awaiting': step<Context>({
+      name: 'passkey-sign-in',
+      input: passkeySignInInput,
+      data: (context) => ({ factor: 'webauthn', options: context.passkeyOptions }),
+    }),
     password: step<Context>({
       name: 'password',
       input: passwordInput,
       data: (context) => ({ email: context.email }),
     }),
   },
-  fragments: { 'secondFactor.totp': totp, 'secondFactor.recoveryCode': recoveryCode },
+  fragments: {
+    'secondFactor.passkey': passkey,
+    'secondFactor.totp': totp,
+    'secondFactor.recoveryCode': recoveryCode,
+  },
 });

@@ -1,3 +1,4 @@
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import {
@@ -16,6 +17,7 @@ import {
   step,
   stepError,
 } from '../src/engine/index.js';
+import { passkeyAttestation } from './fragments/factor-challenges.js';
 
 /**
  * Adding a second factor to a signed-in account: an authenticator app (TOTP). The key is made and
@@ -37,7 +39,7 @@ const settings = z.object({
 type Settings = z.infer<typeof settings>;
 
 const start = z.strictObject({
-  factor: z.enum(['totp', 'recovery_codes']).default('totp'),
+  factor: z.enum(['totp', 'passkey', 'recovery_codes']).default('totp'),
   return_to: startFields.returnTo().optional(),
   ui_locales: startFields.uiLocales().optional(),
 });
@@ -45,9 +47,11 @@ type Start = z.infer<typeof start>;
 
 const confirmInput = z.strictObject({ code: secret.oneTimeCode(6) });
 const savedInput = z.strictObject({ saved: z.literal(true) });
+const passkeyInput = z.strictObject({ credential: passkeyAttestation });
 
 type Events =
   | { type: 'confirm-totp'; input: { code: string } }
+  | { type: 'register-passkey'; input: { credential: RegistrationResponseJSON } }
   | { type: 'recovery-codes'; input: { saved: true } };
 
 type SecretShown = { $secret: string };
@@ -56,7 +60,9 @@ interface Context {
   journeyId: string;
   settings: Settings;
   session: SessionRef;
-  factor: 'totp' | 'recovery_codes';
+  factor: 'totp' | 'passkey' | 'recovery_codes';
+  /** The browser's options for navigator.credentials.create() (public: a challenge, ids). */
+  passkeyOptions?: unknown;
   recoveryCodes?: { codes: SecretShown[]; count: number };
   enrolment?: {
     credentialId: string;
@@ -77,16 +83,25 @@ export const mfaEnrolmentMachine = setup({
   actors: {
     beginTotpEnrolment: activity('beginTotpEnrolment'),
     confirmTotp: activity('confirmTotp'),
+    beginPasskeyRegistration: activity('beginPasskeyRegistration'),
+    finishPasskeyRegistration: activity('finishPasskeyRegistration'),
     issueRecoveryCodes: activity('issueRecoveryCodes'),
     forgetRecoveryCodes: activity('forgetRecoveryCodes'),
   },
   guards: {
     ...outcomeGuards,
     wantsRecoveryCodes: ({ context }) => context.factor === 'recovery_codes',
+    wantsPasskey: ({ context }) => context.factor === 'passkey',
     firstFactor: ({ event }) =>
       (event as unknown as { output: { firstFactor: boolean } }).output.firstFactor,
   },
   actions: {
+    rejectPasskey: assign({
+      stepError: ({ event }) => {
+        const error = (event as unknown as { error: JourneyActivityError }).error;
+        return stepError(error.code, { message: error.message, path: '/credential' });
+      },
+    }),
     rejectCode: assign({
       stepError: ({ event }) => {
         const error = (event as unknown as { error: JourneyActivityError }).error;
@@ -109,7 +124,64 @@ export const mfaEnrolmentMachine = setup({
   initial: 'choosing',
   states: {
     choosing: {
-      always: [{ guard: 'wantsRecoveryCodes', target: 'issuingCodes' }, { target: 'beginning' }],
+      always: [
+        { guard: 'wantsRecoveryCodes', target: 'issuingCodes' },
+        { guard: 'wantsPasskey', target: 'passkey' },
+        { target: 'beginning' },
+      ],
+    },
+    // A passkey: options for navigator.credentials.create(), then the browser's answer. A refused
+    // answer spends the challenge: the ceremony begins again with a fresh one.
+    passkey: {
+      initial: 'beginning',
+      states: {
+        beginning: {
+          invoke: {
+            src: 'beginPasskeyRegistration',
+            input: ({ context }) => ({
+              journeyId: context.journeyId,
+              userId: context.session.userId,
+            }),
+            onDone: {
+              target: 'awaiting',
+              actions: assign({ passkeyOptions: ({ event }) => event.output.options }),
+            },
+            onError: {
+              target: '#mfaEnrolment.failed',
+              actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+            },
+          },
+        },
+        awaiting: {
+          on: {
+            'register-passkey': {
+              target: 'registering',
+              actions: assign({ stepError: undefined }),
+            },
+          },
+        },
+        registering: {
+          invoke: {
+            src: 'finishPasskeyRegistration',
+            input: ({ context, event }) => ({
+              journeyId: context.journeyId,
+              userId: context.session.userId,
+              credential: (event as Extract<Events, { type: 'register-passkey' }>).input.credential,
+            }),
+            onDone: [
+              { guard: 'firstFactor', target: '#mfaEnrolment.issuingCodes' },
+              { target: '#mfaEnrolment.completed' },
+            ],
+            onError: [
+              { guard: 'businessFailure', target: 'beginning', actions: 'rejectPasskey' },
+              {
+                target: '#mfaEnrolment.failed',
+                actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+              },
+            ],
+          },
+        },
+      },
     },
     beginning: {
       invoke: {
@@ -184,7 +256,7 @@ export const mfaEnrolmentMachine = setup({
 export const mfaEnrolment = defineJourney({
   id: 'mfa-enrolment',
   version: 1,
-  title: 'Add an authenticator app as a second factor, or make new recovery codes',
+  title: 'Add a second factor (an authenticator app, a passkey), or make new recovery codes',
   machine: mfaEnrolmentMachine,
   settings,
   start: {
@@ -203,6 +275,11 @@ export const mfaEnrolment = defineJourney({
         secret: context.enrolment?.secret,
         codeLength: 6,
       }),
+    }),
+    'passkey.awaiting': step<Context>({
+      name: 'register-passkey',
+      input: passkeyInput,
+      data: (context) => ({ factor: 'webauthn', options: context.passkeyOptions }),
     }),
     recoveryCodes: step<Context>({
       name: 'recovery-codes',

@@ -21,6 +21,7 @@ import {
 } from '../src/engine/index.js';
 import {
   type FactorChallengeHost,
+  passkeyChallenge,
   recoveryCodeChallenge,
   secondFactorMethods,
   totpChallenge,
@@ -49,6 +50,7 @@ type Start = z.infer<typeof start>;
 
 type Events =
   | { type: 'password'; input: { password: string } }
+  | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'totp'; input: { code: string } | { method: string } }
   | { type: 'recovery-code'; input: { code: string } | { method: string } };
 
@@ -64,9 +66,12 @@ interface Context extends FactorChallengeHost {
   failure?: JourneyFailure;
 }
 
+const passkey = passkeyChallenge();
 const totp = totpChallenge();
 const recoveryCode = recoveryCodeChallenge();
 const SECOND_FACTOR = { aal: 2, amr: ['otp', 'mfa'] };
+/** A passkey with user verification: something you have, and something you are or know. */
+const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] };
 
 export const stepUpMachine = setup({
   types: {
@@ -75,6 +80,7 @@ export const stepUpMachine = setup({
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
+    ...passkey.implementations.actors,
     ...totp.implementations.actors,
     ...recoveryCode.implementations.actors,
     listFactors: activity('listFactors'),
@@ -83,6 +89,7 @@ export const stepUpMachine = setup({
     deliverMessage: activity('deliverMessage'),
   },
   guards: {
+    ...passkey.implementations.guards,
     ...totp.implementations.guards,
     ...recoveryCode.implementations.guards,
     ...outcomeGuards,
@@ -90,16 +97,20 @@ export const stepUpMachine = setup({
       context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
     asksRecoveryCode: ({ context }) => context.wants.factor === 'recovery_code',
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
+    asksTotp: ({ context }) => context.wants.factor === 'totp',
     hasRecoveryCodes: ({ context }) => context.factors.includes('recovery_code'),
     asksSecondFactor: ({ context }) =>
       context.wants.aal === 2 || context.wants.factor !== undefined,
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
+    ...passkey.implementations.actions,
     ...totp.implementations.actions,
     ...recoveryCode.implementations.actions,
     ...outcomeActions,
     secondFactorVerified: assign({ proven: SECOND_FACTOR }),
+    passkeyVerified: assign({ proven: PASSKEY }),
     sessionRaised: assign({
       result: ({ event }) =>
         results.raisedSession((event as unknown as { output: IssuedSession }).output),
@@ -172,6 +183,8 @@ export const stepUpMachine = setup({
           actions: { type: 'failWith', params: { code: 'factor_not_enrolled' } },
         },
         { guard: 'asksRecoveryCode', target: 'secondFactor.recoveryCode' },
+        { guard: 'asksTotp', target: 'secondFactor.totp' },
+        { guard: 'hasPasskey', target: 'secondFactor.passkey' },
         { guard: 'hasTotp', target: 'secondFactor.totp' },
         { guard: 'hasRecoveryCodes', target: 'secondFactor.recoveryCode' },
         {
@@ -206,6 +219,18 @@ export const stepUpMachine = setup({
     secondFactor: {
       initial: 'totp',
       states: {
+        passkey: {
+          ...passkey.state,
+          onDone: [
+            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
+            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            {
+              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
+              target: 'recoveryCode',
+            },
+            { target: '#stepUp.raising', actions: 'passkeyVerified' },
+          ],
+        },
         totp: {
           ...totp.state,
           onDone: [
@@ -214,6 +239,7 @@ export const stepUpMachine = setup({
               guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
               target: 'recoveryCode',
             },
+            { guard: 'fragmentSwitched', target: 'passkey' },
             { target: '#stepUp.raising', actions: 'secondFactorVerified' },
           ],
         },
@@ -222,6 +248,7 @@ export const stepUpMachine = setup({
           onDone: [
             { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
             { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
+            { guard: 'fragmentSwitched', target: 'passkey' },
             { target: '#stepUp.raising', actions: 'secondFactorVerified' },
           ],
         },
@@ -283,5 +310,9 @@ export const stepUp = defineJourney({
       data: () => ({ reason: 'reauthentication' }),
     }),
   },
-  fragments: { 'secondFactor.totp': totp, 'secondFactor.recoveryCode': recoveryCode },
+  fragments: {
+    'secondFactor.passkey': passkey,
+    'secondFactor.totp': totp,
+    'secondFactor.recoveryCode': recoveryCode,
+  },
 });

@@ -23,7 +23,41 @@ import {
  */
 
 /** The second factors an account can hold, as `whoami` and the steps name them. */
-export const secondFactorMethods = ['totp', 'recovery_code'] as const;
+export const secondFactorMethods = ['webauthn', 'totp', 'recovery_code'] as const;
+
+// WebAuthn's JSON encodings of a browser's answers (W3C WebAuthn L3 §5.1, toJSON()): what the
+// verifying activity needs, every binary field base64url. Unknown members are dropped, not refused:
+// browsers add members as the standard grows.
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'base64url');
+const credentialCommon = {
+  id: base64url.min(1).max(1024),
+  rawId: base64url.min(1).max(1024),
+  type: z.literal('public-key'),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+};
+/** A passkey's assertion (navigator.credentials.get() as JSON). */
+export const passkeyAssertion = z.object({
+  ...credentialCommon,
+  response: z.object({
+    clientDataJSON: base64url.max(4096),
+    authenticatorData: base64url.max(4096),
+    signature: base64url.max(1024),
+    userHandle: base64url.max(128).optional(),
+  }),
+});
+/** A new passkey (navigator.credentials.create() as JSON). */
+export const passkeyAttestation = z.object({
+  ...credentialCommon,
+  response: z.object({
+    clientDataJSON: base64url.max(4096),
+    attestationObject: base64url.max(8192),
+    transports: z.array(z.string().max(32)).max(8).optional(),
+    authenticatorData: base64url.max(4096).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: base64url.max(1024).optional(),
+  }),
+});
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];
 
 /** What a journey's context must hold to include a factor challenge. */
@@ -38,6 +72,8 @@ export interface FactorChallengeHost {
   /** The factor the customer chose instead, and a notice to deliver after the sign-in. */
   factorSwitch?: string;
   factorNotice?: string;
+  /** The browser's options for the passkey ceremony under way (public: a challenge, ids). */
+  passkeyOptions?: unknown;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
@@ -157,6 +193,119 @@ function factorChallenge(options: FactorChallengeOptions): Fragment {
       }),
     },
     implementations,
+  };
+}
+
+/**
+ * A passkey as a second factor (after the password): options for the account's passkeys, then
+ * the assertion, checked by `verifyPasskey`. A refused assertion spends the challenge, so the
+ * challenge begins again with a fresh one.
+ */
+export function passkeyChallenge(): Fragment {
+  const p = 'passkey.';
+  const others = (context: FactorChallengeHost) =>
+    context.factors.filter((method) => method !== 'webauthn');
+  const state = {
+    initial: 'beginning',
+    states: {
+      beginning: {
+        invoke: {
+          src: 'beginPasskeySignIn',
+          input: ({ context }: Args) => ({
+            journeyId: context.journeyId,
+            userId: context.userId as string,
+          }),
+          onDone: {
+            target: 'awaiting',
+            actions: assign({ passkeyOptions: ({ event }: Args) => event.output.options }),
+          },
+          onError: 'failed',
+        },
+      },
+      awaiting: {
+        on: {
+          passkey: [
+            {
+              guard: `${p}choosesAvailable`,
+              target: 'switching',
+              actions: assign({ factorSwitch: ({ event }: Args) => event.input.method }),
+            },
+            { guard: `${p}choosesOther`, actions: `${p}rejectUnavailable` },
+            { target: 'checking', actions: `${p}clearStepError` },
+          ],
+        },
+      },
+      checking: {
+        invoke: {
+          src: 'verifyPasskey',
+          input: ({ context, event }: Args) => ({
+            journeyId: context.journeyId,
+            userId: context.userId as string,
+            credential: event.input.credential,
+          }),
+          onDone: 'verified',
+          onError: [
+            { guard: `${p}refused`, target: 'beginning', actions: `${p}reject` },
+            { target: 'failed' },
+          ],
+        },
+      },
+      switching: {
+        type: 'final',
+        output: ({ context }: Args): FragmentOutcome => ({
+          outcome: 'switch',
+          method: context.factorSwitch as string,
+        }),
+      },
+      verified: { type: 'final', output: { outcome: 'verified' } },
+      failed: {
+        type: 'final',
+        output: { outcome: 'failed', error: journeyFailure('sign_in_not_completed') },
+      },
+    },
+  };
+  return {
+    name: 'passkey',
+    state,
+    steps: {
+      awaiting: step<FactorChallengeHost & { passkeyOptions?: unknown }>({
+        name: 'passkey',
+        input: z.union([
+          z.strictObject({ credential: passkeyAssertion }),
+          z.strictObject({ method: z.enum(secondFactorMethods) }),
+        ]),
+        data: (context) => ({
+          factor: 'webauthn',
+          options: context.passkeyOptions,
+          otherFactors: others(context),
+        }),
+      }),
+    },
+    implementations: {
+      actors: {
+        beginPasskeySignIn: activity('beginPasskeySignIn'),
+        verifyPasskey: activity('verifyPasskey'),
+      },
+      guards: {
+        [`${p}choosesOther`]: ({ event }: Args) => typeof event.input?.method === 'string',
+        [`${p}choosesAvailable`]: ({ context, event }: Args) =>
+          others(context).includes(event.input?.method),
+        [`${p}refused`]: ({ event }: Args) => (event.error as JourneyActivityError).business,
+      },
+      actions: {
+        [`${p}clearStepError`]: assign({ stepError: undefined }),
+        [`${p}rejectUnavailable`]: assign({
+          stepError: stepError('factor_not_enrolled', { path: '/method' }),
+        }),
+        [`${p}reject`]: assign({
+          stepError: ({ event }: Args) => {
+            const error = event.error as JourneyActivityError;
+            return stepError(error.code, { message: error.message, path: '/credential' });
+          },
+        }),
+      },
+      delays: {},
+    },
   };
 }
 

@@ -25,5 +25,7 @@ export interface ActivityDeps {
   codesPerRequesterPerHour: number;
   /** Failed sign-ins one requester may make in an hour, across addresses, before it is slowed down. */
   signInFailuresPerRequesterPerHour?: number;
+  /** The WebAuthn relying party passkeys are bound to (origins checked in every ceremony). */
+  webauthn?: { rpId: string; rpName: string; origins: string[] };
   now: () => Date;
 }

@@ -1,5 +1,6 @@
 import { analyticsActivities } from './analytics/analytics.js';
 import { factorActivities } from './authn/factors.js';
+import { passkeyActivities } from './authn/passkeys.js';
 import { passwordActivities } from './authn/passwords.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
@@ -25,6 +26,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...passwordActivities(deps),
     ...factorActivities(deps),
     ...totpActivities(deps),
+    ...passkeyActivities(deps),
     ...recoveryCodeActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),

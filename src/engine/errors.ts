@@ -77,6 +77,8 @@ export const errorCatalogue = {
   ),
   factor_throttled: spec(429, 'Too many wrong codes: wait a moment, then try again'),
   factor_locked: spec(403, 'Too many wrong codes: use a recovery code or another factor'),
+  passkey_refused: spec(422, 'That passkey could not be verified: try again'),
+  passkey_suspended: spec(403, 'This passkey may have been copied: sign in another way'),
   factor_not_enrolled: spec(422, 'This account has no such factor: choose one it has'),
   second_factor_required: spec(403, 'Add a second factor to the account first'),
   sign_in_not_completed: spec(503, 'The sign-in could not be completed'),

@@ -104,6 +104,24 @@ const configSchema = z.object({
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
+  // WebAuthn (passkeys): the relying party's id (a registrable domain the origins are on) and the
+  // origins pages call navigator.credentials from.
+  WEBAUTHN_RP_ID: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9.-]+$/, 'a domain name, without scheme or port')
+    .default('localhost'),
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).optional(),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ?.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   BREACHED_PASSWORDS_URL: z
     .string()
     .trim()
@@ -173,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ? values.PARCOURS_DEV_OUTBOX === 'true'
       : embeddedDatabase && !values.SMTP_URL && isLoopback(values.HOST),
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+    webauthn: {
+      rpId: values.WEBAUTHN_RP_ID,
+      rpName: values.WEBAUTHN_RP_NAME ?? values.PARCOURS_PRODUCT_NAME,
+      origins: values.WEBAUTHN_ORIGINS ?? [`http://localhost:${values.PORT}`],
+    },
     // New passwords are checked against breach corpora (k-anonymity range API) outside embedded
     // mode, which needs no network; `off` turns it off.
     breachedPasswords: (() => {

@@ -136,6 +136,7 @@ export async function startWorkerRole(
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,
     codesPerRequesterPerHour: config.CODES_PER_REQUESTER_PER_HOUR,
     signInFailuresPerRequesterPerHour: config.SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR,
+    webauthn: config.webauthn,
   });
   const { worker, connection } = await createJourneyWorker({
     address: ctx.temporalAddress,

@@ -1,9 +1,9 @@
 import type { PrismaClient } from '../../db/prisma.js';
 
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */
-export type FactorKind = 'totp' | 'recovery_code';
+export type FactorKind = 'webauthn' | 'totp' | 'recovery_code';
 
-const FACTOR_KINDS: readonly FactorKind[] = ['totp', 'recovery_code'];
+const FACTOR_KINDS: readonly FactorKind[] = ['webauthn', 'totp', 'recovery_code'];
 
 export function confirmedFactorsOf(
   credentials: Array<{ type: string; confirmedAt: Date | null }>,

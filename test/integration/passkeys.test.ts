@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stepApiClient } from '../support/http.js';
+import { expectProblem } from '../support/raw-http.js';
+import { bearer, signUp } from '../support/sign-up.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { createSoftAuthenticator, type SoftAuthenticator } from '../support/soft-authenticator.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+/**
+ * Passkeys over the step API, with a software authenticator that signs real attestations and
+ * assertions (P-256), verified by @simplewebauthn/server as a browser's would be.
+ */
+describe('passkeys (WebAuthn) over the step API', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+  let api: ReturnType<typeof stepApiClient>;
+  let origin: string;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({ smtpUrl: smtp.url });
+    api = stepApiClient(stack.url);
+    origin = stack.config.webauthn.origins[0] as string;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  /** A customer with a passkey on `authenticator` (their first factor: recovery codes saved). */
+  async function withPasskey(authenticator: SoftAuthenticator) {
+    const customer = await signUp(api, smtp);
+    const started = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+      headers: bearer(customer.sessionToken),
+      body: { factor: 'passkey' },
+    });
+    expect(started.body.step).toMatchObject({
+      name: 'register-passkey',
+      data: { factor: 'webauthn' },
+    });
+    const { options } = started.body.step.data;
+    expect(options).toMatchObject({
+      rp: { id: 'localhost' },
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    });
+    const credential = authenticator.register({ creationOptions: options, origin });
+    const registered = await api.submit(started.body.id, started.body.token, 'register-passkey', {
+      credential,
+    });
+    expect(registered.body.step.name).toBe('recovery-codes');
+    await api.submit(started.body.id, started.body.token, 'recovery-codes', { saved: true });
+    return customer;
+  }
+
+  /** A login@1 run at its passkey sign-in step (no address typed). */
+  async function atPasskeySignIn() {
+    const { id, token } = (await api.start('login')).body;
+    const chosen = await api.submit(id, token, 'identify', { method: 'passkey' });
+    expect(chosen.body.step).toMatchObject({
+      name: 'passkey-sign-in',
+      data: { factor: 'webauthn', options: { rpId: 'localhost', userVerification: 'required' } },
+    });
+    // Discoverable: no address was typed, so the browser is not told which passkeys exist.
+    expect(chosen.body.step.data.options.allowCredentials ?? []).toEqual([]);
+    return { id, token, options: chosen.body.step.data.options };
+  }
+
+  it('enrols a passkey and signs in with it without typing an address: a session at aal2, amr hwk and user', async () => {
+    const authenticator = createSoftAuthenticator();
+    const customer = await withPasskey(authenticator);
+    const run = await atPasskeySignIn();
+    const credential = authenticator.authenticate({ requestOptions: run.options, origin });
+    const done = await api.submit(run.id, run.token, 'passkey-sign-in', { credential });
+    expect(done.body).toMatchObject({
+      status: 'completed',
+      result: { user: { id: customer.userId }, session: { aal: 2, amr: ['hwk', 'user'] } },
+    });
+    const factors = await api.call('GET', '/v1/sessions/factors', {
+      headers: bearer(done.body.result.session.token),
+    });
+    expect(factors.body.factors[0]).toMatchObject({ type: 'webauthn' });
+    expect(JSON.stringify(factors.body)).not.toContain('publicKey');
+  });
+
+  it('asks an account with a passkey for it after the password, as on every sign-in path: aal2 with pwd, hwk, user and mfa', async () => {
+    const authenticator = createSoftAuthenticator();
+    const customer = await withPasskey(authenticator);
+    const { id, token } = (await api.start('login')).body;
+    await api.submit(id, token, 'identify', { email: customer.email });
+    const factor = await api.submit(id, token, 'password', { password: customer.password });
+    expect(factor.body.step).toMatchObject({
+      name: 'passkey',
+      data: { factor: 'webauthn', otherFactors: ['recovery_code'] },
+    });
+    // Here the account is known: its passkeys are named, so the browser offers just those.
+    expect(factor.body.step.data.options.allowCredentials).toHaveLength(1);
+    const credential = authenticator.authenticate({
+      requestOptions: factor.body.step.data.options,
+      origin,
+    });
+    const done = await api.submit(id, token, 'passkey', { credential });
+    expect(done.body).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 2, amr: ['pwd', 'hwk', 'user', 'mfa'] } },
+    });
+  });
+
+  it('refuses an assertion from another origin, for another RP ID, answering another run, or replayed: 422 passkey_refused, then a fresh challenge works', async () => {
+    const authenticator = createSoftAuthenticator();
+    await withPasskey(authenticator);
+    const run = await atPasskeySignIn();
+    const other = await atPasskeySignIn();
+    const attempts = [
+      authenticator.authenticate({ requestOptions: run.options, origin: 'https://evil.example' }),
+      authenticator.authenticate({ requestOptions: run.options, origin, rpId: 'evil.example' }),
+      // Signed over the other run's challenge: this run's is not it.
+      authenticator.authenticate({ requestOptions: other.options, origin }),
+    ];
+    let options = run.options;
+    for (const credential of attempts) {
+      const refused = await api.submit(run.id, run.token, 'passkey-sign-in', { credential });
+      expectProblem(refused, 422, 'passkey_refused');
+      // Each refusal spent its challenge; the view offers a new one.
+      expect(refused.body.view.step.data.options.challenge).not.toBe(options.challenge);
+      options = refused.body.view.step.data.options;
+    }
+    const good = authenticator.authenticate({ requestOptions: options, origin });
+    expect(
+      (await api.submit(run.id, run.token, 'passkey-sign-in', { credential: good })).body.status,
+    ).toBe('completed');
+    // The same assertion again, in the other run: its challenge is not that one, and that one is spent.
+    expectProblem(
+      await api.submit(other.id, other.token, 'passkey-sign-in', { credential: good }),
+      422,
+      'passkey_refused',
+    );
+  });
+
+  it('suspends a passkey whose signature counter goes backwards (a cloned key) and refuses it from then on (W3C WebAuthn §6.1.1)', async () => {
+    const authenticator = createSoftAuthenticator();
+    await withPasskey(authenticator);
+    const first = await atPasskeySignIn();
+    const signedIn = await api.submit(first.id, first.token, 'passkey-sign-in', {
+      credential: authenticator.authenticate({ requestOptions: first.options, origin }),
+    });
+    expect(signedIn.body.status).toBe('completed');
+    const cloned = await atPasskeySignIn();
+    const regressed = await api.submit(cloned.id, cloned.token, 'passkey-sign-in', {
+      credential: authenticator.authenticate({
+        requestOptions: cloned.options,
+        origin,
+        signCount: 0,
+      }),
+    });
+    expectProblem(regressed, 403, 'passkey_suspended');
+    const later = await atPasskeySignIn();
+    expectProblem(
+      await api.submit(later.id, later.token, 'passkey-sign-in', {
+        credential: authenticator.authenticate({ requestOptions: later.options, origin }),
+      }),
+      403,
+      'passkey_suspended',
+    );
+  });
+});
