@@ -412,6 +412,27 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     expect(Math.abs(mannWhitneyZ(times.known, times.unknown))).toBeLessThan(3.29); // p > 0.001
   });
 
+  it('slows TOTP guessing on an account after 5 wrong codes (429 factor_throttled with Retry-After), whichever sign-in they come from (NIST SP 800-63B §5.2.2)', async () => {
+    const customer = await signUp(api, smtp);
+    const { secret } = await enrolTotp(customer.sessionToken);
+    const right = await nextCode(secret);
+    const wrong = right === '000000' ? '111111' : '000000';
+    const client = asClient();
+    const answers = [];
+    // Across two sign-ins: the count belongs to the account, not to the run.
+    for (const tries of [3, 3]) {
+      const run = await signIn(client, customer.email, customer.password);
+      for (let attempt = 0; attempt < tries; attempt += 1)
+        answers.push(await client.submit(run.id, run.token, 'totp', { code: wrong }));
+    }
+    expect(answers.slice(0, 5).map((answer) => answer.body.code)).toEqual(
+      Array(5).fill('invalid_code'),
+    );
+    const throttled = answers[5] as (typeof answers)[number];
+    expectProblem(throttled, 429, 'factor_throttled');
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
   it('slows guessing at one address after 5 wrong passwords (429 sign_in_throttled, Retry-After), exactly as at an address with no account (NIST SP 800-63B §5.2.2)', async () => {
     const customer = await signUp(api, smtp);
     for (const email of [customer.email, freshEmail('nobody')]) {
