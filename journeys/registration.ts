@@ -30,6 +30,9 @@ import {
  */
 
 const settings = codeChallengeSettings.extend({
+  // NIST SP 800-63B-4 §3.1.1.2: 15 characters when the password is the only factor, 8 when it is
+  // part of multi-factor authentication. 8 by default (the policy's floor); raise it here.
+  passwordMinLength: z.number().int().min(8).max(64).default(8),
   termsVersion: z.string().default('2026-11-01'),
   termsUrl: z.string().default('/legal/terms'),
 });
@@ -206,7 +209,7 @@ export const registration = defineJourney({
       name: 'credentials',
       input: credentialsInput,
       data: (context) => ({
-        passwordPolicy: { minLength: 8, maxLength: 256 },
+        passwordPolicy: { minLength: context.settings.passwordMinLength, maxLength: 256 },
         ...(context.loginHint ? { email: context.loginHint } : {}),
       }),
     }),

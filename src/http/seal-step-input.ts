@@ -39,7 +39,12 @@ export function createStepInputSealer(deps: {
   vault: Vault;
   breachedPasswords?: Pick<BreachedPasswordCheck, 'check'>;
 }) {
-  return async function sealStepInput(step: StepDefinition, body: unknown): Promise<SealResult> {
+  return async function sealStepInput(
+    step: StepDefinition,
+    body: unknown,
+    /** The run's journey settings: `passwordMinLength` raises the policy's minimum for it. */
+    settings: Record<string, unknown> = {},
+  ): Promise<SealResult> {
     const parsed = step.input.safeParse(body ?? {});
     if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
     const input = { ...(parsed.data as Record<string, unknown>) };
@@ -74,7 +79,9 @@ export function createStepInputSealer(deps: {
     for (const [field, kind] of secrets) {
       const value = input[field] as string;
       if (kind === 'newPassword') {
-        const verdict = await deps.passwordPolicy.check(value, userInputs);
+        const minLength =
+          typeof settings.passwordMinLength === 'number' ? settings.passwordMinLength : undefined;
+        const verdict = await deps.passwordPolicy.check(value, userInputs, minLength);
         if (!verdict.ok) {
           errors.push({
             path: `/${field}`,

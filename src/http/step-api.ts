@@ -143,6 +143,20 @@ export function createStepApi(deps: StepApiDeps): Router {
     return session;
   }
 
+  /** A journey's deployment settings, parsed once per definition (the sealer reads some). */
+  const parsedSettings = new Map<JourneyDefinition, Record<string, unknown>>();
+  const settingsOf = (definition: JourneyDefinition): Record<string, unknown> => {
+    let settings = parsedSettings.get(definition);
+    if (!settings) {
+      settings = definition.settings.parse(deps.journeySettings?.[definition.id] ?? {}) as Record<
+        string,
+        unknown
+      >;
+      parsedSettings.set(definition, settings);
+    }
+    return settings;
+  };
+
   const lifetimeOf = (definition: JourneyDefinition) =>
     deps.journeyLifetimeMs ?? definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS;
 
@@ -343,7 +357,7 @@ export function createStepApi(deps: StepApiDeps): Router {
       const refused = await refusal();
       if (refused) return sendProblem(res, refused);
     }
-    const sealed = await sealStepInput(step, req.body);
+    const sealed = await sealStepInput(step, req.body, settingsOf(definition));
     if (!sealed.ok) {
       const refused = asked ? undefined : await refusal();
       throw (

@@ -4,7 +4,7 @@ import type { PasswordVerdict } from './password-policy.js';
 
 /** The password policy, checked off the event loop. */
 export interface PasswordPolicyPool {
-  check(password: string, userInputs: string[]): Promise<PasswordVerdict>;
+  check(password: string, userInputs: string[], minLength?: number): Promise<PasswordVerdict>;
   close(): Promise<void>;
 }
 
@@ -30,7 +30,8 @@ export function createPasswordPolicyPool(
       : { execArgv: [...process.execArgv, '--import', 'tsx'] }),
   });
   return {
-    check: (password, userInputs) => pool.run({ password, userInputs }),
+    check: (password, userInputs, minLength) =>
+      pool.run({ password, userInputs, ...(minLength ? { minLength } : {}) }),
     close: () => pool.destroy(),
   };
 }

@@ -42,8 +42,11 @@ export type PasswordVerdict =
     };
 
 export interface PasswordPolicy {
-  /** `userInputs`: words the customer's context makes guessable (email address, name, product name). */
-  check(password: string, userInputs: string[]): PasswordVerdict;
+  /**
+   * `userInputs`: words the customer's context makes guessable (email address, name, product
+   * name). `minLength`: a journey's own minimum, never below 8.
+   */
+  check(password: string, userInputs: string[], minLength?: number): PasswordVerdict;
 }
 
 /**
@@ -63,7 +66,8 @@ export function createPasswordPolicy(): PasswordPolicy {
   const commonPasswords = new Set(zxcvbnCommon.dictionary['passwords-common']);
 
   return {
-    check(password, userInputs) {
+    check(password, userInputs, minLength = MIN_LENGTH) {
+      const atLeast = Math.max(MIN_LENGTH, minLength);
       const normalized = normalizePassword(password);
       const length = [...normalized].length;
       if (length > MAX_LENGTH) {
@@ -76,10 +80,10 @@ export function createPasswordPolicy(): PasswordPolicy {
         ...(result.feedback.warning ? { warning: result.feedback.warning } : {}),
         suggestions: result.feedback.suggestions,
       };
-      if (length < MIN_LENGTH) {
+      if (length < atLeast) {
         return refuse(
           'password_too_short',
-          `Use at least ${MIN_LENGTH} characters.`,
+          `Use at least ${atLeast} characters.`,
           feedback,
           result.score,
         );

@@ -7,6 +7,7 @@ const policy = createPasswordPolicy();
 export default function checkPassword(task: {
   password: string;
   userInputs: string[];
+  minLength?: number;
 }): PasswordVerdict {
-  return policy.check(task.password, task.userInputs);
+  return policy.check(task.password, task.userInputs, task.minLength);
 }

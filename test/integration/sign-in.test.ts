@@ -509,6 +509,36 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     }
   });
 
+  it("raises a journey's minimum password length by setting: 15 where the password is the only factor (NIST SP 800-63B-4 §3.1.1.2)", async () => {
+    const strict = await startApiVariant(stack, {
+      journeySettings: { registration: { passwordMinLength: 15 } },
+    });
+    try {
+      const client = stepApiClient(strict.url);
+      const { id, token, step } = (await client.start('registration')).body;
+      expect(step.data.passwordPolicy).toEqual({ minLength: 15, maxLength: 256 });
+      const short = await client.submit(id, token, 'credentials', {
+        email: freshEmail('short'),
+        password: 'Quartz-Lynx-42',
+      });
+      expectProblem(short, 422, 'invalid_input');
+      expect(short.body.errors).toEqual([
+        expect.objectContaining({
+          path: '/password',
+          code: 'password_too_short',
+          message: 'Use at least 15 characters.',
+        }),
+      ]);
+      const long = await client.submit(id, token, 'credentials', {
+        email: freshEmail('long'),
+        password: 'Quartz-Lynx-42-Orbit',
+      });
+      expect(long.body.step.name).toBe('verify-email');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('rehashes a password stored under older argon2id parameters at the next sign-in (ASVS 2.4.1)', async () => {
     const customer = await signUp(api, smtp);
     const old = await hash(customer.password.normalize('NFKC'), {
