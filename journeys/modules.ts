@@ -17,6 +17,8 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './mfa-enrolment.js').then((module) => module.mfaEnrolment),
   'step-up@1': () =>
     import(/* webpackMode: "eager" */ './step-up.js').then((module) => module.stepUp),
+  'factor-removal@1': () =>
+    import(/* webpackMode: "eager" */ './factor-removal.js').then((module) => module.factorRemoval),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
 };

@@ -1,5 +1,5 @@
 import { analyticsActivities } from './analytics/analytics.js';
-import { factorActivities } from './authn/factors.js';
+import { factorActivities, factorRemovalActivities } from './authn/factors.js';
 import { passkeyActivities } from './authn/passkeys.js';
 import { passwordActivities } from './authn/passwords.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
@@ -25,6 +25,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...sessionActivities(deps),
     ...passwordActivities(deps),
     ...factorActivities(deps),
+    ...factorRemovalActivities(deps),
     ...totpActivities(deps),
     ...passkeyActivities(deps),
     ...recoveryCodeActivities(deps),

@@ -383,6 +383,57 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     }
   });
 
+  it('removes a second factor only from a stepped-up session (403 with a step_up link otherwise); where MFA is required the last one stays', async () => {
+    const customer = await signUp(api, smtp);
+    const { secret } = await enrolTotp(customer.sessionToken);
+    const [totp] = (
+      await api.call('GET', '/v1/sessions/factors', { headers: bearer(customer.sessionToken) })
+    ).body.factors;
+    const refused = await api.call('POST', '/v1/journeys/factor-removal/start', {
+      headers: bearer(customer.sessionToken),
+      body: { factor: totp.id },
+    });
+    expectProblem(refused, 403, 'stronger_authentication_required');
+    expect(refused.body.step_up).toMatchObject({ body: { aal: 2 } });
+
+    const stepUp = await api.call('POST', refused.body.step_up.href, {
+      headers: bearer(customer.sessionToken),
+      body: refused.body.step_up.body,
+    });
+    const raised = await api.submit(stepUp.body.id, stepUp.body.token, 'totp', {
+      code: await nextCode(secret),
+    });
+    const session = raised.body.result.session.token as string;
+
+    const strict = await startApiVariant(stack, {
+      journeySettings: { 'factor-removal': { requireMfa: true } },
+    });
+    try {
+      const kept = await stepApiClient(strict.url).call(
+        'POST',
+        '/v1/journeys/factor-removal/start',
+        {
+          headers: bearer(session),
+          body: { factor: totp.id },
+        },
+      );
+      expect(kept.body).toMatchObject({ status: 'failed', error: { code: 'last_factor' } });
+    } finally {
+      await strict.stop();
+    }
+    const removed = await api.call('POST', '/v1/journeys/factor-removal/start', {
+      headers: bearer(session),
+      body: { factor: totp.id },
+    });
+    expect(removed.body).toMatchObject({ status: 'completed', result: { type: 'none' } });
+    // The recovery codes went with the last factor they stood in for.
+    expect(
+      (await api.call('GET', '/v1/sessions/factors', { headers: bearer(session) })).body.factors,
+    ).toEqual([]);
+    const { answer } = await signIn(asClient(), customer.email, customer.password);
+    expect(answer.body.result.session).toMatchObject({ aal: 1, amr: ['pwd'] });
+  });
+
   it('answers an unknown address exactly as a wrong password, after the same work: the answers match and their times are indistinguishable (ASVS 5.0 V6.3.8, OWASP WSTG-IDNT-04)', async () => {
     // Four wrong passwords per account stay under the per-address throttle; a client per attempt
     // stays under the per-requester one.
@@ -516,7 +567,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     try {
       const client = stepApiClient(strict.url);
       const { id, token, step } = (await client.start('registration')).body;
-      expect(step.data.passwordPolicy).toEqual({ minLength: 15, maxLength: 256 });
+      expect(step?.data.passwordPolicy).toEqual({ minLength: 15, maxLength: 256 });
       const short = await client.submit(id, token, 'credentials', {
         email: freshEmail('short'),
         password: 'Quartz-Lynx-42',

@@ -4,6 +4,7 @@ import { local } from '../../engine/activity-spec.js';
 export const authnDeclarations = {
   verifyPassword: local(),
   listFactors: local(),
+  removeFactor: local(),
   beginTotpEnrolment: local(),
   confirmTotp: local(),
   verifyTotp: local(),
