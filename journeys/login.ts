@@ -21,6 +21,12 @@ import {
   stepError,
 } from '../src/engine/index.js';
 import {
+  type CodeChallengeHost,
+  codeChallenge,
+  codeChallengeHost,
+  codeChallengeSettings,
+} from './fragments/code-challenge.js';
+import {
   type FactorChallengeHost,
   passkeyAssertion,
   passkeyChallenge,
@@ -37,7 +43,15 @@ import {
  * work (`verifyPassword`, which also throttles per address and per requester).
  */
 
-const settings = z.object({});
+const settings = codeChallengeSettings.extend({
+  /**
+   * An email code as the second step of a password sign-in, for accounts with no second factor
+   * (`when_no_other_factor`), or never. It proves control of the inbox, not a second factor: NIST
+   * SP 800-63B §5.1.3.1 does not accept email as an out-of-band authenticator, so the session
+   * stays aal 1.
+   */
+  emailCodeFactor: z.enum(['never', 'when_no_other_factor']).default('never'),
+});
 type Settings = z.infer<typeof settings>;
 
 const start = z.strictObject({
@@ -61,9 +75,10 @@ type Events =
   | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'passkey-sign-in'; input: { credential: AuthenticationResponseJSON } }
   | { type: 'totp'; input: { code: string } | { method: string } }
-  | { type: 'recovery-code'; input: { code: string } | { method: string } };
+  | { type: 'recovery-code'; input: { code: string } | { method: string } }
+  | { type: 'email-code'; input: { code: string } | { resend: true } };
 
-interface Context extends FactorChallengeHost {
+interface Context extends FactorChallengeHost, CodeChallengeHost {
   settings: Settings;
   requester?: string;
   loginHint?: string;
@@ -77,6 +92,14 @@ interface Context extends FactorChallengeHost {
 }
 
 const passkey = passkeyChallenge();
+const emailCode = codeChallenge<Context>({
+  name: 'email-code',
+  channel: 'email',
+  step: 'email-code',
+  purpose: 'sign-in',
+  template: 'sign-in-code',
+  recipient: (context) => context.email as string,
+});
 const totp = totpChallenge();
 const recoveryCode = recoveryCodeChallenge();
 /** A passkey with user verification: something you have and something you are or know (aal2). */
@@ -91,6 +114,7 @@ export const loginMachine = setup({
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
+    ...emailCode.implementations.actors,
     ...passkey.implementations.actors,
     ...totp.implementations.actors,
     ...recoveryCode.implementations.actors,
@@ -100,7 +124,9 @@ export const loginMachine = setup({
     createSession: activity('createSession'),
     deliverMessage: activity('deliverMessage'),
   },
+  delays: emailCode.implementations.delays,
   guards: {
+    ...emailCode.implementations.guards,
     ...passkey.implementations.guards,
     ...totp.implementations.guards,
     ...recoveryCode.implementations.guards,
@@ -111,6 +137,7 @@ export const loginMachine = setup({
         (factor) => factor === 'totp' || factor === 'webauthn',
       ),
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
+    asksEmailCode: ({ context }) => context.settings.emailCodeFactor === 'when_no_other_factor',
     hasTotp: ({ context }) => context.factors.includes('totp'),
     choosesPasskey: ({ event }) =>
       event.type === 'identify' && 'method' in event.input && event.input.method === 'passkey',
@@ -119,6 +146,7 @@ export const loginMachine = setup({
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
+    ...emailCode.implementations.actions,
     ...passkey.implementations.actions,
     ...totp.implementations.actions,
     ...recoveryCode.implementations.actions,
@@ -160,9 +188,7 @@ export const loginMachine = setup({
   id: 'login',
   output: ({ event }) => event.output,
   context: ({ input }) => ({
-    journeyId: input.journeyId,
-    settings: input.settings,
-    ...(input.requester ? { requester: input.requester } : {}),
+    ...codeChallengeHost(input),
     ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
     factors: [],
     amr: [],
@@ -247,6 +273,7 @@ export const loginMachine = setup({
         }),
         onDone: [
           { guard: 'hasSecondFactor', target: 'secondFactor', actions: 'passwordVerified' },
+          { guard: 'asksEmailCode', target: 'emailCode', actions: 'passwordVerified' },
           { target: 'openingSession', actions: 'passwordVerified' },
         ],
         onError: [
@@ -308,13 +335,21 @@ export const loginMachine = setup({
         },
       },
     },
+    // Proves the inbox, not a second factor: the session stays aal 1 (no `mfa`).
+    emailCode: {
+      ...emailCode.state,
+      onDone: [
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
+        { target: 'openingSession', actions: assign({ amr: ['pwd', 'otp'] }) },
+      ],
+    },
     openingSession: {
       invoke: {
         src: 'createSession',
         input: ({ context }) => ({
           journeyId: context.journeyId,
           userId: context.userId as string,
-          aal: context.amr.includes('mfa') || context.amr.includes('user') ? 2 : 1,
+          aal: context.amr.includes('mfa') || context.amr.includes('hwk') ? 2 : 1,
           amr: context.amr,
         }),
         onDone: [
@@ -376,6 +411,7 @@ export const login = defineJourney({
     }),
   },
   fragments: {
+    emailCode,
     'secondFactor.passkey': passkey,
     'secondFactor.totp': totp,
     'secondFactor.recoveryCode': recoveryCode,

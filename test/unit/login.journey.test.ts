@@ -26,10 +26,12 @@ function startLogin(
     factors?: string[];
     activities?: Partial<Record<ActivityName, FakeActivity>>;
     start?: Record<string, unknown>;
+    settings?: Record<string, unknown>;
   } = {},
 ) {
   const kit = createJourneyTestKit(login, {
     requester: 'requester-1',
+    ...(options.settings ? { settings: options.settings } : {}),
     ...(options.start ? { start: options.start } : {}),
     activities: {
       verifyPassword: (input: { identifier: string; password: string }) => {
@@ -46,6 +48,16 @@ function startLogin(
         return { remaining: 9, messageId: 'notice-1' };
       },
       deliverMessage: () => ({ status: 'sent' }),
+      issueOtp: () => ({
+        challengeId: 'challenge-1',
+        messageId: 'code-1',
+        expiresAt: new Date(kit.clock.now() + 600_000).toISOString(),
+        resendAvailableAt: new Date(kit.clock.now() + 30_000).toISOString(),
+      }),
+      verifyOtp: (input: { code: string }) => {
+        if (kit.reveal(input.code) !== '654321') throw businessFailure('invalid_code');
+        return { recipient: EMAIL };
+      },
       createSession: (input: { amr: string[] }) => session(input.amr),
       ...options.activities,
     },
@@ -129,6 +141,34 @@ describe('login@1: the ways through', () => {
       name: 'totp',
       error: { code: 'factor_not_enrolled', path: '/method' },
     });
+  });
+});
+
+describe('login@1: an email code where the policy allows it', () => {
+  test('asks an account without a second factor for an email code after the password, and the session stays aal1 (NIST SP 800-63B §5.1.3.1)', async () => {
+    const kit = await atPassword({ settings: { emailCodeFactor: 'when_no_other_factor' } });
+    const code = await kit.submit('password', { password: PASSWORD });
+    expect(stepOf(code)).toMatchObject({ name: 'email-code', data: { email: EMAIL } });
+    expect(kit.callsOf('issueOtp')[0]).toMatchObject({
+      recipient: EMAIL,
+      policy: { purpose: 'sign-in', template: 'sign-in-code' },
+    });
+    const done = await kit.submit('email-code', { code: '654321' });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 1, amr: ['pwd', 'otp'] } },
+    });
+  });
+
+  test('never asks for it by default, nor of an account with a second factor', async () => {
+    expect((await (await atPassword()).submit('password', { password: PASSWORD })).status).toBe(
+      'completed',
+    );
+    const withTotp = await atPassword({
+      factors: ['totp'],
+      settings: { emailCodeFactor: 'when_no_other_factor' },
+    });
+    expect(stepOf(await withTotp.submit('password', { password: PASSWORD })).name).toBe('totp');
   });
 });
 
