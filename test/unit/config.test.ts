@@ -37,6 +37,27 @@ describe('configuration from the environment', () => {
     );
   });
 
+  it('binds passkeys to a configured RP ID and origins, localhost on the API port by default', () => {
+    expect(loadConfig({ PORT: '4000' }).webauthn).toEqual({
+      rpId: 'localhost',
+      rpName: 'Parcours',
+      origins: ['http://localhost:4000'],
+    });
+    expect(
+      loadConfig({
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_ORIGINS: 'https://login.example.com, https://example.com',
+      }).webauthn,
+    ).toMatchObject({
+      rpId: 'example.com',
+      origins: ['https://login.example.com', 'https://example.com'],
+    });
+    expect(() => loadConfig({ WEBAUTHN_RP_ID: 'https://example.com' })).toThrow(/WEBAUTHN_RP_ID/);
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'ftp://example.com' })).toThrow(
+      /WEBAUTHN_ORIGINS/,
+    );
+  });
+
   it('refuses a bad value at start, naming every variable at fault', () => {
     expect(() =>
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', TRUST_PROXY: 'maybe' }),
