@@ -29,9 +29,7 @@ import {
 import {
   type FactorChallengeHost,
   passkeyAssertion,
-  passkeyChallenge,
-  recoveryCodeChallenge,
-  totpChallenge,
+  secondFactorChallenges,
 } from './fragments/factor-challenges.js';
 
 /**
@@ -91,7 +89,6 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const passkey = passkeyChallenge();
 const emailCode = codeChallenge<Context>({
   name: 'email-code',
   channel: 'email',
@@ -100,8 +97,7 @@ const emailCode = codeChallenge<Context>({
   template: 'sign-in-code',
   recipient: (context) => context.email as string,
 });
-const totp = totpChallenge();
-const recoveryCode = recoveryCodeChallenge();
+const secondFactor = secondFactorChallenges();
 /** A passkey with user verification: something you have and something you are or know (aal2). */
 const PASSKEY_AMR = ['hwk', 'user'];
 /** What a second factor proves (RFC 8176): a recovery code is a one-time look-up secret. */
@@ -115,9 +111,7 @@ export const loginMachine = setup({
   },
   actors: {
     ...emailCode.implementations.actors,
-    ...passkey.implementations.actors,
-    ...totp.implementations.actors,
-    ...recoveryCode.implementations.actors,
+    ...secondFactor.implementations.actors,
     verifyPassword: activity('verifyPassword'),
     beginPasskeySignIn: activity('beginPasskeySignIn'),
     verifyPasskey: activity('verifyPasskey'),
@@ -127,9 +121,7 @@ export const loginMachine = setup({
   delays: emailCode.implementations.delays,
   guards: {
     ...emailCode.implementations.guards,
-    ...passkey.implementations.guards,
-    ...totp.implementations.guards,
-    ...recoveryCode.implementations.guards,
+    ...secondFactor.implementations.guards,
     ...outcomeGuards,
     // Recovery codes alone ask for nothing: they stand in for a factor the account has.
     hasSecondFactor: ({ event }) =>
@@ -147,11 +139,10 @@ export const loginMachine = setup({
   },
   actions: {
     ...emailCode.implementations.actions,
-    ...passkey.implementations.actions,
-    ...totp.implementations.actions,
-    ...recoveryCode.implementations.actions,
+    ...secondFactor.implementations.actions,
     ...outcomeActions,
-    secondFactorVerified: assign({ amr: MFA_AMR }),
+    codeVerified: assign({ amr: MFA_AMR }),
+    passkeyVerified: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
     clearStepError: assign({ stepError: undefined }),
     rejectPasskey: assign({
       stepError: ({ event }) => {
@@ -297,42 +288,7 @@ export const loginMachine = setup({
             { target: 'recoveryCode' },
           ],
         },
-        passkey: {
-          ...passkey.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
-            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
-            {
-              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
-              target: 'recoveryCode',
-            },
-            {
-              target: '#login.openingSession',
-              actions: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
-            },
-          ],
-        },
-        totp: {
-          ...totp.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
-            {
-              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
-              target: 'recoveryCode',
-            },
-            { guard: 'fragmentSwitched', target: 'passkey' },
-            { target: '#login.openingSession', actions: 'secondFactorVerified' },
-          ],
-        },
-        recoveryCode: {
-          ...recoveryCode.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#login.failed', actions: 'failWithFragmentError' },
-            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
-            { guard: 'fragmentSwitched', target: 'passkey' },
-            { target: '#login.openingSession', actions: 'secondFactorVerified' },
-          ],
-        },
+        ...secondFactor.states({ verified: '#login.openingSession', failed: '#login.failed' }),
       },
     },
     // Proves the inbox, not a second factor: the session stays aal 1 (no `mfa`).
@@ -412,8 +368,6 @@ export const login = defineJourney({
   },
   fragments: {
     emailCode,
-    'secondFactor.passkey': passkey,
-    'secondFactor.totp': totp,
-    'secondFactor.recoveryCode': recoveryCode,
+    ...secondFactor.fragments('secondFactor'),
   },
 });

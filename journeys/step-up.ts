@@ -21,10 +21,8 @@ import {
 } from '../src/engine/index.js';
 import {
   type FactorChallengeHost,
-  passkeyChallenge,
-  recoveryCodeChallenge,
+  secondFactorChallenges,
   secondFactorMethods,
-  totpChallenge,
 } from './fragments/factor-challenges.js';
 
 /**
@@ -66,9 +64,7 @@ interface Context extends FactorChallengeHost {
   failure?: JourneyFailure;
 }
 
-const passkey = passkeyChallenge();
-const totp = totpChallenge();
-const recoveryCode = recoveryCodeChallenge();
+const secondFactor = secondFactorChallenges();
 const SECOND_FACTOR = { aal: 2, amr: ['otp', 'mfa'] };
 /** A passkey with user verification: something you have, and something you are or know. */
 const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] };
@@ -80,18 +76,14 @@ export const stepUpMachine = setup({
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...passkey.implementations.actors,
-    ...totp.implementations.actors,
-    ...recoveryCode.implementations.actors,
+    ...secondFactor.implementations.actors,
     listFactors: activity('listFactors'),
     verifyPassword: activity('verifyPassword'),
     raiseSession: activity('raiseSession'),
     deliverMessage: activity('deliverMessage'),
   },
   guards: {
-    ...passkey.implementations.guards,
-    ...totp.implementations.guards,
-    ...recoveryCode.implementations.guards,
+    ...secondFactor.implementations.guards,
     ...outcomeGuards,
     asksMissingFactor: ({ context }) =>
       context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
@@ -105,11 +97,9 @@ export const stepUpMachine = setup({
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
-    ...passkey.implementations.actions,
-    ...totp.implementations.actions,
-    ...recoveryCode.implementations.actions,
+    ...secondFactor.implementations.actions,
     ...outcomeActions,
-    secondFactorVerified: assign({ proven: SECOND_FACTOR }),
+    codeVerified: assign({ proven: SECOND_FACTOR }),
     passkeyVerified: assign({ proven: PASSKEY }),
     sessionRaised: assign({
       result: ({ event }) =>
@@ -219,39 +209,7 @@ export const stepUpMachine = setup({
     secondFactor: {
       initial: 'totp',
       states: {
-        passkey: {
-          ...passkey.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
-            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
-            {
-              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
-              target: 'recoveryCode',
-            },
-            { target: '#stepUp.raising', actions: 'passkeyVerified' },
-          ],
-        },
-        totp: {
-          ...totp.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
-            {
-              guard: { type: 'fragmentSwitched', params: { method: 'recovery_code' } },
-              target: 'recoveryCode',
-            },
-            { guard: 'fragmentSwitched', target: 'passkey' },
-            { target: '#stepUp.raising', actions: 'secondFactorVerified' },
-          ],
-        },
-        recoveryCode: {
-          ...recoveryCode.state,
-          onDone: [
-            { guard: 'fragmentFailed', target: '#stepUp.failed', actions: 'failWithFragmentError' },
-            { guard: { type: 'fragmentSwitched', params: { method: 'totp' } }, target: 'totp' },
-            { guard: 'fragmentSwitched', target: 'passkey' },
-            { target: '#stepUp.raising', actions: 'secondFactorVerified' },
-          ],
-        },
+        ...secondFactor.states({ verified: '#stepUp.raising', failed: '#stepUp.failed' }),
       },
     },
     raising: {
@@ -311,8 +269,6 @@ export const stepUp = defineJourney({
     }),
   },
   fragments: {
-    'secondFactor.passkey': passkey,
-    'secondFactor.totp': totp,
-    'secondFactor.recoveryCode': recoveryCode,
+    ...secondFactor.fragments('secondFactor'),
   },
 });

@@ -79,7 +79,74 @@ export interface FactorChallengeHost {
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
 type Args = { context: FactorChallengeHost; event: any };
 
-interface FactorChallengeOptions {
+/**
+ * What every factor challenge shares: turning to another factor the account has, a refusal shown
+ * at the step (at `field`), and its three ends. `p` prefixes the implementations' names.
+ */
+function challengeParts(p: string, method: SecondFactorMethod, field: '/code' | '/credential') {
+  const others = (context: FactorChallengeHost) =>
+    context.factors.filter((factor) => factor !== method);
+  return {
+    others,
+    awaiting: (stepName: string) => ({
+      on: {
+        [stepName]: [
+          {
+            guard: `${p}choosesAvailable`,
+            target: 'switching',
+            actions: assign({ factorSwitch: ({ event }: Args) => event.input.method }),
+          },
+          { guard: `${p}choosesOther`, actions: `${p}rejectUnavailable` },
+          { target: 'checking', actions: `${p}clearStepError` },
+        ],
+      },
+    }),
+    ends: {
+      switching: {
+        type: 'final',
+        output: ({ context }: Args): FragmentOutcome => ({
+          outcome: 'switch',
+          method: context.factorSwitch as string,
+        }),
+      },
+      verified: {
+        type: 'final',
+        output: ({ context }: Args): FragmentOutcome => ({
+          outcome: 'verified',
+          ...(context.factorNotice ? { notice: context.factorNotice } : {}),
+        }),
+      },
+      failed: {
+        type: 'final',
+        output: { outcome: 'failed', error: journeyFailure('sign_in_not_completed') },
+      },
+    },
+    guards: {
+      [`${p}choosesOther`]: ({ event }: Args) => typeof event.input?.method === 'string',
+      [`${p}choosesAvailable`]: ({ context, event }: Args) =>
+        others(context).includes(event.input?.method),
+      [`${p}refused`]: ({ event }: Args) => (event.error as JourneyActivityError).business,
+    },
+    actions: {
+      [`${p}clearStepError`]: assign({ stepError: undefined }),
+      [`${p}rejectUnavailable`]: assign({
+        stepError: stepError('factor_not_enrolled', { path: '/method' }),
+      }),
+      [`${p}reject`]: assign({
+        stepError: ({ event }: Args) => {
+          const error = event.error as JourneyActivityError;
+          return stepError(error.code, {
+            message: error.message,
+            path: field,
+            ...(error.detail ? { detail: error.detail } : {}),
+          });
+        },
+      }),
+    },
+  };
+}
+
+interface CodeFactorOptions {
   name: string;
   method: SecondFactorMethod;
   step: string;
@@ -88,27 +155,14 @@ interface FactorChallengeOptions {
   data: Record<string, unknown>;
 }
 
-function factorChallenge(options: FactorChallengeOptions): Fragment {
+/** A factor proven by a typed code, checked by one activity. */
+function codeFactorChallenge(options: CodeFactorOptions): Fragment {
   const p = `${options.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}.`;
-  const others = (context: FactorChallengeHost) =>
-    context.factors.filter((method) => method !== options.method);
-
+  const parts = challengeParts(p, options.method, '/code');
   const state = {
     initial: 'awaiting',
     states: {
-      awaiting: {
-        on: {
-          [options.step]: [
-            {
-              guard: `${p}choosesAvailable`,
-              target: 'switching',
-              actions: assign({ factorSwitch: ({ event }: Args) => event.input.method }),
-            },
-            { guard: `${p}choosesOther`, actions: `${p}rejectUnavailable` },
-            { target: 'checking', actions: `${p}clearStepError` },
-          ],
-        },
-      },
+      awaiting: parts.awaiting(options.step),
       checking: {
         invoke: {
           src: options.check,
@@ -131,54 +185,9 @@ function factorChallenge(options: FactorChallengeOptions): Fragment {
           ],
         },
       },
-      switching: {
-        type: 'final',
-        output: ({ context }: Args): FragmentOutcome => ({
-          outcome: 'switch',
-          method: context.factorSwitch as string,
-        }),
-      },
-      verified: {
-        type: 'final',
-        output: ({ context }: Args): FragmentOutcome => ({
-          outcome: 'verified',
-          ...(context.factorNotice ? { notice: context.factorNotice } : {}),
-        }),
-      },
-      failed: {
-        type: 'final',
-        output: { outcome: 'failed', error: journeyFailure('sign_in_not_completed') },
-      },
+      ...parts.ends,
     },
   };
-
-  const implementations = {
-    actors: { [options.check]: activity(options.check) },
-    guards: {
-      [`${p}choosesOther`]: ({ event }: Args) => typeof event.input?.method === 'string',
-      [`${p}choosesAvailable`]: ({ context, event }: Args) =>
-        others(context).includes(event.input?.method),
-      [`${p}refused`]: ({ event }: Args) => (event.error as JourneyActivityError).business,
-    },
-    actions: {
-      [`${p}clearStepError`]: assign({ stepError: undefined }),
-      [`${p}rejectUnavailable`]: assign({
-        stepError: stepError('factor_not_enrolled', { path: '/method' }),
-      }),
-      [`${p}reject`]: assign({
-        stepError: ({ event }: Args) => {
-          const error = event.error as JourneyActivityError;
-          return stepError(error.code, {
-            message: error.message,
-            path: '/code',
-            ...(error.detail ? { detail: error.detail } : {}),
-          });
-        },
-      }),
-    },
-    delays: {},
-  };
-
   return {
     name: options.name,
     state,
@@ -189,10 +198,15 @@ function factorChallenge(options: FactorChallengeOptions): Fragment {
           z.strictObject({ code: options.code }),
           z.strictObject({ method: z.enum(secondFactorMethods) }),
         ]),
-        data: (context) => ({ ...options.data, otherFactors: others(context) }),
+        data: (context) => ({ ...options.data, otherFactors: parts.others(context) }),
       }),
     },
-    implementations,
+    implementations: {
+      actors: { [options.check]: activity(options.check) },
+      guards: parts.guards,
+      actions: parts.actions,
+      delays: {},
+    },
   };
 }
 
@@ -203,8 +217,7 @@ function factorChallenge(options: FactorChallengeOptions): Fragment {
  */
 export function passkeyChallenge(): Fragment {
   const p = 'passkey.';
-  const others = (context: FactorChallengeHost) =>
-    context.factors.filter((method) => method !== 'webauthn');
+  const parts = challengeParts(p, 'webauthn', '/credential');
   const state = {
     initial: 'beginning',
     states: {
@@ -222,19 +235,7 @@ export function passkeyChallenge(): Fragment {
           onError: 'failed',
         },
       },
-      awaiting: {
-        on: {
-          passkey: [
-            {
-              guard: `${p}choosesAvailable`,
-              target: 'switching',
-              actions: assign({ factorSwitch: ({ event }: Args) => event.input.method }),
-            },
-            { guard: `${p}choosesOther`, actions: `${p}rejectUnavailable` },
-            { target: 'checking', actions: `${p}clearStepError` },
-          ],
-        },
-      },
+      awaiting: parts.awaiting('passkey'),
       checking: {
         invoke: {
           src: 'verifyPasskey',
@@ -250,25 +251,14 @@ export function passkeyChallenge(): Fragment {
           ],
         },
       },
-      switching: {
-        type: 'final',
-        output: ({ context }: Args): FragmentOutcome => ({
-          outcome: 'switch',
-          method: context.factorSwitch as string,
-        }),
-      },
-      verified: { type: 'final', output: { outcome: 'verified' } },
-      failed: {
-        type: 'final',
-        output: { outcome: 'failed', error: journeyFailure('sign_in_not_completed') },
-      },
+      ...parts.ends,
     },
   };
   return {
     name: 'passkey',
     state,
     steps: {
-      awaiting: step<FactorChallengeHost & { passkeyOptions?: unknown }>({
+      awaiting: step<FactorChallengeHost>({
         name: 'passkey',
         input: z.union([
           z.strictObject({ credential: passkeyAssertion }),
@@ -277,7 +267,7 @@ export function passkeyChallenge(): Fragment {
         data: (context) => ({
           factor: 'webauthn',
           options: context.passkeyOptions,
-          otherFactors: others(context),
+          otherFactors: parts.others(context),
         }),
       }),
     },
@@ -286,24 +276,8 @@ export function passkeyChallenge(): Fragment {
         beginPasskeySignIn: activity('beginPasskeySignIn'),
         verifyPasskey: activity('verifyPasskey'),
       },
-      guards: {
-        [`${p}choosesOther`]: ({ event }: Args) => typeof event.input?.method === 'string',
-        [`${p}choosesAvailable`]: ({ context, event }: Args) =>
-          others(context).includes(event.input?.method),
-        [`${p}refused`]: ({ event }: Args) => (event.error as JourneyActivityError).business,
-      },
-      actions: {
-        [`${p}clearStepError`]: assign({ stepError: undefined }),
-        [`${p}rejectUnavailable`]: assign({
-          stepError: stepError('factor_not_enrolled', { path: '/method' }),
-        }),
-        [`${p}reject`]: assign({
-          stepError: ({ event }: Args) => {
-            const error = event.error as JourneyActivityError;
-            return stepError(error.code, { message: error.message, path: '/credential' });
-          },
-        }),
-      },
+      guards: parts.guards,
+      actions: parts.actions,
       delays: {},
     },
   };
@@ -311,7 +285,7 @@ export function passkeyChallenge(): Fragment {
 
 /** An authenticator app's code (RFC 6238), checked by `verifyTotp`: each accepted once. */
 export const totpChallenge = () =>
-  factorChallenge({
+  codeFactorChallenge({
     name: 'totp',
     method: 'totp',
     step: 'totp',
@@ -322,7 +296,7 @@ export const totpChallenge = () =>
 
 /** One of the account's recovery codes, checked by `verifyRecoveryCode`: each works once. */
 export const recoveryCodeChallenge = () =>
-  factorChallenge({
+  codeFactorChallenge({
     name: 'recovery-code',
     method: 'recovery_code',
     step: 'recovery-code',
@@ -330,3 +304,76 @@ export const recoveryCodeChallenge = () =>
     code: secret.recoveryCode(),
     data: { factor: 'recovery_code' },
   });
+
+/**
+ * The three second-factor challenges as a journey places them (login@1 and step-up@1, under one
+ * state): passkey, TOTP, recovery code, each able to hand over to the others. `verified` and
+ * `failed` are where the journey goes next; it names two actions of its own, `passkeyVerified`
+ * and `codeVerified`, for what each kind proves.
+ */
+export function secondFactorChallenges() {
+  const passkey = passkeyChallenge();
+  const totp = totpChallenge();
+  const recoveryCode = recoveryCodeChallenge();
+  const all = [passkey, totp, recoveryCode];
+  const merged = (
+    key: keyof Fragment['implementations'],
+  ): Fragment['implementations'][typeof key] =>
+    Object.assign({}, ...all.map((fragment) => fragment.implementations[key]));
+  const switchTo = (method: SecondFactorMethod, target: string) => ({
+    guard: { type: 'fragmentSwitched', params: { method } },
+    target,
+  });
+  const implementations: Fragment['implementations'] = {
+    actors: merged('actors'),
+    guards: merged('guards'),
+    actions: merged('actions'),
+    delays: merged('delays'),
+  };
+  return {
+    implementations,
+    /** For `defineJourney({ fragments })`, placed under the state at `at`. */
+    fragments: (at: string): Record<string, Fragment> => ({
+      [`${at}.passkey`]: passkey,
+      [`${at}.totp`]: totp,
+      [`${at}.recoveryCode`]: recoveryCode,
+    }),
+    // Typed loosely, as a fragment's state is: the journey's setup() names what they refer to.
+    states: (targets: { verified: string; failed: string }): Record<string, Fragment['state']> => {
+      const failed = {
+        guard: 'fragmentFailed',
+        target: targets.failed,
+        actions: 'failWithFragmentError',
+      };
+      return {
+        passkey: {
+          ...passkey.state,
+          onDone: [
+            failed,
+            switchTo('totp', 'totp'),
+            switchTo('recovery_code', 'recoveryCode'),
+            { target: targets.verified, actions: 'passkeyVerified' },
+          ],
+        },
+        totp: {
+          ...totp.state,
+          onDone: [
+            failed,
+            switchTo('recovery_code', 'recoveryCode'),
+            switchTo('webauthn', 'passkey'),
+            { target: targets.verified, actions: 'codeVerified' },
+          ],
+        },
+        recoveryCode: {
+          ...recoveryCode.state,
+          onDone: [
+            failed,
+            switchTo('totp', 'totp'),
+            switchTo('webauthn', 'passkey'),
+            { target: targets.verified, actions: 'codeVerified' },
+          ],
+        },
+      };
+    },
+  };
+}
