@@ -53,9 +53,7 @@ describe('configuration from the environment', () => {
       origins: ['https://login.example.com', 'https://example.com'],
     });
     expect(() => loadConfig({ WEBAUTHN_RP_ID: 'https://example.com' })).toThrow(/WEBAUTHN_RP_ID/);
-    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'ftp://example.com' })).toThrow(
-      /WEBAUTHN_ORIGINS/,
-    );
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'ftp://example.com' })).toThrow(/WEBAUTHN_ORIGINS/);
   });
 
   it('refuses a bad value at start, naming every variable at fault', () => {

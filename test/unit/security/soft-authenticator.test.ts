@@ -62,6 +62,20 @@ async function requestFor(
   });
 }
 
+/** Verifies an assertion as the server does, against the request it answers and the stored key. */
+const verifyAgainst = (
+  response: Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+  request: { challenge: string },
+  credential: Parameters<typeof verifyAuthenticationResponse>[0]['credential'],
+) =>
+  verifyAuthenticationResponse({
+    response,
+    expectedChallenge: request.challenge,
+    expectedOrigin: ORIGIN,
+    expectedRPID: RP_ID,
+    credential,
+  });
+
 describe('soft authenticator: registration', () => {
   it('verifies with "none" attestation and hands back the credential id and COSE public key', async () => {
     const authenticator = createSoftAuthenticator();
@@ -223,13 +237,7 @@ describe('soft authenticator: authentication', () => {
     const request = await generateAuthenticationOptions({ rpID: RP_ID });
 
     const response = authenticator.authenticate({ requestOptions: request, origin: ORIGIN });
-    const result = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: request.challenge,
-      expectedOrigin: ORIGIN,
-      expectedRPID: RP_ID,
-      credential,
-    });
+    const result = await verifyAgainst(response, request, credential);
 
     expect(result.verified).toBe(true);
     expect(response.id).toBe(credential.id);
@@ -249,13 +257,7 @@ describe('soft authenticator: authentication', () => {
     const request = await requestFor(credential);
     const response = authenticator.authenticate({ requestOptions: request, origin: ORIGIN });
     expect(response.response.userHandle).toBeUndefined();
-    const result = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: request.challenge,
-      expectedOrigin: ORIGIN,
-      expectedRPID: RP_ID,
-      credential,
-    });
+    const result = await verifyAgainst(response, request, credential);
     expect(result.verified).toBe(true);
   });
 
@@ -284,15 +286,9 @@ describe('soft authenticator: authentication', () => {
       requestOptions: request,
       origin: 'https://evil.example.test',
     });
-    await expect(
-      verifyAuthenticationResponse({
-        response,
-        expectedChallenge: request.challenge,
-        expectedOrigin: ORIGIN,
-        expectedRPID: RP_ID,
-        credential,
-      }),
-    ).rejects.toThrow(/Unexpected authentication response origin/);
+    await expect(verifyAgainst(response, request, credential)).rejects.toThrow(
+      /Unexpected authentication response origin/,
+    );
   });
 
   it('is refused when scoped to another RP ID', async () => {
@@ -304,15 +300,9 @@ describe('soft authenticator: authentication', () => {
       origin: ORIGIN,
       rpId: 'evil.example.test',
     });
-    await expect(
-      verifyAuthenticationResponse({
-        response,
-        expectedChallenge: request.challenge,
-        expectedOrigin: ORIGIN,
-        expectedRPID: RP_ID,
-        credential,
-      }),
-    ).rejects.toThrow(/Unexpected RP ID hash/);
+    await expect(verifyAgainst(response, request, credential)).rejects.toThrow(
+      /Unexpected RP ID hash/,
+    );
   });
 
   it('is refused when it answers another challenge', async () => {
