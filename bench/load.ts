@@ -13,6 +13,22 @@ export interface LoadResult {
   errors: string[];
 }
 
+/** Times one call of a step into `latencies`, and fails it unless it answers `expected`. */
+const timer =
+  <S extends string>(latencies: Record<S, number[]>) =>
+  async <T extends { status: number; body: unknown }>(
+    step: S,
+    expected: number,
+    call: () => Promise<T>,
+  ): Promise<T> => {
+    const started = performance.now();
+    const answer = await call();
+    latencies[step].push(performance.now() - started);
+    if (answer.status !== expected)
+      throw new Error(`${step}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    return answer;
+  };
+
 /** Runs `run(0..count-1)` with at most `width` in flight. */
 export async function pool(
   count: number,
@@ -61,18 +77,7 @@ export async function registrations(options: {
   };
   const journeyIds: string[] = [];
   const errors: string[] = [];
-  const timed = async <T extends { status: number; body: unknown }>(
-    step: Step,
-    expected: number,
-    call: () => Promise<T>,
-  ): Promise<T> => {
-    const started = performance.now();
-    const answer = await call();
-    latencies[step].push(performance.now() - started);
-    if (answer.status !== expected)
-      throw new Error(`${step}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-    return answer;
-  };
+  const timed = timer(latencies);
   const runOne = async (index: number) => {
     const email = `bench-${options.tag}-${index}@example.com`;
     try {
@@ -125,18 +130,7 @@ export async function logins(options: {
   const client = stepApiClient(options.apiUrl);
   const latencies: Record<LoginStep, number[]> = { start: [], identify: [], password: [] };
   const errors: string[] = [];
-  const timed = async <T extends { status: number; body: unknown }>(
-    step: LoginStep,
-    expected: number,
-    call: () => Promise<T>,
-  ): Promise<T> => {
-    const started = performance.now();
-    const answer = await call();
-    latencies[step].push(performance.now() - started);
-    if (answer.status !== expected)
-      throw new Error(`${step}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-    return answer;
-  };
+  const timed = timer(latencies);
   const started = performance.now();
   await pool(options.accounts.length, options.concurrency, async (index) => {
     const account = options.accounts[index] as { email: string; password: string };

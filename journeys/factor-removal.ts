@@ -5,6 +5,7 @@ import {
   defineJourney,
   type JourneyFailure,
   type JourneyInput,
+  journeyEnds,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -90,11 +91,7 @@ export const factorRemovalMachine = setup({
       },
     },
     completed: { type: 'final', output: () => results.none() },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    failed: journeyEnds.failed,
   },
 });
 

@@ -4,12 +4,14 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  deliveringNotice,
   emailField,
   type IssuedSession,
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
+  journeyEnds,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -320,25 +322,8 @@ export const loginMachine = setup({
     },
     // Signed in and answered (`finishing`); the run lives on until the owner's notice (a recovery
     // code was used) is out, so the customer never waits on a mail server.
-    tellingOwner: {
-      tags: ['finishing'],
-      invoke: {
-        src: 'deliverMessage',
-        input: ({ context }) => ({ messageId: context.factorNotice as string }),
-        onDone: 'completed',
-        // Retries ran out: the sign-in stands; the notice stays in the outbox, marked failed.
-        onError: 'completed',
-      },
-    },
-    completed: {
-      type: 'final',
-      output: ({ context }) => context.result,
-    },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    tellingOwner: deliveringNotice((context) => context.factorNotice),
+    ...journeyEnds,
   },
 });
 

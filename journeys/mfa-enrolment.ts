@@ -7,6 +7,7 @@ import {
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
+  journeyEnds,
   journeyFailure,
   outcomeGuards,
   results,
@@ -245,11 +246,7 @@ export const mfaEnrolmentMachine = setup({
       },
     },
     completed: { type: 'final', output: () => results.none() },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    failed: journeyEnds.failed,
   },
 });
 

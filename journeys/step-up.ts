@@ -3,11 +3,13 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  deliveringNotice,
   type IssuedSession,
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
+  journeyEnds,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -236,21 +238,8 @@ export const stepUpMachine = setup({
         ],
       },
     },
-    tellingOwner: {
-      tags: ['finishing'],
-      invoke: {
-        src: 'deliverMessage',
-        input: ({ context }) => ({ messageId: context.factorNotice as string }),
-        onDone: 'completed',
-        onError: 'completed',
-      },
-    },
-    completed: { type: 'final', output: ({ context }) => context.result },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    tellingOwner: deliveringNotice((context) => context.factorNotice),
+    ...journeyEnds,
   },
 });
 

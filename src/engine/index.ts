@@ -18,7 +18,12 @@ export type {
   FragmentOutcome,
 } from './fragment.js';
 export type { JourneyActivityError } from './journey-error.js';
-export { outcomeActions, outcomeGuards } from './outcomes.js';
+export {
+  deliveringNotice,
+  journeyEnds,
+  outcomeActions,
+  outcomeGuards,
+} from './outcomes.js';
 export { type JourneyResult, type LoginResult, results } from './results.js';
 export { secret } from './secret-fields.js';
 export { startFields } from './start-fields.js';

@@ -3,7 +3,7 @@ import type { FragmentOutcome } from './fragment.js';
 import type { JourneyActivityError } from './journey-error.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: read from whichever event the journey's transition handles
-type Args = { event: any };
+type Args = { context: any; event: any };
 const errorOf = ({ event }: Args) => event.error as JourneyActivityError;
 
 // biome-ignore lint/suspicious/noExplicitAny: implementations typed against whichever journey spreads them
@@ -45,3 +45,34 @@ export const outcomeActions: Implementations<'failWithFragmentError' | 'failWith
     },
   }),
 };
+
+// biome-ignore lint/suspicious/noExplicitAny: state configs typed against whichever journey places them
+type StateConfig = Record<string, any>;
+
+/**
+ * The two final states most journeys end in: `completed`, whose output is `context.result`, and
+ * `failed` (tagged so), whose output is `{ error: context.failure }`.
+ */
+export const journeyEnds: { completed: StateConfig; failed: StateConfig } = {
+  completed: { type: 'final', output: ({ context }: Args) => context.result },
+  failed: {
+    type: 'final',
+    tags: ['failed'],
+    output: ({ context }: Args) => ({ error: context.failure }),
+  },
+};
+
+/**
+ * A finishing state: the outcome is decided and answered (`context.result`), and the run lives on
+ * to deliver a notice (`messageId`) its customer need not wait for, then goes to `completed`. A
+ * delivery out of retries changes nothing: the notice stays in the outbox, marked failed.
+ */
+export const deliveringNotice = (messageId: (context: Args['context']) => string): StateConfig => ({
+  tags: ['finishing'],
+  invoke: {
+    src: 'deliverMessage',
+    input: ({ context }: Args) => ({ messageId: messageId(context) }),
+    onDone: 'completed',
+    onError: 'completed',
+  },
+});
