@@ -50,6 +50,20 @@ const pollMs = 50;
 export async function startTemporalDevServer(
   opts: TemporalDevServerOptions = {},
 ): Promise<TemporalDevServer> {
+  // A port we picked is free when we look and taken when the server binds it: the CLI picks its
+  // own internal ports (HTTP API, services) the same way and can pick ours. With ports of our
+  // choosing (0), such a collision is retried on new ones; a port the caller named is not.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(opts);
+    } catch (error) {
+      const collided = error instanceof Error && /address already in use/.test(error.message);
+      if (opts.port !== 0 || !collided || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const cli = findTemporalCli();
   const namespace = opts.namespace ?? 'default';
   const port = opts.port === 0 ? await findFreePort(host) : (opts.port ?? 7233);
