@@ -51,6 +51,12 @@ const settings = codeChallengeSettings.extend({
    * stays aal 1.
    */
   emailCodeFactor: z.enum(['never', 'when_no_other_factor']).default('never'),
+  /**
+   * Every account must have a second factor: one without gets its session (aal 1) with
+   * `required: { journey: "mfa-enrolment" }`, so the app has the customer enrol one before anything
+   * else (Kratos' "AAL2 required" flow).
+   */
+  requireMfa: z.boolean().default(false),
 });
 type Settings = z.infer<typeof settings>;
 
@@ -164,7 +170,15 @@ export const loginMachine = setup({
     }),
     sessionOpened: assign(({ context, event }) => {
       const session = (event as unknown as { output: IssuedSession }).output;
-      return { session, result: results.newSession({ id: context.userId as string }, session) };
+      const mustEnrol = context.settings.requireMfa && session.aal < 2;
+      return {
+        session,
+        result: results.newSession(
+          { id: context.userId as string },
+          session,
+          mustEnrol ? { journey: 'mfa-enrolment', reason: 'mfa_required' } : undefined,
+        ),
+      };
     }),
     passwordVerified: assign(({ event }) => {
       const { userId, factors } = (

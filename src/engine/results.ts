@@ -8,10 +8,25 @@ import type { IssuedSession } from '../activities/sessions/sessions.js';
  * - `none`: the journey changed something (an address, a consent) and opened nothing.
  */
 export type JourneyResult =
-  | { type: 'session'; user: { id: string }; session: IssuedSession }
+  | {
+      type: 'session';
+      user: { id: string };
+      session: IssuedSession;
+      /** What the app must have the customer do next with this session (a policy's demand). */
+      required?: RequiredAction;
+    }
   | { type: 'session_raised'; session: IssuedSession }
   | { type: 'login'; login: LoginResult }
   | { type: 'none' };
+
+/**
+ * A journey the app must run next with the new session: `mfa-enrolment` when the deployment
+ * requires a second factor and the account has none (the session stays at aal 1 until then).
+ */
+export interface RequiredAction {
+  journey: string;
+  reason: string;
+}
 
 /** OIDC Core §2: the claims a provider puts in the ID token for this authentication. */
 export interface LoginResult {
@@ -26,10 +41,15 @@ export interface LoginResult {
 
 /** The journey results, for a final state's `output`. */
 export const results = {
-  newSession: (user: { id: string }, session: IssuedSession): JourneyResult => ({
+  newSession: (
+    user: { id: string },
+    session: IssuedSession,
+    required?: RequiredAction,
+  ): JourneyResult => ({
     type: 'session',
     user,
     session,
+    ...(required ? { required } : {}),
   }),
   raisedSession: (session: IssuedSession): JourneyResult => ({ type: 'session_raised', session }),
   login: (login: LoginResult): JourneyResult => ({ type: 'login', login }),

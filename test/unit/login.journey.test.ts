@@ -160,6 +160,21 @@ describe('login@1: an email code where the policy allows it', () => {
     });
   });
 
+  test('where every account must have a second factor, opens an aal1 session for one without and names the enrolment it requires', async () => {
+    const kit = await atPassword({ settings: { requireMfa: true } });
+    expect(await kit.submit('password', { password: PASSWORD })).toMatchObject({
+      status: 'completed',
+      result: {
+        session: { aal: 1 },
+        required: { journey: 'mfa-enrolment', reason: 'mfa_required' },
+      },
+    });
+    const enrolled = await atPassword({ factors: ['totp'], settings: { requireMfa: true } });
+    await enrolled.submit('password', { password: PASSWORD });
+    const done = await enrolled.submit('totp', { code: TOTP });
+    expect(done.result).not.toHaveProperty('required');
+  });
+
   test('never asks for it by default, nor of an account with a second factor', async () => {
     expect((await (await atPassword()).submit('password', { password: PASSWORD })).status).toBe(
       'completed',
