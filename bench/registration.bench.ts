@@ -212,9 +212,10 @@ async function measureTarget(
       });
       try {
         if (await servesLogin(signingIn.apiUrl)) {
+          // Warmed as the registrations were (50 runs before the measured phase): the roles are new.
           await logins({
             apiUrl: signingIn.apiUrl,
-            accounts: registeredAccounts('warm', 10),
+            accounts: registeredAccounts('c50', 50),
             concurrency: 10,
           });
           const readingOf = (): CpuReading => ({
