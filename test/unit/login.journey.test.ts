@@ -29,6 +29,7 @@ function startLogin(
     settings?: Record<string, unknown>;
   } = {},
 ) {
+  let ceremonies = 0;
   const kit = createJourneyTestKit(login, {
     requester: 'requester-1',
     ...(options.settings ? { settings: options.settings } : {}),
@@ -58,7 +59,18 @@ function startLogin(
         if (kit.reveal(input.code) !== '654321') throw businessFailure('invalid_code');
         return { recipient: EMAIL };
       },
-      createSession: (input: { amr: string[] }) => session(input.amr),
+      beginPasskeySignIn: (input: { userId?: string }) => {
+        ceremonies += 1;
+        return { options: { challenge: `challenge-${ceremonies}`, forUser: input.userId ?? null } };
+      },
+      verifyPasskey: (input: { credential: { id: string }; userId?: string }) => {
+        if (input.credential.id !== 'good') throw businessFailure('passkey_refused');
+        return { userId: input.userId ?? 'user-1', userVerified: true };
+      },
+      createSession: (input: { aal: number; amr: string[] }) => ({
+        ...session(input.amr),
+        aal: input.aal,
+      }),
       ...options.activities,
     },
   });
@@ -141,6 +153,53 @@ describe('login@1: the ways through', () => {
       name: 'totp',
       error: { code: 'factor_not_enrolled', path: '/method' },
     });
+  });
+});
+
+const assertion = (id: string) => ({
+  id,
+  rawId: id,
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+  clientExtensionResults: {},
+});
+
+describe('login@1: passkeys', () => {
+  test('signs in with a discoverable passkey and no address: aal2, amr hwk and user; a refused one gets a fresh challenge', async () => {
+    const kit = startLogin();
+    const chosen = await kit.submit('identify', { method: 'passkey' });
+    expect(stepOf(chosen)).toEqual({
+      name: 'passkey-sign-in',
+      data: { factor: 'webauthn', options: { challenge: 'challenge-1', forUser: null } },
+    });
+    const refused = await kit.submit('passkey-sign-in', { credential: assertion('bad') });
+    expect(stepOf(refused)).toMatchObject({
+      error: { code: 'passkey_refused', path: '/credential' },
+      data: { options: { challenge: 'challenge-2' } },
+    });
+    const done = await kit.submit('passkey-sign-in', { credential: assertion('good') });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { user: { id: 'user-1' }, session: { aal: 2, amr: ['hwk', 'user'] } },
+    });
+    expect(kit.callsOf('verifyPassword')).toEqual([]);
+  });
+
+  test("asks for the account's passkey first after the password, and lets the customer turn to TOTP", async () => {
+    const kit = await atPassword({ factors: ['webauthn', 'totp', 'recovery_code'] });
+    const factor = await kit.submit('password', { password: PASSWORD });
+    expect(stepOf(factor)).toMatchObject({
+      name: 'passkey',
+      data: { options: { forUser: 'user-1' }, otherFactors: ['totp', 'recovery_code'] },
+    });
+    const withPasskey = await kit.submit('passkey', { credential: assertion('good') });
+    expect(withPasskey).toMatchObject({
+      result: { session: { aal: 2, amr: ['pwd', 'hwk', 'user', 'mfa'] } },
+    });
+    const other = await atPassword({ factors: ['webauthn', 'totp'] });
+    await other.submit('password', { password: PASSWORD });
+    expect(stepOf(await other.submit('passkey', { method: 'totp' })).name).toBe('totp');
+    expect(stepOf(await other.submit('totp', { method: 'webauthn' })).name).toBe('passkey');
   });
 });
 
