@@ -111,7 +111,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
 
   it('signs a registered customer in with their password: a new session, aal1 and amr pwd, that whoami knows', async () => {
     const customer = await signUp(api, smtp);
-    const { answer } = await signIn(asClient(), customer.email, customer.password);
+    const { id, answer } = await signIn(asClient(), customer.email, customer.password);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
       status: 'completed',
@@ -126,6 +126,14 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     });
     expect(whoami.body.session).toMatchObject({ aal: 1, amr: ['pwd'] });
     expect(whoami.body.identity.id).toBe(customer.userId);
+    // Neither the password nor the session token ever entered the run's history, even decrypted.
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    const text = await decodedHistoryText(history, (payloads) =>
+      createEncryptionCodec(stack.keyring).decode(payloads),
+    );
+    expect(text).toContain(customer.email);
+    expect(text).not.toContain(customer.password);
+    expect(text).not.toContain(answer.body.result.session.token);
   });
 
   it('enrols an authenticator app from a recent session: the key shown in the step only (QR code, otpauth URI), sealed at rest, never in history; a code from the app confirms it', async () => {
