@@ -6,9 +6,8 @@ import {
   createEncryptionCodec,
   isEncryptedPayload as encrypted,
 } from '../security/payload-codec.js';
-import { safeEqualHex, sha256Hex } from '../security/tokens.js';
 import { fieldErrorsOf } from './field-errors.js';
-import { isLoopback } from './network-addresses.js';
+import { requireOperatorKey } from './operator-key.js';
 import { HttpProblem } from './problem.js';
 
 // Temporal's remote codec protocol: payloads as JSON, bytes in base64 (the UI's and the CLI's).
@@ -56,7 +55,6 @@ export interface CodecServerOptions {
  */
 export function createCodecServer(options: CodecServerOptions): Router {
   const codec = createEncryptionCodec(options.keyring);
-  const expected = options.operatorKey ? sha256Hex(options.operatorKey) : undefined;
   const router = Router();
 
   // The UI calls from the browser: answer its preflight, and only for the origins named.
@@ -75,21 +73,7 @@ export function createCodecServer(options: CodecServerOptions): Router {
     next();
   });
 
-  router.use((req: Request, _res: Response, next: NextFunction) => {
-    const token = req.get('authorization')?.match(/^Bearer +(.+)$/i)?.[1];
-    const allowed = expected
-      ? token !== undefined && safeEqualHex(sha256Hex(token), expected)
-      : isLoopback(req.socket.remoteAddress);
-    if (!allowed)
-      return next(
-        new HttpProblem(
-          'operator_key_required',
-          {},
-          { headers: { 'WWW-Authenticate': 'Bearer realm="parcours-codec"' } },
-        ),
-      );
-    next();
-  });
+  router.use(requireOperatorKey({ operatorKey: options.operatorKey, realm: 'parcours-codec' }));
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     const body = jsonPayloads.safeParse(req.body);
