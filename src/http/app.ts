@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { SessionStore } from '../sessions/session-store.js';
+import { createAnalyticsApi } from './analytics-api.js';
 import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { methodNotAllowed } from './method-not-allowed.js';
@@ -27,6 +28,8 @@ export interface AppDeps extends StepApiDeps {
   trustProxy: false | number | string[];
   temporal: StepApiDeps['temporal'] & { client: Client };
   sessions: SessionStore;
+  /** Funnel analytics for analysts; absent, they are not served. */
+  analytics?: { adminKey?: string };
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
 }
@@ -96,6 +99,16 @@ export function createApp(deps: AppDeps) {
     ...limits,
     createSessionsApi({ store: deps.sessions, bearerSession: deps.bearerSession }),
   );
+  if (deps.analytics)
+    app.use(
+      '/v1/analytics',
+      ...limits,
+      createAnalyticsApi({
+        prisma: deps.prisma,
+        registry: deps.registry,
+        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+      }),
+    );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));
   if (deps.codec) app.use('/codec', createCodecServer({ ...deps.codec, keyring: deps.keyring }));
   app.use((req, _res, next) =>

@@ -285,6 +285,64 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
+      '/v1/analytics/journeys/{journey}/funnel': {
+        get: {
+          operationId: 'journeyFunnel',
+          summary:
+            "A journey's funnel per version and step: reached, completed, abandoned, conversion, time in step, top refusals",
+          security: [{ adminKey: [] }],
+          parameters: [
+            {
+              name: 'journey',
+              in: 'path',
+              required: true,
+              description: "The journey's name",
+              schema: { type: 'string' },
+            },
+            {
+              name: 'version',
+              in: 'query',
+              required: false,
+              description: 'One version; every version side by side without it',
+              schema: { type: 'integer', minimum: 1 },
+            },
+            {
+              name: 'from',
+              in: 'query',
+              required: false,
+              description: 'Runs started at or after (ISO 8601); 30 days before `to` without it',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: false,
+              description: 'Runs started before (ISO 8601); now without it',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'format',
+              in: 'query',
+              required: false,
+              description: '`csv` for a spreadsheet (as `Accept: text/csv` does)',
+              schema: { enum: ['json', 'csv'] },
+            },
+          ],
+          responses: {
+            200: {
+              description: 'The funnel',
+              content: {
+                'application/json': { schema: { type: 'object' } },
+                'text/csv': { schema: { type: 'string' } },
+              },
+            },
+            401: problemResponse('No admin key, or not this one'),
+            404: problemResponse('No journey by this name'),
+            422: problemResponse('A query parameter refused, with field errors in `errors`'),
+            ...limited,
+          },
+        },
+      },
       '/problems/{code}': {
         get: {
           operationId: 'explainProblem',
@@ -355,6 +413,11 @@ export function buildOpenApi(registry: JourneyRegistry) {
           name: 'Journey-Token',
           description:
             'The `token` of the start answer: it names the journey and proves the caller started it',
+        },
+        adminKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "The operator's admin key (PARCOURS_ADMIN_KEY), for analytics",
         },
         sessionBearer: {
           type: 'http',

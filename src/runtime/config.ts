@@ -51,6 +51,7 @@ const configSchema = z.object({
   PARCOURS_DEV_OUTBOX_ANY_HOST: z.enum(['true', 'false']).default('false'),
   // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
   PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
+  PARCOURS_ADMIN_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   CODEC_CORS_ORIGINS: z
     .string()
     .optional()
@@ -214,6 +215,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
               `http://localhost:${values.TEMPORAL_UI_PORT}`,
             ],
           }
+        : undefined,
+    // Analytics answer analysts holding the admin key; in embedded mode, anyone on this machine.
+    analytics:
+      values.PARCOURS_ADMIN_KEY || embeddedDatabase
+        ? { ...(values.PARCOURS_ADMIN_KEY ? { adminKey: values.PARCOURS_ADMIN_KEY } : {}) }
         : undefined,
     twilio:
       values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN

@@ -227,6 +227,7 @@ export async function startApiRole(
     bearerSession: createBearerSessions(sessions),
     requesterOf: createRequesterIds(keyring),
     ...(config.codec ? { codec: config.codec } : {}),
+    ...(config.analytics ? { analytics: config.analytics } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
+import { stepApiClient } from '../support/http.js';
+import { expectProblem } from '../support/raw-http.js';
+import { signUp } from '../support/sign-up.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const ADMIN_KEY = 'analysts-only-admin-key-0123456789abcdef';
+
+describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+  let api: ReturnType<typeof stepApiClient>;
+  const asAdmin = { authorization: `Bearer ${ADMIN_KEY}` };
+  const path = '/v1/analytics/journeys/registration/funnel';
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({ smtpUrl: smtp.url, env: { PARCOURS_ADMIN_KEY: ADMIN_KEY } });
+    api = stepApiClient(stack.url);
+    await signUp(api, smtp);
+    await signUp(api, smtp);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  it('answers only the admin key: 401 without it or with another (ASVS 4.1.1)', async () => {
+    expectProblem(await api.call('GET', path), 401, 'operator_key_required');
+    expectProblem(
+      await api.call('GET', path, { headers: { authorization: `Bearer ${'x'.repeat(40)}` } }),
+      401,
+      'operator_key_required',
+    );
+  });
+
+  it("counts the registrations run over the step API, step by step in the journey's order", async () => {
+    const answer = await eventually('both registrations recorded', async () => {
+      const got = await api.call('GET', `${path}?version=2`, { headers: asAdmin });
+      return got.body.versions?.[0]?.outcomes.completed === 2 ? got : undefined;
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    const [v2] = answer.body.versions;
+    expect(v2).toMatchObject({ version: 2, started: 2 });
+    expect(v2.steps.map((step: { step: string }) => step.step)).toEqual([
+      'credentials',
+      'verify-email',
+      'terms',
+    ]);
+    for (const step of v2.steps)
+      expect(step).toMatchObject({ reached: 2, completed: 2, abandoned: 0, conversion: 1 });
+  });
+
+  it('exports CSV when asked (Accept: text/csv or ?format=csv), as a download', async () => {
+    for (const request of [
+      { url: path, headers: { ...asAdmin, accept: 'text/csv' } },
+      { url: `${path}?format=csv`, headers: asAdmin },
+    ]) {
+      const answer = await fetch(`${stack.url}${request.url}`, { headers: request.headers });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(answer.headers.get('content-disposition')).toContain('registration-funnel.csv');
+      const [header, ...rows] = (await answer.text()).trimEnd().split('\r\n');
+      expect(header).toMatch(/^journey,version,step,reached,completed,/);
+      // The counts and the conversion; the times in step vary from run to run.
+      const credentials = rows.find((row) => row.startsWith('registration,2,credentials,'));
+      expect(credentials?.split(',').slice(0, 9)).toEqual(
+        'registration,2,credentials,2,2,0,0,0,1.0000'.split(','),
+      );
+    }
+  });
+
+  it('refuses a bad window or version with 422 naming the query parameter, and an unknown journey with 404', async () => {
+    const bad = await api.call('GET', `${path}?version=two&from=yesterday`, { headers: asAdmin });
+    expectProblem(bad, 422, 'invalid_input');
+    expect(bad.body.errors.map((error: { path: string }) => error.path).sort()).toEqual([
+      '/from',
+      '/version',
+    ]);
+    expectProblem(
+      await api.call('GET', '/v1/analytics/journeys/nope/funnel', { headers: asAdmin }),
+      404,
+      'unknown_journey',
+    );
+  });
+});
