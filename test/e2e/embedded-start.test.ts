@@ -115,6 +115,7 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
     readmeShell('Register a customer with curl'),
     readmeShell('Change the email address'),
     readmeShell('Sign in, with an authenticator app as a second factor, and step up'),
+    readmeShell('Funnel analytics'),
   ]
     .join('\n')
     .replace('API=http://127.0.0.1:3000', `API=${baseUrl}`);
@@ -128,6 +129,8 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
     expect(run.stdout).toContain('"type": "session_raised"');
     expect(run.stdout).toContain('old token refused');
     expect(run.stdout).toMatch(/"remaining": 9/);
+    // The funnel counts the registrations the walkthrough made (embedded mode: open to this machine).
+    expect(run.stdout).toMatch(/"step": "credentials",\s*"reached": \d+/);
   }
   // The same step again: `call` prints the refusal and fails, where plain curl -s printed nothing.
   const refused = runShell(`${walkthrough}\ncall -X POST $API/v1/journeys/$ID/steps/totp \\
