@@ -32,6 +32,8 @@ export interface FunnelQuery {
   journey: string;
   /** One version, or every version side by side. */
   version?: number;
+  /** One app's runs (their channel), or every app's. */
+  channel?: string;
   /** Runs started in [from, to). */
   from: Date;
   to: Date;
@@ -61,6 +63,7 @@ interface StepRow {
  */
 export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<FunnelVersion[]> {
   const version = query.version ?? null;
+  const channel = query.channel ?? null;
   const [runs, steps, errors] = await Promise.all([
     prisma.$queryRaw<
       Array<{
@@ -77,6 +80,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
         WHERE journey = ${query.journey} AND type = 'started'
           AND at >= ${query.from} AND at < ${query.to}
           AND (${version}::int IS NULL OR version = ${version}::int)
+          AND (${channel}::text IS NULL OR channel = ${channel}::text)
       ), ends AS (
         SELECT e.journey_id, e.type FROM journey_events e JOIN runs USING (journey_id)
         WHERE e.type IN ('completed', 'failed', 'abandoned', 'expired')
@@ -94,6 +98,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
         WHERE journey = ${query.journey} AND type = 'started'
           AND at >= ${query.from} AND at < ${query.to}
           AND (${version}::int IS NULL OR version = ${version}::int)
+          AND (${channel}::text IS NULL OR channel = ${channel}::text)
       ), boundaries AS (
         SELECT e.journey_id, e.version, e.type, e.step, e.at,
           lead(e.type) OVER run AS next_type, lead(e.at) OVER run AS next_at
@@ -119,6 +124,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
         WHERE journey = ${query.journey} AND type = 'started'
           AND at >= ${query.from} AND at < ${query.to}
           AND (${version}::int IS NULL OR version = ${version}::int)
+          AND (${channel}::text IS NULL OR channel = ${channel}::text)
       )
       SELECT e.version, e.step, e.detail->>'code' AS code, count(*) AS count
       FROM journey_events e JOIN runs USING (journey_id)

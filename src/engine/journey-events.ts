@@ -13,6 +13,8 @@ export interface JourneyEventRecord {
   journeyId: string;
   journey: string;
   version: number;
+  /** The app that started the run; absent for runs started before channels were recorded. */
+  channel?: string;
   /** Position in the run: with journeyId, the idempotency key that makes re-recording harmless. */
   seq: number;
   type: JourneyEventType;
@@ -25,7 +27,7 @@ export type JourneyEventLog = ReturnType<typeof createJourneyEventLog>;
 
 /** Buffers a run's events until the next flush; sequence numbers make the flush idempotent. */
 export function createJourneyEventLog(
-  run: { journeyId: string; journey: string; version: number },
+  run: { journeyId: string; journey: string; version: number; channel?: string },
   now: () => number,
 ) {
   let seq = 0;

@@ -17,6 +17,8 @@ export interface JourneyWorkflowArgs {
   session?: SessionRef;
   /** Who started the run (a keyed hash of the client's address), for per-requester limits. */
   requester?: string;
+  /** The app that started the run (its `Parcours-Channel` header), carried by its journey events. */
+  channel?: string;
   /** The run's lifetime (its journey token's): engine 3 ends a run waiting at a step past it `expired`. */
   lifetimeMs?: number;
 }

@@ -26,6 +26,10 @@ const funnelQuery = z
       .datetime({ offset: true })
       .transform((value) => new Date(value))
       .optional(),
+    channel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'A channel is a short lower-case name')
+      .optional(),
     format: z.enum(['json', 'csv']).optional(),
   })
   .refine((query) => !query.from || !query.to || query.from < query.to, {
@@ -68,6 +72,7 @@ export function createAnalyticsApi(deps: {
     const versions = await funnel(deps.prisma, {
       journey,
       ...(parsed.data.version ? { version: parsed.data.version } : {}),
+      ...(parsed.data.channel ? { channel: parsed.data.channel } : {}),
       from,
       to,
       stepOrder,
@@ -80,7 +85,13 @@ export function createAnalyticsApi(deps: {
         .type('text/csv')
         .attachment(`${journey}-funnel.csv`)
         .send(funnelCsv(journey, versions));
-    res.json({ journey, from: from.toISOString(), to: to.toISOString(), versions });
+    res.json({
+      journey,
+      ...(parsed.data.channel ? { channel: parsed.data.channel } : {}),
+      from: from.toISOString(),
+      to: to.toISOString(),
+      versions,
+    });
   });
   router.all('/journeys/:journey/funnel', methodNotAllowed('GET'));
   return router;

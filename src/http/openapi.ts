@@ -115,6 +115,14 @@ export function buildOpenApi(registry: JourneyRegistry) {
               description: 'Pin a version (a positive whole number); the latest without it',
               schema: { type: 'integer', minimum: 1 },
             },
+            {
+              name: 'Parcours-Channel',
+              in: 'header',
+              required: false,
+              description:
+                'The app starting the run (a short lower-case name; `default` without it), recorded with its journey events for funnels per app',
+              schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+            },
           ],
           description: `The body is the journey's start input (components.schemas \`<journey>.v<N>.start\`). Journeys that act on a signed-in customer (${fromSession.join(', ') || 'none yet'}) are started with the session token as a bearer token.`,
           security: [{}, { sessionBearer: [] }],
@@ -319,6 +327,13 @@ export function buildOpenApi(registry: JourneyRegistry) {
               required: false,
               description: 'Runs started before (ISO 8601); now without it',
               schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'channel',
+              in: 'query',
+              required: false,
+              description: "One app's runs (the `Parcours-Channel` they were started with)",
+              schema: { type: 'string' },
             },
             {
               name: 'format',

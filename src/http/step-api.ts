@@ -76,6 +76,15 @@ const startQuery = z.object({
     .optional(),
 });
 
+/**
+ * The app a run is started from (`Parcours-Channel`), recorded with its journey events so analysts
+ * can compare apps: a short lower-case name; absent, `default`.
+ */
+const channelHeader = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'A channel is a short lower-case name (a-z, 0-9, . _ -)')
+  .optional();
+
 /** 128 random bits and more: the journey id is not guessable (it is also the workflow id). */
 const newJourneyId = () => `jrn_${randomBytes(18).toString('base64url')}`;
 
@@ -260,6 +269,15 @@ export function createStepApi(deps: StepApiDeps): Router {
     const settings = definition.settings.parse(rawSettings ?? {});
     const session = await startingSession(req, definition, settings);
     const startBody = startInput(definition, req.body);
+    const channel = channelHeader.safeParse(req.get('parcours-channel'));
+    if (!channel.success)
+      throw new HttpProblem('invalid_input', {
+        errors: fieldErrorsOf(channel.error.issues).map((error) => ({
+          ...error,
+          path: '/parcours-channel',
+          in: 'header',
+        })),
+      });
     const id = newJourneyId();
     const requester = deps.requesterOf(req);
     const first = initialView(definition, {
@@ -280,6 +298,7 @@ export function createStepApi(deps: StepApiDeps): Router {
           stepTimeoutMs: deps.stepTimeoutMs,
           start: startBody,
           requester,
+          ...(channel.data ? { channel: channel.data } : {}),
           lifetimeMs: lifetimeOf(definition),
           ...(session ? { session } : {}),
         },

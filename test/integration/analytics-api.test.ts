@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { stepApiClient } from '../support/http.js';
+import { codeIn, stepApiClient } from '../support/http.js';
 import { expectProblem } from '../support/raw-http.js';
 import { signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -54,10 +54,42 @@ describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () =>
       expect(step).toMatchObject({ reached: 2, completed: 2, abandoned: 0, conversion: 1 });
   });
 
+  it("records the app a run was started from (Parcours-Channel) and counts each app's runs apart", async () => {
+    const client = stepApiClient(stack.url);
+    const started = await client.call('POST', '/v1/journeys/registration/start', {
+      headers: { 'parcours-channel': 'ios' },
+    });
+    expect(started.status).toBe(201);
+    const { id, token } = started.body;
+    const email = `ios-${Date.now()}@example.test`;
+    await client.submit(id, token, 'credentials', { email, password: 'an app on a phone 1843' });
+    const mail = await smtp.waitFor((message) => message.to.includes(email));
+    await client.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+    await client.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' });
+    const ios = await eventually('the ios run recorded', async () => {
+      const got = await api.call('GET', `${path}?channel=ios`, { headers: asAdmin });
+      return got.body.versions?.[0]?.outcomes.completed === 1 ? got : undefined;
+    });
+    expect(ios.body).toMatchObject({ channel: 'ios', versions: [{ version: 2, started: 1 }] });
+    const channels = await stack.prisma.journeyEvent.findMany({
+      where: { journeyId: id },
+      select: { channel: true },
+    });
+    expect(new Set(channels.map((event) => event.channel))).toEqual(new Set(['ios']));
+    // The runs started without the header are the `default` channel's.
+    const others = await api.call('GET', `${path}?channel=default`, { headers: asAdmin });
+    expect(others.body.versions[0].started).toBe(2);
+    const refused = await client.call('POST', '/v1/journeys/registration/start', {
+      headers: { 'parcours-channel': 'Not A Channel!' },
+    });
+    expectProblem(refused, 422, 'invalid_input');
+    expect(refused.body.errors[0]).toMatchObject({ path: '/parcours-channel', in: 'header' });
+  });
+
   it('exports CSV when asked (Accept: text/csv or ?format=csv), as a download', async () => {
     for (const request of [
-      { url: path, headers: { ...asAdmin, accept: 'text/csv' } },
-      { url: `${path}?format=csv`, headers: asAdmin },
+      { url: `${path}?channel=default`, headers: { ...asAdmin, accept: 'text/csv' } },
+      { url: `${path}?channel=default&format=csv`, headers: asAdmin },
     ]) {
       const answer = await fetch(`${stack.url}${request.url}`, { headers: request.headers });
       expect(answer.status).toBe(200);

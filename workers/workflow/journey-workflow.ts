@@ -84,7 +84,12 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
   const v2 = engine >= 2;
   const v3 = engine >= 3;
   const events = createJourneyEventLog(
-    { journeyId, journey: definition.id, version: definition.version },
+    {
+      journeyId,
+      journey: definition.id,
+      version: definition.version,
+      ...(args.channel ? { channel: args.channel } : {}),
+    },
     Date.now,
   );
   const call = createActivityCaller(v2 ? events : undefined);
