@@ -7,7 +7,6 @@ import {
   deliveringNotice,
   emailField,
   type IssuedSession,
-  type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -15,12 +14,12 @@ import {
   journeyFailure,
   outcomeActions,
   outcomeGuards,
+  rejectAt,
   results,
   type StepError,
   secret,
   startFields,
   step,
-  stepError,
 } from '../src/engine/index.js';
 import {
   type CodeChallengeHost,
@@ -152,22 +151,8 @@ export const loginMachine = setup({
     codeVerified: assign({ amr: MFA_AMR }),
     passkeyVerified: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
     clearStepError: assign({ stepError: undefined }),
-    rejectPasskey: assign({
-      stepError: ({ event }) => {
-        const error = (event as unknown as { error: JourneyActivityError }).error;
-        return stepError(error.code, { message: error.message, path: '/credential' });
-      },
-    }),
-    rejectPassword: assign({
-      stepError: ({ event }) => {
-        const error = (event as unknown as { error: JourneyActivityError }).error;
-        return stepError(error.code, {
-          message: error.message,
-          path: '/password',
-          ...(error.detail ? { detail: error.detail } : {}),
-        });
-      },
-    }),
+    rejectPasskey: rejectAt('/credential'),
+    rejectPassword: rejectAt('/password', { withDetail: true }),
     sessionOpened: assign(({ context, event }) => {
       const session = (event as unknown as { output: IssuedSession }).output;
       const mustEnrol = context.settings.requireMfa && session.aal < 2;

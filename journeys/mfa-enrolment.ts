@@ -4,19 +4,18 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
-  type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
   journeyFailure,
   outcomeGuards,
+  rejectAt,
   results,
   type SessionRef,
   type StepError,
   secret,
   startFields,
   step,
-  stepError,
 } from '../src/engine/index.js';
 import { passkeyAttestation } from './fragments/factor-challenges.js';
 
@@ -97,18 +96,8 @@ export const mfaEnrolmentMachine = setup({
       (event as unknown as { output: { firstFactor: boolean } }).output.firstFactor,
   },
   actions: {
-    rejectPasskey: assign({
-      stepError: ({ event }) => {
-        const error = (event as unknown as { error: JourneyActivityError }).error;
-        return stepError(error.code, { message: error.message, path: '/credential' });
-      },
-    }),
-    rejectCode: assign({
-      stepError: ({ event }) => {
-        const error = (event as unknown as { error: JourneyActivityError }).error;
-        return stepError(error.code, { message: error.message, path: '/code' });
-      },
-    }),
+    rejectPasskey: rejectAt('/credential'),
+    rejectCode: rejectAt('/code'),
     failWith: assign({
       failure: (_, params: { code: 'sign_in_not_completed' }) => journeyFailure(params.code),
     }),

@@ -5,7 +5,6 @@ import {
   defineJourney,
   deliveringNotice,
   type IssuedSession,
-  type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -13,13 +12,13 @@ import {
   journeyFailure,
   outcomeActions,
   outcomeGuards,
+  rejectAt,
   results,
   type SessionRef,
   type StepError,
   secret,
   startFields,
   step,
-  stepError,
 } from '../src/engine/index.js';
 import {
   type FactorChallengeHost,
@@ -107,16 +106,7 @@ export const stepUpMachine = setup({
       result: ({ event }) =>
         results.raisedSession((event as unknown as { output: IssuedSession }).output),
     }),
-    rejectPassword: assign({
-      stepError: ({ event }) => {
-        const error = (event as unknown as { error: JourneyActivityError }).error;
-        return stepError(error.code, {
-          message: error.message,
-          path: '/password',
-          ...(error.detail ? { detail: error.detail } : {}),
-        });
-      },
-    }),
+    rejectPassword: rejectAt('/password', { withDetail: true }),
     failWith: assign({
       failure: (
         _,

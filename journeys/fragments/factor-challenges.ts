@@ -6,6 +6,7 @@ import {
   type FragmentOutcome,
   type JourneyActivityError,
   journeyFailure,
+  rejectAt,
   type StepError,
   secret,
   step,
@@ -132,16 +133,7 @@ function challengeParts(p: string, method: SecondFactorMethod, field: '/code' | 
       [`${p}rejectUnavailable`]: assign({
         stepError: stepError('factor_not_enrolled', { path: '/method' }),
       }),
-      [`${p}reject`]: assign({
-        stepError: ({ event }: Args) => {
-          const error = event.error as JourneyActivityError;
-          return stepError(error.code, {
-            message: error.message,
-            path: field,
-            ...(error.detail ? { detail: error.detail } : {}),
-          });
-        },
-      }),
+      [`${p}reject`]: rejectAt(field, { withDetail: true }),
     },
   };
 }

@@ -23,6 +23,7 @@ export {
   journeyEnds,
   outcomeActions,
   outcomeGuards,
+  rejectAt,
 } from './outcomes.js';
 export { type JourneyResult, type LoginResult, results } from './results.js';
 export { secret } from './secret-fields.js';

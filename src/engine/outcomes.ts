@@ -1,4 +1,5 @@
 import { assign } from 'xstate';
+import { stepError } from './errors.js';
 import type { FragmentOutcome } from './fragment.js';
 import type { JourneyActivityError } from './journey-error.js';
 
@@ -76,3 +77,20 @@ export const deliveringNotice = (messageId: (context: Args['context']) => string
     onError: 'completed',
   },
 });
+
+/**
+ * An action showing an activity's business failure (a wrong password, a refused passkey) at the
+ * step the customer is at, on the field at `path` (a JSON pointer). Its detail reaches the customer
+ * only `withDetail` (a retry time, attempts left); otherwise it stays in the run (a verifier's
+ * reason is for operators).
+ */
+export const rejectAt = (
+  path: string,
+  { withDetail = false } = {},
+): Implementations<'rejectAt'>['rejectAt'] =>
+  assign({
+    stepError: (args: Args) => {
+      const { code, message, detail } = errorOf(args);
+      return stepError(code, { message, path, ...(withDetail && detail ? { detail } : {}) });
+    },
+  });

@@ -56,7 +56,7 @@ describe('passkeys (WebAuthn) over the step API', () => {
   async function atPasskeySignIn() {
     const { id, token } = (await api.start('login')).body;
     const chosen = await api.submit(id, token, 'identify', { method: 'passkey' });
-    expect(chosen.body.step).toMatchObject({
+    expect(chosen.body.step, `${chosen.status} ${JSON.stringify(chosen.body)}`).toMatchObject({
       name: 'passkey-sign-in',
       data: { factor: 'webauthn', options: { rpId: 'localhost', userVerification: 'required' } },
     });
