@@ -152,7 +152,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     return session;
   }
 
-  /** A journey's deployment settings, parsed once per definition (the sealer reads some). */
+  /** A journey's deployment settings, parsed once per definition (starts and the sealer read them). */
   const parsedSettings = new Map<JourneyDefinition, Record<string, unknown>>();
   const settingsOf = (definition: JourneyDefinition): Record<string, unknown> => {
     let settings = parsedSettings.get(definition);
@@ -266,7 +266,7 @@ export function createStepApi(deps: StepApiDeps): Router {
         { title: `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}` },
       );
     const rawSettings = deps.journeySettings?.[definition.id];
-    const settings = definition.settings.parse(rawSettings ?? {});
+    const settings = settingsOf(definition);
     const session = await startingSession(req, definition, settings);
     const startBody = startInput(definition, req.body);
     const channel = channelHeader.safeParse(req.get('parcours-channel'));
