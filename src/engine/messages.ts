@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SessionRef } from './define-journey.js';
 import type { RunView } from './view.js';
 
@@ -34,6 +34,18 @@ export const submitStepUpdate = defineUpdate<RunView, [StepSubmission]>('submit'
 /** Wait for the machine to settle and answer the view (used with Update-with-Start). */
 export const settleUpdate = defineUpdate<RunView, []>('settle');
 export const viewQuery = defineQuery<RunView>('view');
+
+/** A submission the step API refused before it reached the run: its step and error codes only. */
+export interface RefusedSubmission {
+  step: string;
+  codes: string[];
+}
+/**
+ * Tells the run of a submission refused as invalid input (a weak password, a malformed address),
+ * so its journey events count it like a refusal the run made itself. It changes nothing else: no
+ * state, no inactivity deadline (a rejected submission is no sign of life).
+ */
+export const refusedSubmissionSignal = defineSignal<[RefusedSubmission]>('refused');
 
 export { rejectionCodes } from './rejections.js';
 

@@ -15,6 +15,7 @@ import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
 import {
   JOURNEY_WORKFLOW,
   journeySearchAttributes,
+  refusedSubmissionSignal,
   rejectionCodes,
   settleUpdate,
   submitStepUpdate,
@@ -51,6 +52,8 @@ export interface StepApiDeps {
   /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
   returnToAllowed: readonly string[];
   now?: () => Date;
+  /** Hears of a refused submission the run could not be told of (its funnel misses that refusal). */
+  onCountFailed?: (error: unknown) => void;
 }
 
 const notFound = () => new HttpProblem('journey_not_found');
@@ -337,6 +340,22 @@ export function createStepApi(deps: StepApiDeps): Router {
       .json({ ...(await publicView(id, definition, view)), token });
   });
 
+  /**
+   * Tells the run of a submission refused here, so its funnel counts it with its error codes like a
+   * refusal the run made itself. Counting must never change the answer: a run that ended meanwhile,
+   * or a Temporal hiccup, leaves this refusal uncounted (`deps.onCountFailed` hears of it).
+   */
+  async function countRefusal(id: string, stepName: string, errors: Array<{ code: string }>) {
+    try {
+      await temporal.client.workflow.getHandle(id).signal(refusedSubmissionSignal, {
+        step: stepName,
+        codes: [...new Set(errors.map((error) => error.code))],
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) deps.onCountFailed?.(error);
+    }
+  }
+
   router.get('/:id', async (req: Request, res: Response) => {
     const { id, definition, expired } = await authorisedRun(req);
     if (expired) return res.json(expiredView(id, definition));
@@ -379,13 +398,12 @@ export function createStepApi(deps: StepApiDeps): Router {
     const sealed = await sealStepInput(step, req.body, settingsOf(definition));
     if (!sealed.ok) {
       const refused = asked ? undefined : await refusal();
-      throw (
-        refused ??
-        new HttpProblem(
-          'invalid_input',
-          { errors: sealed.errors },
-          { title: 'The step input is not valid' },
-        )
+      if (refused) throw refused;
+      await countRefusal(id, stepName, sealed.errors);
+      throw new HttpProblem(
+        'invalid_input',
+        { errors: sealed.errors },
+        { title: 'The step input is not valid' },
       );
     }
 

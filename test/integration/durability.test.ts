@@ -95,3 +95,36 @@ it('finishes a sign-in on a new worker after the first is SIGKILLed at the secon
   expect(await stack.prisma.session.count({ where: { createdByJourney: id } })).toBe(1);
   expect(await stack.prisma.session.count({ where: { userId: customer.userId } })).toBe(2);
 });
+
+it('answers a submission that reaches a run with its first task (no worker had picked it up yet) from the step it led to', async () => {
+  const api = stepApiClient(stack.url);
+  for (const worker of workers) await killHard(worker);
+  // The start answers from the journey's initial view; no worker has run the workflow yet.
+  const { id, token } = (await api.start()).body;
+  const submitted = api.submit(id, token, 'credentials', {
+    email: 'first-task@example.com',
+    password: 'submitted before any worker ran',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+
+  const answer = await submitted;
+  expect(answer.body).toMatchObject({ status: 'active', step: { name: 'verify-email' } });
+  // Its journey events tell it in order: the start, the step it answered, its submission.
+  await expect
+    .poll(
+      async () =>
+        (
+          await stack.prisma.journeyEvent.findMany({
+            where: { journeyId: id },
+            orderBy: { seq: 'asc' },
+          })
+        ).map((event) => [event.type, event.step]),
+      { timeout: 10_000 },
+    )
+    .toEqual([
+      ['started', null],
+      ['step_entered', 'credentials'],
+      ['step_submitted', 'credentials'],
+    ]);
+});

@@ -11,6 +11,7 @@ import { createJourneyEventLog } from '../../src/engine/journey-events.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
+  refusedSubmissionSignal,
   rejectionCodes,
   settleUpdate,
   submitStepUpdate,
@@ -66,6 +67,9 @@ export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
 export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
   return runJourney(args, 1);
 }
+
+/** Error codes kept from one refused submission (one per field in error, in practice). */
+const MAX_REFUSAL_CODES = 8;
 
 async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise<RunView> {
   // The worker and the API checked every journey before serving; a run loads only its own.
@@ -198,6 +202,16 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
   }
 
   wf.setHandler(viewQuery, view);
+  // A submission can arrive with the run's first task (right after a start whose worker was slow,
+  // or died): its handler runs before the machine has started, and must wait for it, or its event
+  // is queued behind the start and the answer shows a run that has not moved yet. Behind a patch
+  // taken only then, and with no await otherwise: histories recorded before it replay as they ran.
+  let machineStarted = false;
+  /** A promise to wait on when the handler came with the first task; undefined otherwise. */
+  const untilStarted = (): Promise<void> | undefined =>
+    machineStarted || !wf.patched('submissions-wait-for-start')
+      ? undefined
+      : wf.condition(() => machineStarted);
   wf.setHandler(settleUpdate, async () => {
     await wf.condition(settled);
     const current = view();
@@ -208,6 +222,12 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
   wf.setHandler(
     submitStepUpdate,
     async ({ step, input }) => {
+      const firstTask = untilStarted();
+      if (firstTask) {
+        await firstTask;
+        // It is ahead of the loop below reporting the step it answers.
+        await sync(view());
+      }
       submitting += 1;
       if (!v3) pauseInactivity();
       events.push('step_submitted', step);
@@ -239,8 +259,19 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
     },
   );
 
+  // Only for the step the run is at, and only a few codes each: the signal comes from the step
+  // API, but nothing sent to a run may grow its events without bound.
+  wf.setHandler(refusedSubmissionSignal, async ({ step, codes }) => {
+    await untilStarted();
+    if (finalView || step !== stepName()) return;
+    events.push('step_submitted', step);
+    for (const code of new Set(codes.slice(0, MAX_REFUSAL_CODES)))
+      events.push('step_rejected', step, { code });
+  });
+
   events.push('started');
   actor.start();
+  machineStarted = true;
 
   const running = () => actor.getSnapshot().status === 'active';
   /** Engine 3: how the run ends, once a deadline fell due and no submission is being worked on. */
