@@ -6,6 +6,7 @@ import type { Keyring } from '../security/keyring.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { createAnalyticsApi } from './analytics-api.js';
 import { type CodecServerOptions, createCodecServer } from './codec-server.js';
+import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
@@ -28,7 +29,7 @@ export interface AppDeps extends StepApiDeps {
   trustProxy: false | number | string[];
   temporal: StepApiDeps['temporal'] & { client: Client };
   sessions: SessionStore;
-  /** Funnel analytics for analysts; absent, they are not served. */
+  /** Funnel analytics for analysts, as an API and a dashboard; absent, they are not served. */
   analytics?: { adminKey?: string };
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
@@ -92,7 +93,11 @@ export function createApp(deps: AppDeps) {
     ...limits,
     requireJson,
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
-    createStepApi(deps),
+    createStepApi({
+      ...deps,
+      onCountFailed: (error) =>
+        deps.log.warn({ err: error }, 'a refused submission went uncounted'),
+    }),
   );
   app.use(
     '/v1/sessions',
@@ -104,6 +109,16 @@ export function createApp(deps: AppDeps) {
       '/v1/analytics',
       ...limits,
       createAnalyticsApi({
+        prisma: deps.prisma,
+        registry: deps.registry,
+        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+      }),
+    );
+  if (deps.analytics)
+    app.use(
+      DASHBOARD_PATH,
+      ...limits,
+      createDashboard({
         prisma: deps.prisma,
         registry: deps.registry,
         ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
