@@ -21,4 +21,6 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './factor-removal.js').then((module) => module.factorRemoval),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
+  'newsletter@1': () =>
+    import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

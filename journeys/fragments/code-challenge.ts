@@ -95,6 +95,8 @@ export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
   whenTaken?: { template: NoticeTemplate };
   /** Where the code goes. */
   recipient: (context: TContext) => string;
+  /** The step's inactivity timeout, for a journey that waits days for its code (default 30 minutes). */
+  timeoutMs?: number;
 }
 
 const camel = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
@@ -361,6 +363,7 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
       resendAvailableAt: context.codeChallenge.resendAvailableAt,
       attemptsLeft: context.codeChallenge.attemptsLeft,
     }),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
 
   return {

@@ -10,6 +10,7 @@ import { messageActivities } from './messages/messages.js';
 import { otpActivities } from './otp/otp.js';
 import { registrationV1Activities } from './registration-v1/registration-v1.js';
 import { sessionActivities } from './sessions/sessions.js';
+import { subscriptionActivities } from './subscriptions/subscriptions.js';
 
 /**
  * Every activity a journey can invoke, grouped by capability and built from injected deps
@@ -29,6 +30,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...totpActivities(deps),
     ...passkeyActivities(deps),
     ...recoveryCodeActivities(deps),
+    ...subscriptionActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

@@ -6,6 +6,7 @@ import { messageDeclarations } from '../activities/messages/declarations.js';
 import { otpDeclarations } from '../activities/otp/declarations.js';
 import { registrationV1Declarations } from '../activities/registration-v1/declarations.js';
 import { sessionDeclarations } from '../activities/sessions/declarations.js';
+import { subscriptionDeclarations } from '../activities/subscriptions/declarations.js';
 import type { ActivitySpec } from './activity-spec.js';
 
 export type { ActivitySpec } from './activity-spec.js';
@@ -22,6 +23,7 @@ const declared = {
   ...identifierDeclarations,
   ...sessionDeclarations,
   ...authnDeclarations,
+  ...subscriptionDeclarations,
   ...analyticsDeclarations,
   ...registrationV1Declarations,
 };

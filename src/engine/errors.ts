@@ -90,6 +90,7 @@ export const errorCatalogue = {
   account_not_created: spec(503, 'The account could not be created'),
   identifier_not_changed: spec(503, 'The address could not be changed'),
   session_not_opened: spec(503, 'The session could not be opened'),
+  subscription_not_recorded: spec(503, 'The subscription could not be recorded'),
 
   // Internal: never shown as they are.
   message_not_found: spec(500, 'No such outbound message', false),

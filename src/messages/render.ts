@@ -21,6 +21,7 @@ export interface MessageTemplateParams {
   'email-change-code': CodeMessageParams;
   'phone-verification-code': CodeMessageParams;
   'sign-in-code': CodeMessageParams;
+  'newsletter-code': CodeMessageParams;
   'email-change-address-in-use': { productName: string };
   'email-changed': { productName: string; newAddress: string };
   'recovery-code-used': { productName: string; remaining: number };

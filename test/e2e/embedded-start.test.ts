@@ -1,68 +1,32 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { findFreePort } from '../../src/runtime/free-port.js';
+import {
+  againstEngine,
+  type EmbeddedEngine,
+  runShell,
+  shellBlock,
+  startEmbeddedEngine,
+} from '../support/embedded-engine.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-let engine: ChildProcess;
+let engine: EmbeddedEngine;
 let dataDir: string;
-let baseUrl: string;
-let output = '';
-
-/** `npm start` as a newcomer runs it: no DATABASE_URL, no TEMPORAL_ADDRESS, no keys, no SMTP. */
-async function startEngine(): Promise<void> {
-  const port = await findFreePort();
-  engine = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PARCOURS_DATA_DIR: dataDir,
-      PORT: String(port),
-      TEMPORAL_DEV_PORT: '0',
-      TEMPORAL_UI_PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Parcours is running')) resolve();
-    };
-    engine.stdout?.on('data', onData);
-    engine.stderr?.on('data', onData);
-    engine.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
-  });
-  baseUrl = `http://127.0.0.1:${port}`;
-}
-
-async function stopEngine(): Promise<void> {
-  if (engine.exitCode !== null || engine.signalCode !== null) return;
-  const exited = once(engine, 'exit');
-  engine.kill('SIGINT');
-  await exited;
-}
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'parcours-embedded-'));
-  await startEngine();
+  engine = await startEmbeddedEngine(dataDir);
 }, 120_000);
 afterAll(async () => {
-  await stopEngine();
+  await engine?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
 
 it('registers a customer on the embedded defaults, reading the code from the dev outbox, and keeps it across a restart', async () => {
-  expect(output).toContain('embedded dev server');
-  expect(output).toContain('embedded Postgres (PGlite)');
-  const api = stepApiClient(baseUrl);
+  expect(engine.output()).toContain('embedded dev server');
+  expect(engine.output()).toContain('embedded Postgres (PGlite)');
+  const api = stepApiClient(engine.url);
   expect((await api.call('GET', '/readyz')).body).toMatchObject({ database: 'ok', temporal: 'ok' });
 
   const { id, token } = (await api.start()).body;
@@ -81,45 +45,26 @@ it('registers a customer on the embedded defaults, reading the code from the dev
   });
 
   // Ctrl-C stops everything cleanly; the data folder keeps Temporal's history, the database and the keys.
-  await stopEngine();
-  expect(engine.signalCode ?? engine.exitCode).toBe(0);
-  output = '';
-  await startEngine();
-  const again = await stepApiClient(baseUrl).get(id, token);
+  expect(await engine.stop()).toBe(0);
+  engine = await startEmbeddedEngine(dataDir);
+  const again = await stepApiClient(engine.url).get(id, token);
   expect(again.body).toMatchObject({
     status: 'completed',
     result: { user: { id: done.body.result.user.id } },
   });
 }, 180_000);
 
-/** The README's shell blocks under a heading, as a newcomer pastes them. */
-function readmeShell(heading: string): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf(`## ${heading}`));
-  const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!block?.[1]) throw new Error(`no sh block under "${heading}" in the README`);
-  return block[1];
-}
-
-/** Runs shell text in bash against the engine, stopping at the first failed command. */
-function runShell(script: string) {
-  return spawnSync('bash', ['-c', `set -eo pipefail\n${script}`], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    timeout: 60_000,
-  });
-}
+/** The README's shell block under a heading, as a newcomer pastes it. */
+const readmeShell = (heading: string) => shellBlock('README.md', heading);
 
 it("runs the README's curl walkthroughs as written, twice in a row, and shows a refused call instead of hiding it", async () => {
-  const walkthrough = [
+  const readme = [
     readmeShell('Register a customer with curl'),
     readmeShell('Change the email address'),
     readmeShell('Sign in, with an authenticator app as a second factor, and step up'),
     readmeShell('Funnel analytics'),
-  ]
-    .join('\n')
-    .replace('API=http://127.0.0.1:3000', `API=${baseUrl}`);
-  expect(walkthrough).toContain(`API=${baseUrl}`);
+  ].join('\n');
+  const walkthrough = againstEngine(readme, engine);
   for (const round of [1, 2]) {
     const run = runShell(walkthrough);
     expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);

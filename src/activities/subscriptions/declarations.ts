@@ -1,0 +1,6 @@
+import { local } from '../../engine/activity-spec.js';
+
+/** Recording a subscription is one short database write: local. */
+export const subscriptionDeclarations = {
+  recordSubscription: local(),
+};
