@@ -30,6 +30,7 @@ await runMain(async () => {
       `  step API      ${api.url}/v1/journeys`,
       `  OpenAPI       ${api.url}/openapi.json`,
       ...(config.devOutbox ? [`  dev outbox    ${api.url}/dev/outbox`] : []),
+      ...(config.analytics ? [`  dashboard     ${api.url}/dashboard/`] : []),
       ...(infrastructure.temporalUi ? [`  Temporal UI   ${infrastructure.temporalUi}`] : []),
       `  Temporal      ${infrastructure.temporalAddress}${config.embeddedTemporal ? ' (embedded dev server)' : ''}`,
       `  database      ${config.embeddedDatabase ? `embedded Postgres (PGlite) in ${config.dataDir}/pgdata` : 'DATABASE_URL'}`,

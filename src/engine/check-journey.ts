@@ -128,6 +128,16 @@ export function checkJourney(
       `${journeyKey(definition.id, definition.version)}: final states have an output but the machine has none (add output: ({ event }) => event.output)`,
     );
   }
+  // A run gets its settings parsed, defaults filled in (step-api.ts), so a default changed later
+  // cannot change a run in flight; parsing them again in the run must give them back unchanged.
+  const defaults = definition.settings.safeParse({});
+  if (defaults.success) {
+    const again = definition.settings.safeParse(defaults.data);
+    if (!again.success || JSON.stringify(again.data) !== JSON.stringify(defaults.data))
+      problems.push(
+        `${journeyKey(definition.id, definition.version)}: its settings do not parse their own output unchanged (no transforms in settings)`,
+      );
+  }
   return problems;
 }
 

@@ -268,7 +268,6 @@ export function createStepApi(deps: StepApiDeps): Router {
         {},
         { title: `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}` },
       );
-    const rawSettings = deps.journeySettings?.[definition.id];
     const settings = settingsOf(definition);
     const session = await startingSession(req, definition, settings);
     const startBody = startInput(definition, req.body);
@@ -297,7 +296,9 @@ export function createStepApi(deps: StepApiDeps): Router {
         {
           journey: definition.id,
           version: definition.version,
-          settings: rawSettings,
+          // Parsed, defaults filled in: a default changed in a later release leaves this run as it
+          // started (the run replays its history with these, not with the new default).
+          settings,
           stepTimeoutMs: deps.stepTimeoutMs,
           start: startBody,
           requester,

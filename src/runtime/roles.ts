@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
 import { activityNames } from '../engine/activity-catalog.js';
+import type { JourneyDefinition } from '../engine/define-journey.js';
 import { createRegistry } from '../engine/registry.js';
 import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
@@ -173,6 +174,11 @@ export async function startWorkerRole(
 }
 
 export interface ApiOverrides {
+  /**
+   * The journeys this API starts (default: every one in journeys/modules.ts). A release rolls out
+   * worker first, then API by API: an API not yet updated keeps starting the versions it knows.
+   */
+  journeys?: JourneyDefinition[];
   journeySettings?: Record<string, Record<string, unknown>>;
   stepTimeoutMs?: number;
   journeyLifetimeMs?: number;
@@ -186,7 +192,7 @@ export async function startApiRole(
   overrides: ApiOverrides = {},
 ): Promise<Running & { url: string; server: Server }> {
   const { config, keyring, log } = ctx;
-  const registry = createRegistry(journeyDefinitions, activityNames);
+  const registry = createRegistry(overrides.journeys ?? journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring);
   const { connection, client } = await connectTemporalClient({

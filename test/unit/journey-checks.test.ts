@@ -68,6 +68,20 @@ function problemsOf(...definitions: ReturnType<typeof journey>[]): string[] {
 }
 
 describe('createRegistry', () => {
+  test('refuses settings that do not parse their own output unchanged (runs get them parsed, defaults filled in)', () => {
+    const transforming = defineJourney({
+      id: 'probe',
+      version: 3,
+      title: 'A journey under test',
+      machine: soundMachine,
+      steps: { start },
+      settings: z.object({ delay: z.string().default('5').transform(Number) }),
+    });
+    expect(problemsOf(transforming as ReturnType<typeof journey>)).toEqual([
+      'probe@3: its settings do not parse their own output unchanged (no transforms in settings)',
+    ]);
+  });
+
   test('accepts both registration versions and serves them by id@version, the newest as latest, and by step name', () => {
     const registry = createRegistry([registration, registrationV1], activityNames);
     expect(registry.get('registration', 1)).toBe(registrationV1);
