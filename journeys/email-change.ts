@@ -7,6 +7,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
+  journeyEnds,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -164,15 +165,7 @@ export const emailChangeMachine = setup({
         onError: 'completed',
       },
     },
-    completed: {
-      type: 'final',
-      output: ({ context }) => context.result,
-    },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    ...journeyEnds,
   },
 });
 

@@ -7,6 +7,7 @@ import {
   type IssuedSession,
   type JourneyFailure,
   type JourneyInput,
+  journeyEnds,
   journeyFailure,
   outcomeActions,
   outcomeGuards,
@@ -189,11 +190,7 @@ export const registrationMachine = setup({
       output: ({ context }) =>
         results.newSession({ id: context.userId as string }, context.session as IssuedSession),
     },
-    failed: {
-      type: 'final',
-      tags: ['failed'],
-      output: ({ context }) => ({ error: context.failure }),
-    },
+    failed: journeyEnds.failed,
   },
 });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { funnel, funnelCsv } from '../../src/analytics/funnel.js';
-import { createPrisma, type Prisma } from '../../src/db/prisma.js';
-import type { JourneyEventType } from '../../src/engine/journey-events.js';
+import { createPrisma } from '../../src/db/prisma.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordRun, type ScriptedEvent } from '../support/journey-events.js';
 
 /**
  * The funnel against a scripted set of runs written as the engine writes journey events: every
@@ -15,29 +15,8 @@ describe('the funnel of a journey, from its journey events', () => {
   const window = { from: new Date(t0 - 60_000), to: new Date(t0 + 3_600_000) };
 
   /** One run: its events one second apart unless a step says how long it took. */
-  async function run(
-    id: string,
-    version: number,
-    events: Array<[JourneyEventType, string?, Record<string, unknown>?, number?]>,
-    startAt = t0,
-  ) {
-    let at = startAt;
-    await prisma.journeyEvent.createMany({
-      data: [['started'] as const, ...events].map(([type, step, detail, after], index) => {
-        at += after ?? 1_000;
-        return {
-          journeyId: id,
-          journey: 'registration',
-          version,
-          seq: index + 1,
-          type,
-          at: new Date(at),
-          ...(step ? { step } : {}),
-          ...(detail ? { detail: detail as Prisma.InputJsonObject } : {}),
-        };
-      }),
-    });
-  }
+  const run = (id: string, version: number, events: ScriptedEvent[], startAt = t0) =>
+    recordRun(prisma, { id, journey: 'registration', version, startAt }, events);
 
   beforeAll(async () => {
     db = await createTestDatabase();
