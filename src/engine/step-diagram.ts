@@ -160,19 +160,24 @@ export function stepView(definition: JourneyDefinition): StepView {
     )?.[1].name;
     return { name, ...(fragment ? { fragment } : {}) };
   });
-  // The run-level timers the workflow keeps: a step left idle, a run past its lifetime.
-  for (const [path, step] of Object.entries(definition.steps))
+  // The run-level timers the workflow keeps: a step left idle, a run past its lifetime. The
+  // lifetime caps a step's timeout: a step that waits as long as the run lives ends it `expired`.
+  const lifetimeMs = definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS;
+  for (const [path, step] of Object.entries(definition.steps)) {
+    const idleMs = definition.steps[path]?.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    if (idleMs >= lifetimeMs) continue;
     addEdge({
       from: { kind: 'step', name: step.name },
       to: { kind: 'outcome', outcome: 'abandoned' },
-      label: `idle ${durationText(definition.steps[path]?.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)}`,
+      label: `idle ${durationText(idleMs)}`,
       timeout: true,
     });
+  }
   if (steps.length)
     addEdge({
       from: { kind: 'start' },
       to: { kind: 'outcome', outcome: 'expired' },
-      label: `not done within ${durationText(definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS)}`,
+      label: `not done within ${durationText(lifetimeMs)}`,
       timeout: true,
     });
   return { steps, edges: [...edges.values()] };

@@ -121,6 +121,13 @@ describe('npx parcours journeys', () => {
     expect(stdout).not.toContain('step_credentials --> step_terms');
   });
 
+  it('draws a step that waits as long as the run lives as ending it expired, not abandoned', async () => {
+    const { stdout } = await parcours('journeys', 'graph', 'newsletter@1', '--view', 'steps');
+    expect(stdout).toContain('step_confirm -->|"after 3 days"| step_confirm');
+    expect(stdout).toContain('start -.->|"not done within 7 days"| expired');
+    expect(stdout).not.toContain('step_confirm -.->');
+  });
+
   it('writes a self-contained HTML page: the diagram and the inlined mermaid script', async () => {
     const out = join(scratch, 'registration.html');
     const run = await parcours(
