@@ -2,7 +2,11 @@ import { createActor, SimulatedClock, waitFor } from 'xstate';
 import { z } from 'zod';
 import { activityActors } from './activity-actors.js';
 import { type ActivityName, activityNames } from './activity-catalog.js';
-import type { JourneyDefinition, SessionRef } from './define-journey.js';
+import {
+  DEFAULT_JOURNEY_LIFETIME_MS,
+  type JourneyDefinition,
+  type SessionRef,
+} from './define-journey.js';
 import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
 import {
@@ -24,6 +28,8 @@ export interface JourneyTestKitOptions {
   activities: Partial<Record<ActivityName, FakeActivity>>;
   settings?: Record<string, unknown>;
   stepTimeoutMs?: number;
+  /** The run's lifetime (default: the journey's own): a run still waiting then ends `expired`. */
+  lifetimeMs?: number;
   journeyId?: string;
   /** The start body, as the step API would have parsed it. */
   start?: Record<string, unknown>;
@@ -58,7 +64,7 @@ export function createJourneyTestKit(
   const calls: Array<{ name: string; input: any }> = [];
   const vault = new Map<string, string>();
   const gate = createSubmissionGate(definition);
-  let abandonedAt: string | undefined;
+  let ended: { status: 'abandoned' | 'expired'; step: string } | undefined;
   const start = (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {});
 
   const actor = createActor(
@@ -82,18 +88,24 @@ export function createJourneyTestKit(
     },
   );
 
-  // The inactivity timeout, as the workflow runs it: restarted by every submission and step change.
+  // The inactivity timeout, as the workflow (engine 3) runs it: restarted by every accepted
+  // submission and step change, and capped at the run's lifetime, where a run still waiting ends `expired`.
+  const lifetimeEnd =
+    clock.now() + (options.lifetimeMs ?? definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS);
   let inactivity: ReturnType<SimulatedClock['setTimeout']> | undefined;
   let lastStep: string | undefined;
   const armInactivity = () => {
     if (inactivity !== undefined) clock.clearTimeout(inactivity);
     const step = currentStep(definition, actor.getSnapshot());
     if (!step) return;
+    const timeout = stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs });
+    const untilEnd = lifetimeEnd - clock.now();
+    const status = untilEnd <= timeout ? 'expired' : 'abandoned';
     inactivity = clock.setTimeout(
       () => {
-        abandonedAt = step.definition.name;
+        ended = { status, step: step.definition.name };
       },
-      stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs }),
+      Math.min(timeout, untilEnd),
     );
   };
   actor.subscribe((snapshot) => {
@@ -106,8 +118,8 @@ export function createJourneyTestKit(
   const settle = () =>
     waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
   const view = (): RunView =>
-    abandonedAt
-      ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
+    ended
+      ? runView(definition, actor.getSnapshot(), ended)
       : withReturnTo(definition, runView(definition, actor.getSnapshot()), start);
 
   function seal(stepName: string, input: Record<string, unknown>): Record<string, unknown> {
@@ -149,14 +161,16 @@ export function createJourneyTestKit(
     /** Submits a step as the step API would: validate, seal, check it is current, send, settle. */
     async submit(stepName: string, input: Record<string, unknown>): Promise<RunView> {
       await settle();
-      if (abandonedAt) throw new SubmissionRefused('journey_closed', 'The journey has ended');
+      if (ended) throw new SubmissionRefused('journey_closed', 'The journey has ended');
       const sealed = seal(stepName, input);
       const rejection = gate.check(actor.getSnapshot(), stepName, sealed);
       if (rejection) throw new SubmissionRefused(rejection.code, rejection.message);
       actor.send(gate.event(actor.getSnapshot(), stepName, sealed));
-      armInactivity();
       await settle();
-      return view();
+      const next = view();
+      // As engine 3: a rejected submission is no sign of life (a step change re-armed it already).
+      if (next.step?.name !== stepName || next.step.error === undefined) armInactivity();
+      return next;
     },
     /**
      * Moves the simulated clock: fires due `after` timers and the inactivity timeout. It moves a

@@ -772,17 +772,28 @@ describe.each(versions)('$key', (each) => {
       });
     });
 
-    test('a submission restarts the inactivity timer, even one the step rejects', async () => {
+    test('a rejected submission does not restart the inactivity timer: bad input cannot hold a run open', async () => {
       const { kit } = await atTerms();
       await kit.advance(20 * MINUTE);
       await kit.submit('terms', { accept: true, policyVersion: 'outdated' });
-      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect((await kit.advance(10 * MINUTE - 1)).status).toBe('active');
       expect((await kit.advance(1)).status).toBe('abandoned');
+    });
+
+    test('ends expired at the step it waits at once its lifetime (1 hour) is out', async () => {
+      const { kit, lastCode } = startRegistration();
+      await kit.advance(25 * MINUTE);
+      await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
+      await kit.advance(5 * MINUTE);
+      await kit.submit('verify-email', { code: lastCode() });
+      // At terms, the step's 30 minutes and the run's last 30 end together: the lifetime wins.
+      expect((await kit.advance(30 * MINUTE - 1)).status).toBe('active');
+      expect(await kit.advance(1)).toMatchObject({ status: 'expired', step: { name: 'terms' } });
     });
 
     test('moving to the next step restarts the inactivity timer', async () => {
       const { kit, lastCode } = startRegistration();
-      await kit.advance(29 * MINUTE);
+      await kit.advance(25 * MINUTE);
       await kit.submit('credentials', { email: EMAIL, password: PASSWORD });
       await kit.advance(4 * MINUTE);
       await kit.submit('verify-email', { code: lastCode() });
