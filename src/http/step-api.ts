@@ -31,6 +31,7 @@ import type { createJourneyTokens } from './journey-token.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
+import { createRefusalBudget } from './refusal-budget.js';
 import type { createStepInputSealer } from './seal-step-input.js';
 import { createSeenSteps } from './seen-steps.js';
 
@@ -103,6 +104,7 @@ export function createStepApi(deps: StepApiDeps): Router {
   const { registry, temporal, tokens, sealStepInput, publicView } = deps;
   const now = deps.now ?? (() => new Date());
   const seenSteps = createSeenSteps();
+  const refusalBudget = createRefusalBudget();
   const router = Router();
 
   /** The start body, parsed by the journey's start schema; return addresses must be allow-listed. */
@@ -344,9 +346,11 @@ export function createStepApi(deps: StepApiDeps): Router {
   /**
    * Tells the run of a submission refused here, so its funnel counts it with its error codes like a
    * refusal the run made itself. Counting must never change the answer: a run that ended meanwhile,
-   * or a Temporal hiccup, leaves this refusal uncounted (`deps.onCountFailed` hears of it).
+   * or a Temporal hiccup, leaves this refusal uncounted (`deps.onCountFailed` hears of it), and so
+   * does a run past its refusal budget (refusal-budget.ts), whose history must stay bounded.
    */
   async function countRefusal(id: string, stepName: string, errors: Array<{ code: string }>) {
+    if (!refusalBudget.take(id)) return;
     try {
       await temporal.client.workflow.getHandle(id).signal(refusedSubmissionSignal, {
         step: stepName,

@@ -142,6 +142,27 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
   describe('input hygiene', () => {
     const credentialsPath = (id: string) => `/v1/journeys/${id}/steps/credentials`;
 
+    it('tells a run of at most 20 refused submissions, so bad input without end cannot grow its history without end (OWASP API4:2023)', async () => {
+      const { id, token } = (await api.start()).body;
+      for (let attempt = 0; attempt < 30; attempt += 1)
+        expectProblem(
+          await api.submit(id, token, 'credentials', { email: 'not an address', password: '' }),
+          422,
+          'invalid_input',
+        );
+      const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+      const signals = history.events?.filter(
+        (event) => event.workflowExecutionSignaledEventAttributes,
+      );
+      expect(signals).toHaveLength(20);
+      // Still at its first step, and it still answers a good submission.
+      const accepted = await api.submit(id, token, 'credentials', {
+        email: 'after-refusals@example.com',
+        password: PASSWORD,
+      });
+      expect(accepted.body.step.name).toBe('verify-email');
+    });
+
     it('refuses a body over 16 KiB with 413 before parsing it (OWASP API4:2023)', async () => {
       const { id, token } = (await api.start()).body;
       const huge = await api.call('POST', credentialsPath(id), {
