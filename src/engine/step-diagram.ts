@@ -1,12 +1,8 @@
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
-import {
-  DEFAULT_JOURNEY_LIFETIME_MS,
-  DEFAULT_STEP_TIMEOUT_MS,
-  type JourneyDefinition,
-} from './define-journey.js';
+import { DEFAULT_JOURNEY_LIFETIME_MS, type JourneyDefinition } from './define-journey.js';
 import { delayMs } from './delays.js';
 import { statePath } from './state-nodes.js';
-import { FINISHING_TAG } from './view.js';
+import { FINISHING_TAG, stepTimeoutMs, stepWaitEnd } from './view.js';
 
 /** Where a run can be, as a product team sees it: waiting at a step, or ended. */
 export type StepViewNode =
@@ -163,9 +159,9 @@ export function stepView(definition: JourneyDefinition): StepView {
   // The run-level timers the workflow keeps: a step left idle, a run past its lifetime. The
   // lifetime caps a step's timeout: a step that waits as long as the run lives ends it `expired`.
   const lifetimeMs = definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS;
-  for (const [path, step] of Object.entries(definition.steps)) {
-    const idleMs = definition.steps[path]?.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-    if (idleMs >= lifetimeMs) continue;
+  for (const step of Object.values(definition.steps)) {
+    const idleMs = stepTimeoutMs(step, {});
+    if (stepWaitEnd(idleMs, lifetimeMs).status === 'expired') continue;
     addEdge({
       from: { kind: 'step', name: step.name },
       to: { kind: 'outcome', outcome: 'abandoned' },

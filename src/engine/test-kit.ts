@@ -15,6 +15,7 @@ import {
   type RunView,
   runView,
   stepTimeoutMs,
+  stepWaitEnd,
   withReturnTo,
 } from './view.js';
 
@@ -99,14 +100,10 @@ export function createJourneyTestKit(
     const step = currentStep(definition, actor.getSnapshot());
     if (!step) return;
     const timeout = stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs });
-    const untilEnd = lifetimeEnd - clock.now();
-    const status = untilEnd <= timeout ? 'expired' : 'abandoned';
-    inactivity = clock.setTimeout(
-      () => {
-        ended = { status, step: step.definition.name };
-      },
-      Math.min(timeout, untilEnd),
-    );
+    const end = stepWaitEnd(timeout, lifetimeEnd - clock.now());
+    inactivity = clock.setTimeout(() => {
+      ended = { status: end.status, step: step.definition.name };
+    }, end.afterMs);
   };
   actor.subscribe((snapshot) => {
     const name = currentStep(definition, snapshot)?.definition.name;

@@ -72,6 +72,20 @@ export function stepTimeoutMs(
   return settings.stepTimeoutMs ?? stepDefinition.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
 }
 
+/**
+ * How a step's wait ends: at its inactivity timeout, `abandoned`, unless the run's lifetime is out
+ * first or at the same moment, `expired` (the lifetime caps the timeout: it costs no timer of its
+ * own). What the workflow, the test kit and the step diagram all follow.
+ */
+export function stepWaitEnd(
+  timeoutMs: number,
+  lifetimeLeftMs: number,
+): { status: 'abandoned' | 'expired'; afterMs: number } {
+  return lifetimeLeftMs <= timeoutMs
+    ? { status: 'expired', afterMs: lifetimeLeftMs }
+    : { status: 'abandoned', afterMs: timeoutMs };
+}
+
 /** Builds the run view from a machine snapshot; `ended` overrides the status of a run stopped from outside. */
 export function runView(
   definition: JourneyDefinition,

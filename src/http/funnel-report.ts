@@ -7,6 +7,7 @@ import type { JourneyRegistry } from '../engine/registry.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { FieldError } from './problem.js';
 import { HttpProblem } from './problem.js';
+import { channelName, versionParam } from './query-fields.js';
 
 /** A window's bound as a query parameter gives it: a string in, an instant out. */
 type Bound = z.ZodType<Date, string>;
@@ -19,17 +20,10 @@ type Bound = z.ZodType<Date, string>;
 export function funnelQuery(bounds: { from: Bound; to: Bound }) {
   return z
     .object({
-      version: z
-        .string()
-        .regex(/^[1-9][0-9]{0,8}$/, 'A version is a positive whole number')
-        .transform(Number)
-        .optional(),
+      version: versionParam().optional(),
       from: bounds.from.optional(),
       to: bounds.to.optional(),
-      channel: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'A channel is a short lower-case name')
-        .optional(),
+      channel: channelName().optional(),
       format: z.enum(['json', 'csv']).optional(),
     })
     .refine((query) => !query.from || !query.to || query.from < query.to, {

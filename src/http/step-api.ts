@@ -31,6 +31,7 @@ import type { createJourneyTokens } from './journey-token.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
+import { channelName, versionParam } from './query-fields.js';
 import { createRefusalBudget } from './refusal-budget.js';
 import type { createStepInputSealer } from './seal-step-input.js';
 import { createSeenSteps } from './seen-steps.js';
@@ -72,22 +73,13 @@ const FINISHING_MARGIN_MS = 15 * 60_000;
 const NO_START_INPUT = z.strictObject({});
 
 /** `?version=N` pins a version; anything but a positive whole number is refused, never `NaN`. */
-const startQuery = z.object({
-  version: z
-    .string()
-    .regex(/^[1-9][0-9]{0,8}$/, 'A version is a positive whole number')
-    .transform(Number)
-    .optional(),
-});
+const startQuery = z.object({ version: versionParam().optional() });
 
 /**
  * The app a run is started from (`Parcours-Channel`), recorded with its journey events so analysts
  * can compare apps: a short lower-case name; absent, `default`.
  */
-const channelHeader = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'A channel is a short lower-case name (a-z, 0-9, . _ -)')
-  .optional();
+const channelHeader = channelName().optional();
 
 /** 128 random bits and more: the journey id is not guessable (it is also the workflow id). */
 const newJourneyId = () => `jrn_${randomBytes(18).toString('base64url')}`;

@@ -24,6 +24,7 @@ import {
   type RunView,
   runView,
   stepTimeoutMs,
+  stepWaitEnd,
   withReturnTo,
 } from '../../src/engine/view.js';
 import { createActivityCaller } from './activity-caller.js';
@@ -151,15 +152,11 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
     if (!wheel || !step) return;
     const name = step.definition.name;
     const timeout = stepTimeoutMs(step.definition, args);
-    const untilEnd = lifetimeEnd - Date.now();
-    const status = untilEnd <= timeout ? 'expired' : 'abandoned';
-    inactivity = wheel.setTimeout(
-      () => {
-        if (v3) due = { status, step: name };
-        else abandonedAt = name;
-      },
-      Math.min(timeout, untilEnd),
-    );
+    const end = stepWaitEnd(timeout, lifetimeEnd - Date.now());
+    inactivity = wheel.setTimeout(() => {
+      if (v3) due = { status: end.status, step: name };
+      else abandonedAt = name;
+    }, end.afterMs);
   };
   let expiredAt: string | undefined;
   let lastStep: string | undefined;
