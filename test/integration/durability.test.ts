@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { refusedSubmissionSignal } from '../../src/engine/messages.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -126,5 +127,43 @@ it('answers a submission that reaches a run with its first task (no worker had p
       ['started', null],
       ['step_entered', 'credentials'],
       ['step_submitted', 'credentials'],
+    ]);
+});
+
+it('counts a refused submission that reaches the run in one task with the submission that moves it on', async () => {
+  const api = stepApiClient(stack.url);
+  if (workers.at(-1)?.exitCode !== null || workers.at(-1)?.signalCode !== null)
+    workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+  const { id, token } = (await api.start()).body;
+  // The run has started and waits at credentials; then its worker is gone for a moment, and the
+  // refusal reaches the run as the step API sends it (answering a 422 needs a worker to ask).
+  await api.get(id, token);
+  for (const worker of workers) await killHard(worker);
+  await stack.temporal.workflow
+    .getHandle(id)
+    .signal(refusedSubmissionSignal, { step: 'credentials', codes: ['password_common'] });
+  const submitted = api.submit(id, token, 'credentials', {
+    email: 'refused-then-moved@example.com',
+    password: 'counted before it moved on',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+  expect((await submitted).body).toMatchObject({ step: { name: 'verify-email' } });
+
+  await expect
+    .poll(
+      async () =>
+        (
+          await stack.prisma.journeyEvent.findMany({
+            where: { journeyId: id, type: { in: ['step_submitted', 'step_rejected'] } },
+            orderBy: { seq: 'asc' },
+          })
+        ).map((event) => [event.type, event.step, (event.detail as { code?: string })?.code]),
+      { timeout: 10_000 },
+    )
+    .toEqual([
+      ['step_submitted', 'credentials', undefined],
+      ['step_rejected', 'credentials', 'password_common'],
+      ['step_submitted', 'credentials', undefined],
     ]);
 });

@@ -258,8 +258,11 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
 
   // Only for the step the run is at, and only a few codes each: the signal comes from the step
   // API, but nothing sent to a run may grow its events without bound.
+  // No await unless it came with the first task: the app's next submission may be handled in the
+  // same task, and would move the run on before a deferred check ran (the refusal then lost).
   wf.setHandler(refusedSubmissionSignal, async ({ step, codes }) => {
-    await untilStarted();
+    const firstTask = untilStarted();
+    if (firstTask) await firstTask;
     if (finalView || step !== stepName()) return;
     events.push('step_submitted', step);
     for (const code of new Set(codes.slice(0, MAX_REFUSAL_CODES)))
