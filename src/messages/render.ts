@@ -25,6 +25,11 @@ export interface MessageTemplateParams {
   'email-change-address-in-use': { productName: string };
   'email-changed': { productName: string; newAddress: string };
   'recovery-code-used': { productName: string; remaining: number };
+  // Security notices to the account's owner (ASVS 5.0 V6.3.7), delivered by the outbox relay.
+  'factor-added': { productName: string; factorName: string };
+  'factor-removed': { productName: string; factorName: string };
+  'passkey-suspended': { productName: string };
+  'sign-in-locked': { productName: string; what: string };
 }
 
 export type MessageTemplate = keyof MessageTemplateParams;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { createJourneyWorker } from '../../workers/worker.js';
 import { createActivities } from '../activities/index.js';
+import { startOutboxRelay } from '../activities/messages/outbox-relay.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
@@ -152,6 +153,12 @@ export async function startWorkerRole(
       ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout }
       : {}),
   });
+  // Security notices raised where no run delivers them (a lock, a suspended passkey).
+  const relay = startOutboxRelay({
+    prisma,
+    deliver: activities.deliverMessage,
+    onError: (err, messageId) => ctx.log.warn({ err, messageId }, 'outbox relay: not delivered'),
+  });
   // Expired vault entries (codes never checked, tokens never shown) are removed on a timer.
   const purge = setInterval(
     () => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')),
@@ -160,6 +167,7 @@ export async function startWorkerRole(
   purge.unref();
   const done = worker.run().finally(async () => {
     clearInterval(purge);
+    await relay.stop();
     sender?.close();
     await connection.close();
     await prisma.$disconnect();

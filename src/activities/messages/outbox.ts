@@ -21,6 +21,8 @@ export interface OutgoingMessage {
   rendered: RenderedMessage;
   /** Kept, never sent (an address over its sending limit). */
   suppressed?: boolean;
+  /** Who delivers it: the run that queued it (default), or the worker's outbox relay. */
+  deliveredBy?: 'journey' | 'relay';
 }
 
 /**
@@ -42,6 +44,7 @@ export function createOutbox({ keyring }: Pick<ActivityDeps, 'keyring'>) {
           locale: message.rendered.locale,
           sealedContent: sealJson(keys, message.rendered.content, message.id),
           ...(message.suppressed ? { status: 'suppressed' } : {}),
+          ...(message.deliveredBy ? { deliveredBy: message.deliveredBy } : {}),
         },
       });
     },

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '../../db/prisma.js';
+import type { ActivityDeps } from '../deps.js';
+import { createOutbox } from './outbox.js';
+
+/**
+ * What an account's owner is told when how the account authenticates changes (ASVS 5.0 V6.3.7):
+ * a factor added or removed, a passkey suspended, a sign-in method locked.
+ */
+export type SecurityNotice =
+  | { template: 'factor-added' | 'factor-removed'; factor: string }
+  | { template: 'passkey-suspended' }
+  | { template: 'sign-in-locked'; factor: 'password' | 'totp' };
+
+/** Factors as a person reads them, in the notice's words. */
+const FACTOR_NAMES: Record<string, string> = {
+  totp: 'An authenticator app',
+  webauthn: 'A passkey',
+  recovery_code: 'A set of recovery codes',
+  password: 'password',
+};
+const factorName = (factor: string) => FACTOR_NAMES[factor] ?? factor;
+
+/**
+ * Security notices go through the outbox like every message, written in the transaction of the
+ * change they announce, but are delivered by the worker's relay (outbox-relay.ts): they are raised
+ * where no run waits to deliver them (a refused passkey, a lock), and must go out all the same.
+ */
+export function createSecurityNotices(
+  deps: Pick<ActivityDeps, 'keyring' | 'renderMessage' | 'productName'>,
+) {
+  const outbox = createOutbox(deps);
+  const render = (notice: SecurityNotice, locales?: string[]) => {
+    const productName = deps.productName;
+    switch (notice.template) {
+      case 'factor-added':
+      case 'factor-removed':
+        return deps.renderMessage(
+          'email',
+          notice.template,
+          { productName, factorName: factorName(notice.factor) },
+          locales,
+        );
+      case 'passkey-suspended':
+        return deps.renderMessage('email', notice.template, { productName }, locales);
+      case 'sign-in-locked':
+        return deps.renderMessage(
+          'email',
+          notice.template,
+          { productName, what: notice.factor === 'totp' ? 'authenticator app codes' : 'password' },
+          locales,
+        );
+    }
+  };
+
+  return {
+    /**
+     * Queues `notice` for the account's verified address, once per `idempotencyKey` (a retried
+     * activity finds the one it queued). No verified address: nothing to tell, nothing queued.
+     */
+    async tell(
+      tx: Prisma.TransactionClient,
+      input: {
+        userId: string;
+        notice: SecurityNotice;
+        idempotencyKey: string;
+        journeyId?: string;
+        locales?: string[];
+      },
+    ): Promise<string | undefined> {
+      const earlier = await tx.outboundMessage.findUnique({
+        where: { idempotencyKey: input.idempotencyKey },
+        select: { id: true },
+      });
+      if (earlier) return earlier.id;
+      const address = await tx.identifier.findFirst({
+        where: { userId: input.userId, type: 'email', verifiedAt: { not: null } },
+        orderBy: { createdAt: 'asc' },
+        select: { value: true },
+      });
+      if (!address) return undefined;
+      const message = await outbox.enqueue(tx, {
+        id: randomUUID(),
+        idempotencyKey: input.idempotencyKey,
+        ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+        channel: 'email',
+        to: address.value,
+        template: input.notice.template,
+        rendered: render(input.notice, input.locales),
+        deliveredBy: 'relay',
+      });
+      return message.id;
+    },
+  };
+}
+
+export type SecurityNotices = ReturnType<typeof createSecurityNotices>;
