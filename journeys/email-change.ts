@@ -130,8 +130,7 @@ export const emailChangeMachine = setup({
         src: 'replaceEmail',
         input: ({ context }) => ({
           journeyId: context.journeyId,
-          userId: context.session.userId,
-          sessionId: context.session.id,
+          session: context.session,
           value: context.newEmail as string,
           notifyPrevious: {
             template: 'email-changed' as const,
@@ -177,7 +176,11 @@ export const emailChange = defineJourney({
   settings,
   start: {
     input: start,
-    session: (journeySettings: Settings) => ({ maxAgeSeconds: journeySettings.maxAgeSeconds }),
+    // Where the account's codes go is how it recovers: the account's highest level is asked.
+    session: (journeySettings: Settings) => ({
+      maxAgeSeconds: journeySettings.maxAgeSeconds,
+      accountAal: true,
+    }),
   },
   steps: {
     newAddress: step<Context>({ name: 'new-email', input: newEmailInput }),

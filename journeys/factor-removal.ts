@@ -75,7 +75,8 @@ export const factorRemovalMachine = setup({
       invoke: {
         src: 'removeFactor',
         input: ({ context }) => ({
-          userId: context.session.userId,
+          journeyId: context.journeyId,
+          session: context.session,
           factor: context.factor,
           keepOne: context.settings.requireMfa,
         }),

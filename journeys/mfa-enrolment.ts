@@ -8,6 +8,7 @@ import {
   type JourneyInput,
   journeyEnds,
   journeyFailure,
+  outcomeActions,
   outcomeGuards,
   rejectAt,
   results,
@@ -29,7 +30,8 @@ import { passkeyAttestation } from './fragments/factor-challenges.js';
  */
 
 const settings = z.object({
-  // A new factor changes how the account is protected: it needs a recent sign-in (OIDC max_age).
+  // A new factor changes how the account is protected: it needs a recent sign-in (OIDC max_age),
+  // at the account's highest level (aal 2 once it has a TOTP key or a passkey).
   maxAgeSeconds: z
     .number()
     .int()
@@ -60,6 +62,7 @@ interface Context {
   journeyId: string;
   settings: Settings;
   session: SessionRef;
+  locales?: string[];
   factor: 'totp' | 'passkey' | 'recovery_codes';
   /** The browser's options for navigator.credentials.create() (public: a challenge, ids). */
   passkeyOptions?: unknown;
@@ -96,6 +99,7 @@ export const mfaEnrolmentMachine = setup({
       (event as unknown as { output: { firstFactor: boolean } }).output.firstFactor,
   },
   actions: {
+    ...outcomeActions,
     rejectPasskey: rejectAt('/credential'),
     rejectCode: rejectAt('/code'),
     failWith: assign({
@@ -109,6 +113,7 @@ export const mfaEnrolmentMachine = setup({
     journeyId: input.journeyId,
     settings: input.settings,
     session: input.session as SessionRef,
+    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
     factor: input.start.factor ?? 'totp',
   }),
   initial: 'choosing',
@@ -128,18 +133,22 @@ export const mfaEnrolmentMachine = setup({
         beginning: {
           invoke: {
             src: 'beginPasskeyRegistration',
-            input: ({ context }) => ({
-              journeyId: context.journeyId,
-              userId: context.session.userId,
-            }),
+            input: ({ context }) => ({ journeyId: context.journeyId, session: context.session }),
             onDone: {
               target: 'awaiting',
               actions: assign({ passkeyOptions: ({ event }) => event.output.options }),
             },
-            onError: {
-              target: '#mfaEnrolment.failed',
-              actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-            },
+            onError: [
+              {
+                guard: 'businessFailure',
+                target: '#mfaEnrolment.failed',
+                actions: 'failWithActivityError',
+              },
+              {
+                target: '#mfaEnrolment.failed',
+                actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+              },
+            ],
           },
         },
         awaiting: {
@@ -155,14 +164,20 @@ export const mfaEnrolmentMachine = setup({
             src: 'finishPasskeyRegistration',
             input: ({ context, event }) => ({
               journeyId: context.journeyId,
-              userId: context.session.userId,
+              session: context.session,
               credential: (event as Extract<Events, { type: 'register-passkey' }>).input.credential,
+              ...(context.locales ? { locales: context.locales } : {}),
             }),
             onDone: [
               { guard: 'firstFactor', target: '#mfaEnrolment.issuingCodes' },
               { target: '#mfaEnrolment.completed' },
             ],
             onError: [
+              {
+                guard: 'sessionLost',
+                target: '#mfaEnrolment.failed',
+                actions: 'failWithActivityError',
+              },
               { guard: 'businessFailure', target: 'beginning', actions: 'rejectPasskey' },
               {
                 target: '#mfaEnrolment.failed',
@@ -176,15 +191,18 @@ export const mfaEnrolmentMachine = setup({
     beginning: {
       invoke: {
         src: 'beginTotpEnrolment',
-        input: ({ context }) => ({ journeyId: context.journeyId, userId: context.session.userId }),
+        input: ({ context }) => ({ journeyId: context.journeyId, session: context.session }),
         onDone: {
           target: 'confirmTotp',
           actions: assign({ enrolment: ({ event }) => event.output }),
         },
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-        },
+        onError: [
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
       },
     },
     confirmTotp: {
@@ -196,12 +214,15 @@ export const mfaEnrolmentMachine = setup({
       invoke: {
         src: 'confirmTotp',
         input: ({ context, event }) => ({
-          userId: context.session.userId,
+          journeyId: context.journeyId,
+          session: context.session,
           credentialId: context.enrolment?.credentialId as string,
           code: (event as Extract<Events, { type: 'confirm-totp' }>).input.code,
+          ...(context.locales ? { locales: context.locales } : {}),
         }),
         onDone: [{ guard: 'firstFactor', target: 'issuingCodes' }, { target: 'completed' }],
         onError: [
+          { guard: 'sessionLost', target: 'failed', actions: 'failWithActivityError' },
           { guard: 'businessFailure', target: 'confirmTotp', actions: 'rejectCode' },
           {
             target: 'failed',
@@ -213,15 +234,19 @@ export const mfaEnrolmentMachine = setup({
     issuingCodes: {
       invoke: {
         src: 'issueRecoveryCodes',
-        input: ({ context }) => ({ journeyId: context.journeyId, userId: context.session.userId }),
+        input: ({ context }) => ({ journeyId: context.journeyId, session: context.session }),
         onDone: {
           target: 'recoveryCodes',
           actions: assign({ recoveryCodes: ({ event }) => event.output }),
         },
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-        },
+        // The session ended, or the account has no strong factor for codes to stand in for.
+        onError: [
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
       },
     },
     // Shown on this step's views until the customer says they are saved, then never again.
@@ -247,7 +272,7 @@ export const mfaEnrolment = defineJourney({
   settings,
   start: {
     input: start,
-    session: (current) => ({ maxAgeSeconds: current.maxAgeSeconds }),
+    session: (current) => ({ maxAgeSeconds: current.maxAgeSeconds, accountAal: true }),
   },
   steps: {
     confirmTotp: step<Context>({

@@ -19,6 +19,10 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './step-up.js').then((module) => module.stepUp),
   'factor-removal@1': () =>
     import(/* webpackMode: "eager" */ './factor-removal.js').then((module) => module.factorRemoval),
+  'passkey-reinstatement@1': () =>
+    import(/* webpackMode: "eager" */ './passkey-reinstatement.js').then(
+      (module) => module.passkeyReinstatement,
+    ),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
   'newsletter@1': () =>

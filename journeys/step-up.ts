@@ -66,7 +66,11 @@ interface Context extends FactorChallengeHost {
 }
 
 const secondFactor = secondFactorChallenges();
-const SECOND_FACTOR = { aal: 2, amr: ['otp', 'mfa'] };
+/**
+ * What each proof adds, in RFC 8176 terms, and only that: the raised session's amr and auth_time
+ * describe this step-up, so a code (TOTP or recovery) is `otp` alone, not the password it follows.
+ */
+const CODE = { aal: 2, amr: ['otp'] };
 /** A passkey with user verification: something you have, and something you are or know. */
 const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] };
 
@@ -100,7 +104,7 @@ export const stepUpMachine = setup({
   actions: {
     ...secondFactor.implementations.actions,
     ...outcomeActions,
-    codeVerified: assign({ proven: SECOND_FACTOR }),
+    codeVerified: assign({ proven: CODE }),
     passkeyVerified: assign({ proven: PASSKEY }),
     sessionRaised: assign({
       result: ({ event }) =>
@@ -144,15 +148,25 @@ export const stepUpMachine = setup({
     listingFactors: {
       invoke: {
         src: 'listFactors',
-        input: ({ context }) => ({ userId: context.session.userId }),
+        input: ({ context }) => ({ session: context.session }),
+        // A factor asked for is the only one offered or taken: the challenges switch only to
+        // factors in this list, so `{ method }` cannot turn to another (OIDC acr_values).
         onDone: {
           target: 'choosing',
-          actions: assign({ factors: ({ event }) => event.output.factors }),
+          actions: assign({
+            factors: ({ context, event }) =>
+              event.output.factors.filter(
+                (factor) => context.wants.factor === undefined || factor === context.wants.factor,
+              ),
+          }),
         },
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-        },
+        onError: [
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
       },
     },
     // The strongest proof the account can give that meets what is asked; a recent sign-in alone
@@ -209,8 +223,7 @@ export const stepUpMachine = setup({
         src: 'raiseSession',
         input: ({ context }) => ({
           journeyId: context.journeyId,
-          sessionId: context.session.id,
-          userId: context.session.userId,
+          session: context.session,
           aal: context.proven?.aal ?? 1,
           amr: context.proven?.amr ?? [],
         }),

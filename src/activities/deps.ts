@@ -19,6 +19,8 @@ export interface ActivityDeps {
   sendSms?: SmsSend;
   productName: string;
   sessionTtlMs: number;
+  /** A session unused this long has ended (default: DEFAULT_SESSION_IDLE_HOURS). */
+  sessionIdleMs?: number;
   /** Codes one recipient may be sent in an hour, across all journeys (anti mail-bombing). */
   codesPerRecipientPerHour: number;
   /** Codes one requester may have sent to one recipient in an hour. */

@@ -15,7 +15,7 @@ type Implementations<K extends string> = Record<K, any>;
  * (`guards: { ...outcomeGuards }`) so each journey's diagram reads the same words.
  */
 export const outcomeGuards: Implementations<
-  'fragmentFailed' | 'fragmentSwitched' | 'businessFailure'
+  'fragmentFailed' | 'fragmentSwitched' | 'businessFailure' | 'sessionLost'
 > = {
   /** A fragment ended `{ outcome: 'failed' }` (on the `onDone` of the state it is placed at). */
   fragmentFailed: ({ event }: Args) => (event.output as FragmentOutcome).outcome === 'failed',
@@ -29,6 +29,11 @@ export const outcomeGuards: Implementations<
    * is; anything else, an activity out of retries, stays generic (ASVS 7.4.1).
    */
   businessFailure: (args: Args) => errorOf(args).business,
+  /**
+   * The run's session is gone, idle, another's or below what the journey demanded
+   * (`session_required`, from the worker's session check): no retry at the step can mend that.
+   */
+  sessionLost: (args: Args) => errorOf(args).code === 'session_required',
 };
 
 /** The named actions that record why a run fails, into `context.failure` (its view's `error`). */

@@ -267,6 +267,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
                             type: { enum: ['totp', 'webauthn', 'recovery_code'] },
                             enrolled_at: { type: 'string', format: 'date-time' },
                             last_used_at: { type: 'string', format: 'date-time' },
+                            suspended_at: { type: 'string', format: 'date-time' },
                             remaining: { type: 'integer' },
                           },
                         },

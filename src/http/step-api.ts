@@ -25,6 +25,7 @@ import type { JourneyRegistry } from '../engine/registry.js';
 import { unmetRequirement } from '../engine/session-requirement.js';
 import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
 import { initialView, type RunView } from '../engine/view.js';
+import type { SessionGrants } from '../security/session-grant.js';
 import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
@@ -49,6 +50,10 @@ export interface StepApiDeps {
   journeyLifetimeMs?: number;
   /** Resolves `Authorization: Bearer` for journeys that start from a session. */
   bearerSession: BearerSessions;
+  /** The highest level an account can reach, for journeys that demand `accountAal`. */
+  accountAal: (userId: string) => Promise<number>;
+  /** Signs the session reference a run is given, bound to that run (trust boundary 1). */
+  sessionGrants: SessionGrants;
   /** Names who asks (a pseudonym of the client's address), for per-requester limits. */
   requesterOf: (req: Request) => string;
   /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
@@ -122,15 +127,24 @@ export function createStepApi(deps: StepApiDeps): Router {
     return input;
   }
 
-  /** The session a journey starts from: 401 without one, 403 naming the requirement it misses. */
+  /**
+   * The session a journey starts from: 401 without one, 403 naming the requirement it misses. The
+   * run gets the reference signed for it alone (its id, journey and lifetime, and what the journey
+   * demanded), so the worker can tell it came from here (src/security/session-grant.ts).
+   */
   async function startingSession(
     req: Request,
     definition: JourneyDefinition,
     settings: Record<string, unknown>,
+    run: string,
   ): Promise<SessionRef | undefined> {
     if (!definition.start?.session) return undefined;
     const { expiresAt: _, ...session } = await deps.bearerSession(req);
-    const unmet = unmetRequirement(session, definition.start.session(settings), now());
+    const demand = definition.start.session(settings);
+    // The account's highest level, resolved now: aal 2 once it has a TOTP key or a passkey.
+    const accountAal = demand.accountAal ? await deps.accountAal(session.userId) : 1;
+    const aal = Math.max(demand.aal ?? 1, accountAal) as 1 | 2 | 3;
+    const unmet = unmetRequirement(session, { ...demand, ...(aal > 1 ? { aal } : {}) }, now());
     if (unmet)
       throw new HttpProblem(unmet.code, {
         requirement: unmet.requirement,
@@ -146,7 +160,14 @@ export function createStepApi(deps: StepApiDeps): Router {
           : {}),
         session: { aal: session.aal, auth_time: session.authTime },
       });
-    return session;
+    return deps.sessionGrants.sign(session, {
+      run,
+      journey: journeyKey(definition.id, definition.version),
+      notAfter: new Date(
+        now().getTime() + lifetimeOf(definition) + FINISHING_MARGIN_MS,
+      ).toISOString(),
+      demand,
+    });
   }
 
   /** A journey's deployment settings, parsed once per definition (starts and the sealer read them). */
@@ -263,7 +284,8 @@ export function createStepApi(deps: StepApiDeps): Router {
         { title: `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}` },
       );
     const settings = settingsOf(definition);
-    const session = await startingSession(req, definition, settings);
+    const id = newJourneyId();
+    const session = await startingSession(req, definition, settings, id);
     const startBody = startInput(definition, req.body);
     const channel = channelHeader.safeParse(req.get('parcours-channel'));
     if (!channel.success)
@@ -274,7 +296,6 @@ export function createStepApi(deps: StepApiDeps): Router {
           in: 'header',
         })),
       });
-    const id = newJourneyId();
     const requester = deps.requesterOf(req);
     const first = initialView(definition, {
       journeyId: id,

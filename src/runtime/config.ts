@@ -69,6 +69,8 @@ const configSchema = z.object({
     .number()
     .positive()
     .default(24 * 14),
+  // A session unused this long ends (ASVS 5.0 V7.3.1); Auth0's default inactivity timeout.
+  SESSION_IDLE_HOURS: z.coerce.number().positive().default(72),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
   RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   // `true` would take the client's address from the leftmost X-Forwarded-For entry, which the
@@ -192,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ? values.PARCOURS_DEV_OUTBOX === 'true'
       : embeddedDatabase && !values.SMTP_URL && isLoopback(values.HOST),
     sessionTtlMs: values.SESSION_TTL_HOURS * 3_600_000,
+    sessionIdleMs: values.SESSION_IDLE_HOURS * 3_600_000,
     webauthn: {
       rpId: values.WEBAUTHN_RP_ID,
       rpName: values.WEBAUTHN_RP_NAME ?? values.PARCOURS_PRODUCT_NAME,

@@ -23,6 +23,7 @@ import { createSmtpSender } from '../messages/smtp-transport.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
+import { createSessionGrants } from '../security/session-grant.js';
 import { createVault } from '../security/vault.js';
 import { createSessionStore } from '../sessions/session-store.js';
 import type { Config } from './config.js';
@@ -135,6 +136,7 @@ export async function startWorkerRole(
     ...(sms ? { sendSms: sms.send } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
     sessionTtlMs: config.sessionTtlMs,
+    sessionIdleMs: config.sessionIdleMs,
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,
     codesPerRequesterPerHour: config.CODES_PER_REQUESTER_PER_HOUR,
     signInFailuresPerRequesterPerHour: config.SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR,
@@ -217,7 +219,7 @@ export async function startApiRole(
   });
   if (added.length) log.info({ added }, 'search attributes registered');
   const passwordPolicy = createPasswordPolicyPool();
-  const sessions = createSessionStore({ prisma });
+  const sessions = createSessionStore({ prisma, idleMs: config.sessionIdleMs });
   const app = createApp({
     registry,
     prisma,
@@ -239,6 +241,8 @@ export async function startApiRole(
     publicView: createPublicViews(registry, vault),
     sessions,
     bearerSession: createBearerSessions(sessions),
+    accountAal: sessions.accountAal,
+    sessionGrants: createSessionGrants(keyring),
     requesterOf: createRequesterIds(keyring),
     ...(config.codec ? { codec: config.codec } : {}),
     ...(config.analytics ? { analytics: config.analytics } : {}),

@@ -1,23 +1,57 @@
 import type { PrismaClient } from '../db/prisma.js';
 import type { SessionRef } from '../engine/define-journey.js';
 import { sha256Hex } from '../security/tokens.js';
+import { DEFAULT_SESSION_IDLE_HOURS, isLive, SEEN_RESOLUTION_MS } from './live-session.js';
 
 /** A live session, as the API resolves it from a bearer token. */
 export interface ActiveSession extends SessionRef {
   expiresAt: string;
 }
 
+/** Second factors that stand on their own: with one, an account's highest level is aal 2. */
+export const STRONG_FACTORS = ['totp', 'webauthn'];
+
+/**
+ * The highest assurance level an account can reach (NIST SP 800-63B-4 §4.1.2): 2 once it has a
+ * confirmed TOTP key or passkey, else 1. What `accountAal` requirements are held to. A factor the
+ * run `exceptRun` enrolled itself does not count: the run that adds an account's first factor may
+ * finish (its recovery codes) at the level it started at.
+ */
+export async function accountAal(
+  prisma: Pick<PrismaClient, '$queryRaw'>,
+  userId: string,
+  exceptRun?: string,
+): Promise<1 | 2> {
+  const [row] = await prisma.$queryRaw<Array<{ strong: number }>>`
+    SELECT count(*)::int AS strong FROM credentials
+    WHERE user_id = ${userId} AND type IN ('totp', 'webauthn') AND confirmed_at IS NOT NULL
+      AND (data->>'enrolledBy') IS DISTINCT FROM ${exceptRun ?? null}::text`;
+  return (row?.strong ?? 0) > 0 ? 2 : 1;
+}
+
 /**
  * Sessions as apps hold them: an opaque token, stored only as its SHA-256, so a lookup by hash is
- * the whole check (ASVS 3.2.2). Revoked and expired sessions resolve to nothing.
+ * the whole check (ASVS 3.2.2). Revoked, expired and idle sessions resolve to nothing; a use that
+ * resolves one keeps it from going idle.
  */
-export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Date }) {
+export function createSessionStore(deps: {
+  prisma: PrismaClient;
+  idleMs?: number;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
+  const idleMs = deps.idleMs ?? DEFAULT_SESSION_IDLE_HOURS * 3_600_000;
   const { prisma } = deps;
   return {
     async resolve(token: string): Promise<ActiveSession | undefined> {
+      const at = now();
       const row = await prisma.session.findUnique({ where: { tokenHash: sha256Hex(token) } });
-      if (!row || row.revokedAt || row.expiresAt <= now()) return undefined;
+      if (!row || !isLive(row, at, idleMs)) return undefined;
+      if (at.getTime() - row.lastSeenAt.getTime() >= SEEN_RESOLUTION_MS)
+        await prisma.session.updateMany({
+          where: { id: row.id, lastSeenAt: { lt: at } },
+          data: { lastSeenAt: at },
+        });
       return {
         id: row.id,
         userId: row.userId,
@@ -28,6 +62,8 @@ export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Dat
         expiresAt: row.expiresAt.toISOString(),
       };
     },
+    /** The highest level the session's account can reach (what `accountAal` asks for). */
+    accountAal: (userId: string) => accountAal(prisma, userId),
     /** Logs the session out: its token stops working at once. */
     async revoke(sessionId: string): Promise<void> {
       await prisma.session.updateMany({
@@ -55,7 +91,14 @@ export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Dat
           type: { in: ['totp', 'webauthn', 'recovery_code'] },
           confirmedAt: { not: null },
         },
-        select: { id: true, type: true, confirmedAt: true, updatedAt: true, lastUsedStep: true },
+        select: {
+          id: true,
+          type: true,
+          confirmedAt: true,
+          updatedAt: true,
+          lastUsedStep: true,
+          data: true,
+        },
         orderBy: { createdAt: 'asc' },
       });
       const codes = credentials.filter((credential) => credential.type === 'recovery_code');
@@ -70,6 +113,8 @@ export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Dat
             ...(credential.lastUsedStep !== null
               ? { last_used_at: credential.updatedAt.toISOString() }
               : {}),
+            // A passkey whose counter went backwards: passkey-reinstatement@1 lifts it.
+            ...(suspendedAt(credential.data) ? { suspended_at: suspendedAt(credential.data) } : {}),
           })),
         ...(firstCode
           ? [
@@ -87,7 +132,18 @@ export function createSessionStore(deps: { prisma: PrismaClient; now?: () => Dat
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
+const suspendedAt = (data: unknown): string | undefined =>
+  typeof data === 'object' && data !== null && 'suspendedAt' in data
+    ? String((data as { suspendedAt: unknown }).suspendedAt)
+    : undefined;
+
 /** A second factor as apps see it: never a secret. */
 export type AccountFactor =
-  | { id: string; type: 'totp' | 'webauthn'; enrolled_at: string; last_used_at?: string }
+  | {
+      id: string;
+      type: 'totp' | 'webauthn';
+      enrolled_at: string;
+      last_used_at?: string;
+      suspended_at?: string;
+    }
   | { type: 'recovery_code'; remaining: number; enrolled_at: string };

@@ -13,6 +13,7 @@ import { createTwilioSender } from '../../src/messages/sms-transport.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { grantedSession } from '../support/granted-session.js';
 import { codeIn } from '../support/http.js';
 import { startTwilioFake, type TwilioFake } from '../support/twilio-fake.js';
 
@@ -278,10 +279,14 @@ describe('replaceEmail', () => {
     });
     return { userId, sessionId: session.id };
   }
-  const change = (callId: string, who: { userId: string; sessionId: string }, value: string) =>
+  const change = async (
+    callId: string,
+    who: { userId: string; sessionId: string },
+    value: string,
+  ) =>
     asCall('jrn_change', callId).run(activities.replaceEmail, {
       journeyId: 'jrn_change',
-      ...who,
+      session: await grantedSession(prisma, keyring, who.sessionId, 'jrn_change'),
       value,
       notifyPrevious: { template: 'email-changed' as const },
     });

@@ -136,7 +136,9 @@ describe('passkeys (WebAuthn) over the step API', () => {
     );
   });
 
-  it('suspends a passkey whose signature counter goes backwards (a cloned key) and refuses it from then on (W3C WebAuthn §6.1.1)', async () => {
+  // Security review, item 2: a forged assertion (signature `AAAA`) for a victim's credential id
+  // suspended the victim's passkey, because the counter was judged before the signature.
+  it('never suspends a passkey on an assertion whose signature does not verify, whatever its counter: a forged one is refused like any other (W3C WebAuthn §7.2 steps 21-22)', async () => {
     const authenticator = createSoftAuthenticator();
     await withPasskey(authenticator);
     const first = await atPasskeySignIn();
@@ -144,6 +146,41 @@ describe('passkeys (WebAuthn) over the step API', () => {
       credential: authenticator.authenticate({ requestOptions: first.options, origin }),
     });
     expect(signedIn.body.status).toBe('completed');
+    const attack = await atPasskeySignIn();
+    const genuine = authenticator.authenticate({
+      requestOptions: attack.options,
+      origin,
+      signCount: 0,
+    });
+    const forged = { ...genuine, response: { ...genuine.response, signature: 'AAAA' } };
+    expectProblem(
+      await api.submit(attack.id, attack.token, 'passkey-sign-in', { credential: forged }),
+      422,
+      'passkey_refused',
+    );
+    const passkey = await stack.prisma.credential.findFirstOrThrow({
+      where: { externalId: genuine.id },
+    });
+    expect(passkey.data).not.toHaveProperty('suspendedAt');
+    const later = await atPasskeySignIn();
+    expect(
+      (
+        await api.submit(later.id, later.token, 'passkey-sign-in', {
+          credential: authenticator.authenticate({ requestOptions: later.options, origin }),
+        })
+      ).body.status,
+    ).toBe('completed');
+  });
+
+  it('suspends a passkey whose verified signature counter goes backwards (a cloned key), tells its owner, answers exactly as for an unknown passkey, and a stepped-up session reinstates it (W3C WebAuthn §6.1.1, ASVS 5.0 V6.3.7)', async () => {
+    const authenticator = createSoftAuthenticator();
+    const customer = await withPasskey(authenticator);
+    const first = await atPasskeySignIn();
+    const signedIn = await api.submit(first.id, first.token, 'passkey-sign-in', {
+      credential: authenticator.authenticate({ requestOptions: first.options, origin }),
+    });
+    expect(signedIn.body.status).toBe('completed');
+    const stepped = signedIn.body.result.session.token as string;
     const cloned = await atPasskeySignIn();
     const regressed = await api.submit(cloned.id, cloned.token, 'passkey-sign-in', {
       credential: authenticator.authenticate({
@@ -152,14 +189,72 @@ describe('passkeys (WebAuthn) over the step API', () => {
         signCount: 0,
       }),
     });
-    expectProblem(regressed, 403, 'passkey_suspended');
+    expectProblem(regressed, 422, 'passkey_refused');
+    const notice = await smtp.waitFor(
+      (message) => message.to.includes(customer.email) && /suspended/.test(message.subject),
+    );
+    expect(notice.text).toContain('reinstate');
+
+    // From then on: the same answer as a passkey this server never saw.
     const later = await atPasskeySignIn();
+    const suspended = await api.submit(later.id, later.token, 'passkey-sign-in', {
+      credential: authenticator.authenticate({ requestOptions: later.options, origin }),
+    });
+    const unknown = await atPasskeySignIn();
+    const stranger = createSoftAuthenticator();
+    stranger.register({
+      creationOptions: {
+        challenge: 'AAAA',
+        rp: { id: 'localhost', name: 'x' },
+        user: { id: 'AAAA', name: 'x', displayName: 'x' },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      },
+      origin,
+    });
+    const neverSeen = await api.submit(unknown.id, unknown.token, 'passkey-sign-in', {
+      credential: stranger.authenticate({ requestOptions: unknown.options, origin }),
+    });
+    const shape = (answer: typeof suspended) => ({
+      status: answer.status,
+      code: answer.body.code,
+      title: answer.body.title,
+      errors: answer.body.errors,
+    });
+    expect(shape(suspended)).toEqual(shape(neverSeen));
+    expectProblem(suspended, 422, 'passkey_refused');
+
+    // Its owner, stepped up (the aal2 session of the first sign-in), reinstates it.
+    const factors = await api.call('GET', '/v1/sessions/factors', { headers: bearer(stepped) });
+    const listed = factors.body.factors.find(
+      (factor: { type: string }) => factor.type === 'webauthn',
+    );
+    expect(listed).toMatchObject({ suspended_at: expect.any(String) });
+    const reinstated = await api.call('POST', '/v1/journeys/passkey-reinstatement/start', {
+      headers: bearer(stepped),
+      body: { factor: listed.id },
+    });
+    expect(reinstated.body, JSON.stringify(reinstated.body)).toMatchObject({
+      status: 'completed',
+    });
+    const back = await atPasskeySignIn();
+    expect(
+      (
+        await api.submit(back.id, back.token, 'passkey-sign-in', {
+          credential: authenticator.authenticate({ requestOptions: back.options, origin }),
+        })
+      ).body.status,
+    ).toBe('completed');
+  });
+
+  it('reinstates a passkey only from a stepped-up session: a password-only session is sent to step up (403)', async () => {
+    const customer = await signUp(api, smtp);
     expectProblem(
-      await api.submit(later.id, later.token, 'passkey-sign-in', {
-        credential: authenticator.authenticate({ requestOptions: later.options, origin }),
+      await api.call('POST', '/v1/journeys/passkey-reinstatement/start', {
+        headers: bearer(customer.sessionToken),
+        body: { factor: 'anything' },
       }),
       403,
-      'passkey_suspended',
+      'stronger_authentication_required',
     );
   });
 });

@@ -279,9 +279,18 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       'invalid_code',
     ]);
 
-    // A new set: the old codes stop working, the new ones work.
+    // A new set, from a session at the account's level (aal 2: it has TOTP): the password-only
+    // session is sent to step up first. The old codes stop working, the new ones work.
+    expectProblem(
+      await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+        headers: bearer(customer.sessionToken),
+        body: { factor: 'recovery_codes' },
+      }),
+      403,
+      'stronger_authentication_required',
+    );
     const regenerated = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
-      headers: bearer(customer.sessionToken),
+      headers: bearer(done.body.result.session.token),
       body: { factor: 'recovery_codes' },
     });
     expect(regenerated.body.step).toMatchObject({ name: 'recovery-codes', data: { count: 10 } });
@@ -321,7 +330,8 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       status: 'completed',
       result: {
         type: 'session_raised',
-        session: { id: before.id, aal: 2, amr: ['pwd', 'otp', 'mfa'], token: expect.any(String) },
+        // What this step-up proved, and only that: auth_time is now, so amr is the code alone.
+        session: { id: before.id, aal: 2, amr: ['otp'], token: expect.any(String) },
       },
     });
     const newToken = raised.body.result.session.token as string;
@@ -346,7 +356,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     );
     const after = (await api.call('GET', '/v1/sessions/whoami', { headers: bearer(newToken) })).body
       .session;
-    expect(after).toMatchObject({ id: before.id, aal: 2, amr: ['pwd', 'otp', 'mfa'] });
+    expect(after).toMatchObject({ id: before.id, aal: 2, amr: ['otp'] });
     expect(after.factors).toEqual(
       expect.arrayContaining([expect.objectContaining({ amr: 'otp' })]),
     );

@@ -103,8 +103,7 @@ describe('email-change@1: the way through', () => {
     expect(kit.callsOf('replaceEmail')).toEqual([
       {
         journeyId: 'run-1',
-        userId: 'user-1',
-        sessionId: 'session-1',
+        session,
         value: NEW_EMAIL,
         notifyPrevious: { template: 'email-changed' },
       },

@@ -67,6 +67,67 @@ const attestation = (id: string) => ({
   clientExtensionResults: {},
 });
 
+describe('mfa-enrolment@1: the session behind it (security review, items 1 and 4)', () => {
+  test("asks for the account's highest level, recently (NIST SP 800-63B-4 §4.1.2)", () => {
+    expect(mfaEnrolment.start?.session?.(mfaEnrolment.settings.parse({}))).toEqual({
+      maxAgeSeconds: 900,
+      accountAal: true,
+    });
+  });
+
+  test('fails, rather than asking again, when the session is gone at confirmation', async () => {
+    const kit = startEnrolment(
+      {},
+      {
+        confirmTotp: () => {
+          throw businessFailure('session_required');
+        },
+      },
+    );
+    expect(await kit.submit('confirm-totp', { code: '123456' })).toMatchObject({
+      status: 'failed',
+      error: { code: 'session_required' },
+    });
+  });
+
+  test('fails when the session is gone as the passkey is kept (a logout during the ceremony)', async () => {
+    const kit = startEnrolment(
+      { factor: 'passkey' },
+      {
+        finishPasskeyRegistration: () => {
+          throw businessFailure('session_required');
+        },
+      },
+    );
+    expect(await kit.submit('register-passkey', { credential: attestation('good') })).toMatchObject(
+      { status: 'failed', error: { code: 'session_required' } },
+    );
+  });
+
+  test('fails with second_factor_required when recovery codes are asked for an account with no strong factor', async () => {
+    const kit = startEnrolment(
+      { factor: 'recovery_codes' },
+      {
+        issueRecoveryCodes: () => {
+          throw businessFailure('second_factor_required');
+        },
+      },
+    );
+    expect(await kit.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'second_factor_required' },
+    });
+  });
+
+  test('passes the session reference itself to every activity, never a bare user id', async () => {
+    const kit = startEnrolment({});
+    await kit.submit('confirm-totp', { code: '123456' });
+    expect(kit.callsOf('beginTotpEnrolment')[0]).toMatchObject({ session });
+    expect(kit.callsOf('confirmTotp')[0]).toMatchObject({ session });
+    expect(kit.callsOf('issueRecoveryCodes')[0]).toMatchObject({ session });
+  });
+});
+
 describe('mfa-enrolment@1', () => {
   test("shows an authenticator app's key by reference, confirms it with a code, then the first factor's recovery codes until saved", async () => {
     const kit = startEnrolment({});
@@ -157,7 +218,7 @@ describe('factor-removal@1', () => {
     });
     expect(await kit.view()).toEqual({ status: 'completed', result: { type: 'none' } });
     expect(kit.callsOf('removeFactor')).toEqual([
-      { userId: 'user-1', factor: 'totp-1', keepOne: false },
+      { journeyId: expect.any(String), session, factor: 'totp-1', keepOne: false },
     ]);
     const strict = removal(
       () => {

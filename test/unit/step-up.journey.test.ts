@@ -41,7 +41,7 @@ function startStepUp(
         id: 'session-1',
         token: { $secret: 'sec_raisedraisedraisedraised' },
         aal: Math.max(1, input.aal),
-        amr: [...new Set(['pwd', ...input.amr])],
+        amr: input.amr,
         authTime: '2026-11-30T12:05:00.000Z',
         expiresAt: '2026-12-14T12:00:00.000Z',
       }),
@@ -53,7 +53,7 @@ function startStepUp(
 }
 
 describe('step-up@1', () => {
-  test('asks an account with TOTP for its code and raises the same session to aal2 (otp, mfa added)', async () => {
+  test('asks an account with TOTP for its code and raises the same session to aal2, its amr what this run proved (otp)', async () => {
     const kit = startStepUp({ aal: 2 }, ['totp', 'recovery_code']);
     expect(stepOf(await kit.view())).toMatchObject({
       name: 'totp',
@@ -67,14 +67,59 @@ describe('step-up@1', () => {
       result: { type: 'session_raised', session: { id: 'session-1', aal: 2 } },
     });
     expect(kit.callsOf('raiseSession')).toEqual([
-      {
-        journeyId: expect.any(String),
-        sessionId: 'session-1',
-        userId: 'user-1',
-        aal: 2,
-        amr: ['otp', 'mfa'],
-      },
+      { journeyId: expect.any(String), session, aal: 2, amr: ['otp'] },
     ]);
+  });
+
+  // Security review, item 3: `{factor:"webauthn"}` completed with a TOTP code after
+  // `{method:"totp"}`, and `{factor:"totp"}` with a recovery code (OIDC acr_values; ASVS 5.0 V6.8).
+  test.each([
+    ['webauthn', 'passkey', 'totp'],
+    ['webauthn', 'passkey', 'recovery_code'],
+    ['totp', 'totp', 'recovery_code'],
+    ['totp', 'totp', 'webauthn'],
+    ['recovery_code', 'recovery-code', 'totp'],
+  ] as const)(
+    'a step-up asking for %s offers no other factor and refuses a switch to %s… (%s)',
+    async (factor, stepName, other) => {
+      const kit = startStepUp({ factor }, ['webauthn', 'totp', 'recovery_code'], {
+        beginPasskeySignIn: () => ({ options: { challenge: 'challenge-1' } }),
+      });
+      const first = stepOf(await kit.view());
+      expect(first).toMatchObject({ name: stepName, data: { otherFactors: [] } });
+      const refused = await kit.submit(stepName, { method: other });
+      expect(stepOf(refused)).toMatchObject({
+        name: stepName,
+        error: { code: 'factor_not_enrolled', path: '/method' },
+      });
+      expect(refused.status).toBe('active');
+      expect(kit.callsOf('verifyTotp')).toEqual([]);
+      expect(kit.callsOf('verifyRecoveryCode')).toEqual([]);
+      expect(kit.callsOf('raiseSession')).toEqual([]);
+    },
+  );
+
+  test('a step-up asking only for aal 2 still lets the customer choose among the second factors', async () => {
+    const kit = startStepUp({ aal: 2 }, ['totp', 'recovery_code']);
+    const switched = await kit.submit('totp', { method: 'recovery_code' });
+    expect(stepOf(switched).name).toBe('recovery-code');
+  });
+
+  test('a passkey step-up raises the session with what a passkey proves (hwk, user, mfa)', async () => {
+    const kit = startStepUp({ factor: 'webauthn' }, ['webauthn'], {
+      beginPasskeySignIn: () => ({ options: { challenge: 'challenge-1' } }),
+      verifyPasskey: () => ({ userId: 'user-1', userVerified: true }),
+    });
+    const done = await kit.submit('passkey', {
+      credential: {
+        id: 'cred',
+        rawId: 'cred',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+      },
+    });
+    expect(done.status).toBe('completed');
+    expect(kit.callsOf('raiseSession')[0]).toMatchObject({ aal: 2, amr: ['hwk', 'user', 'mfa'] });
   });
 
   test('asks for the password again when only a recent sign-in is asked and the account has no second factor', async () => {

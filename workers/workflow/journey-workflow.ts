@@ -88,6 +88,15 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
 
   const v2 = engine >= 2;
   const v3 = engine >= 3;
+  // Trust boundary 1: a session reference is only for the run and journey the API signed it for.
+  // The worker's activities check the signature itself (they hold the key; this sandbox does not)
+  // and the run's id; here, the journey: a grant for step-up cannot drive mfa-enrolment. Behind a
+  // patch, taken only by runs with a session: runs started before it replay as they ran.
+  if (args.session && v3 && wf.patched('session-grant-bound')) {
+    const grant = args.session.grant;
+    if (grant?.run !== journeyId || grant.journey !== journeyKey(definition.id, definition.version))
+      throw runFailure('session_required', 'The session was not granted to this run');
+  }
   const events = createJourneyEventLog(
     {
       journeyId,

@@ -12,6 +12,7 @@ export const authnDeclarations = {
   finishPasskeyRegistration: local(),
   beginPasskeySignIn: local(),
   verifyPasskey: local(),
+  reinstatePasskey: local(),
   issueRecoveryCodes: local(),
   forgetRecoveryCodes: local(),
   verifyRecoveryCode: local(),

@@ -1,5 +1,10 @@
-import type { PrismaClient } from '../../db/prisma.js';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
+import { STRONG_FACTORS } from '../../sessions/session-store.js';
+import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */
 export type FactorKind = 'webauthn' | 'totp' | 'recovery_code';
@@ -15,11 +20,13 @@ export function confirmedFactorsOf(
 }
 
 /** The account's second factors, for journeys that challenge a signed-in customer (step-up). */
-export function factorActivities(deps: { prisma: PrismaClient }) {
+export function factorActivities(deps: ActivityDeps) {
+  const liveSession = createSessionGuard(deps);
   return {
-    async listFactors(input: { userId: string }): Promise<{ factors: FactorKind[] }> {
+    async listFactors(input: { session: SessionRef }): Promise<{ factors: FactorKind[] }> {
+      const { userId } = await liveSession(deps.prisma, input.session);
       const credentials = await deps.prisma.credential.findMany({
-        where: { userId: input.userId, confirmedAt: { not: null } },
+        where: { userId, confirmedAt: { not: null } },
         select: { type: true, confirmedAt: true },
       });
       return { factors: confirmedFactorsOf(credentials) };
@@ -27,33 +34,46 @@ export function factorActivities(deps: { prisma: PrismaClient }) {
   };
 }
 
-/** Second factors that stand on their own: what `requireMfa` counts. */
-const STRONG_FACTORS = ['totp', 'webauthn'];
-
-export function factorRemovalActivities(deps: { prisma: PrismaClient }) {
+export function factorRemovalActivities(deps: ActivityDeps) {
+  const liveSession = createSessionGuard(deps);
+  const notices = createSecurityNotices(deps);
   return {
     /**
-     * Removes a second factor (a TOTP key or a passkey, by id; or `recovery_code`, the whole set).
-     * With `keepOne`, the account's last TOTP key or passkey stays (a policy that requires MFA).
-     * Recovery codes go with the last factor they stood in for.
+     * Removes a second factor (a TOTP key or a passkey, by id; or `recovery_code`, the whole set)
+     * for the run's session, checked live (session-guard.ts). With `keepOne`, the account's last
+     * TOTP key or passkey stays (a policy that requires MFA). Recovery codes go with the last factor
+     * they stood in for. The owner is told (ASVS 5.0 V6.3.7).
      */
     async removeFactor(input: {
-      userId: string;
+      journeyId?: string;
+      session: SessionRef;
       factor: string;
       keepOne: boolean;
+      locales?: string[];
     }): Promise<{ removed: string }> {
+      const idempotencyKey = `${activityIdempotencyKey()}:notice`;
       return deps.prisma.$transaction(async (tx) => {
+        const { userId } = await liveSession(tx, input.session);
+        const tell = (factor: string) =>
+          notices.tell(tx, {
+            userId,
+            notice: { template: 'factor-removed', factor },
+            idempotencyKey,
+            ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+            ...(input.locales ? { locales: input.locales } : {}),
+          });
         if (input.factor === 'recovery_code') {
           const { count } = await tx.credential.deleteMany({
-            where: { userId: input.userId, type: 'recovery_code' },
+            where: { userId, type: 'recovery_code' },
           });
           if (!count) throw businessFailure('factor_not_enrolled');
+          await tell('recovery_code');
           return { removed: 'recovery_code' };
         }
         const factor = await tx.credential.findFirst({
           where: {
             id: input.factor,
-            userId: input.userId,
+            userId,
             type: { in: STRONG_FACTORS },
             confirmedAt: { not: null },
           },
@@ -61,7 +81,7 @@ export function factorRemovalActivities(deps: { prisma: PrismaClient }) {
         if (!factor) throw businessFailure('factor_not_enrolled');
         const others = await tx.credential.count({
           where: {
-            userId: input.userId,
+            userId,
             id: { not: factor.id },
             type: { in: STRONG_FACTORS },
             confirmedAt: { not: null },
@@ -70,9 +90,8 @@ export function factorRemovalActivities(deps: { prisma: PrismaClient }) {
         if (others === 0 && input.keepOne) throw businessFailure('last_factor');
         await tx.credential.delete({ where: { id: factor.id } });
         if (others === 0)
-          await tx.credential.deleteMany({
-            where: { userId: input.userId, type: 'recovery_code' },
-          });
+          await tx.credential.deleteMany({ where: { userId, type: 'recovery_code' } });
+        await tell(factor.type);
         return { removed: factor.type };
       });
     },

@@ -10,9 +10,14 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
+import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../../db/prisma.js';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** How long a ceremony may take: a person finding their security key, or their phone. */
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -27,6 +32,8 @@ interface PasskeyData {
   backedUp?: boolean;
   /** Set when its signature counter went backwards: it may have been cloned. */
   suspendedAt?: string;
+  /** The run that enrolled it. */
+  enrolledBy?: string;
 }
 
 const LOCALHOST = { rpId: 'localhost', rpName: 'Parcours', origins: ['http://localhost:3000'] };
@@ -36,12 +43,15 @@ const LOCALHOST = { rpId: 'localhost', rpName: 'Parcours', origins: ['http://loc
  * credentials included. Every challenge is single use and bound to the journey run that asked for
  * it; the origin and RP ID come from configuration and are checked in every ceremony; user
  * verification is required, so a passkey proves two factors (something you have, and a PIN or
- * biometric: aal2, amr `hwk` and `user`). A signature counter that goes backwards suspends the
- * passkey (it may have been cloned) and is refused.
+ * biometric: aal2, amr `hwk` and `user`). A signature counter that goes backwards in an assertion
+ * whose signature holds suspends the passkey (it may have been cloned), tells its owner, and is
+ * refused; a stepped-up session reinstates it.
  */
 export function passkeyActivities(deps: ActivityDeps) {
   const { prisma, now } = deps;
   const rp = deps.webauthn ?? LOCALHOST;
+  const liveSession = createSessionGuard(deps);
+  const notices = createSecurityNotices(deps);
 
   /** A new challenge for the run; earlier unused ones of the same purpose stop counting. */
   async function rememberChallenge(
@@ -92,29 +102,57 @@ export function passkeyActivities(deps: ActivityDeps) {
       select: { externalId: true, data: true },
     });
 
-  const refused = (error: unknown) =>
-    businessFailure('passkey_refused', {
-      reason: error instanceof Error ? error.message.slice(0, 200) : 'not verified',
+  /**
+   * Every refusal answers alike, whether the credential is unknown, another account's, suspended,
+   * or its assertion does not verify: the answer must not tell whether an id exists or what state
+   * it is in. Why goes to the worker's log, for operators.
+   */
+  const refused = (reason: unknown) => {
+    Context.current().log.info('passkey refused', {
+      reason: reason instanceof Error ? reason.message.slice(0, 200) : String(reason),
     });
+    return businessFailure('passkey_refused');
+  };
+
+  /** Suspends a passkey whose signed counter went backwards, and tells its owner, at once. */
+  async function suspend(passkeyId: string, userId: string, journeyId: string): Promise<void> {
+    const idempotencyKey = `${activityIdempotencyKey()}:suspended`;
+    await prisma.$transaction(async (tx) => {
+      const suspended = await tx.$executeRaw`
+        UPDATE credentials
+        SET data = jsonb_set(data, '{suspendedAt}', to_jsonb(${now().toISOString()}::text)),
+            updated_at = ${now()}
+        WHERE id = ${passkeyId} AND NOT (data ? 'suspendedAt')`;
+      // Suspended by a racing assertion already: that one tells the owner.
+      if (suspended === 1)
+        await notices.tell(tx, {
+          userId,
+          notice: { template: 'passkey-suspended' },
+          idempotencyKey,
+          journeyId,
+        });
+    });
+  }
 
   return {
     /** Options for the browser's navigator.credentials.create(): a discoverable passkey. */
     async beginPasskeyRegistration(input: {
       journeyId: string;
-      userId: string;
+      session: SessionRef;
     }): Promise<{ options: PublicKeyCredentialCreationOptionsJSON }> {
+      const { userId } = await liveSession(prisma, input.session);
       const [email, existing] = await Promise.all([
         prisma.identifier.findFirst({
-          where: { userId: input.userId, type: 'email' },
+          where: { userId, type: 'email' },
           orderBy: { createdAt: 'asc' },
         }),
-        passkeysOf(prisma, input.userId),
+        passkeysOf(prisma, userId),
       ]);
       const options = await generateRegistrationOptions({
         rpName: rp.rpName,
         rpID: rp.rpId,
-        userName: email?.value ?? input.userId,
-        userID: new TextEncoder().encode(input.userId),
+        userName: email?.value ?? userId,
+        userID: new TextEncoder().encode(userId),
         attestationType: 'none',
         excludeCredentials: existing.flatMap((passkey) =>
           passkey.externalId ? [{ id: passkey.externalId }] : [],
@@ -125,12 +163,19 @@ export function passkeyActivities(deps: ActivityDeps) {
       return { options };
     },
 
-    /** Checks the browser's answer and keeps the passkey (its public key) as a factor. */
+    /**
+     * Checks the browser's answer and keeps the passkey (its public key) as a factor, only while the
+     * run's session is live and at the level its journey demanded, checked in the transaction that
+     * keeps it (a logout in between stops it). The owner is told (ASVS 5.0 V6.3.7).
+     */
     async finishPasskeyRegistration(input: {
       journeyId: string;
-      userId: string;
+      session: SessionRef;
       credential: RegistrationResponseJSON;
+      locales?: string[];
     }): Promise<{ passkeyId: string; firstFactor: boolean }> {
+      const idempotencyKey = `${activityIdempotencyKey()}:notice`;
+      const { userId } = await liveSession(prisma, input.session);
       const expectedChallenge = await takeChallenge(input.journeyId, 'registration');
       let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
@@ -147,13 +192,6 @@ export function passkeyActivities(deps: ActivityDeps) {
       if (!verification.verified || !verification.registrationInfo) throw refused(undefined);
       const { credential, aaguid, credentialDeviceType, credentialBackedUp } =
         verification.registrationInfo;
-      const others = await prisma.credential.count({
-        where: {
-          userId: input.userId,
-          type: { in: ['totp', 'webauthn', 'recovery_code'] },
-          confirmedAt: { not: null },
-        },
-      });
       const data: PasskeyData = {
         publicKey: Buffer.from(credential.publicKey).toString('base64url'),
         counter: credential.counter,
@@ -163,24 +201,41 @@ export function passkeyActivities(deps: ActivityDeps) {
         aaguid,
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
+        enrolledBy: input.journeyId,
       };
-      const existing = await prisma.credential.findUnique({ where: { externalId: credential.id } });
-      // A retry of this very call finds the passkey it kept; anyone else's is refused.
-      if (existing && existing.userId !== input.userId)
-        throw businessFailure('passkey_refused', { reason: 'credential_in_use' });
-      const kept =
-        existing ??
-        (await prisma.credential.create({
-          data: {
-            id: randomUUID(),
-            userId: input.userId,
-            type: 'webauthn',
-            externalId: credential.id,
-            data: { ...data },
-            confirmedAt: now(),
+      return prisma.$transaction(async (tx) => {
+        await liveSession(tx, input.session);
+        const others = await tx.credential.count({
+          where: {
+            userId,
+            type: { in: ['totp', 'webauthn', 'recovery_code'] },
+            confirmedAt: { not: null },
           },
-        }));
-      return { passkeyId: kept.id, firstFactor: others === 0 };
+        });
+        const existing = await tx.credential.findUnique({ where: { externalId: credential.id } });
+        // A retry of this very call finds the passkey it kept; anyone else's is refused.
+        if (existing && existing.userId !== userId) throw refused('credential in use');
+        const kept =
+          existing ??
+          (await tx.credential.create({
+            data: {
+              id: randomUUID(),
+              userId,
+              type: 'webauthn',
+              externalId: credential.id,
+              data: { ...data },
+              confirmedAt: now(),
+            },
+          }));
+        await notices.tell(tx, {
+          userId,
+          notice: { template: 'factor-added', factor: 'webauthn' },
+          idempotencyKey,
+          journeyId: input.journeyId,
+          ...(input.locales ? { locales: input.locales } : {}),
+        });
+        return { passkeyId: kept.id, firstFactor: others === (existing ? 1 : 0) };
+      });
     },
 
     /**
@@ -215,7 +270,10 @@ export function passkeyActivities(deps: ActivityDeps) {
     /**
      * Checks an assertion against the run's challenge and the passkey's public key. Whose passkey
      * it is comes from the credential (and must be `userId`'s when one is expected). The counter
-     * is moved forward in a conditional update; one that goes backwards suspends the passkey.
+     * is judged only once the signature holds: the library is given a counter it cannot trip on,
+     * so a forged assertion can never suspend anyone's passkey; then a counter that did not move
+     * forward suspends it (W3C WebAuthn §6.1.1: a cloned authenticator) and tells its owner, and
+     * one that did is moved forward in a conditional update (two racing assertions cannot both).
      */
     async verifyPasskey(input: {
       journeyId: string;
@@ -231,9 +289,9 @@ export function passkeyActivities(deps: ActivityDeps) {
         !passkey.confirmedAt ||
         (input.userId !== undefined && passkey.userId !== input.userId)
       )
-        throw businessFailure('passkey_refused', { reason: 'unknown_credential' });
+        throw refused('unknown credential');
       const data = passkey.data as unknown as PasskeyData;
-      if (data.suspendedAt) throw businessFailure('passkey_suspended');
+      if (data.suspendedAt) throw refused('suspended');
       let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
       try {
         verification = await verifyAuthenticationResponse({
@@ -244,32 +302,55 @@ export function passkeyActivities(deps: ActivityDeps) {
           credential: {
             id: input.credential.id,
             publicKey: Buffer.from(data.publicKey, 'base64url'),
-            counter: data.counter,
+            // Zero: the library compares counters before it checks the signature.
+            counter: 0,
             ...(data.transports ? { transports: data.transports } : {}),
           },
           requireUserVerification: true,
         });
       } catch (error) {
-        if (error instanceof Error && /counter value/i.test(error.message)) {
-          // W3C WebAuthn §6.1.1: a counter that did not move forward signals a cloned key.
-          await prisma.credential.update({
-            where: { id: passkey.id },
-            data: { data: { ...data, suspendedAt: now().toISOString() } },
-          });
-          throw businessFailure('passkey_suspended');
-        }
         throw refused(error);
       }
-      if (!verification.verified) throw refused(undefined);
+      if (!verification.verified) throw refused('not verified');
       const { newCounter, userVerified } = verification.authenticationInfo;
+      const stored = data.counter;
+      if ((stored > 0 || newCounter > 0) && newCounter <= stored) {
+        await suspend(passkey.id, passkey.userId, input.journeyId);
+        throw refused(`counter ${newCounter} did not move past ${stored}: suspended`);
+      }
       // Only forward: two assertions racing cannot both move it from the same value.
       const moved = await prisma.$executeRaw`
         UPDATE credentials
         SET data = jsonb_set(data, '{counter}', to_jsonb(${newCounter}::bigint)), updated_at = ${now()}
         WHERE id = ${passkey.id}
           AND ((data->>'counter')::bigint < ${newCounter} OR ${newCounter} = 0)`;
-      if (moved !== 1) throw businessFailure('passkey_refused', { reason: 'counter_raced' });
+      if (moved !== 1) throw refused('counter raced');
       return { userId: passkey.userId, userVerified };
+    },
+
+    /**
+     * Lifts a passkey's suspension, for the run's session (stepped up, checked live): its owner
+     * says the counter going backwards was theirs (a device restored from a backup). The counter
+     * starts again from what the passkey answers next.
+     */
+    async reinstatePasskey(input: {
+      session: SessionRef;
+      factor: string;
+    }): Promise<{ reinstated: string }> {
+      return prisma.$transaction(async (tx) => {
+        const { userId } = await liveSession(tx, input.session);
+        const passkey = await tx.credential.findFirst({
+          where: { id: input.factor, userId, type: 'webauthn', confirmedAt: { not: null } },
+        });
+        const data = passkey?.data as unknown as PasskeyData | undefined;
+        if (!passkey || !data?.suspendedAt) throw businessFailure('factor_not_enrolled');
+        const { suspendedAt: _, ...rest } = data;
+        await tx.credential.update({
+          where: { id: passkey.id },
+          data: { data: { ...rest, counter: 0 } },
+        });
+        return { reinstated: passkey.id };
+      });
     },
   };
 }

@@ -1,10 +1,13 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { hmacSha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
+import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../messages/outbox.js';
+import { createSessionGuard } from '../sessions/session-guard.js';
 import { createThrottle, type ThrottlePolicy } from './throttle.js';
 
 /** Ten codes a set (what most providers issue), each 12 characters of Crockford-free base32. */
@@ -32,6 +35,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
   const peppers = keyring.derive('recovery-code');
   const throttle = createThrottle(prisma, now);
   const outbox = createOutbox(deps);
+  const liveSession = createSessionGuard(deps);
   // Keyed, so a copy of the database alone does not let anyone test guesses offline (NIST SP
   // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary.
   const hashOf = (code: string) => hmacSha256Hex(peppers.active, normalized(code));
@@ -48,11 +52,13 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
      * A new set of recovery codes for an account (NIST SP 800-63B §5.1.2 look-up secrets): drawn
      * from the CSPRNG, stored only as keyed hashes, and the previous set revoked in the same
      * transaction. The codes reach the customer by vault reference; a retry of the same run shows
-     * the same set.
+     * the same set. Only for an account with a TOTP key or a passkey: recovery codes stand in for a
+     * strong factor, never for the lack of one (else a password alone would mint a way to aal 2),
+     * and only for the run's session, live and at the level its journey demanded.
      */
     async issueRecoveryCodes(input: {
       journeyId: string;
-      userId: string;
+      session: SessionRef;
     }): Promise<{ codes: Array<{ $secret: SecretRef }>; count: number }> {
       const refs = slots(input.journeyId);
       const issued = { codes: refs.map(($secret) => ({ $secret })), count: refs.length };
@@ -61,19 +67,21 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''),
       );
       const issuedAt = now();
-      await prisma.$transaction([
-        prisma.credential.deleteMany({ where: { userId: input.userId, type: 'recovery_code' } }),
-        prisma.credential.createMany({
+      await prisma.$transaction(async (tx) => {
+        const { userId } = await liveSession(tx, input.session);
+        if ((await accountAal(tx, userId)) < 2) throw businessFailure('second_factor_required');
+        await tx.credential.deleteMany({ where: { userId, type: 'recovery_code' } });
+        await tx.credential.createMany({
           data: codes.map((code) => ({
             id: randomUUID(),
-            userId: input.userId,
+            userId,
             type: 'recovery_code',
             secretHash: hashOf(code),
             confirmedAt: issuedAt,
             data: { set: input.journeyId },
           })),
-        }),
-      ]);
+        });
+      });
       await Promise.all(
         codes.map((code, index) =>
           vault.put({

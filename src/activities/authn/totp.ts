@@ -1,10 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { openJson, sealJson } from '../../security/seal.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSessionGuard } from '../sessions/session-guard.js';
 import { createThrottle, FACTOR_THROTTLE } from './throttle.js';
 
 /** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
@@ -29,6 +33,8 @@ export function totpActivities(deps: ActivityDeps) {
   const { prisma, vault, keyring, productName, now } = deps;
   const keys = keyring.derive('totp-secret');
   const throttle = createThrottle(prisma, now);
+  const liveSession = createSessionGuard(deps);
+  const notices = createSecurityNotices(deps);
   // Bound to its credential: a sealed key copied onto another row does not open.
   const openSecret = (credential: { id: string; sealedSecret: Uint8Array | null }) =>
     credential.sealedSecret
@@ -53,12 +59,17 @@ export function totpActivities(deps: ActivityDeps) {
   return {
     /**
      * Starts a TOTP enrolment: a new 160-bit key, sealed at rest (AES-256-GCM), not yet a factor.
-     * What the customer needs to set up their app goes to the vault. Idempotent per run.
+     * What the customer needs to set up their app goes to the vault. Idempotent per run. For the
+     * run's session only, checked live (session-guard.ts).
      */
-    async beginTotpEnrolment(input: { journeyId: string; userId: string }): Promise<TotpEnrolment> {
+    async beginTotpEnrolment(input: {
+      journeyId: string;
+      session: SessionRef;
+    }): Promise<TotpEnrolment> {
+      const { userId } = await liveSession(prisma, input.session);
       const pending = await prisma.credential.findFirst({
         where: {
-          userId: input.userId,
+          userId,
           type: 'totp',
           confirmedAt: null,
           data: { path: ['enrolledBy'], equals: input.journeyId },
@@ -70,19 +81,19 @@ export function totpActivities(deps: ActivityDeps) {
         await prisma.credential.create({
           data: {
             id,
-            userId: input.userId,
+            userId,
             type: 'totp',
             sealedSecret: sealJson(keys, { secret }, id),
             data: { enrolledBy: input.journeyId, algorithm: 'SHA1', digits: 6, period: 30 },
           },
         });
       const email = await prisma.identifier.findFirst({
-        where: { userId: input.userId, type: 'email' },
+        where: { userId, type: 'email' },
         orderBy: { createdAt: 'asc' },
       });
       const otpauthUri = generateURI({
         issuer: productName,
-        label: email?.value ?? input.userId,
+        label: email?.value ?? userId,
         secret,
         period: PERIOD_SECONDS,
       });
@@ -106,24 +117,30 @@ export function totpActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Confirms an enrolment with a code from the app: the key becomes a factor. */
+    /**
+     * Confirms an enrolment with a code from the app: the key becomes a factor, only while the
+     * run's session is live and at the level its journey demanded, checked in the transaction that
+     * makes the change (a logout in between stops it). The owner is told (ASVS 5.0 V6.3.7).
+     */
     async confirmTotp(input: {
-      userId: string;
+      journeyId?: string;
+      session: SessionRef;
       credentialId: string;
       code: string;
+      locales?: string[];
     }): Promise<{ confirmedAt: string; firstFactor: boolean }> {
+      const idempotencyKey = `${activityIdempotencyKey()}:notice`;
+      const { userId } = await liveSession(prisma, input.session);
       const [code, credential] = await Promise.all([
         vault.reveal(input.code),
-        prisma.credential.findFirst({
-          where: { id: input.credentialId, userId: input.userId, type: 'totp' },
-        }),
+        prisma.credential.findFirst({ where: { id: input.credentialId, userId, type: 'totp' } }),
       ]);
       if (!credential) throw businessFailure('invalid_code');
       // The account's first second factor: the journey hands out recovery codes with it.
       const firstFactor = async () =>
         (await prisma.credential.count({
           where: {
-            userId: input.userId,
+            userId,
             id: { not: credential.id },
             type: { in: ['totp', 'webauthn', 'recovery_code'] },
             confirmedAt: { not: null },
@@ -139,9 +156,19 @@ export function totpActivities(deps: ActivityDeps) {
       await vault.take(input.code);
       if (step === undefined) throw businessFailure('invalid_code');
       const confirmedAt = now();
-      await prisma.credential.updateMany({
-        where: { id: credential.id, confirmedAt: null },
-        data: { confirmedAt, lastUsedStep: BigInt(step) },
+      await prisma.$transaction(async (tx) => {
+        await liveSession(tx, input.session);
+        await tx.credential.updateMany({
+          where: { id: credential.id, confirmedAt: null },
+          data: { confirmedAt, lastUsedStep: BigInt(step) },
+        });
+        await notices.tell(tx, {
+          userId,
+          notice: { template: 'factor-added', factor: 'totp' },
+          idempotencyKey,
+          ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+          ...(input.locales ? { locales: input.locales } : {}),
+        });
       });
       // The reveal slots are no longer needed: the customer has set up their app.
       await Promise.all(

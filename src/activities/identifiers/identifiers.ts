@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../db/prisma.js';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { ChangeNoticeTemplate } from '../../messages/render.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../messages/outbox.js';
 import { canonicalRecipient } from '../otp/recipients.js';
+import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** An identifier a journey has established (an email address it verified by code). */
 export interface NewIdentifier {
@@ -23,6 +25,7 @@ export const maskEmail = (address: string): string => {
 export function identifierActivities(deps: ActivityDeps) {
   const { prisma, renderMessage, productName, now } = deps;
   const outbox = createOutbox(deps);
+  const liveSession = createSessionGuard(deps);
   return {
     /**
      * Creates a customer: identifiers, a password credential and the consents given on the way, in
@@ -87,13 +90,13 @@ export function identifierActivities(deps: ActivityDeps) {
 
     /**
      * Replaces a customer's email address by one the journey verified, while the session the
-     * journey acts for is still live, and tells the previous address (a notice, never a code) in
-     * the same transaction. Idempotent per activity call.
+     * journey acts for is still live and at the level it demanded (session-guard.ts), and tells
+     * the previous address (a notice, never a code) in the same transaction. Idempotent per
+     * activity call.
      */
     async replaceEmail(input: {
       journeyId: string;
-      userId: string;
-      sessionId: string;
+      session: SessionRef;
       value: string;
       notifyPrevious: { template: ChangeNoticeTemplate; locales?: string[] };
     }): Promise<{ messageId?: string }> {
@@ -102,16 +105,9 @@ export function identifierActivities(deps: ActivityDeps) {
       const at = now();
       try {
         return await prisma.$transaction(async (tx) => {
-          const session = await tx.session.findUnique({ where: { id: input.sessionId } });
-          if (
-            !session ||
-            session.userId !== input.userId ||
-            session.revokedAt ||
-            session.expiresAt <= at
-          )
-            throw businessFailure('session_required');
+          const { userId } = await liveSession(tx, input.session);
           const current = await tx.identifier.findFirst({
-            where: { userId: input.userId, type: 'email' },
+            where: { userId, type: 'email' },
             orderBy: { createdAt: 'asc' },
           });
           if (current?.value === value) {
@@ -126,7 +122,7 @@ export function identifierActivities(deps: ActivityDeps) {
             });
           else
             await tx.identifier.create({
-              data: { userId: input.userId, type: 'email', value, verifiedAt: at, createdAt: at },
+              data: { userId, type: 'email', value, verifiedAt: at, createdAt: at },
             });
           if (!current) return {};
           const message = await outbox.enqueue(tx, {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { randomToken, sha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { ActivityDeps } from '../deps.js';
+import { createSessionGuard } from './session-guard.js';
 
 /** A session as journeys see it: the token is a vault reference the step API reveals once. */
 export interface IssuedSession {
@@ -19,6 +21,7 @@ const HANDOFF_TTL_MS = 10 * 60_000;
 export function sessionActivities(deps: ActivityDeps) {
   const { prisma, vault, sessionTtlMs } = deps;
   const { now } = deps;
+  const liveSession = createSessionGuard(deps);
   /** A session's token goes to the journey's answer through a slot derived from the session. */
   async function handOff(sessionId: string, token: string, purpose: string): Promise<SecretRef> {
     const ref =
@@ -29,44 +32,31 @@ export function sessionActivities(deps: ActivityDeps) {
 
   return {
     /**
-     * Raises a session after step-up: the same session (no second one), at the higher of its aal
-     * and the one proven, with the methods proven added to its amr and their times (and auth_time)
-     * set to now. Its token is replaced in the same statement, so the old one stops working at
-     * once (ASVS 3.3.1: a new token on a change of privilege). A session logged out or expired
-     * meanwhile is not raised. A retry of the same run raises again and rotates again.
+     * Raises the run's session after step-up: the same session (no second one), at the higher of
+     * its aal and the one proven. Its amr and auth_time become what this run proved, now: a fresh
+     * auth_time never covers a factor that was not used (OIDC Core §2); each proven factor's own
+     * time is set, the others keep theirs. Its token is replaced in the same statement, so the old
+     * one stops working at once (ASVS 3.3.1: a new token on a change of privilege). The session is
+     * checked first (session-guard.ts): logged out, expired, idle or another's is not raised.
      */
     async raiseSession(input: {
       journeyId: string;
-      sessionId: string;
-      userId: string;
+      session: SessionRef;
       aal: number;
       amr: string[];
     }): Promise<IssuedSession> {
       const token = randomToken(32);
       const at = now();
-      const current = await prisma.session.findFirst({
-        where: {
-          id: input.sessionId,
-          userId: input.userId,
-          revokedAt: null,
-          expiresAt: { gt: at },
-        },
-      });
-      if (!current) throw businessFailure('session_required');
-      const amr = [...new Set([...current.amr, ...input.amr])];
+      const live = await liveSession(prisma, input.session);
+      const current = await prisma.session.findUniqueOrThrow({ where: { id: live.id } });
       const factorAuthTimes = {
         ...(current.factorAuthTimes as Record<string, string>),
         ...Object.fromEntries(input.amr.map((method) => [method, at.toISOString()])),
       };
+      const aal = Math.max(current.aal, input.aal);
       const { count } = await prisma.session.updateMany({
         where: { id: current.id, tokenHash: current.tokenHash, revokedAt: null },
-        data: {
-          tokenHash: sha256Hex(token),
-          aal: Math.max(current.aal, input.aal),
-          amr,
-          authTime: at,
-          factorAuthTimes,
-        },
+        data: { tokenHash: sha256Hex(token), aal, amr: input.amr, authTime: at, factorAuthTimes },
       });
       // Raised by a concurrent step-up or logged out in between: this run's proof is spent.
       if (count !== 1) throw businessFailure('session_required');
@@ -74,8 +64,8 @@ export function sessionActivities(deps: ActivityDeps) {
       return {
         id: current.id,
         token: { $secret: ref },
-        aal: Math.max(current.aal, input.aal),
-        amr,
+        aal,
+        amr: input.amr,
         authTime: at.toISOString(),
         expiresAt: current.expiresAt.toISOString(),
       };
