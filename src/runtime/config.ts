@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAuthority } from '../http/host-allow-list.js';
 import { isLoopback, isProxyAddress } from '../http/network-addresses.js';
 
 const optionalUrl = z
@@ -9,9 +10,45 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+/** A comma-separated list: trimmed entries, empty ones dropped. */
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  // The API's public base URL: requests must name its host (the Host allow-list).
+  PARCOURS_PUBLIC_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(
+      z
+        .url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })
+        .refine((value) => {
+          const url = URL.canParse(value) ? new URL(value) : undefined;
+          return !url?.username && !url?.password && !url?.search && !url?.hash;
+        }, 'a base URL, without credentials, query or fragment')
+        .optional(),
+    ),
+  // More names the API answers to (host:port, or host on any port): a deployment with several.
+  ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = commaList(value);
+      const bad = entries.filter((entry) => !parseAuthority(entry));
+      if (bad.length === 0) return entries.map((entry) => entry.toLowerCase());
+      ctx.addIssue({
+        code: 'custom',
+        message: `host names or host:port, comma-separated (not: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
   PARCOURS_DATA_DIR: z.string().default('./.parcours'),
   DATABASE_URL: optionalUrl,
   TEMPORAL_ADDRESS: z
@@ -55,14 +92,7 @@ const configSchema = z.object({
   CODEC_CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((value) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(',')
-            .map((origin) => origin.trim())
-            .filter(Boolean),
-    )
+    .transform((value) => (value === undefined ? undefined : commaList(value)))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
   SESSION_TTL_HOURS: z.coerce
@@ -95,12 +125,7 @@ const configSchema = z.object({
   RETURN_TO_ALLOWED: z
     .string()
     .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
@@ -116,12 +141,7 @@ const configSchema = z.object({
   WEBAUTHN_ORIGINS: z
     .string()
     .optional()
-    .transform((value) =>
-      value
-        ?.split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform((value) => (value === undefined ? undefined : commaList(value)))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   BREACHED_PASSWORDS_URL: z
     .string()
@@ -136,8 +156,10 @@ const configSchema = z.object({
 
 export type Config = ReturnType<typeof loadConfig>;
 
-/** Configuration from the environment, validated at start with a message naming each bad variable. */
-/** Checks across variables: the dev outbox stays on this machine; Twilio is all or nothing. */
+/**
+ * Checks across variables: the dev outbox stays on this machine; an API listening beyond it is
+ * told its public names; Twilio is all or nothing.
+ */
 const checkedConfig = configSchema.superRefine((values, ctx) => {
   // The dev outbox shows live codes. It answers loopback clients only; an API listening beyond
   // this machine with it on is a mistake unless someone says otherwise in so many words.
@@ -150,6 +172,18 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
       code: 'custom',
       path: ['PARCOURS_DEV_OUTBOX'],
       message: `the dev outbox shows codes and HOST=${values.HOST} is not loopback: turn it off, or set PARCOURS_DEV_OUTBOX_ANY_HOST=true`,
+    });
+  // Beyond loopback, no Host is served unless named: every request would be refused 421.
+  if (
+    !isLoopback(values.HOST) &&
+    !values.PARCOURS_PUBLIC_URL &&
+    values.ALLOWED_HOSTS.length === 0 &&
+    !values.WEBAUTHN_ORIGINS?.length
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_PUBLIC_URL'],
+      message: `HOST=${values.HOST} listens beyond this machine: give the URL clients reach the API at (or ALLOWED_HOSTS), or every request is refused as misdirected`,
     });
   // Twilio: an account, its token, and a number or Messaging Service to send from.
   if (!values.TWILIO_ACCOUNT_SID && !values.TWILIO_AUTH_TOKEN) return;
@@ -173,6 +207,7 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
     });
 });
 
+/** Configuration from the environment, validated at start with a message naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = checkedConfig.safeParse(env);
   if (!parsed.success) {
@@ -205,6 +240,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         (embeddedDatabase ? 'off' : 'https://api.pwnedpasswords.com');
       return url === 'off' ? undefined : { url, timeoutMs: values.BREACHED_PASSWORDS_TIMEOUT_MS };
     })(),
+    // Who the API answers, by the host a request names: its public names, and on loopback the
+    // loopback names (on the port it listens on; the middleware reads it from the socket).
+    allowedHosts: {
+      urls: [
+        ...(values.PARCOURS_PUBLIC_URL ? [values.PARCOURS_PUBLIC_URL] : []),
+        ...(values.WEBAUTHN_ORIGINS ?? []),
+      ],
+      hosts: values.ALLOWED_HOSTS,
+      loopback: isLoopback(values.HOST),
+    },
     // The codec serves operators who hold the key; in embedded mode, anyone on this machine.
     codec:
       values.PARCOURS_CODEC_KEY || embeddedDatabase

@@ -216,6 +216,7 @@ export async function startApiRole(
     keyring,
     log,
     devOutbox: overrides.devOutbox ?? config.devOutbox,
+    allowedHosts: config.allowedHosts,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     rateLimitReadsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
