@@ -1,6 +1,7 @@
 // `npm start`: the whole engine on one machine, on embedded defaults unless the environment names real services.
 import { loadConfig } from '../runtime/config.js';
 import { createLogger } from '../runtime/log.js';
+import { operatorKeyFile } from '../runtime/operator-keys.js';
 import {
   loadKeyring,
   startApiRole,
@@ -31,6 +32,12 @@ await runMain(async () => {
       `  OpenAPI       ${api.url}/openapi.json`,
       ...(config.devOutbox ? [`  dev outbox    ${api.url}/dev/outbox`] : []),
       ...(config.analytics ? [`  dashboard     ${api.url}/dashboard/`] : []),
+      // Being on this machine opens no operator surface: the developer who started it is shown the key.
+      ...(api.operatorKey
+        ? [
+            `  operator key  ${api.operatorKey}  (dashboard, funnel API, codec; also in ${operatorKeyFile(config.dataDir)})`,
+          ]
+        : []),
       ...(infrastructure.temporalUi ? [`  Temporal UI   ${infrastructure.temporalUi}`] : []),
       `  Temporal      ${infrastructure.temporalAddress}${config.embeddedTemporal ? ' (embedded dev server)' : ''}`,
       `  database      ${config.embeddedDatabase ? `embedded Postgres (PGlite) in ${config.dataDir}/pgdata` : 'DATABASE_URL'}`,

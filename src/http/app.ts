@@ -33,7 +33,7 @@ export interface AppDeps extends StepApiDeps {
   /** The names requests may address the API by (`Host`); others are refused before any route. */
   allowedHosts: HostAllowList;
   /** Funnel analytics for analysts, as an API and a dashboard; absent, they are not served. */
-  analytics?: { adminKey?: string };
+  analytics?: { adminKey: string };
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
 }
@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps) {
       createAnalyticsApi({
         prisma: deps.prisma,
         registry: deps.registry,
-        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+        adminKey: deps.analytics.adminKey,
       }),
     );
   if (deps.analytics)
@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps) {
       createDashboard({
         prisma: deps.prisma,
         registry: deps.registry,
-        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+        adminKey: deps.analytics.adminKey,
       }),
     );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));

@@ -42,8 +42,8 @@ const toJson = (payload: Payload): JsonPayload => ({
 
 export interface CodecServerOptions {
   keyring: Keyring;
-  /** Required outside embedded mode: operators send it as `Authorization: Bearer <key>`. */
-  operatorKey?: string;
+  /** The key operators send (`Authorization: Bearer <key>`). */
+  decodeKey: string;
   /** Origins allowed to call from a browser (the Temporal UI's). */
   corsOrigins: readonly string[];
 }
@@ -51,7 +51,7 @@ export interface CodecServerOptions {
 /**
  * Temporal's remote codec endpoints (`POST /codec/decode`, `/codec/encode`), so an operator sees
  * a run's payloads decoded in the Temporal UI or CLI. Secrets stay what the history holds: vault
- * references. Without an operator key it answers loopback clients only (embedded mode).
+ * references. Every call needs the key.
  */
 export function createCodecServer(options: CodecServerOptions): Router {
   const codec = createEncryptionCodec(options.keyring);
@@ -73,7 +73,7 @@ export function createCodecServer(options: CodecServerOptions): Router {
     next();
   });
 
-  router.use(requireOperatorKey({ operatorKey: options.operatorKey, realm: 'parcours-codec' }));
+  router.use(requireOperatorKey({ operatorKey: options.decodeKey, realm: 'parcours-codec' }));
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     const body = jsonPayloads.safeParse(req.body);

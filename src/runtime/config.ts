@@ -250,21 +250,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       hosts: values.ALLOWED_HOSTS,
       loopback: isLoopback(values.HOST),
     },
-    // The codec serves operators who hold the key; in embedded mode, anyone on this machine.
+    // The codec and analytics answer only their keys. In embedded mode they are served with the
+    // operator key generated into the data folder where no key is given (operator-keys.ts).
     codec:
       values.PARCOURS_CODEC_KEY || embeddedDatabase
         ? {
-            ...(values.PARCOURS_CODEC_KEY ? { operatorKey: values.PARCOURS_CODEC_KEY } : {}),
+            decodeKey: values.PARCOURS_CODEC_KEY,
             corsOrigins: values.CODEC_CORS_ORIGINS ?? [
               `http://127.0.0.1:${values.TEMPORAL_UI_PORT}`,
               `http://localhost:${values.TEMPORAL_UI_PORT}`,
             ],
           }
         : undefined,
-    // Analytics answer analysts holding the admin key; in embedded mode, anyone on this machine.
     analytics:
       values.PARCOURS_ADMIN_KEY || embeddedDatabase
-        ? { ...(values.PARCOURS_ADMIN_KEY ? { adminKey: values.PARCOURS_ADMIN_KEY } : {}) }
+        ? { adminKey: values.PARCOURS_ADMIN_KEY }
         : undefined,
     twilio:
       values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN

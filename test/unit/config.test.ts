@@ -165,4 +165,18 @@ describe('configuration from the environment', () => {
       loadConfig({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'api.internal' }).allowedHosts.loopback,
     ).toBe(false);
   });
+
+  it('serves the dashboard, funnel API and codec with their keys; in embedded mode a missing key is the generated one', () => {
+    // Embedded mode: served, the key to come from the data folder (operator-keys.ts).
+    expect(loadConfig({}).analytics).toEqual({ adminKey: undefined });
+    expect(loadConfig({}).codec).toMatchObject({ decodeKey: undefined });
+    const db = { DATABASE_URL: 'postgres://db.internal/parcours' };
+    expect(loadConfig(db).analytics).toBeUndefined();
+    expect(loadConfig(db).codec).toBeUndefined();
+    const keys = { PARCOURS_ADMIN_KEY: 'a'.repeat(32), PARCOURS_CODEC_KEY: 'c'.repeat(32) };
+    expect(loadConfig({ ...db, ...keys })).toMatchObject({
+      analytics: { adminKey: 'a'.repeat(32) },
+      codec: { decodeKey: 'c'.repeat(32) },
+    });
+  });
 });
