@@ -89,6 +89,8 @@ const configSchema = z.object({
   // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
   PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   PARCOURS_ADMIN_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
+  // Encoding forges what a run reads: off unless given its own key, never the viewing one.
+  PARCOURS_CODEC_ENCODE_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   CODEC_CORS_ORIGINS: z
     .string()
     .optional()
@@ -158,7 +160,7 @@ export type Config = ReturnType<typeof loadConfig>;
 
 /**
  * Checks across variables: the dev outbox stays on this machine; an API listening beyond it is
- * told its public names; Twilio is all or nothing.
+ * told its public names; the encode key is a key of its own; Twilio is all or nothing.
  */
 const checkedConfig = configSchema.superRefine((values, ctx) => {
   // The dev outbox shows live codes. It answers loopback clients only; an API listening beyond
@@ -184,6 +186,22 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
       code: 'custom',
       path: ['PARCOURS_PUBLIC_URL'],
       message: `HOST=${values.HOST} listens beyond this machine: give the URL clients reach the API at (or ALLOWED_HOSTS), or every request is refused as misdirected`,
+    });
+  const encodeKey = values.PARCOURS_CODEC_ENCODE_KEY;
+  if (
+    encodeKey &&
+    (encodeKey === values.PARCOURS_CODEC_KEY || encodeKey === values.PARCOURS_ADMIN_KEY)
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_CODEC_ENCODE_KEY'],
+      message: 'must be a key of its own, not PARCOURS_CODEC_KEY or PARCOURS_ADMIN_KEY',
+    });
+  if (encodeKey && !values.PARCOURS_CODEC_KEY && values.DATABASE_URL)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_CODEC_ENCODE_KEY'],
+      message: 'needs PARCOURS_CODEC_KEY: without it the codec is not served',
     });
   // Twilio: an account, its token, and a number or Messaging Service to send from.
   if (!values.TWILIO_ACCOUNT_SID && !values.TWILIO_AUTH_TOKEN) return;
@@ -256,6 +274,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       values.PARCOURS_CODEC_KEY || embeddedDatabase
         ? {
             decodeKey: values.PARCOURS_CODEC_KEY,
+            ...(values.PARCOURS_CODEC_ENCODE_KEY
+              ? { encodeKey: values.PARCOURS_CODEC_ENCODE_KEY }
+              : {}),
             corsOrigins: values.CODEC_CORS_ORIGINS ?? [
               `http://127.0.0.1:${values.TEMPORAL_UI_PORT}`,
               `http://localhost:${values.TEMPORAL_UI_PORT}`,

@@ -35,6 +35,10 @@ export async function operatorSurfaces(config: Config): Promise<OperatorSurfaces
     throw new Error('the operator surfaces need PARCOURS_ADMIN_KEY or PARCOURS_CODEC_KEY');
   const generatedKey = needsKey ? await loadOrCreateOperatorKey(config.dataDir) : undefined;
   const keyOf = (given: string | undefined) => (given ?? generatedKey) as string;
+  if (codec?.encodeKey && codec.encodeKey === generatedKey)
+    throw new Error(
+      `PARCOURS_CODEC_ENCODE_KEY must be a key of its own, not the operator key in ${operatorKeyFile(config.dataDir)}`,
+    );
   return {
     ...(analytics ? { analytics: { adminKey: keyOf(analytics.adminKey) } } : {}),
     ...(codec ? { codec: { ...codec, decodeKey: keyOf(codec.decodeKey) } } : {}),

@@ -132,5 +132,14 @@ describe('on the embedded defaults, being on this machine grants nothing', () =>
         await again.stop();
       }
     });
+
+    it('does not encode: /codec/encode is not served without an encode key of its own', async () => {
+      const encode = await call(`127.0.0.1:${port}`, {
+        method: 'POST',
+        path: '/codec/encode',
+        body: { payloads: [] },
+      });
+      expectProblem(encode, 404, 'not_found');
+    });
   });
 });

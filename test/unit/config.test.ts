@@ -178,5 +178,31 @@ describe('configuration from the environment', () => {
       analytics: { adminKey: 'a'.repeat(32) },
       codec: { decodeKey: 'c'.repeat(32) },
     });
+    expect(loadConfig({ ...db, ...keys }).codec).not.toHaveProperty('encodeKey');
+  });
+
+  it('takes a codec encode key only of its own: never the viewing key or the admin key (ASVS 5.0 V8.2.1)', () => {
+    const db = { DATABASE_URL: 'postgres://db.internal/parcours' };
+    const view = 'v'.repeat(40);
+    const admin = 'a'.repeat(40);
+    const encode = 'e'.repeat(40);
+    expect(
+      loadConfig({ ...db, PARCOURS_CODEC_KEY: view, PARCOURS_CODEC_ENCODE_KEY: encode }).codec,
+    ).toMatchObject({ decodeKey: view, encodeKey: encode });
+    for (const same of [view, admin])
+      expect(() =>
+        loadConfig({
+          ...db,
+          PARCOURS_CODEC_KEY: view,
+          PARCOURS_ADMIN_KEY: admin,
+          PARCOURS_CODEC_ENCODE_KEY: same,
+        }),
+      ).toThrow(/PARCOURS_CODEC_ENCODE_KEY: must be a key of its own/);
+    expect(() => loadConfig({ ...db, PARCOURS_CODEC_ENCODE_KEY: encode })).toThrow(
+      /PARCOURS_CODEC_ENCODE_KEY: needs PARCOURS_CODEC_KEY/,
+    );
+    expect(() => loadConfig({ PARCOURS_CODEC_ENCODE_KEY: 'short' })).toThrow(
+      /PARCOURS_CODEC_ENCODE_KEY/,
+    );
   });
 });

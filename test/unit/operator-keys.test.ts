@@ -51,6 +51,7 @@ describe('the operator key of embedded mode (loopback grants nothing, so a key i
       codec: { decodeKey: key },
       generatedKey: key,
     });
+    expect(surfaces.codec).not.toHaveProperty('encodeKey');
     const admin = 'a'.repeat(40);
     const some = await operatorSurfaces(
       loadConfig({ PARCOURS_DATA_DIR: data, PARCOURS_ADMIN_KEY: admin }),
@@ -66,5 +67,13 @@ describe('the operator key of embedded mode (loopback grants nothing, so a key i
     const db = { PARCOURS_DATA_DIR: data, DATABASE_URL: 'postgres://db.internal/parcours' };
     expect(await operatorSurfaces(loadConfig(db))).toEqual({});
     await expect(stat(operatorKeyFile(data))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses an encode key that is the generated operator key', async () => {
+    const data = await dataDir();
+    const key = await loadOrCreateOperatorKey(data);
+    await expect(
+      operatorSurfaces(loadConfig({ PARCOURS_DATA_DIR: data, PARCOURS_CODEC_ENCODE_KEY: key })),
+    ).rejects.toThrow(/PARCOURS_CODEC_ENCODE_KEY must be a key of its own/);
   });
 });
