@@ -1,6 +1,8 @@
 // `npm start`: the whole engine on one machine, on embedded defaults unless the environment names real services.
+import { join, relative } from 'node:path';
 import { loadConfig } from '../runtime/config.js';
 import { createLogger } from '../runtime/log.js';
+import { operatorKeyFile } from '../runtime/operator-keys.js';
 import {
   loadKeyring,
   startApiRole,
@@ -8,6 +10,12 @@ import {
   startWorkerRole,
 } from '../runtime/roles.js';
 import { runMain } from './run-main.js';
+
+/** A path as the banner shows it: from the working directory when it is under it (`./.parcours/…`). */
+function shown(path: string): string {
+  const below = relative(process.cwd(), path);
+  return below && !below.startsWith('..') ? `./${below}` : path;
+}
 
 await runMain(async () => {
   const config = loadConfig();
@@ -31,9 +39,15 @@ await runMain(async () => {
       `  OpenAPI       ${api.url}/openapi.json`,
       ...(config.devOutbox ? [`  dev outbox    ${api.url}/dev/outbox`] : []),
       ...(config.analytics ? [`  dashboard     ${api.url}/dashboard/`] : []),
+      // Being on this machine opens no operator surface: the developer who started it is shown the key.
+      ...(api.operatorKey
+        ? [
+            `  operator key  ${api.operatorKey}  (dashboard, funnel API, codec; also in ${shown(operatorKeyFile(config.dataDir))})`,
+          ]
+        : []),
       ...(infrastructure.temporalUi ? [`  Temporal UI   ${infrastructure.temporalUi}`] : []),
       `  Temporal      ${infrastructure.temporalAddress}${config.embeddedTemporal ? ' (embedded dev server)' : ''}`,
-      `  database      ${config.embeddedDatabase ? `embedded Postgres (PGlite) in ${config.dataDir}/pgdata` : 'DATABASE_URL'}`,
+      `  database      ${config.embeddedDatabase ? `embedded Postgres (PGlite) in ${shown(join(config.dataDir, 'pgdata'))}` : 'DATABASE_URL'}`,
       '',
     ].join('\n'),
   );

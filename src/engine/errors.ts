@@ -28,6 +28,8 @@ export const errorCatalogue = {
   unsupported_charset: spec(415, 'Unsupported charset', false),
   unsupported_encoding: spec(415, 'Unsupported content encoding', false),
   not_found: spec(404, 'No such route', false),
+  // RFC 9110 §15.5.20: the Host names a site this server does not serve (DNS rebinding).
+  misdirected_request: spec(421, 'This server does not answer for this host name', false),
   method_not_allowed: spec(405, 'This address does not take this method', false),
   rate_limited: spec(429, 'Too many requests: slow down'),
 

@@ -23,12 +23,12 @@ const apiQuery = funnelQuery({ from: instant, to: instant });
 /**
  * Analytics for analysts: a journey's funnel (per version and step: reached, completed,
  * abandoned, conversion, time in step, top refusals) as JSON or CSV. Behind the operator's admin
- * key; in embedded mode, open to this machine.
+ * key, in embedded mode too (the generated operator key).
  */
 export function createAnalyticsApi(deps: {
   prisma: PrismaClient;
   registry: JourneyRegistry;
-  adminKey?: string;
+  adminKey: string;
   now?: () => Date;
 }): Router {
   const now = deps.now ?? (() => new Date());

@@ -8,6 +8,7 @@ import { createAnalyticsApi } from './analytics-api.js';
 import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
+import { type HostAllowList, hostAllowList } from './host-allow-list.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
@@ -29,8 +30,10 @@ export interface AppDeps extends StepApiDeps {
   trustProxy: false | number | string[];
   temporal: StepApiDeps['temporal'] & { client: Client };
   sessions: SessionStore;
+  /** The names requests may address the API by (`Host`); others are refused before any route. */
+  allowedHosts: HostAllowList;
   /** Funnel analytics for analysts, as an API and a dashboard; absent, they are not served. */
-  analytics?: { adminKey?: string };
+  analytics?: { adminKey: string };
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
 }
@@ -53,6 +56,8 @@ export function createApp(deps: AppDeps) {
   // Behind a proxy, its X-Forwarded-For names the client the rate limit counts; only as many hops
   // as TRUST_PROXY says are believed, so a client cannot name itself.
   app.set('trust proxy', deps.trustProxy);
+  // First, for every route: a DNS-rebinding page reaches this socket but names its own host.
+  app.use(hostAllowList(deps.allowedHosts));
   const openapi = buildOpenApi(deps.registry);
 
   app.get('/healthz', (_req, res) => {
@@ -111,7 +116,7 @@ export function createApp(deps: AppDeps) {
       createAnalyticsApi({
         prisma: deps.prisma,
         registry: deps.registry,
-        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+        adminKey: deps.analytics.adminKey,
       }),
     );
   if (deps.analytics)
@@ -121,7 +126,7 @@ export function createApp(deps: AppDeps) {
       createDashboard({
         prisma: deps.prisma,
         registry: deps.registry,
-        ...(deps.analytics.adminKey ? { adminKey: deps.analytics.adminKey } : {}),
+        adminKey: deps.analytics.adminKey,
       }),
     );
   if (deps.devOutbox) app.use('/dev/outbox', createDevOutbox(deps));

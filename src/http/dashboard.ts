@@ -269,13 +269,13 @@ const errorPage =
  * The analysts' dashboard, server-rendered: the journeys (`/`), and a journey's funnel over a
  * window (`/journeys/{journey}?from&to&version&channel`, days in UTC, the last 30 by default) as a
  * chart, versions side by side, and a table per version; `format=csv` downloads it. Behind the
- * operator's admin key (Bearer, or Basic with the key as password, so a browser prompts for it);
- * in embedded mode, open to this machine.
+ * operator's admin key (Bearer, or Basic with the key as password, so a browser prompts for it),
+ * in embedded mode too (the generated operator key).
  */
 export function createDashboard(deps: {
   prisma: PrismaClient;
   registry: JourneyRegistry;
-  adminKey?: string;
+  adminKey: string;
   now?: () => Date;
 }): Router {
   const now = deps.now ?? (() => new Date());

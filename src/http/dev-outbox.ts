@@ -18,7 +18,8 @@ export function createDevOutbox(deps: { prisma: PrismaClient; keyring: Keyring }
   const outbox = createOutbox(deps);
   const router = Router();
   // It shows live codes: only to this machine, by the socket's own peer address (a forwarded
-  // header is the client's word). Anyone else finds nothing here.
+  // header is the client's word). Anyone else finds nothing here. A page in this machine's
+  // browser on a rebound DNS name passes this check: the Host allow-list (app.ts) stops it.
   router.use((req, _res, next) => {
     if (isLoopback(req.socket.remoteAddress)) return next();
     next(new HttpProblem('not_found', {}, { title: `No route for ${req.method} ${req.baseUrl}` }));

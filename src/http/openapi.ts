@@ -9,6 +9,29 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: problem } },
 });
 
+// Every route is behind the Host allow-list (host-allow-list.ts): any of them may answer its refusals.
+const hostRefusals = {
+  400: problemResponse('The Host header is missing, repeated or malformed'),
+  421: problemResponse('The Host names no address this API is published under'),
+};
+
+/** Each operation's answers with the Host refusals added (an operation's own 400 is kept). */
+function withHostRefusals<Paths extends Record<string, Record<string, { responses: object }>>>(
+  paths: Paths,
+): Paths {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, operation]) => [
+          method,
+          { ...operation, responses: { ...hostRefusals, ...operation.responses } },
+        ]),
+      ),
+    ]),
+  ) as Paths;
+}
+
 /** The OpenAPI 3.1 document of the step API, with every step's input schema from its zod schema. */
 export function buildOpenApi(registry: JourneyRegistry) {
   const schemaOf = createStepSchemas(registry);
@@ -79,7 +102,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
     },
     // Relative: the API is described wherever it serves this document.
     servers: [{ url: '/', description: 'The API that serves this document' }],
-    paths: {
+    paths: withHostRefusals({
       '/v1/journeys': {
         get: {
           operationId: 'listJourneys',
@@ -420,7 +443,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
-    },
+    }),
     components: {
       securitySchemes: {
         journeyToken: {

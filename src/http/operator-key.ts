@@ -1,6 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
 import { safeEqualHex, sha256Hex } from '../security/tokens.js';
-import { isLoopback } from './network-addresses.js';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -17,26 +16,25 @@ function presentedKey(authorization: string | undefined, basic: boolean): string
 }
 
 /**
- * Operator surfaces (the payload codec, analytics, the dashboard) answer whoever sends the
- * operator's key, compared in constant time; without a key configured (embedded mode), only
- * clients on this machine. `browser`: Basic credentials are taken too, and the challenge asks for
- * them, so a browser prompts for the key.
+ * Operator surfaces (the payload codec, analytics, the dashboard) answer only whoever sends the
+ * operator's key, compared in constant time. Being on this machine grants nothing: a browser
+ * there runs other sites' pages too. `browser`: Basic credentials are taken too, and the challenge
+ * asks for them, so a browser prompts for the key.
  */
 export function requireOperatorKey(options: {
-  operatorKey?: string;
+  operatorKey: string;
   realm: string;
   browser?: boolean;
 }) {
-  const expected = options.operatorKey ? sha256Hex(options.operatorKey) : undefined;
+  // An empty or short key would open the door to an empty Basic password or a guess.
+  if (options.operatorKey.length < 32) throw new Error(`${options.realm}: the key is too short`);
+  const expected = sha256Hex(options.operatorKey);
   const challenge = options.browser
     ? `Basic realm="${options.realm}", charset="UTF-8"`
     : `Bearer realm="${options.realm}"`;
   return (req: Request, _res: Response, next: NextFunction) => {
     const key = presentedKey(req.get('authorization'), options.browser === true);
-    const allowed = expected
-      ? key !== undefined && safeEqualHex(sha256Hex(key), expected)
-      : isLoopback(req.socket.remoteAddress);
-    if (!allowed)
+    if (key === undefined || !safeEqualHex(sha256Hex(key), expected))
       return next(
         new HttpProblem(
           'operator_key_required',

@@ -12,6 +12,8 @@ function whatToDo(status: number): string {
   if (status === 404)
     return 'Check the address; an unknown journey and a wrong journey token look the same.';
   if (status === 405) return 'Use one of the methods the `Allow` header lists.';
+  if (status === 421)
+    return 'Call the API at a name it is published under (PARCOURS_PUBLIC_URL, ALLOWED_HOSTS; on loopback, localhost or 127.0.0.1 with its port).';
   if (status === 409)
     return 'The journey is elsewhere than this request assumed: show the current view, carried in `view`.';
   if (status === 413 || status === 415 || status === 400)

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAuthority } from '../http/host-allow-list.js';
 import { isLoopback, isProxyAddress } from '../http/network-addresses.js';
 
 const optionalUrl = z
@@ -9,9 +10,45 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+/** A comma-separated list: trimmed entries, empty ones dropped. */
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  // The API's public base URL: requests must name its host (the Host allow-list).
+  PARCOURS_PUBLIC_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(
+      z
+        .url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })
+        .refine((value) => {
+          const url = URL.canParse(value) ? new URL(value) : undefined;
+          return !url?.username && !url?.password && !url?.search && !url?.hash;
+        }, 'a base URL, without credentials, query or fragment')
+        .optional(),
+    ),
+  // More names the API answers to (host:port, or host on any port): a deployment with several.
+  ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = commaList(value);
+      const bad = entries.filter((entry) => !parseAuthority(entry));
+      if (bad.length === 0) return entries.map((entry) => entry.toLowerCase());
+      ctx.addIssue({
+        code: 'custom',
+        message: `host names or host:port, comma-separated (not: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
   PARCOURS_DATA_DIR: z.string().default('./.parcours'),
   DATABASE_URL: optionalUrl,
   TEMPORAL_ADDRESS: z
@@ -52,17 +89,12 @@ const configSchema = z.object({
   // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
   PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   PARCOURS_ADMIN_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
+  // Encoding forges what a run reads: off unless given its own key, never the viewing one.
+  PARCOURS_CODEC_ENCODE_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   CODEC_CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((value) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(',')
-            .map((origin) => origin.trim())
-            .filter(Boolean),
-    )
+    .transform((value) => (value === undefined ? undefined : commaList(value)))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
   SESSION_TTL_HOURS: z.coerce
@@ -97,12 +129,7 @@ const configSchema = z.object({
   RETURN_TO_ALLOWED: z
     .string()
     .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
@@ -118,12 +145,7 @@ const configSchema = z.object({
   WEBAUTHN_ORIGINS: z
     .string()
     .optional()
-    .transform((value) =>
-      value
-        ?.split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform((value) => (value === undefined ? undefined : commaList(value)))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   BREACHED_PASSWORDS_URL: z
     .string()
@@ -138,8 +160,10 @@ const configSchema = z.object({
 
 export type Config = ReturnType<typeof loadConfig>;
 
-/** Configuration from the environment, validated at start with a message naming each bad variable. */
-/** Checks across variables: the dev outbox stays on this machine; Twilio is all or nothing. */
+/**
+ * Checks across variables: the dev outbox stays on this machine; an API listening beyond it is
+ * told its public names; the encode key is a key of its own; Twilio is all or nothing.
+ */
 const checkedConfig = configSchema.superRefine((values, ctx) => {
   // The dev outbox shows live codes. It answers loopback clients only; an API listening beyond
   // this machine with it on is a mistake unless someone says otherwise in so many words.
@@ -152,6 +176,34 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
       code: 'custom',
       path: ['PARCOURS_DEV_OUTBOX'],
       message: `the dev outbox shows codes and HOST=${values.HOST} is not loopback: turn it off, or set PARCOURS_DEV_OUTBOX_ANY_HOST=true`,
+    });
+  // Beyond loopback, no Host is served unless named: every request would be refused 421.
+  if (
+    !isLoopback(values.HOST) &&
+    !values.PARCOURS_PUBLIC_URL &&
+    values.ALLOWED_HOSTS.length === 0 &&
+    !values.WEBAUTHN_ORIGINS?.length
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_PUBLIC_URL'],
+      message: `HOST=${values.HOST} listens beyond this machine: give the URL clients reach the API at (or ALLOWED_HOSTS), or every request is refused as misdirected`,
+    });
+  const encodeKey = values.PARCOURS_CODEC_ENCODE_KEY;
+  if (
+    encodeKey &&
+    (encodeKey === values.PARCOURS_CODEC_KEY || encodeKey === values.PARCOURS_ADMIN_KEY)
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_CODEC_ENCODE_KEY'],
+      message: 'must be a key of its own, not PARCOURS_CODEC_KEY or PARCOURS_ADMIN_KEY',
+    });
+  if (encodeKey && !values.PARCOURS_CODEC_KEY && values.DATABASE_URL)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PARCOURS_CODEC_ENCODE_KEY'],
+      message: 'needs PARCOURS_CODEC_KEY: without it the codec is not served',
     });
   // Twilio: an account, its token, and a number or Messaging Service to send from.
   if (!values.TWILIO_ACCOUNT_SID && !values.TWILIO_AUTH_TOKEN) return;
@@ -175,6 +227,7 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
     });
 });
 
+/** Configuration from the environment, validated at start with a message naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = checkedConfig.safeParse(env);
   if (!parsed.success) {
@@ -208,21 +261,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         (embeddedDatabase ? 'off' : 'https://api.pwnedpasswords.com');
       return url === 'off' ? undefined : { url, timeoutMs: values.BREACHED_PASSWORDS_TIMEOUT_MS };
     })(),
-    // The codec serves operators who hold the key; in embedded mode, anyone on this machine.
+    // Who the API answers, by the host a request names: its public names, and on loopback the
+    // loopback names (on the port it listens on; the middleware reads it from the socket).
+    allowedHosts: {
+      urls: [
+        ...(values.PARCOURS_PUBLIC_URL ? [values.PARCOURS_PUBLIC_URL] : []),
+        ...(values.WEBAUTHN_ORIGINS ?? []),
+      ],
+      hosts: values.ALLOWED_HOSTS,
+      loopback: isLoopback(values.HOST),
+    },
+    // The codec and analytics answer only their keys. In embedded mode they are served with the
+    // operator key generated into the data folder where no key is given (operator-keys.ts).
     codec:
       values.PARCOURS_CODEC_KEY || embeddedDatabase
         ? {
-            ...(values.PARCOURS_CODEC_KEY ? { operatorKey: values.PARCOURS_CODEC_KEY } : {}),
+            decodeKey: values.PARCOURS_CODEC_KEY,
+            ...(values.PARCOURS_CODEC_ENCODE_KEY
+              ? { encodeKey: values.PARCOURS_CODEC_ENCODE_KEY }
+              : {}),
             corsOrigins: values.CODEC_CORS_ORIGINS ?? [
               `http://127.0.0.1:${values.TEMPORAL_UI_PORT}`,
               `http://localhost:${values.TEMPORAL_UI_PORT}`,
             ],
           }
         : undefined,
-    // Analytics answer analysts holding the admin key; in embedded mode, anyone on this machine.
     analytics:
       values.PARCOURS_ADMIN_KEY || embeddedDatabase
-        ? { ...(values.PARCOURS_ADMIN_KEY ? { adminKey: values.PARCOURS_ADMIN_KEY } : {}) }
+        ? { adminKey: values.PARCOURS_ADMIN_KEY }
         : undefined,
     twilio:
       values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN

@@ -28,6 +28,7 @@ import { createVault } from '../security/vault.js';
 import { createSessionStore } from '../sessions/session-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { operatorSurfaces } from './operator-keys.js';
 import {
   connectTemporalClient,
   ensureSearchAttributes,
@@ -200,8 +201,9 @@ export interface ApiOverrides {
 export async function startApiRole(
   ctx: RoleContext,
   overrides: ApiOverrides = {},
-): Promise<Running & { url: string; server: Server }> {
+): Promise<Running & { url: string; server: Server; operatorKey?: string }> {
   const { config, keyring, log } = ctx;
+  const operator = await operatorSurfaces(config);
   const registry = createRegistry(overrides.journeys ?? journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring);
@@ -226,6 +228,7 @@ export async function startApiRole(
     keyring,
     log,
     devOutbox: overrides.devOutbox ?? config.devOutbox,
+    allowedHosts: config.allowedHosts,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     rateLimitReadsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
@@ -244,8 +247,8 @@ export async function startApiRole(
     accountAal: sessions.accountAal,
     sessionGrants: createSessionGrants(keyring),
     requesterOf: createRequesterIds(keyring),
-    ...(config.codec ? { codec: config.codec } : {}),
-    ...(config.analytics ? { analytics: config.analytics } : {}),
+    ...(operator.codec ? { codec: operator.codec } : {}),
+    ...(operator.analytics ? { analytics: operator.analytics } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
@@ -259,6 +262,7 @@ export async function startApiRole(
   return {
     url: `http://${config.HOST}:${port}`,
     server,
+    ...(operator.generatedKey ? { operatorKey: operator.generatedKey } : {}),
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

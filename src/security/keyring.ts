@@ -1,6 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadOrCreateSecretFile } from './secret-file.js';
 
 const KEY_BYTES = 32;
 // A kid travels in every envelope and payload header: short, printable, unambiguous.
@@ -93,19 +93,6 @@ export function generateKeySpec(kid = 'k1'): string {
  * Reads the key spec kept in `${dataDir}/keys`, creating it (mode 0600) with a fresh key
  * when missing. Used in embedded mode when PARCOURS_KEYS is unset.
  */
-export async function loadOrCreateKeySpec(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'keys');
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  // Written aside, then linked into place: link() fails if the file exists, so two processes
-  // starting together agree on one key, and nobody ever reads a half-written file.
-  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  await writeFile(draft, `${generateKeySpec()}\n`, { flag: 'wx', mode: 0o600 });
-  try {
-    await link(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(draft);
-  }
-  return (await readFile(file, 'utf8')).trim();
+export function loadOrCreateKeySpec(dataDir: string): Promise<string> {
+  return loadOrCreateSecretFile(join(dataDir, 'keys'), () => generateKeySpec());
 }

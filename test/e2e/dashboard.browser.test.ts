@@ -131,6 +131,8 @@ beforeAll(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // A DNS-rebinding attacker's name, made to resolve to this machine as its DNS would.
+      '--host-resolver-rules=MAP rebound.example 127.0.0.1',
     ],
     // Answered when the dashboard challenges (401, Basic), as an analyst types the key in.
     httpCredentials: { username: 'analyst', password: ADMIN_KEY },
@@ -216,4 +218,21 @@ it('draws each version’s funnel with Chart.js, filters by version and download
   ]);
 
   expect(consoleErrors).toEqual([]);
+});
+
+it('shows nothing to a page on a rebound DNS name, though it reaches this server with the analyst’s credentials at hand (ASVS 5.0 V3.5)', async () => {
+  const rebound = await browser.newPage();
+  try {
+    const { port } = new URL(api.url);
+    const answer = await rebound.goto(
+      `http://rebound.example:${port}/dashboard/journeys/registration`,
+    );
+    expect(answer?.status()).toBe(421);
+    expect(answer?.headers()['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await rebound.locator('[data-metric]').count()).toBe(0);
+    // The same server, by the name it is published under, serves the analyst.
+    expect((await rebound.goto(`${api.url}/dashboard/`))?.status()).toBe(200);
+  } finally {
+    await rebound.close();
+  }
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,9 +10,11 @@ import {
   startEmbeddedEngine,
 } from '../support/embedded-engine.js';
 import { codeIn, stepApiClient } from '../support/http.js';
+import { expectProblem, rawRequest, requestNaming } from '../support/raw-http.js';
 
 let engine: EmbeddedEngine;
 let dataDir: string;
+const operatorKey = async () => (await readFile(join(dataDir, 'operator-key'), 'utf8')).trim();
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'parcours-embedded-'));
@@ -26,6 +28,10 @@ afterAll(async () => {
 it('registers a customer on the embedded defaults, reading the code from the dev outbox, and keeps it across a restart', async () => {
   expect(engine.output()).toContain('embedded dev server');
   expect(engine.output()).toContain('embedded Postgres (PGlite)');
+  const key = await operatorKey();
+  expect(engine.output()).toContain(
+    `operator key  ${key}  (dashboard, funnel API, codec; also in ${dataDir}/operator-key)`,
+  );
   const api = stepApiClient(engine.url);
   expect((await api.call('GET', '/readyz')).body).toMatchObject({ database: 'ok', temporal: 'ok' });
 
@@ -47,12 +53,45 @@ it('registers a customer on the embedded defaults, reading the code from the dev
   // Ctrl-C stops everything cleanly; the data folder keeps Temporal's history, the database and the keys.
   expect(await engine.stop()).toBe(0);
   engine = await startEmbeddedEngine(dataDir);
+  expect(engine.output()).toContain(`operator key  ${key}  (`);
   const again = await stepApiClient(engine.url).get(id, token);
   expect(again.body).toMatchObject({
     status: 'completed',
     result: { user: { id: done.body.result.user.id } },
   });
 }, 180_000);
+
+it('asks the operator key it printed even of clients on this machine, and answers no request addressed to another host', async () => {
+  const api = stepApiClient(engine.url);
+  const asOperator = { authorization: `Bearer ${await operatorKey()}` };
+  const surfaces = [
+    { method: 'GET', path: '/dashboard/' },
+    { method: 'GET', path: '/v1/analytics/journeys/registration/funnel' },
+    { method: 'POST', path: '/codec/decode', body: { payloads: [] } },
+  ];
+  for (const { method, path, body } of surfaces) {
+    const headers = { accept: 'application/json' };
+    expectProblem(await api.call(method, path, { body, headers }), 401, 'operator_key_required');
+    const answer = await rawRequest(engine.url, method, path, {
+      headers: { ...asOperator, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    expect(answer.status, path).toBe(200);
+  }
+  // Encoding is off unless a key of its own is set.
+  const encode = { body: { payloads: [] }, headers: asOperator };
+  expectProblem(await api.call('POST', '/codec/encode', encode), 404, 'not_found');
+  // A page on a rebound DNS name reaches 127.0.0.1 but names its own host (ASVS 5.0 V3.5).
+  const port = new URL(engine.url).port;
+  for (const path of ['/dev/outbox', '/dashboard/', '/v1/journeys'])
+    expectProblem(
+      await requestNaming(`attacker.example:${port}`, engine.url, 'GET', path, {
+        headers: { ...asOperator, accept: 'application/json' },
+      }),
+      421,
+      'misdirected_request',
+    );
+});
 
 /** The README's shell block under a heading, as a newcomer pastes it. */
 const readmeShell = (heading: string) => shellBlock('README.md', heading);
@@ -74,7 +113,7 @@ it("runs the README's curl walkthroughs as written, twice in a row, and shows a 
     expect(run.stdout).toContain('"type": "session_raised"');
     expect(run.stdout).toContain('old token refused');
     expect(run.stdout).toMatch(/"remaining": 9/);
-    // The funnel counts the registrations the walkthrough made (embedded mode: open to this machine).
+    // The funnel counts the registrations the walkthrough made, read with the operator key.
     expect(run.stdout).toMatch(/"step": "credentials",\s*"reached": \d+/);
   }
   // The same step again: `call` prints the refusal and fails, where plain curl -s printed nothing.

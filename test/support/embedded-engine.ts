@@ -9,6 +9,8 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface EmbeddedEngine {
   url: string;
+  /** Its PARCOURS_DATA_DIR, where a newcomer's `.parcours` would be. */
+  dataDir: string;
   /** What it printed so far (stdout and stderr). */
   output(): string;
   /** Ctrl-C, as a newcomer stops it: answers the exit code, or the signal that ended it. */
@@ -43,6 +45,7 @@ export async function startEmbeddedEngine(dataDir: string): Promise<EmbeddedEngi
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    dataDir,
     output: () => output,
     async stop() {
       if (engine.exitCode === null && engine.signalCode === null) {
@@ -74,9 +77,14 @@ export function runShell(script: string) {
   });
 }
 
-/** Points a walkthrough's `API=http://127.0.0.1:3000` at the engine under test. */
+/**
+ * Points a walkthrough's `API=http://127.0.0.1:3000` at the engine under test, and the files it
+ * reads from `.parcours/` (the operator key) at the engine's data folder.
+ */
 export function againstEngine(script: string, engine: EmbeddedEngine): string {
-  const pointed = script.replace('API=http://127.0.0.1:3000', `API=${engine.url}`);
+  const pointed = script
+    .replace('API=http://127.0.0.1:3000', `API=${engine.url}`)
+    .replaceAll(/(?<![\w/])\.parcours\//g, `${engine.dataDir}/`);
   if (!pointed.includes(`API=${engine.url}`))
     throw new Error('the walkthrough sets no API=http://127.0.0.1:3000');
   return pointed;

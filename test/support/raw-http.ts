@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import type { Answer } from './http.js';
 
@@ -27,5 +28,52 @@ export function expectProblem(answer: Answer, status: number, code: string): voi
     title: expect.any(String),
     status,
     code,
+  });
+}
+
+/**
+ * A request to `baseUrl` naming another host in its Host header, as a page on a rebound DNS name
+ * sends it (fetch names the URL's own host). The answer's body as JSON when it is JSON.
+ */
+export function requestNaming(
+  host: string,
+  baseUrl: string,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Answer> {
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, baseUrl), {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...init.headers,
+        host,
+      },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => {
+        const contentType = res.headers['content-type'] ?? '';
+        const headers = new Headers(
+          Object.entries(res.headers).flatMap(([name, value]) =>
+            value === undefined ? [] : [[name, String(value)] as [string, string]],
+          ),
+        );
+        resolve({
+          status: res.statusCode ?? 0,
+          headers,
+          contentType,
+          body: /json/.test(contentType) ? JSON.parse(text) : text,
+        });
+      });
+    });
+    req.end(body);
   });
 }

@@ -113,18 +113,96 @@ describe('configuration from the environment', () => {
   });
 
   it('keeps the dev outbox, which shows codes, on this machine: refused on a non-loopback HOST unless forced', () => {
-    expect(loadConfig({ HOST: '0.0.0.0' }).devOutbox).toBe(false);
-    expect(() => loadConfig({ HOST: '0.0.0.0', PARCOURS_DEV_OUTBOX: 'true' })).toThrow(
+    const beyond = { HOST: '0.0.0.0', PARCOURS_PUBLIC_URL: 'https://id.example.com' };
+    expect(loadConfig(beyond).devOutbox).toBe(false);
+    expect(() => loadConfig({ ...beyond, PARCOURS_DEV_OUTBOX: 'true' })).toThrow(
       /PARCOURS_DEV_OUTBOX: the dev outbox shows codes and HOST=0\.0\.0\.0 is not loopback/,
     );
     expect(
       loadConfig({
-        HOST: '0.0.0.0',
+        ...beyond,
         PARCOURS_DEV_OUTBOX: 'true',
         PARCOURS_DEV_OUTBOX_ANY_HOST: 'true',
       }).devOutbox,
     ).toBe(true);
     for (const HOST of ['127.0.0.1', '::1', 'localhost'])
       expect(loadConfig({ HOST, PARCOURS_DEV_OUTBOX: 'true' }).devOutbox, HOST).toBe(true);
+  });
+
+  it('answers the public URL, the WebAuthn origins and ALLOWED_HOSTS, and the loopback names only on a loopback HOST', () => {
+    expect(loadConfig({}).allowedHosts).toEqual({ urls: [], hosts: [], loopback: true });
+    expect(
+      loadConfig({
+        HOST: '0.0.0.0',
+        PARCOURS_PUBLIC_URL: 'https://id.example.com/identity',
+        WEBAUTHN_ORIGINS: 'https://login.example.com',
+        ALLOWED_HOSTS: ' API.internal:3000 , metrics.internal ',
+      }).allowedHosts,
+    ).toEqual({
+      urls: ['https://id.example.com/identity', 'https://login.example.com'],
+      hosts: ['api.internal:3000', 'metrics.internal'],
+      loopback: false,
+    });
+    for (const PARCOURS_PUBLIC_URL of [
+      'id.example.com',
+      'ftp://id.example.com',
+      'https://user:pw@id.example.com',
+      'https://id.example.com/?q=1',
+      'https://id.example.com/#top',
+    ])
+      expect(() => loadConfig({ PARCOURS_PUBLIC_URL }), PARCOURS_PUBLIC_URL).toThrow(
+        /PARCOURS_PUBLIC_URL/,
+      );
+    for (const ALLOWED_HOSTS of ['*', 'https://x.example', 'x.example:99999', 'a b'])
+      expect(() => loadConfig({ ALLOWED_HOSTS }), ALLOWED_HOSTS).toThrow(/ALLOWED_HOSTS/);
+  });
+
+  it('refuses an API listening beyond loopback with no public name: it would refuse every request', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(
+      /PARCOURS_PUBLIC_URL: HOST=0\.0\.0\.0 listens beyond this machine/,
+    );
+    expect(
+      loadConfig({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'api.internal' }).allowedHosts.loopback,
+    ).toBe(false);
+  });
+
+  it('serves the dashboard, funnel API and codec with their keys; in embedded mode a missing key is the generated one', () => {
+    // Embedded mode: served, the key to come from the data folder (operator-keys.ts).
+    expect(loadConfig({}).analytics).toEqual({ adminKey: undefined });
+    expect(loadConfig({}).codec).toMatchObject({ decodeKey: undefined });
+    const db = { DATABASE_URL: 'postgres://db.internal/parcours' };
+    expect(loadConfig(db).analytics).toBeUndefined();
+    expect(loadConfig(db).codec).toBeUndefined();
+    const keys = { PARCOURS_ADMIN_KEY: 'a'.repeat(32), PARCOURS_CODEC_KEY: 'c'.repeat(32) };
+    expect(loadConfig({ ...db, ...keys })).toMatchObject({
+      analytics: { adminKey: 'a'.repeat(32) },
+      codec: { decodeKey: 'c'.repeat(32) },
+    });
+    expect(loadConfig({ ...db, ...keys }).codec).not.toHaveProperty('encodeKey');
+  });
+
+  it('takes a codec encode key only of its own: never the viewing key or the admin key (ASVS 5.0 V8.2.1)', () => {
+    const db = { DATABASE_URL: 'postgres://db.internal/parcours' };
+    const view = 'v'.repeat(40);
+    const admin = 'a'.repeat(40);
+    const encode = 'e'.repeat(40);
+    expect(
+      loadConfig({ ...db, PARCOURS_CODEC_KEY: view, PARCOURS_CODEC_ENCODE_KEY: encode }).codec,
+    ).toMatchObject({ decodeKey: view, encodeKey: encode });
+    for (const same of [view, admin])
+      expect(() =>
+        loadConfig({
+          ...db,
+          PARCOURS_CODEC_KEY: view,
+          PARCOURS_ADMIN_KEY: admin,
+          PARCOURS_CODEC_ENCODE_KEY: same,
+        }),
+      ).toThrow(/PARCOURS_CODEC_ENCODE_KEY: must be a key of its own/);
+    expect(() => loadConfig({ ...db, PARCOURS_CODEC_ENCODE_KEY: encode })).toThrow(
+      /PARCOURS_CODEC_ENCODE_KEY: needs PARCOURS_CODEC_KEY/,
+    );
+    expect(() => loadConfig({ PARCOURS_CODEC_ENCODE_KEY: 'short' })).toThrow(
+      /PARCOURS_CODEC_ENCODE_KEY/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { createDevOutbox } from '../../../src/http/dev-outbox.js';
+import { hostAllowList } from '../../../src/http/host-allow-list.js';
 import { isLoopback } from '../../../src/http/network-addresses.js';
 import { problemHandler } from '../../../src/http/problem.js';
 import { createKeyring, generateKeySpec } from '../../../src/security/keyring.js';
@@ -21,30 +22,34 @@ describe('the dev outbox serves this machine only', () => {
       expect(isLoopback(address), String(address)).toBe(false);
   });
 
-  it('answers a remote client 404, whatever its forwarded headers claim, and reads no mail', async () => {
-    let read = false;
+  /** The outbox behind the Host check, as app.ts mounts it, and whether it read any mail. */
+  function outboxApp() {
+    const seen = { read: false };
     const prisma = {
       outboundMessage: {
         findMany: async () => {
-          read = true;
+          seen.read = true;
           return [];
         },
       },
     };
     const app = express();
     app.set('trust proxy', true);
+    app.use(hostAllowList({ urls: [], hosts: [], loopback: true }));
     app.use(
       '/dev/outbox',
       createDevOutbox({ prisma: prisma as never, keyring: createKeyring(generateKeySpec()) }),
     );
     app.use(problemHandler({ error: () => {} }));
-    const handle = (remoteAddress: string) =>
+    const handle = (remoteAddress: string, host = '127.0.0.1:3000') =>
       new Promise<{ status: number }>((resolve) => {
+        const headers = { host, 'x-forwarded-for': '127.0.0.1', accept: 'application/json' };
         const req = Object.assign(Object.create(express.request), {
           method: 'GET',
           url: '/dev/outbox',
-          headers: { 'x-forwarded-for': '127.0.0.1', accept: 'application/json' },
-          socket: { remoteAddress },
+          headers,
+          rawHeaders: Object.entries(headers).flat(),
+          socket: { remoteAddress, localPort: 3000 },
           app,
         });
         const res = Object.assign(Object.create(express.response), { app, req });
@@ -53,9 +58,20 @@ describe('the dev outbox serves this machine only', () => {
         res.getHeader = () => undefined;
         (app as unknown as (req: unknown, res: unknown) => void)(req, res);
       });
+    return { seen, handle };
+  }
+
+  it('answers a remote client 404, whatever its forwarded headers claim, and reads no mail', async () => {
+    const { seen, handle } = outboxApp();
     expect(await handle('203.0.113.7')).toEqual({ status: 404 });
-    expect(read).toBe(false);
+    expect(seen.read).toBe(false);
     expect(await handle('127.0.0.1')).toEqual({ status: 200 });
-    expect(read).toBe(true);
+    expect(seen.read).toBe(true);
+  });
+
+  it('answers a page on a rebound DNS name in this machine’s browser 421, and reads no mail (ASVS 5.0 V3.5)', async () => {
+    const { seen, handle } = outboxApp();
+    expect(await handle('127.0.0.1', 'attacker.example:3000')).toEqual({ status: 421 });
+    expect(seen.read).toBe(false);
   });
 });
