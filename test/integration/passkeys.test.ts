@@ -1,3 +1,4 @@
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepApiClient } from '../support/http.js';
 import { expectProblem } from '../support/raw-http.js';
@@ -134,6 +135,53 @@ describe('passkeys (WebAuthn) over the step API', () => {
       422,
       'passkey_refused',
     );
+  });
+
+  // Security review, item 3: `step-up {factor:"webauthn"}` completed with a TOTP code after
+  // `{method:"totp"}`, and `{factor:"totp"}` with a recovery code (OIDC acr_values).
+  it('a step-up asking for one factor offers and accepts no other: a switch to TOTP or a recovery code is refused', async () => {
+    const authenticator = createSoftAuthenticator();
+    await withPasskey(authenticator);
+    const run = await atPasskeySignIn();
+    const signedIn = await api.submit(run.id, run.token, 'passkey-sign-in', {
+      credential: authenticator.authenticate({ requestOptions: run.options, origin }),
+    });
+    const session = signedIn.body.result.session.token as string;
+    // An authenticator app too, from that aal 2 session.
+    const enrolment = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {
+      headers: bearer(session),
+    });
+    const secret = enrolment.body.step.data.secret as string;
+    const enrolled = await api.submit(enrolment.body.id, enrolment.body.token, 'confirm-totp', {
+      code: await generate({ secret }),
+    });
+    expect(enrolled.body.status).toBe('completed');
+
+    const asks = async (factor: string) =>
+      api.call('POST', '/v1/journeys/step-up/start', {
+        headers: bearer(session),
+        body: { factor },
+      });
+    const passkeyOnly = await asks('webauthn');
+    expect(passkeyOnly.body.step).toMatchObject({ name: 'passkey', data: { otherFactors: [] } });
+    for (const method of ['totp', 'recovery_code'])
+      expectProblem(
+        await api.submit(passkeyOnly.body.id, passkeyOnly.body.token, 'passkey', { method }),
+        422,
+        'factor_not_enrolled',
+      );
+    const totpOnly = await asks('totp');
+    expect(totpOnly.body.step).toMatchObject({ name: 'totp', data: { otherFactors: [] } });
+    for (const method of ['webauthn', 'recovery_code'])
+      expectProblem(
+        await api.submit(totpOnly.body.id, totpOnly.body.token, 'totp', { method }),
+        422,
+        'factor_not_enrolled',
+      );
+    const raised = await api.submit(totpOnly.body.id, totpOnly.body.token, 'totp', {
+      code: await generate({ secret, epoch: Date.now() / 1000 + 30 }),
+    });
+    expect(raised.body.result.session).toMatchObject({ aal: 2, amr: ['otp'] });
   });
 
   // Security review, item 2: a forged assertion (signature `AAAA`) for a victim's credential id
