@@ -9,6 +9,7 @@ import {
   type JourneyResult,
   journeyEnds,
   journeyFailure,
+  maxAgeSetting,
   outcomeActions,
   outcomeGuards,
   results,
@@ -32,11 +33,7 @@ import {
 
 const settings = codeChallengeSettings.extend({
   // OIDC max_age: changing where account mail goes needs a recent sign-in (Kratos: privileged session).
-  maxAgeSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(15 * 60),
+  maxAgeSeconds: maxAgeSetting(),
 });
 type Settings = z.infer<typeof settings>;
 

@@ -7,6 +7,7 @@ import {
   type JourneyInput,
   journeyEnds,
   journeyFailure,
+  maxAgeSetting,
   outcomeActions,
   outcomeGuards,
   results,
@@ -24,11 +25,7 @@ import {
 
 const settings = z.object({
   requireMfa: z.boolean().default(false),
-  maxAgeSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(15 * 60),
+  maxAgeSeconds: maxAgeSetting(),
 });
 type Settings = z.infer<typeof settings>;
 

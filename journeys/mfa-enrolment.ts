@@ -8,6 +8,7 @@ import {
   type JourneyInput,
   journeyEnds,
   journeyFailure,
+  maxAgeSetting,
   outcomeActions,
   outcomeGuards,
   rejectAt,
@@ -32,11 +33,7 @@ import { passkeyAttestation } from './fragments/factor-challenges.js';
 const settings = z.object({
   // A new factor changes how the account is protected: it needs a recent sign-in (OIDC max_age),
   // at the account's highest level (aal 2 once it has a TOTP key or a passkey).
-  maxAgeSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(15 * 60),
+  maxAgeSeconds: maxAgeSetting(),
 });
 type Settings = z.infer<typeof settings>;
 

@@ -6,6 +6,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
+  maxAgeSetting,
   outcomeActions,
   outcomeGuards,
   results,
@@ -21,11 +22,7 @@ import {
  */
 
 const settings = z.object({
-  maxAgeSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(15 * 60),
+  maxAgeSeconds: maxAgeSetting(),
 });
 type Settings = z.infer<typeof settings>;
 

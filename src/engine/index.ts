@@ -27,4 +27,4 @@ export {
 } from './outcomes.js';
 export { type JourneyResult, type LoginResult, results } from './results.js';
 export { secret } from './secret-fields.js';
-export { startFields } from './start-fields.js';
+export { maxAgeSetting, startFields } from './start-fields.js';

@@ -63,3 +63,10 @@ export function isAllowedReturnTo(value: string, allowed: readonly string[]): bo
     );
   });
 }
+
+/**
+ * The settings field of a journey started from a session that needs a recent sign-in (OIDC
+ * `max_age`; Kratos's privileged session): how old, in seconds, its last authentication may be.
+ */
+export const maxAgeSetting = (defaultSeconds = 15 * 60) =>
+  z.number().int().positive().default(defaultSeconds);

@@ -8,6 +8,23 @@ export interface ActiveSession extends SessionRef {
   expiresAt: string;
 }
 
+/** What a run is told of a session: a reference to it and what it proves, never its token. */
+export const sessionRefOf = (row: {
+  id: string;
+  userId: string;
+  aal: number;
+  amr: string[];
+  authTime: Date;
+  factorAuthTimes: unknown;
+}): SessionRef => ({
+  id: row.id,
+  userId: row.userId,
+  aal: row.aal,
+  amr: row.amr,
+  authTime: row.authTime.toISOString(),
+  factorAuthTimes: row.factorAuthTimes as Record<string, string>,
+});
+
 /** Second factors that stand on their own: with one, an account's highest level is aal 2. */
 export const STRONG_FACTORS = ['totp', 'webauthn'];
 
@@ -52,15 +69,7 @@ export function createSessionStore(deps: {
           where: { id: row.id, lastSeenAt: { lt: at } },
           data: { lastSeenAt: at },
         });
-      return {
-        id: row.id,
-        userId: row.userId,
-        aal: row.aal,
-        amr: row.amr,
-        authTime: row.authTime.toISOString(),
-        factorAuthTimes: row.factorAuthTimes as Record<string, string>,
-        expiresAt: row.expiresAt.toISOString(),
-      };
+      return { ...sessionRefOf(row), expiresAt: row.expiresAt.toISOString() };
     },
     /** The highest level the session's account can reach (what `accountAal` asks for). */
     accountAal: (userId: string) => accountAal(prisma, userId),

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../../src/db/prisma.js';
 import type { SessionRef, SessionRequirement } from '../../src/engine/define-journey.js';
 import type { Keyring } from '../../src/security/keyring.js';
 import { createSessionGrants } from '../../src/security/session-grant.js';
+import { sessionRefOf } from '../../src/sessions/session-store.js';
 
 /**
  * A session reference as the step API hands one to the run `run` (signed for it, for an hour), for
@@ -15,20 +16,10 @@ export async function grantedSession(
   options: { journey?: string; demand?: SessionRequirement } = {},
 ): Promise<SessionRef> {
   const row = await prisma.session.findUniqueOrThrow({ where: { id: sessionId } });
-  return createSessionGrants(keyring).sign(
-    {
-      id: row.id,
-      userId: row.userId,
-      aal: row.aal,
-      amr: row.amr,
-      authTime: row.authTime.toISOString(),
-      factorAuthTimes: row.factorAuthTimes as Record<string, string>,
-    },
-    {
-      run,
-      journey: options.journey ?? 'test@1',
-      notAfter: new Date(Date.now() + 3_600_000).toISOString(),
-      demand: options.demand ?? {},
-    },
-  );
+  return createSessionGrants(keyring).sign(sessionRefOf(row), {
+    run,
+    journey: options.journey ?? 'test@1',
+    notAfter: new Date(Date.now() + 3_600_000).toISOString(),
+    demand: options.demand ?? {},
+  });
 }
