@@ -13,6 +13,7 @@ import {
 import type { PrismaClient } from '../../db/prisma.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
+import { liftSignInLocks } from './sign-in-gate.js';
 
 /** How long a ceremony may take: a person finding their security key, or their phone. */
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -269,6 +270,8 @@ export function passkeyActivities(deps: ActivityDeps) {
         WHERE id = ${passkey.id}
           AND ((data->>'counter')::bigint < ${newCounter} OR ${newCounter} = 0)`;
       if (moved !== 1) throw businessFailure('passkey_refused', { reason: 'counter_raced' });
+      // A passkey with user verification (required) outranks a password or a code: lifts their locks.
+      await liftSignInLocks(prisma, deps.keyring, passkey.userId);
       return { userId: passkey.userId, userVerified };
     },
   };

@@ -5,7 +5,8 @@ import type { SecretRef } from '../../security/vault.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../messages/outbox.js';
-import { createThrottle, type ThrottlePolicy } from './throttle.js';
+import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
+import type { ThrottlePolicy } from './throttle.js';
 
 /** Ten codes a set (what most providers issue), each 12 characters of Crockford-free base32. */
 export const RECOVERY_CODES_PER_SET = 10;
@@ -30,7 +31,8 @@ const normalized = (typed: string) => typed.toUpperCase().replace(/[\s-]/g, '');
 export function recoveryCodeActivities(deps: ActivityDeps) {
   const { prisma, vault, keyring, renderMessage, productName, now } = deps;
   const peppers = keyring.derive('recovery-code');
-  const throttle = createThrottle(prisma, now);
+  // Per account, and per account and requester: a network's guesses do not slow the owner.
+  const gate = createSignInGate(deps, { subject: RECOVERY_THROTTLE, pair: RECOVERY_THROTTLE });
   const outbox = createOutbox(deps);
   // Keyed, so a copy of the database alone does not let anyone test guesses offline (NIST SP
   // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary.
@@ -95,20 +97,22 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
     /**
      * A recovery code as a second factor: each works once (taken in one DELETE … RETURNING, so
      * two sign-ins racing with one code cannot both pass), and its owner is told by email, with
-     * how many are left. Wrong codes are slowed down per account, never locked.
+     * how many are left. Wrong codes are slowed down per account, never locked; a requester with
+     * few failures of its own is not slowed by others' (sign-in-gate.ts).
      */
     async verifyRecoveryCode(input: {
       journeyId: string;
       userId: string;
       code: string;
       locales?: string[];
+      requester?: string;
     }): Promise<{ remaining: number; messageId?: string }> {
-      const key = `recovery:${input.userId}`;
-      const verdict = await throttle.attempt(key, RECOVERY_THROTTLE);
-      if (!verdict.allowed) {
+      const keys = factorAttemptKeys('recovery', input.userId, input.requester);
+      const admission = await gate.admit(keys);
+      if (!admission.allowed) {
         await vault.take(input.code);
         throw businessFailure('factor_throttled', {
-          retryAt: verdict.locked ? undefined : verdict.retryAt.toISOString(),
+          retryAt: admission.locked ? undefined : admission.retryAt.toISOString(),
         });
       }
       const typed = await vault.reveal(input.code);
@@ -129,7 +133,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         : [];
       await vault.take(input.code);
       if (!used.length) throw businessFailure('invalid_code');
-      await throttle.clear(key);
+      await gate.succeeded(keys);
       return prisma.$transaction(async (tx) => {
         const remaining = await tx.credential.count({
           where: { userId: input.userId, type: 'recovery_code' },
