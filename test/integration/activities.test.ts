@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -264,6 +265,31 @@ describe('codes across a key rotation', () => {
         maxAttempts: 5,
       }),
     ).toEqual({ recipient: 'rotation@example.com' });
+  });
+});
+
+describe('recovery codes under guessing', () => {
+  it("judges the owner's recovery code at once while the account waits out delays another network's guesses earned (NIST SP 800-63B-4 §3.2.2)", async () => {
+    const { userId } = await account('jrn_rc_guessed', 'rc-guessed@example.com');
+    const issued = await asCall('jrn_rc_guessed', '7').run(activities.issueRecoveryCodes, {
+      journeyId: 'jrn_rc_guessed',
+      userId,
+    });
+    const shown = (await vault.reveal(issued.codes[0]?.$secret as never)) as string;
+    const attempt = async (requester: string, code: string) =>
+      asCall(`jrn_rc_${requester}`, randomUUID())
+        .run(activities.verifyRecoveryCode, {
+          journeyId: `jrn_rc_${requester}`,
+          userId,
+          code: await vault.put({ purpose: 'test', value: code, ttlMs: 60_000 }),
+          requester,
+        })
+        .catch((error: { type?: string }) => error.type);
+    const answers = [];
+    for (let guess = 0; guess < 6; guess += 1)
+      answers.push(await attempt('guesser', 'AAAA-AAAA-AAAA'));
+    expect(answers).toEqual([...Array(5).fill('invalid_code'), 'factor_throttled']);
+    expect(await attempt('owner', shown)).toMatchObject({ remaining: 9 });
   });
 });
 
