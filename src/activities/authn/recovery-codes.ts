@@ -35,8 +35,10 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
   const gate = createSignInGate(deps, { subject: RECOVERY_THROTTLE, pair: RECOVERY_THROTTLE });
   const outbox = createOutbox(deps);
   // Keyed, so a copy of the database alone does not let anyone test guesses offline (NIST SP
-  // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary.
-  const hashOf = (code: string) => hmacSha256Hex(peppers.active, normalized(code));
+  // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary. Each hash keeps
+  // its key's id, so a key rotation leaves the codes working.
+  const hashOf = (code: string, kid = peppers.activeKid) =>
+    hmacSha256Hex(peppers.key(kid) as Buffer, normalized(code));
   /** One reveal slot per code of a run's set, so the step shows them as a list. */
   const slots = (journeyId: string) =>
     Array.from(
@@ -72,7 +74,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
             type: 'recovery_code',
             secretHash: hashOf(code),
             confirmedAt: issuedAt,
-            data: { set: input.journeyId },
+            data: { set: input.journeyId, keyId: peppers.activeKid },
           })),
         }),
       ]);
@@ -125,10 +127,16 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         });
         return { remaining, messageId: earlier.id };
       }
-      const used = typed
+      // Under each listed key, matched with the key the code was hashed under (codes issued before
+      // key ids were kept name none: any listed key).
+      const hashes = typed ? peppers.kids.map((kid) => ({ kid, hash: hashOf(typed, kid) })) : [];
+      const used = hashes.length
         ? await prisma.$queryRaw<Array<{ id: string }>>`
             DELETE FROM credentials
-            WHERE user_id = ${input.userId} AND type = 'recovery_code' AND secret_hash = ${hashOf(typed)}
+            WHERE user_id = ${input.userId} AND type = 'recovery_code'
+              AND secret_hash = ANY(${hashes.map(({ hash }) => hash)}::text[])
+              AND (data->>'keyId' IS NULL
+                   OR data->>'keyId' || ':' || secret_hash = ANY(${hashes.map(({ kid, hash }) => `${kid}:${hash}`)}::text[]))
             RETURNING id`
         : [];
       await vault.take(input.code);
