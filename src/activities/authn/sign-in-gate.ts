@@ -39,7 +39,7 @@ export interface AttemptKeys {
   requester?: ThrottleKey;
 }
 
-/** An attempt let through: whether a failure now leaves the subject locked, and since when it counts. */
+/** An attempt let through: whether failing it locks the subject, and since when the subject counts. */
 export type Admission = { allowed: true; locksIfWrong: boolean; since: Date } | ThrottleRefusal;
 
 /** What a lock stops, in the owner's notice. */
@@ -137,16 +137,17 @@ export function createSignInGate(deps: ActivityDeps, policies: SignInPolicies) {
         );
         return verdict;
       }
+      // The failure that reaches the limit, not those judged after it: the owner is told once.
       return {
         allowed: true,
-        locksIfWrong: verdict.failures >= (policies.subject.hardLimit ?? Number.POSITIVE_INFINITY),
+        locksIfWrong: verdict.failures === policies.subject.hardLimit,
         since: verdict.since,
       };
     },
 
     /**
-     * A wrong secret: when it leaves the subject locked, its owner (an account, when there is
-     * one) is told, once per lock (the key names the account and when the count began).
+     * A wrong secret: when it locks the subject, its owner (an account, when there is one) is
+     * told, once per lock (the key names the account and when the count began, for retries).
      */
     async failed(
       admission: Extract<Admission, { allowed: true }>,
