@@ -49,7 +49,7 @@ export interface StepApiDeps {
   journeyLifetimeMs?: number;
   /** Resolves `Authorization: Bearer` for journeys that start from a session. */
   bearerSession: BearerSessions;
-  /** Names who asks (a pseudonym of the client's address), for per-requester limits. */
+  /** Names who asks (pseudonyms of the client's network: requester.ts), for per-requester limits. */
   requesterOf: (req: Request) => string;
   /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
   returnToAllowed: readonly string[];
