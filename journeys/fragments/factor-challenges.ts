@@ -69,6 +69,8 @@ export interface FactorChallengeHost {
   /** The second factors the account has: the others a challenge offers. */
   factors: string[];
   locales?: string[];
+  /** Who started the run (input.requester): code guesses count per requester too. */
+  requester?: string;
   stepError?: StepError;
   /** The factor the customer chose instead, and a notice to deliver after the sign-in. */
   factorSwitch?: string;
@@ -163,6 +165,7 @@ function codeFactorChallenge(options: CodeFactorOptions): Fragment {
             userId: context.userId as string,
             code: event.input.code,
             ...(context.locales ? { locales: context.locales } : {}),
+            ...(context.requester ? { requester: context.requester } : {}),
           }),
           onDone: {
             target: 'verified',

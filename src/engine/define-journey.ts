@@ -119,7 +119,7 @@ export interface JourneyInput<
   start: TStart;
   /** Present exactly when the journey declares `start.session`. */
   session?: SessionRef;
-  /** Who started the run: a pseudonym of the client's address, for limits counted per requester. */
+  /** Who started the run: pseudonyms of the client's network, for limits counted per requester. */
   requester?: string;
 }
 

@@ -15,7 +15,7 @@ export interface JourneyWorkflowArgs {
   start?: Record<string, unknown>;
   /** The session a session-started journey acts on: a reference, never its token. */
   session?: SessionRef;
-  /** Who started the run (a keyed hash of the client's address), for per-requester limits. */
+  /** Who started the run (keyed hashes of the client's network), for per-requester limits. */
   requester?: string;
   /** The app that started the run (its `Parcours-Channel` header), carried by its journey events. */
   channel?: string;

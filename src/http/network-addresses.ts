@@ -1,4 +1,17 @@
 import { isIP } from 'node:net';
+import { ipKeyGenerator } from 'express-rate-limit';
+
+/** An IPv6 client is counted by its /56: what one customer's site is given (RIPE-690). */
+export const REQUESTER_IPV6_PREFIX = 56;
+
+/**
+ * The network every per-requester limit counts a client by (rate limits, codes, sign-in failures):
+ * an IPv4 address, or an IPv6 address's /56, since one site holds billions of IPv6 addresses and
+ * can rotate through them. IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is the IPv4 address.
+ */
+export function requesterNetwork(address: string): string {
+  return ipKeyGenerator(address, REQUESTER_IPV6_PREFIX);
+}
 
 /**
  * Whether an address is this machine's own: 127.0.0.0/8, ::1, or an IPv4 loopback address written

@@ -54,7 +54,7 @@ export interface StepApiDeps {
   accountAal: (userId: string) => Promise<number>;
   /** Signs the session reference a run is given, bound to that run (trust boundary 1). */
   sessionGrants: SessionGrants;
-  /** Names who asks (a pseudonym of the client's address), for per-requester limits. */
+  /** Names who asks (pseudonyms of the client's network: requester.ts), for per-requester limits. */
   requesterOf: (req: Request) => string;
   /** Where a journey may send the customer back to (`return_to`): absolute URL prefixes. */
   returnToAllowed: readonly string[];

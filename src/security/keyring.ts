@@ -10,6 +10,8 @@ const BASE64_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Keys derived for one purpose: the active one encrypts/signs, every listed one decrypts/verifies. */
 export interface DerivedKeys {
   activeKid: string;
+  /** Every kid, the active one first, then as the spec lists them. */
+  kids: readonly string[];
   key(kid: string): Buffer | undefined;
   active: Buffer;
 }
@@ -51,6 +53,7 @@ export function createKeyring(spec: string, source = 'PARCOURS_KEYS'): Keyring {
     }
     const set: DerivedKeys = {
       activeKid,
+      kids: [...keys.keys()],
       key: (kid) => keys.get(kid),
       active: keys.get(activeKid) as Buffer,
     };

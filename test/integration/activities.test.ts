@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Activities,
@@ -8,6 +10,7 @@ import {
 import { createOutbox } from '../../src/activities/messages/outbox.js';
 import type { OtpPolicy } from '../../src/activities/otp/otp.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
+import { createRequesterIds } from '../../src/http/requester.js';
 import { createMessageRenderer } from '../../src/messages/render.js';
 import { createTwilioSender } from '../../src/messages/sms-transport.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
@@ -44,7 +47,17 @@ const asCall = (journeyId: string, activityId: string) => {
 
 /** The activities on this file's database, with the senders (or the keys) a test gives them. */
 const activitiesWith = (
-  overrides: Partial<Pick<ActivityDeps, 'sendEmail' | 'sendSms' | 'keyring' | 'vault'>>,
+  overrides: Partial<
+    Pick<
+      ActivityDeps,
+      | 'sendEmail'
+      | 'sendSms'
+      | 'keyring'
+      | 'vault'
+      | 'codesPerRequesterPerHour'
+      | 'signInFailuresPerRequesterPerHour'
+    >
+  >,
 ) =>
   createActivities({
     prisma,
@@ -95,6 +108,22 @@ async function account(journeyId: string, email: string) {
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$x$y',
     consents: [{ purpose: 'terms', policyVersion: '2026-11-01' }],
   });
+}
+
+/**
+ * An account with a strong factor (recovery codes stand in for one) and a session granted to the
+ * run `journeyId`, as the step API hands it to mfa-enrolment.
+ */
+async function enrolledAccount(journeyId: string, email: string) {
+  const { userId } = await account(journeyId, email);
+  await prisma.credential.create({ data: { userId, type: 'totp', confirmedAt: new Date() } });
+  const opened = await asCall(journeyId, '5').run(activities.createSession, {
+    journeyId,
+    userId,
+    aal: 2,
+    amr: ['pwd', 'otp', 'mfa'],
+  });
+  return { userId, session: await grantedSession(prisma, keyring, opened.id, journeyId) };
 }
 
 async function codeOf(messageId: string): Promise<string> {
@@ -245,14 +274,35 @@ describe('capability activities take their policy as input', () => {
   });
 });
 
-describe('codes across a key rotation', () => {
-  it('checks a code issued before the keys rotated, with the key it was hashed with', async () => {
-    const { issued } = await issue('jrn_rotation', 'rotation@example.com');
-    const rotatedKeyring = createKeyring(`${generateKeySpec('k2')},${keySpec}`);
-    const rotated = activitiesWith({
+describe('across a key rotation (the new key listed first, the old one kept)', () => {
+  const rotatedKeyring = createKeyring(`${generateKeySpec('k2')},${keySpec}`);
+  const rotatedActivities = (overrides: Parameters<typeof activitiesWith>[0]) =>
+    activitiesWith({
+      ...overrides,
       keyring: rotatedKeyring,
       vault: createVault(prisma, rotatedKeyring),
     });
+  /** A secret as the step API hands it to a run: by vault reference. */
+  const typed = (value: string) => vault.put({ purpose: 'test', value, ttlMs: 60_000 });
+  /** What the step API names a client at `ip` before and after the rotation. */
+  const requesterBefore = (ip: string) => createRequesterIds(keyring)({ ip } as Request);
+  const requesterAfter = (ip: string) => createRequesterIds(rotatedKeyring)({ ip } as Request);
+  const wrongPassword = async (
+    acts: Activities,
+    identifier: string,
+    requester?: string,
+  ): Promise<unknown> =>
+    asCall('jrn_password', identifier)
+      .run(acts.verifyPassword, {
+        identifier,
+        password: await typed('not the password'),
+        ...(requester ? { requester } : {}),
+      })
+      .catch((error: { type?: string }) => error.type);
+
+  it('checks a code issued before the keys rotated, with the key it was hashed with', async () => {
+    const { issued } = await issue('jrn_rotation', 'rotation@example.com');
+    const rotated = rotatedActivities({});
     const code = await vault.put({
       purpose: 'test',
       value: await codeOf(issued.messageId),
@@ -265,6 +315,86 @@ describe('codes across a key rotation', () => {
         maxAttempts: 5,
       }),
     ).toEqual({ recipient: 'rotation@example.com' });
+  });
+  it('keeps recovery codes working: each is checked under the key it was hashed with', async () => {
+    const { userId, session } = await enrolledAccount('jrn_rc_rotation', 'rc-rotation@example.com');
+    const issued = await asCall('jrn_rc_rotation', '7').run(activities.issueRecoveryCodes, {
+      journeyId: 'jrn_rc_rotation',
+      session,
+    });
+    const shown = (await vault.reveal(issued.codes[0]?.$secret as never)) as string;
+    const rotated = rotatedActivities({});
+    expect(
+      await asCall('jrn_rc_after', '1').run(rotated.verifyRecoveryCode, {
+        journeyId: 'jrn_rc_after',
+        userId,
+        code: await typed(shown),
+      }),
+    ).toMatchObject({ remaining: 9 });
+  });
+
+  it("keeps an address's failed sign-ins: the sixth wrong password in a row still waits (NIST SP 800-63B-4 §3.2.2)", async () => {
+    const identifier = 'counted@example.com';
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      expect(await wrongPassword(activities, identifier)).toBe('invalid_credentials');
+    expect(await wrongPassword(rotatedActivities({}), identifier)).toBe('sign_in_throttled');
+  });
+
+  it("keeps a requester's failed sign-ins across addresses: spraying before the rotation still slows it after", async () => {
+    const limited = { signInFailuresPerRequesterPerHour: 3 };
+    const before = activitiesWith(limited);
+    for (const address of ['spray-1', 'spray-2', 'spray-3'])
+      expect(
+        await wrongPassword(before, `${address}@example.com`, requesterBefore('198.51.100.9')),
+      ).toBe('invalid_credentials');
+    expect(
+      await wrongPassword(
+        rotatedActivities(limited),
+        'spray-4@example.com',
+        requesterAfter('198.51.100.9'),
+      ),
+    ).toBe('sign_in_throttled');
+  });
+
+  it("keeps a requester's code allowance for a recipient: codes sent before the rotation still count", async () => {
+    const recipient = 'allowance@example.com';
+    const policy = { ...registrationPolicy, whenTaken: undefined };
+    const issueFrom = (acts: Activities, journeyId: string, requester: string) =>
+      asCall(journeyId, '1').run(acts.issueOtp, { journeyId, recipient, policy, requester });
+    const before = activitiesWith({ codesPerRequesterPerHour: 2 });
+    await issueFrom(before, 'jrn_allow_1', requesterBefore('198.51.100.10'));
+    await issueFrom(before, 'jrn_allow_2', requesterBefore('198.51.100.10'));
+    const after = rotatedActivities({ codesPerRequesterPerHour: 2 });
+    const third = await issueFrom(after, 'jrn_allow_3', requesterAfter('198.51.100.10'));
+    const message = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: third.messageId },
+    });
+    expect(message.status).toBe('suppressed');
+  });
+});
+
+describe('recovery codes under guessing', () => {
+  it("judges the owner's recovery code at once while the account waits out delays another network's guesses earned (NIST SP 800-63B-4 §3.2.2)", async () => {
+    const { userId, session } = await enrolledAccount('jrn_rc_guessed', 'rc-guessed@example.com');
+    const issued = await asCall('jrn_rc_guessed', '7').run(activities.issueRecoveryCodes, {
+      journeyId: 'jrn_rc_guessed',
+      session,
+    });
+    const shown = (await vault.reveal(issued.codes[0]?.$secret as never)) as string;
+    const attempt = async (requester: string, code: string) =>
+      asCall(`jrn_rc_${requester}`, randomUUID())
+        .run(activities.verifyRecoveryCode, {
+          journeyId: `jrn_rc_${requester}`,
+          userId,
+          code: await vault.put({ purpose: 'test', value: code, ttlMs: 60_000 }),
+          requester,
+        })
+        .catch((error: { type?: string }) => error.type);
+    const answers = [];
+    for (let guess = 0; guess < 6; guess += 1)
+      answers.push(await attempt('guesser', 'AAAA-AAAA-AAAA'));
+    expect(answers).toEqual([...Array(5).fill('invalid_code'), 'factor_throttled']);
+    expect(await attempt('owner', shown)).toMatchObject({ remaining: 9 });
   });
 });
 

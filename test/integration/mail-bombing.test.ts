@@ -10,9 +10,10 @@ let stack: Stack;
 beforeAll(async () => {
   smtp = await startSmtpSink();
   // One trusted proxy hop: X-Forwarded-For names the client, so tests can be several requesters.
+  // A requester's allowance stays below the address's, as by default (5 and 10).
   stack = await startStack({
     smtpUrl: smtp.url,
-    env: { CODES_PER_RECIPIENT_PER_HOUR: '2', TRUST_PROXY: '1' },
+    env: { CODES_PER_RECIPIENT_PER_HOUR: '3', CODES_PER_REQUESTER_PER_HOUR: '2', TRUST_PROXY: '1' },
   });
 });
 afterAll(async () => {
@@ -50,7 +51,7 @@ const deliveredTo = async (email: string) => {
   return smtp.messages.filter((message) => message.to.includes(email)).length;
 };
 
-it('sends an address no more codes an hour than its allowance, with answers that do not show it (OWASP WSTG-BUSL-05)', async () => {
+it("sends one requester no more codes an hour for an address than the requester's allowance, with answers that do not show it (OWASP WSTG-BUSL-05)", async () => {
   const answers = [];
   for (let attempt = 0; attempt < 4; attempt += 1) answers.push(await signUp('victim@example.com'));
   expect(
@@ -81,12 +82,12 @@ it('sends an address no more codes an hour than its allowance, with answers that
   expect(await deliveredTo('bystander@example.com')).toBe(1);
 });
 
-it("never lets a stranger's requests silence the address's owner: a requester new to the address still gets a code", async () => {
-  // A stranger spends the address's allowance, then keeps asking.
+it("leaves the owner a code after a stranger's requests: one requester cannot spend the address's allowance alone", async () => {
+  // A stranger asks again and again from one network.
   for (let attempt = 0; attempt < 4; attempt += 1)
     await signUp('owner@example.com', '198.51.100.7');
   expect(await deliveredTo('owner@example.com')).toBe(2);
-  // The owner asks from their own address: their code arrives, and it works.
+  // The owner asks from their own network: their code arrives, and it works.
   const owner = await signUp('owner@example.com', '203.0.113.50');
   expect(await deliveredTo('owner@example.com')).toBe(3);
   const [, , mail] = smtp.messages.filter((message) => message.to.includes('owner@example.com'));
@@ -96,10 +97,35 @@ it("never lets a stranger's requests silence the address's owner: a requester ne
   expect(verified.body.step.name).toBe('terms');
 });
 
+it('sends an address no more codes an hour than its allowance whoever asks: a requester never seen gets none past it (OWASP WSTG-BUSL-05)', async () => {
+  await signUp('ceiling@example.com', '198.51.100.21');
+  await signUp('ceiling@example.com', '198.51.100.21');
+  await signUp('ceiling@example.com', '198.51.100.22');
+  expect(await deliveredTo('ceiling@example.com')).toBe(3);
+  const fresh = await signUp('ceiling@example.com', '192.0.2.99');
+  expect(fresh.step).toBe('verify-email');
+  expect(await deliveredTo('ceiling@example.com')).toBe(3);
+  const kept = await stack.prisma.outboundMessage.findMany({
+    where: { recipient: 'ceiling@example.com', status: 'suppressed' },
+  });
+  expect(kept.map((message) => message.journeyId)).toEqual([fresh.id]);
+});
+
+it.each([
+  ['one IPv6 /64', (i: number) => `2001:db8:64:1::${(i + 1).toString(16)}`],
+  // One customer's site: 24 of its 256 /64s.
+  ['one IPv6 /56', (i: number) => `2001:db8:56:${i.toString(16)}::1`],
+])('counts 24 addresses inside %s as one requester: 2 codes of 24, not 24', async (_, address) => {
+  const victim = `rotated-${address(0).split(':')[2]}@example.com`;
+  for (let i = 0; i < 24; i += 1) await signUp(victim, address(i));
+  expect(await deliveredTo(victim)).toBe(2);
+});
+
 it('counts concurrent requests one at a time: no more codes than the allowance, however many arrive at once', async () => {
+  // Six requesters at once, each within its own allowance: the address's allowance holds.
   const answers = await Promise.all(
-    Array.from({ length: 6 }, () => signUp('crowd@example.com', '198.51.100.8')),
+    Array.from({ length: 6 }, (_, i) => signUp('crowd@example.com', `198.51.100.${30 + i}`)),
   );
   expect(answers.map((answer) => answer.step)).toEqual(answers.map(() => 'verify-email'));
-  expect(await deliveredTo('crowd@example.com')).toBe(2);
+  expect(await deliveredTo('crowd@example.com')).toBe(3);
 });

@@ -120,8 +120,14 @@ describe('login@1: the ways through', () => {
       status: 'completed',
       result: { session: { aal: 2, amr: ['pwd', 'otp', 'mfa'] } },
     });
+    // With the requester: code guesses count per requester too (NIST SP 800-63B-4 §3.2.2).
     expect(kit.callsOf('verifyTotp')).toEqual([
-      { journeyId: expect.any(String), userId: 'user-1', code: expect.stringMatching(/^sec_/) },
+      {
+        journeyId: expect.any(String),
+        userId: 'user-1',
+        code: expect.stringMatching(/^sec_/),
+        requester: 'requester-1',
+      },
     ]);
   });
 

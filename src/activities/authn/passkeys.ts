@@ -18,6 +18,7 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../messages/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
+import { liftSignInLocks } from './sign-in-gate.js';
 
 /** How long a ceremony may take: a person finding their security key, or their phone. */
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -325,6 +326,8 @@ export function passkeyActivities(deps: ActivityDeps) {
         WHERE id = ${passkey.id}
           AND ((data->>'counter')::bigint < ${newCounter} OR ${newCounter} = 0)`;
       if (moved !== 1) throw refused('counter raced');
+      // A passkey with user verification (required) outranks a password or a code: lifts their locks.
+      await liftSignInLocks(prisma, deps.keyring, passkey.userId);
       return { userId: passkey.userId, userVerified };
     },
 

@@ -1,14 +1,15 @@
 import { businessFailure } from '../../engine/journey-error.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../security/password-hash.js';
-import { hmacSha256Hex, randomToken } from '../../security/tokens.js';
+import { randomToken } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
 import { canonicalRecipient } from '../otp/recipients.js';
 import { confirmedFactorsOf, type FactorKind } from './factors.js';
+import { createSignInGate, passwordAttemptKeys } from './sign-in-gate.js';
 import {
-  type AttemptVerdict,
-  createThrottle,
   IDENTIFIER_THROTTLE,
+  PAIR_THROTTLE,
   REQUESTER_THROTTLE,
+  type ThrottleRefusal,
 } from './throttle.js';
 
 /** What a verified password tells the journey: whose it is, and which factors it must still ask for. */
@@ -18,19 +19,21 @@ export interface PasswordVerified {
 }
 
 /** A refused attempt, as the journey shows it at the password step. */
-const refusal = (verdict: Exclude<AttemptVerdict, { allowed: true }>) =>
+const refusal = (verdict: ThrottleRefusal) =>
   verdict.locked
     ? businessFailure('password_locked')
     : businessFailure('sign_in_throttled', { retryAt: verdict.retryAt.toISOString() });
 
 export function passwordActivities(deps: ActivityDeps) {
-  const { prisma, vault, keyring, now } = deps;
-  const throttle = createThrottle(prisma, now);
-  const throttleKeys = keyring.derive('sign-in-throttle');
-  const requesterPolicy = {
-    ...REQUESTER_THROTTLE,
-    free: deps.signInFailuresPerRequesterPerHour ?? REQUESTER_THROTTLE.free,
-  };
+  const { prisma, vault, keyring } = deps;
+  const gate = createSignInGate(deps, {
+    subject: IDENTIFIER_THROTTLE,
+    pair: PAIR_THROTTLE,
+    requester: {
+      ...REQUESTER_THROTTLE,
+      free: deps.signInFailuresPerRequesterPerHour ?? REQUESTER_THROTTLE.free,
+    },
+  });
   // One hash with today's parameters, verified against when there is no password to check, so an
   // unknown address costs the same work as a known one (ASVS 2.2.1, OWASP WSTG-IDNT-04).
   let dummy: Promise<string> | undefined;
@@ -43,8 +46,9 @@ export function passwordActivities(deps: ActivityDeps) {
     /**
      * Checks a password (by vault reference) for an identifier. Known or not, the identifier gets
      * the same answers and the same work: throttled by a keyed hash of the identifier (never the
-     * account), verified against a dummy hash when there is no password. The requester's count
-     * stops one client spraying many identifiers. A hash made under older parameters is replaced.
+     * account), verified against a dummy hash when there is no password. The requester's counts
+     * stop one client spraying many identifiers, and keep its guesses from locking the owner out
+     * (sign-in-gate.ts). A hash made under older parameters is replaced.
      */
     async verifyPassword(input: {
       /** The address typed at sign-in; or, re-authenticating a session, its account. */
@@ -67,18 +71,9 @@ export function passwordActivities(deps: ActivityDeps) {
           : undefined);
       if (!address) throw businessFailure('invalid_credentials');
       const canonical = canonicalRecipient('email', address);
-      const identifierKey = `password:${hmacSha256Hex(throttleKeys.active, canonical)}`;
-      const requesterKey = input.requester ? `requester:${input.requester}` : undefined;
-      if (requesterKey) {
-        const verdict = await throttle.attempt(requesterKey, requesterPolicy);
-        if (!verdict.allowed) throw refusal(verdict);
-      }
-      const verdict = await throttle.attempt(identifierKey, IDENTIFIER_THROTTLE);
-      if (!verdict.allowed) {
-        // Refused before any check: not an attempt the requester should pay for.
-        if (requesterKey) await throttle.giveBack(requesterKey);
-        throw refusal(verdict);
-      }
+      const keys = passwordAttemptKeys(keyring, canonical, input.requester);
+      const admission = await gate.admit(keys);
+      if (!admission.allowed) throw refusal(admission);
       const [submitted, identifier] = await Promise.all([
         vault.reveal(input.password),
         prisma.identifier.findUnique({
@@ -96,12 +91,10 @@ export function passwordActivities(deps: ActivityDeps) {
       );
       if (!matches || !user || !credential?.secretHash || submitted === undefined) {
         await vault.take(input.password);
+        await gate.failed(admission, user && { userId: user.id, factor: 'password' });
         throw businessFailure('invalid_credentials');
       }
-      await Promise.all([
-        throttle.clear(identifierKey),
-        requesterKey ? throttle.giveBack(requesterKey) : undefined,
-      ]);
+      await gate.succeeded(keys);
       if (needsRehash(credential.secretHash)) {
         // Only if no one changed it meanwhile.
         await prisma.credential.updateMany({

@@ -8,7 +8,8 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../messages/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
-import { createThrottle, type ThrottlePolicy } from './throttle.js';
+import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
+import type { ThrottlePolicy } from './throttle.js';
 
 /** Ten codes a set (what most providers issue), each 12 characters of Crockford-free base32. */
 export const RECOVERY_CODES_PER_SET = 10;
@@ -33,12 +34,15 @@ const normalized = (typed: string) => typed.toUpperCase().replace(/[\s-]/g, '');
 export function recoveryCodeActivities(deps: ActivityDeps) {
   const { prisma, vault, keyring, renderMessage, productName, now } = deps;
   const peppers = keyring.derive('recovery-code');
-  const throttle = createThrottle(prisma, now);
+  // Per account, and per account and requester: a network's guesses do not slow the owner.
+  const gate = createSignInGate(deps, { subject: RECOVERY_THROTTLE, pair: RECOVERY_THROTTLE });
   const outbox = createOutbox(deps);
   const liveSession = createSessionGuard(deps);
   // Keyed, so a copy of the database alone does not let anyone test guesses offline (NIST SP
-  // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary.
-  const hashOf = (code: string) => hmacSha256Hex(peppers.active, normalized(code));
+  // 800-63B §5.1.2.2); the codes' own entropy makes a salt per code unnecessary. Each hash keeps
+  // its key's id, so a key rotation leaves the codes working.
+  const hashOf = (code: string, kid = peppers.activeKid) =>
+    hmacSha256Hex(peppers.key(kid) as Buffer, normalized(code));
   /** One reveal slot per code of a run's set, so the step shows them as a list. */
   const slots = (journeyId: string) =>
     Array.from(
@@ -78,7 +82,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
             type: 'recovery_code',
             secretHash: hashOf(code),
             confirmedAt: issuedAt,
-            data: { set: input.journeyId },
+            data: { set: input.journeyId, keyId: peppers.activeKid },
           })),
         });
       });
@@ -103,20 +107,22 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
     /**
      * A recovery code as a second factor: each works once (taken in one DELETE … RETURNING, so
      * two sign-ins racing with one code cannot both pass), and its owner is told by email, with
-     * how many are left. Wrong codes are slowed down per account, never locked.
+     * how many are left. Wrong codes are slowed down per account, never locked; a requester with
+     * few failures of its own is not slowed by others' (sign-in-gate.ts).
      */
     async verifyRecoveryCode(input: {
       journeyId: string;
       userId: string;
       code: string;
       locales?: string[];
+      requester?: string;
     }): Promise<{ remaining: number; messageId?: string }> {
-      const key = `recovery:${input.userId}`;
-      const verdict = await throttle.attempt(key, RECOVERY_THROTTLE);
-      if (!verdict.allowed) {
+      const keys = factorAttemptKeys('recovery', input.userId, input.requester);
+      const admission = await gate.admit(keys);
+      if (!admission.allowed) {
         await vault.take(input.code);
         throw businessFailure('factor_throttled', {
-          retryAt: verdict.locked ? undefined : verdict.retryAt.toISOString(),
+          retryAt: admission.locked ? undefined : admission.retryAt.toISOString(),
         });
       }
       const typed = await vault.reveal(input.code);
@@ -129,15 +135,21 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         });
         return { remaining, messageId: earlier.id };
       }
-      const used = typed
+      // Under each listed key, matched with the key the code was hashed under (codes issued before
+      // key ids were kept name none: any listed key).
+      const hashes = typed ? peppers.kids.map((kid) => ({ kid, hash: hashOf(typed, kid) })) : [];
+      const used = hashes.length
         ? await prisma.$queryRaw<Array<{ id: string }>>`
             DELETE FROM credentials
-            WHERE user_id = ${input.userId} AND type = 'recovery_code' AND secret_hash = ${hashOf(typed)}
+            WHERE user_id = ${input.userId} AND type = 'recovery_code'
+              AND secret_hash = ANY(${hashes.map(({ hash }) => hash)}::text[])
+              AND (data->>'keyId' IS NULL
+                   OR data->>'keyId' || ':' || secret_hash = ANY(${hashes.map(({ kid, hash }) => `${kid}:${hash}`)}::text[]))
             RETURNING id`
         : [];
       await vault.take(input.code);
       if (!used.length) throw businessFailure('invalid_code');
-      await throttle.clear(key);
+      await gate.succeeded(keys);
       return prisma.$transaction(async (tx) => {
         const remaining = await tx.credential.count({
           where: { userId: input.userId, type: 'recovery_code' },

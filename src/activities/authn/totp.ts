@@ -9,7 +9,8 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../messages/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
-import { createThrottle, FACTOR_THROTTLE } from './throttle.js';
+import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
+import { FACTOR_THROTTLE, PAIR_THROTTLE } from './throttle.js';
 
 /** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
 const PERIOD_SECONDS = 30;
@@ -32,7 +33,7 @@ export interface TotpEnrolment {
 export function totpActivities(deps: ActivityDeps) {
   const { prisma, vault, keyring, productName, now } = deps;
   const keys = keyring.derive('totp-secret');
-  const throttle = createThrottle(prisma, now);
+  const gate = createSignInGate(deps, { subject: FACTOR_THROTTLE, pair: PAIR_THROTTLE });
   const liveSession = createSessionGuard(deps);
   const notices = createSecurityNotices(deps);
   // Bound to its credential: a sealed key copied onto another row does not open.
@@ -180,16 +181,21 @@ export function totpActivities(deps: ActivityDeps) {
     /**
      * Checks a TOTP code as a second factor. Each code is accepted once, also when submissions
      * race (the time step is claimed in one conditional update); wrong codes are throttled per
-     * account, with progressive delays and at most 100 in a row (NIST SP 800-63B §5.2.2).
+     * account, with progressive delays and at most 100 in a row (NIST SP 800-63B-4 §3.2.2), and per
+     * account and requester, so guesses from elsewhere do not lock the owner out (sign-in-gate.ts).
      */
-    async verifyTotp(input: { userId: string; code: string }): Promise<{ verifiedAt: string }> {
-      const key = `totp:${input.userId}`;
-      const verdict = await throttle.attempt(key, FACTOR_THROTTLE);
-      if (!verdict.allowed) {
+    async verifyTotp(input: {
+      userId: string;
+      code: string;
+      requester?: string;
+    }): Promise<{ verifiedAt: string }> {
+      const keys = factorAttemptKeys('totp', input.userId, input.requester);
+      const admission = await gate.admit(keys);
+      if (!admission.allowed) {
         await vault.take(input.code);
-        throw verdict.locked
+        throw admission.locked
           ? businessFailure('factor_locked')
-          : businessFailure('factor_throttled', { retryAt: verdict.retryAt.toISOString() });
+          : businessFailure('factor_throttled', { retryAt: admission.retryAt.toISOString() });
       }
       const [code, credentials] = await Promise.all([
         vault.reveal(input.code),
@@ -206,9 +212,10 @@ export function totpActivities(deps: ActivityDeps) {
           UPDATE credentials SET last_used_step = ${BigInt(step)}, updated_at = ${now()}
           WHERE id = ${credential.id} AND (last_used_step IS NULL OR last_used_step < ${BigInt(step)})`;
         if (claimed !== 1) throw businessFailure('code_used');
-        await throttle.clear(key);
+        await gate.succeeded(keys);
         return { verifiedAt: now().toISOString() };
       }
+      await gate.failed(admission, { userId: input.userId, factor: 'totp' });
       throw businessFailure('invalid_code');
     },
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, type Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { Channel, CodeTemplate, NoticeTemplate } from '../../messages/render.js';
+import { splitPseudonyms } from '../../security/pseudonyms.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
@@ -61,11 +62,12 @@ export function otpActivities(deps: ActivityDeps) {
   });
 
   /**
-   * Bombing guard (OWASP WSTG-BUSL-05): whether this code is kept, not sent. A requester gets at
-   * most its own allowance of codes for one recipient an hour; once the recipient's allowance is
-   * spent, only requesters it has not yet had a code for get one, so strangers cannot silence the
-   * owner. Checked and recorded under a per-recipient lock, so concurrent requests count right.
-   * The journey is answered the same way either way: neither the limit nor the account shows.
+   * Bombing guard (OWASP WSTG-BUSL-05): whether this code is kept, not sent. A recipient is sent at
+   * most its allowance of messages an hour, whoever asks (a hard ceiling); one requester (a client's
+   * network) gets at most its own, smaller allowance of them, so no single network spends it all.
+   * Only messages sent count: asking again past a limit spends nothing. Checked and recorded under
+   * a per-recipient lock, so concurrent requests count right. The journey is answered the same way
+   * either way: neither the limit nor the account shows.
    */
   async function overAllowance(
     tx: Prisma.TransactionClient,
@@ -74,15 +76,18 @@ export function otpActivities(deps: ActivityDeps) {
     at: Date,
   ): Promise<boolean> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${recipient}, 0))`;
+    // The requester's pseudonyms under every key: its codes before a key rotation still count.
+    const pseudonyms = requester ? splitPseudonyms(requester) : [];
     const [counts] = await tx.$queryRaw<Array<{ all: number; mine: number }>>`
-      SELECT count(*)::int AS "all", count(*) FILTER (WHERE requester = ${requester ?? null}::text)::int AS mine
-      FROM otp_challenges
-      WHERE recipient = ${recipient} AND created_at >= ${new Date(at.getTime() - HOUR_MS)}`;
+      SELECT count(*)::int AS "all",
+             count(*) FILTER (WHERE challenge.requester = ANY(${pseudonyms}::text[]))::int AS mine
+      FROM otp_challenges challenge
+      JOIN outbound_messages message ON message.idempotency_key = challenge.idempotency_key
+      WHERE challenge.recipient = ${recipient}
+        AND challenge.created_at >= ${new Date(at.getTime() - HOUR_MS)}
+        AND message.status <> 'suppressed'`;
     const { all, mine } = counts ?? { all: 0, mine: 0 };
-    // registration@1's runs name no requester: the recipient's allowance alone, as before.
-    if (requester === undefined) return all >= deps.codesPerRecipientPerHour;
-    if (mine >= deps.codesPerRequesterPerHour) return true;
-    return all >= deps.codesPerRecipientPerHour && mine > 0;
+    return all >= deps.codesPerRecipientPerHour || mine >= deps.codesPerRequesterPerHour;
   }
 
   return {
@@ -131,7 +136,8 @@ export function otpActivities(deps: ActivityDeps) {
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
-              requester: input.requester ?? null,
+              // Under the active key only: the older pseudonyms are for finding older rows.
+              requester: input.requester ? (splitPseudonyms(input.requester)[0] as string) : null,
               ...(notice || suppressed
                 ? { codeHash: null }
                 : {

@@ -19,6 +19,11 @@ describe('createKeyring', () => {
     expect(keyring.derive('seal').activeKid).toBe('k2');
   });
 
+  it('lists every kid of a derived set, the active one first, so older hashes can still be found', () => {
+    const keyring = createKeyring(`k3:${key()},k1:${key()},k2:${key()}`);
+    expect(keyring.derive('x').kids).toEqual(['k3', 'k1', 'k2']);
+  });
+
   it('derives a 32-byte key per kid, distinct per purpose and per kid', () => {
     const keyring = createKeyring(`k2:${key()},k1:${key()}`);
     const a = keyring.derive('purpose-a');
