@@ -53,7 +53,10 @@ export function createApp(deps: AppDeps) {
   // Behind a proxy, its X-Forwarded-For names the client the rate limit counts; only as many hops
   // as TRUST_PROXY says are believed, so a client cannot name itself.
   app.set('trust proxy', deps.trustProxy);
-  const openapi = buildOpenApi(deps.registry);
+  const openapi = buildOpenApi(deps.registry, {
+    returnToAllowed: deps.returnToAllowed,
+    analytics: deps.analytics !== undefined,
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
