@@ -17,7 +17,7 @@ const DAY_MS = 24 * 3_600_000;
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
-/** `?from=` and `?to=` are ISO 8601 instants (the last 30 days when absent); openapi.ts publishes it. */
+/** `?from=` and `?to=` are ISO 8601 instants (the last 30 days when absent); openapi-funnel.ts publishes it. */
 export const funnelApiQuery = funnelQuery({ from: instant, to: instant });
 
 /**
