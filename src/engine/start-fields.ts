@@ -10,8 +10,11 @@ const RETURN_TO_META = 'x-parcours-return-to';
  * A journey picks the ones it wants: `z.strictObject({ login_hint: startFields.loginHint() })`.
  */
 export const startFields = {
-  /** An identifier the app already knows (an email address), to prefill the first step. */
-  loginHint: () => z.string().trim().min(1).max(254),
+  /**
+   * An identifier the app already knows (an email address), to prefill the first step. Taken as
+   * given, not trimmed: the published schema says what is accepted, and it cannot say "trimmed".
+   */
+  loginHint: () => z.string().min(1).max(254),
   /**
    * Where the app sends the customer when the journey ends. The step API refuses any address
    * outside the deployment's allow-list (RETURN_TO_ALLOWED), so the journey cannot become an open
@@ -29,7 +32,6 @@ export const startFields = {
   uiLocales: () =>
     z
       .string()
-      .trim()
       .max(128)
       .regex(localeList, 'Give space-separated language tags (BCP 47)')
       .transform((value) => value.split(' ')),
@@ -47,21 +49,41 @@ export function returnToFieldsOf(schema: z.ZodObject): string[] {
     .map(([name]) => name);
 }
 
+// A path segment: RFC 3986 pchars but `%` (no encoded dot or slash) and never starting with `.`
+// (no dot segment), so the path a browser goes to is the path read here. Query and fragment do
+// not move the target: any of their characters but `#` and spaces.
+const SEGMENT = "[A-Za-z0-9_~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@-]*";
+const SUBPATH = `(?:${SEGMENT}(?:/${SEGMENT})*/?)?`;
+const QUERY = "[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*";
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The addresses one allow-list entry admits: its origin, and its path or any below it. */
+function entryPattern(entry: string): string {
+  const base = new URL(entry);
+  const path =
+    base.pathname === '/'
+      ? `(?:/${SUBPATH})?`
+      : base.pathname.endsWith('/')
+        ? `${escapeRegExp(base.pathname)}${SUBPATH}`
+        : `${escapeRegExp(base.pathname)}(?:/${SUBPATH})?`;
+  return `${escapeRegExp(base.origin)}${path}`;
+}
+
 /**
- * Whether a return address is allowed: same origin as an allow-list entry, and under its path
- * (Kratos's allowed_return_urls). Entries are absolute URLs (`https://app.example/account`).
+ * The return addresses an allow-list admits, as one regular expression (none without entries): the
+ * same origin as an entry, and under its path (Kratos's allowed_return_urls). The step API checks
+ * it and the OpenAPI document publishes it, so both say the same. Entries are absolute URLs.
  */
+export function returnToPattern(allowed: readonly string[]): string | undefined {
+  if (!allowed.length) return undefined;
+  return `^(?:${allowed.map(entryPattern).join('|')})(?:\\?${QUERY})?(?:#${QUERY})?$`;
+}
+
+/** Whether a return address is allowed (returnToPattern: no open redirect, ASVS 5.1.5). */
 export function isAllowedReturnTo(value: string, allowed: readonly string[]): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return allowed.some((entry) => {
-    const base = new URL(entry);
-    const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-    return (
-      url.origin === base.origin &&
-      (url.pathname === base.pathname || url.pathname.startsWith(prefix) || base.pathname === '/')
-    );
-  });
+  const pattern = returnToPattern(allowed);
+  return pattern !== undefined && new RegExp(pattern).test(value);
 }
 
 /**

@@ -17,8 +17,8 @@ const DAY_MS = 24 * 3_600_000;
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
-/** `?from=` and `?to=` are ISO 8601 instants (the last 30 days when absent). */
-const apiQuery = funnelQuery({ from: instant, to: instant });
+/** `?from=` and `?to=` are ISO 8601 instants (the last 30 days when absent); openapi-funnel.ts publishes it. */
+export const funnelApiQuery = funnelQuery({ from: instant, to: instant });
 
 /**
  * Analytics for analysts: a journey's funnel (per version and step: reached, completed,
@@ -36,7 +36,7 @@ export function createAnalyticsApi(deps: {
   router.use(requireOperatorKey({ operatorKey: deps.adminKey, realm: 'parcours-analytics' }));
   router.get('/journeys/:journey/funnel', async (req: Request, res: Response) => {
     const definitions = journeyVersions(deps.registry, String(req.params.journey));
-    const { data: query, errors } = parseFunnelQuery(apiQuery, req.query);
+    const { data: query, errors } = parseFunnelQuery(funnelApiQuery, req.query);
     if (!query) throw new HttpProblem('invalid_input', { errors });
     const to = query.to ?? now();
     const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);

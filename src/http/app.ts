@@ -58,7 +58,10 @@ export function createApp(deps: AppDeps) {
   app.set('trust proxy', deps.trustProxy);
   // First, for every route: a DNS-rebinding page reaches this socket but names its own host.
   app.use(hostAllowList(deps.allowedHosts));
-  const openapi = buildOpenApi(deps.registry);
+  const openapi = buildOpenApi(deps.registry, {
+    returnToAllowed: deps.returnToAllowed,
+    analytics: deps.analytics !== undefined,
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,13 +1,10 @@
-import { z } from 'zod';
-import { journeyKey } from '../engine/define-journey.js';
+import { type ErrorCode, errorCatalogue } from '../engine/errors.js';
 import type { JourneyRegistry } from '../engine/registry.js';
-import { createStepSchemas } from './public-view.js';
-
-const problem = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: problem } },
-});
+import { funnelOpenApi } from './openapi-funnel.js';
+import { journeysOpenApi } from './openapi-journeys.js';
+import { journeyIdParameter, limited, problemResponse, viewResponse } from './openapi-parts.js';
+import { problemSlug } from './problem.js';
+import { createStartSchemas } from './start-schemas.js';
 
 // Every route is behind the Host allow-list (host-allow-list.ts): any of them may answer its refusals.
 const hostRefusals = {
@@ -32,67 +29,18 @@ function withHostRefusals<Paths extends Record<string, Record<string, { response
   ) as Paths;
 }
 
-/** The OpenAPI 3.1 document of the step API, with every step's input schema from its zod schema. */
-export function buildOpenApi(registry: JourneyRegistry) {
-  const schemaOf = createStepSchemas(registry);
-  const stepSchemas: Record<string, unknown> = {};
-  for (const definition of registry.list()) {
-    for (const step of new Set(Object.values(definition.steps))) {
-      stepSchemas[`${definition.id}.v${definition.version}.${step.name}`] = schemaOf(step);
-    }
-  }
-  const startSchemas: Record<string, unknown> = {};
-  for (const definition of registry.list()) {
-    startSchemas[`${definition.id}.v${definition.version}.start`] = z.toJSONSchema(
-      definition.start?.input ?? z.strictObject({}),
-      {
-        io: 'input',
-        unrepresentable: 'any',
-        // Which fields the allow-list checks is the engine's business; apps see a URI.
-        override: ({ jsonSchema }) => {
-          const schema = jsonSchema as Record<string, unknown>;
-          if (!schema['x-parcours-return-to']) return;
-          delete schema['x-parcours-return-to'];
-          schema.format = 'uri';
-        },
-      },
-    );
-  }
-  const fromSession = registry
-    .list()
-    .filter((definition) => definition.start?.session)
-    .map((definition) => `\`${journeyKey(definition.id, definition.version)}\``);
-  const idParam = {
-    name: 'id',
-    in: 'path',
-    required: true,
-    description: 'The journey id (`jrn_…`) from the start answer',
-    schema: { type: 'string' },
-  };
-  const view = {
-    description: 'The journey view',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/JourneyView' } } },
-  };
-  // Every answer under /v1 may be a 429 from the per-client limits; a POST body may be unreadable,
-  // too large or not JSON before any journey sees it.
-  const limited = {
-    429: {
-      ...problemResponse('Too many requests from this client, or too soon for this step'),
-      headers: {
-        'Retry-After': {
-          description: 'Seconds to wait before trying again (RFC 9110 §10.2.3)',
-          schema: { type: 'integer', minimum: 1 },
-        },
-      },
-    },
-  };
-  const bodyRefusals = {
-    400: problemResponse(
-      'The body is not valid JSON, its encoding is corrupt, or the path is not decodable',
-    ),
-    413: problemResponse('The body is over 16 KiB (inflated size, for a compressed body)'),
-    415: problemResponse('The body is not `application/json`'),
-  };
+/**
+ * The OpenAPI 3.1 document of the step API, with every step's input schema from its zod schema,
+ * each journey's start, per version, with the start body that version takes, and the funnel
+ * where analytics are served.
+ */
+export function buildOpenApi(
+  registry: JourneyRegistry,
+  options: { returnToAllowed: readonly string[]; analytics: boolean },
+) {
+  const journeyIds = [...new Set(registry.list().map((definition) => definition.id))];
+  const journeys = journeysOpenApi(registry, createStartSchemas(options.returnToAllowed));
+  const funnel = options.analytics ? funnelOpenApi(journeyIds) : undefined;
   return {
     openapi: '3.1.0',
     info: {
@@ -110,7 +58,8 @@ export function buildOpenApi(registry: JourneyRegistry) {
           security: [],
           responses: {
             200: {
-              description: 'Every journey version and its steps, the newest marked `latest`',
+              description:
+                'Every journey version, its steps and its start (where, and the JSON Schema of its body), the newest marked `latest`',
               content: {
                 'application/json': { schema: { $ref: '#/components/schemas/JourneyList' } },
               },
@@ -119,132 +68,19 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
-      '/v1/journeys/{journey}/start': {
-        post: {
-          operationId: 'startJourney',
-          summary: 'Start a journey (latest version unless ?version=)',
-          parameters: [
-            {
-              name: 'journey',
-              in: 'path',
-              required: true,
-              description: "The journey's name, as `GET /v1/journeys` lists it",
-              schema: { type: 'string', enum: [...new Set(registry.list().map((d) => d.id))] },
-            },
-            {
-              name: 'version',
-              in: 'query',
-              required: false,
-              description: 'Pin a version (a positive whole number); the latest without it',
-              schema: { type: 'integer', minimum: 1 },
-            },
-            {
-              name: 'Parcours-Channel',
-              in: 'header',
-              required: false,
-              description:
-                'The app starting the run (a short lower-case name; `default` without it), recorded with its journey events for funnels per app',
-              schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
-            },
-          ],
-          description: `The body is the journey's start input (components.schemas \`<journey>.v<N>.start\`). Journeys that act on a signed-in customer (${fromSession.join(', ') || 'none yet'}) are started with the session token as a bearer token.`,
-          security: [{}, { sessionBearer: [] }],
-          requestBody: {
-            required: false,
-            content: {
-              'application/json': {
-                schema: {
-                  anyOf: Object.keys(startSchemas).map((name) => ({
-                    $ref: `#/components/schemas/${name}`,
-                  })),
-                },
-              },
-            },
-          },
-          responses: {
-            201: {
-              ...view,
-              description: 'Started: the first view, with the journey token (shown only here)',
-              headers: {
-                Location: {
-                  description: 'The journey: `/v1/journeys/{id}`',
-                  schema: { type: 'string' },
-                },
-              },
-            },
-            ...bodyRefusals,
-            401: problemResponse('The journey needs a session, and none valid was given'),
-            403: problemResponse(
-              'The session misses what the journey demands (`requirement`: `max_age` or `aal`)',
-            ),
-            404: problemResponse('No journey by this name, or not in this version'),
-            422: problemResponse(
-              'Start input or `version` refused, with field errors in `errors` (JSON pointers)',
-            ),
-            ...limited,
-          },
-        },
-      },
+      ...journeys.paths,
       '/v1/journeys/{id}': {
         get: {
           operationId: 'getJourney',
           summary: 'The current view of a journey',
           description:
             'Past its lifetime, a journey answers `{ status: "expired", restart: { method, href } }`, naming a fresh start.',
-          parameters: [idParam],
+          parameters: [journeyIdParameter],
           security: [{ journeyToken: [] }],
           responses: {
-            200: view,
+            200: viewResponse,
             400: problemResponse('The path is not decodable'),
             404: problemResponse('No journey with this id, or a wrong or missing token'),
-            ...limited,
-          },
-        },
-      },
-      '/v1/journeys/{id}/steps/{step}': {
-        post: {
-          operationId: 'submitStep',
-          summary: 'Submit the current step',
-          description:
-            'The body is the step input; its JSON Schema is in the view (`step.schema`) and under components.schemas (`<journey>.v<N>.<step>`). The step is checked first: a step the journey is not at answers 409 whatever the body.',
-          parameters: [
-            idParam,
-            {
-              name: 'step',
-              in: 'path',
-              required: true,
-              description: "The current step's name (`step.name` in the view)",
-              schema: { type: 'string' },
-            },
-          ],
-          security: [{ journeyToken: [] }],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  anyOf: Object.keys(stepSchemas).map((name) => ({
-                    $ref: `#/components/schemas/${name}`,
-                  })),
-                },
-              },
-            },
-          },
-          responses: {
-            200: view,
-            ...bodyRefusals,
-            404: problemResponse(
-              'No journey with this id, a wrong or missing token, or no such step',
-            ),
-            409: problemResponse(
-              'Not the current step, still working on the last submission, or the journey has ended (the current view is in `view`)',
-            ),
-            410: problemResponse(
-              'The journey is past its lifetime (`journey_expired`; the expired view in `view`, a fresh start in `restart`)',
-            ),
-            422: problemResponse(
-              'Invalid input, or refused by the journey (a wrong code), with field errors in `errors` (JSON pointers)',
-            ),
             ...limited,
           },
         },
@@ -317,71 +153,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
           },
         },
       },
-      '/v1/analytics/journeys/{journey}/funnel': {
-        get: {
-          operationId: 'journeyFunnel',
-          summary:
-            "A journey's funnel per version and step: reached, completed, abandoned, conversion, time in step, top refusals",
-          security: [{ adminKey: [] }],
-          parameters: [
-            {
-              name: 'journey',
-              in: 'path',
-              required: true,
-              description: "The journey's name",
-              schema: { type: 'string' },
-            },
-            {
-              name: 'version',
-              in: 'query',
-              required: false,
-              description: 'One version; every version side by side without it',
-              schema: { type: 'integer', minimum: 1 },
-            },
-            {
-              name: 'from',
-              in: 'query',
-              required: false,
-              description: 'Runs started at or after (ISO 8601); 30 days before `to` without it',
-              schema: { type: 'string', format: 'date-time' },
-            },
-            {
-              name: 'to',
-              in: 'query',
-              required: false,
-              description: 'Runs started before (ISO 8601); now without it',
-              schema: { type: 'string', format: 'date-time' },
-            },
-            {
-              name: 'channel',
-              in: 'query',
-              required: false,
-              description: "One app's runs (the `Parcours-Channel` they were started with)",
-              schema: { type: 'string' },
-            },
-            {
-              name: 'format',
-              in: 'query',
-              required: false,
-              description: '`csv` for a spreadsheet (as `Accept: text/csv` does)',
-              schema: { enum: ['json', 'csv'] },
-            },
-          ],
-          responses: {
-            200: {
-              description: 'The funnel',
-              content: {
-                'application/json': { schema: { type: 'object' } },
-                'text/csv': { schema: { type: 'string' } },
-              },
-            },
-            401: problemResponse('No admin key, or not this one'),
-            404: problemResponse('No journey by this name'),
-            422: problemResponse('A query parameter refused, with field errors in `errors`'),
-            ...limited,
-          },
-        },
-      },
+      ...funnel?.paths,
       '/problems/{code}': {
         get: {
           operationId: 'explainProblem',
@@ -393,7 +165,10 @@ export function buildOpenApi(registry: JourneyRegistry) {
               in: 'path',
               required: true,
               description: 'The error code, with `-` for `_` (`invalid-code`)',
-              schema: { type: 'string' },
+              schema: {
+                type: 'string',
+                enum: (Object.keys(errorCatalogue) as ErrorCode[]).map(problemSlug),
+              },
             },
           ],
           responses: {
@@ -453,11 +228,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
           description:
             'The `token` of the start answer: it names the journey and proves the caller started it',
         },
-        adminKey: {
-          type: 'http',
-          scheme: 'bearer',
-          description: "The operator's admin key (PARCOURS_ADMIN_KEY), for analytics",
-        },
+        ...funnel?.securitySchemes,
         sessionBearer: {
           type: 'http',
           scheme: 'bearer',
@@ -465,8 +236,7 @@ export function buildOpenApi(registry: JourneyRegistry) {
         },
       },
       schemas: {
-        ...stepSchemas,
-        ...startSchemas,
+        ...journeys.schemas,
         JourneyList: {
           type: 'object',
           required: ['journeys'],
@@ -475,18 +245,36 @@ export function buildOpenApi(registry: JourneyRegistry) {
               type: 'array',
               items: {
                 type: 'object',
-                required: ['journey', 'version', 'title', 'latest', 'steps'],
+                required: ['journey', 'version', 'title', 'latest', 'steps', 'start'],
                 properties: {
                   journey: { type: 'string' },
                   version: { type: 'integer' },
                   title: { type: 'string' },
                   latest: { type: 'boolean' },
                   steps: { type: 'array', items: { type: 'string' } },
+                  start: {
+                    type: 'object',
+                    description: 'How to start a run of this very version, and the body it takes',
+                    required: ['method', 'href', 'schema'],
+                    properties: {
+                      method: { const: 'POST' },
+                      href: {
+                        type: 'string',
+                        description: '`/v1/journeys/{journey}@{version}/start`',
+                      },
+                      schema: {
+                        type: 'object',
+                        description:
+                          'The JSON Schema of the start body (as components.schemas `<journey>.v<N>.start`)',
+                      },
+                    },
+                  },
                 },
               },
             },
           },
         },
+        ...funnel?.schemas,
         Whoami: {
           type: 'object',
           required: ['session', 'identity'],

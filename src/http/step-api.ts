@@ -36,6 +36,7 @@ import { channelName, versionParam } from './query-fields.js';
 import { createRefusalBudget } from './refusal-budget.js';
 import type { createStepInputSealer } from './seal-step-input.js';
 import { createSeenSteps } from './seen-steps.js';
+import { createStartSchemas, pinnedStartPath, startInputOf } from './start-schemas.js';
 
 export interface StepApiDeps {
   registry: JourneyRegistry;
@@ -74,11 +75,15 @@ const API_BASE = '/v1/journeys';
 /** How long a run may outlive its token, to finish work its customer does not wait for. */
 const FINISHING_MARGIN_MS = 15 * 60_000;
 
-/** An empty start body, for journeys that declare no start input. */
-const NO_START_INPUT = z.strictObject({});
-
-/** `?version=N` pins a version; anything but a positive whole number is refused, never `NaN`. */
-const startQuery = z.object({ version: versionParam().optional() });
+/**
+ * A start pins a version in its path (`registration@1`), not in its query: the body a start takes
+ * depends on the version, and an OpenAPI document can tie a body to a path but not to a query.
+ */
+const startQuery = z.object({
+  version: z
+    .never({ error: 'Pin a version in the path instead: /v1/journeys/{journey}@{version}/start' })
+    .optional(),
+});
 
 /**
  * The app a run is started from (`Parcours-Channel`), recorded with its journey events so analysts
@@ -102,11 +107,20 @@ export function createStepApi(deps: StepApiDeps): Router {
   const now = deps.now ?? (() => new Date());
   const seenSteps = createSeenSteps();
   const refusalBudget = createRefusalBudget();
+  const startSchemaOf = createStartSchemas(deps.returnToAllowed);
   const router = Router();
+
+  /** `registration` names the latest version, `registration@1` one version (as journeyKey writes it). */
+  function definitionNamed(name: string): JourneyDefinition | undefined {
+    const at = name.lastIndexOf('@');
+    if (at < 0) return registry.latest(name);
+    const version = versionParam().safeParse(name.slice(at + 1));
+    return version.success ? registry.get(name.slice(0, at), version.data) : undefined;
+  }
 
   /** The start body, parsed by the journey's start schema; return addresses must be allow-listed. */
   function startInput(definition: JourneyDefinition, body: unknown): Record<string, unknown> {
-    const schema = definition.start?.input ?? NO_START_INPUT;
+    const schema = startInputOf(definition);
     const parsed = schema.safeParse(body ?? {});
     if (!parsed.success)
       throw new HttpProblem('invalid_input', { errors: fieldErrorsOf(parsed.error.issues) });
@@ -263,6 +277,11 @@ export function createStepApi(deps: StepApiDeps): Router {
         title: definition.title,
         latest: latest.has(journeyKey(definition.id, definition.version)),
         steps: [...new Set(Object.values(definition.steps).map((step) => step.name))],
+        start: {
+          method: 'POST',
+          href: pinnedStartPath(definition),
+          schema: startSchemaOf(definition),
+        },
       })),
     });
   });
@@ -274,15 +293,9 @@ export function createStepApi(deps: StepApiDeps): Router {
       throw new HttpProblem('invalid_input', {
         errors: fieldErrorsOf(query.error.issues).map((error) => ({ ...error, in: 'query' })),
       });
-    const { version } = query.data;
-    const definition =
-      version === undefined ? registry.latest(journey) : registry.get(journey, version);
+    const definition = definitionNamed(journey);
     if (!definition)
-      throw new HttpProblem(
-        'unknown_journey',
-        {},
-        { title: `No journey '${journey}'${version === undefined ? '' : ` version ${version}`}` },
-      );
+      throw new HttpProblem('unknown_journey', {}, { title: `No journey '${journey}'` });
     const settings = settingsOf(definition);
     const id = newJourneyId();
     const session = await startingSession(req, definition, settings, id);

@@ -105,6 +105,27 @@ describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () =>
     }
   });
 
+  it('refuses an empty channel and a window whose from is not before its to, and its OpenAPI document says both', async () => {
+    const at = '2026-11-30T00:00:00Z';
+    const empty = await api.call('GET', `${path}?channel=`, { headers: asAdmin });
+    expectProblem(empty, 422, 'invalid_input');
+    expect(empty.body.errors).toEqual([expect.objectContaining({ path: '/channel', in: 'query' })]);
+    for (const window of [`from=${at}&to=${at}`, `from=${at}&to=2026-11-29T00:00:00Z`]) {
+      const refused = await api.call('GET', `${path}?${window}`, { headers: asAdmin });
+      expectProblem(refused, 422, 'invalid_input');
+      expect(refused.body.errors, window).toEqual([expect.objectContaining({ path: '/from' })]);
+    }
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const funnel = doc.paths['/v1/analytics/journeys/{journey}/funnel'].get;
+    const channel = funnel.parameters.find(
+      (parameter: { name: string }) => parameter.name === 'channel',
+    );
+    expect(new RegExp(channel.schema.pattern).test('')).toBe(false);
+    expect(new RegExp(channel.schema.pattern).test('ios')).toBe(true);
+    // OpenAPI cannot relate two parameters: the rule is in words, where a client reads it.
+    expect(funnel.description).toContain('`from` must come before `to`');
+  });
+
   it('refuses a bad window or version with 422 naming the query parameter, and an unknown journey with 404', async () => {
     const bad = await api.call('GET', `${path}?version=two&from=yesterday`, { headers: asAdmin });
     expectProblem(bad, 422, 'invalid_input');

@@ -79,7 +79,7 @@ describe('the funnel equals a scripted mix of 200 real runs, across a worker kil
 
   /** Follows one script as an app would, and stops where it says (the timeout does the rest). */
   async function drive(script: Script): Promise<void> {
-    const started = await api.call('POST', '/v1/journeys/registration/start?version=2', {
+    const started = await api.call('POST', '/v1/journeys/registration@2/start', {
       headers: { 'parcours-channel': script.channel },
     });
     expect(started.status).toBe(201);

@@ -347,23 +347,30 @@ describe('the step API refuses abuse (real HTTP, Temporal, Postgres and SMTP)', 
       const { id, token } = (await api.start()).body;
       expectProblem(await api.submit(id, token, 'set-admin', { admin: true }), 404, 'unknown_step');
       expectProblem(await api.start('no-such-journey'), 404, 'unknown_journey');
-      expectProblem(
-        await api.call('POST', '/v1/journeys/registration/start?version=99'),
-        404,
-        'unknown_journey',
-      );
+      expectProblem(await api.start('registration', 99), 404, 'unknown_journey');
     });
   });
 
   describe('addresses and methods', () => {
-    it("refuses a version that is not a positive whole number with 422 naming the query parameter, never 'version NaN'", async () => {
-      for (const version of ['abc', '1.5', '-1', '0', '', '1e3', '99999999999']) {
+    it("answers a pinned version that is not a positive whole number as no such journey, never 'version NaN'", async () => {
+      for (const version of ['abc', '1.5', '-1', '0', '', '1e3', '99999999999', '01']) {
+        const answer = await api.call('POST', `/v1/journeys/registration@${version}/start`);
+        expectProblem(answer, 404, 'unknown_journey');
+        expect(JSON.stringify(answer.body), version).not.toContain('NaN');
+      }
+    });
+
+    it('refuses a version in the query with 422 naming the path that pins it: the body a start takes depends on the version', async () => {
+      for (const version of ['1', '2', 'abc']) {
         const answer = await api.call('POST', `/v1/journeys/registration/start?version=${version}`);
         expectProblem(answer, 422, 'invalid_input');
         expect(answer.body.errors, version).toEqual([
-          expect.objectContaining({ path: '/version', in: 'query' }),
+          expect.objectContaining({
+            path: '/version',
+            in: 'query',
+            message: expect.stringContaining('/v1/journeys/{journey}@{version}/start'),
+          }),
         ]);
-        expect(JSON.stringify(answer.body)).not.toContain('NaN');
       }
     });
 

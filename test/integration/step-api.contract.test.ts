@@ -64,7 +64,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     return { id, token, code: codeIn(mail.text), first: step, view };
   }
 
-  it('lists every journey version and its steps at GET /v1/journeys, the newest marked latest', async () => {
+  it('lists every journey version, its steps and its start (where, and the JSON Schema of its body) at GET /v1/journeys, the newest marked latest', async () => {
     const answer = await api.call('GET', '/v1/journeys');
     expect(answer.status).toBe(200);
     expect(answer.body.journeys).toEqual(
@@ -75,6 +75,11 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
           title: expect.any(String),
           latest: false,
           steps: ['credentials', 'verify-email', 'terms'],
+          start: {
+            method: 'POST',
+            href: '/v1/journeys/registration@1/start',
+            schema: expect.objectContaining({ properties: {}, additionalProperties: false }),
+          },
         },
         {
           journey: 'registration',
@@ -82,9 +87,127 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
           title: expect.any(String),
           latest: true,
           steps: ['credentials', 'verify-email', 'terms'],
+          start: {
+            method: 'POST',
+            href: '/v1/journeys/registration@2/start',
+            schema: expect.objectContaining({
+              properties: expect.objectContaining({ login_hint: expect.any(Object) }),
+            }),
+          },
         },
       ]),
     );
+  });
+
+  it("takes at each version's start exactly the body its published schema describes: registration@1 none, registration@2 its start fields", async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const listed = (await api.call('GET', '/v1/journeys')).body.journeys;
+    for (const version of [1, 2]) {
+      const path = `/v1/journeys/registration@${version}/start`;
+      const schema = listed.find(
+        (entry: { journey: string; version: number }) =>
+          entry.journey === 'registration' && entry.version === version,
+      ).start.schema;
+      // One schema, in the list and in the document: the version's own, not every version's.
+      expect(doc.paths[path].post.requestBody.content['application/json'].schema).toEqual({
+        $ref: `#/components/schemas/registration.v${version}.start`,
+      });
+      expect(doc.components.schemas[`registration.v${version}.start`]).toEqual(schema);
+    }
+    const locales = { ui_locales: 'fr-CA fr' };
+    expect((await api.call('POST', '/v1/journeys/registration@1/start')).status).toBe(201);
+    const refused = await api.call('POST', '/v1/journeys/registration@1/start', { body: locales });
+    expectProblem(refused, 422, 'invalid_input');
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({ path: '/ui_locales', code: 'unknown_field' }),
+    ]);
+    for (const path of ['/v1/journeys/registration@2/start', '/v1/journeys/registration/start'])
+      expect((await api.call('POST', path, { body: locales })).status, path).toBe(201);
+  });
+
+  it("describes a return address by the allow-list's own pattern, which the start applies, and leaves the field out where nothing is allowed", async () => {
+    // This stack allows none: no start schema offers one (each is strict, so it is refused).
+    const none = (await api.call('GET', '/openapi.json')).body.components.schemas;
+    expect(none['registration.v2.start'].properties).not.toHaveProperty('return_to');
+    expectProblem(
+      await api.call('POST', '/v1/journeys/registration/start', {
+        body: { return_to: 'https://app.example/account' },
+      }),
+      422,
+      'invalid_input',
+    );
+
+    const allowing = await startApiVariant(
+      stack,
+      {},
+      { RETURN_TO_ALLOWED: ['https://app.example/account', 'https://shop.example/'] },
+    );
+    try {
+      const client = stepApiClient(allowing.url);
+      const doc = (await client.call('GET', '/openapi.json')).body;
+      const field = doc.components.schemas['registration.v2.start'].properties.return_to;
+      expect(field).toMatchObject({ type: 'string', maxLength: 2048, pattern: expect.any(String) });
+      const documented = new RegExp(field.pattern);
+      for (const address of [
+        'https://app.example/account',
+        'https://app.example/account/email?tab=1&x=%2F#top',
+        'https://shop.example',
+        'https://shop.example/cart/',
+        'https://app.example/accounts',
+        'https://app.example/account/../admin',
+        'https://app.example/account/%2e%2e/admin',
+        'https://APP.example/account',
+        'https://app.example:443/account',
+        'https://app.example.evil.example/account',
+        'https://app.example@evil.example/account',
+        'http://app.example/account',
+        'https://app.example/account/a b',
+      ]) {
+        const answer = await client.call('POST', '/v1/journeys/registration/start', {
+          body: { return_to: address },
+        });
+        expect(answer.status, address).toBe(documented.test(address) ? 201 : 422);
+      }
+    } finally {
+      await allowing.stop();
+    }
+  });
+
+  it("documents one start per journey and per version, and one path per step with that step's body, with the security each really needs", async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    expect(
+      doc.paths['/v1/journeys/registration/start'].post.requestBody.content['application/json']
+        .schema,
+    ).toEqual({
+      $ref: '#/components/schemas/registration.v2.start',
+    });
+    expect(doc.paths['/v1/journeys/registration/start'].post.security).toEqual([]);
+    expect(doc.paths['/v1/journeys/email-change/start'].post.security).toEqual([
+      { sessionBearer: [] },
+    ]);
+    expect(Object.keys(doc.paths['/v1/journeys/email-change/start'].post.responses)).toEqual(
+      expect.arrayContaining(['401', '403']),
+    );
+    expect(doc.paths['/v1/journeys/registration/start'].post.responses).not.toHaveProperty('401');
+    // A body is required only where the start schema requires a field.
+    expect(doc.paths['/v1/journeys/factor-removal/start'].post.requestBody.required).toBe(true);
+    expect(doc.paths['/v1/journeys/registration/start'].post.requestBody.required).toBe(false);
+    // A step's body as each journey version that has it takes it; the run's version decides.
+    expect(
+      doc.paths['/v1/journeys/{id}/steps/credentials'].post.requestBody.content['application/json']
+        .schema,
+    ).toEqual({
+      anyOf: [
+        { $ref: '#/components/schemas/registration.v1.credentials' },
+        { $ref: '#/components/schemas/registration.v2.credentials' },
+      ],
+    });
+    expect(
+      doc.paths['/v1/journeys/{id}/steps/new-email'].post.requestBody.content['application/json']
+        .schema,
+    ).toEqual({ $ref: '#/components/schemas/email-change.v1.new-email' });
+    // This deployment does not serve the funnel (no admin key): the document does not offer it.
+    expect(Object.keys(doc.paths).some((path) => path.startsWith('/v1/analytics'))).toBe(false);
   });
 
   it('publishes an OpenAPI 3.1 document whose step schemas are the very schemas the views carry', async () => {
@@ -96,9 +219,14 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/journeys',
-        '/v1/journeys/{journey}/start',
+        '/v1/journeys/registration/start',
+        '/v1/journeys/registration@1/start',
+        '/v1/journeys/registration@2/start',
+        '/v1/journeys/email-change/start',
         '/v1/journeys/{id}',
-        '/v1/journeys/{id}/steps/{step}',
+        '/v1/journeys/{id}/steps/credentials',
+        '/v1/journeys/{id}/steps/verify-email',
+        '/v1/journeys/{id}/steps/terms',
         '/v1/sessions/whoami',
         '/v1/sessions/current',
       ]),
@@ -107,21 +235,21 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(doc.components.schemas['registration.v2.start']).toMatchObject({
       type: 'object',
       additionalProperties: false,
-      properties: { login_hint: {}, return_to: { format: 'uri' }, ui_locales: {} },
+      properties: { login_hint: {}, ui_locales: {} },
     });
     expect(doc.components.schemas['registration.v1.start']).toMatchObject({
       additionalProperties: false,
       properties: {},
     });
     expect(doc.components.securitySchemes.sessionBearer).toMatchObject({ scheme: 'bearer' });
-    expect(doc.paths['/v1/journeys/{journey}/start'].post.description).toContain(
-      '`email-change@1`',
+    expect(doc.paths['/v1/journeys/email-change/start'].post.description).toContain(
+      'session token as a bearer token',
     );
     // The journey token is a security scheme, not a plain header.
     expect(doc.components.securitySchemes.journeyToken).toEqual(
       expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Journey-Token' }),
     );
-    expect(doc.paths['/v1/journeys/{id}/steps/{step}'].post.security).toEqual([
+    expect(doc.paths['/v1/journeys/{id}/steps/credentials'].post.security).toEqual([
       { journeyToken: [] },
     ]);
 
@@ -145,8 +273,8 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     expect(done.body.status).toBe('completed');
   });
 
-  it('serves an OpenAPI document the Redocly linter (recommended rules) finds no error in, with every operation named and its refusals documented', async () => {
-    const doc = (await api.call('GET', '/openapi.json')).body;
+  /** What Redocly's recommended rules say of a document, one line per problem. */
+  async function redoclyProblems(doc: unknown): Promise<string[]> {
     const dir = await mkdtemp(join(tmpdir(), 'parcours-openapi-'));
     try {
       const file = join(dir, 'openapi.json');
@@ -157,27 +285,46 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         { encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' } },
       );
       const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{')));
-      const problems = report.problems.map(
+      return report.problems.map(
         (problem: { ruleId: string; severity: string; location: Array<{ pointer: string }> }) =>
           `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}`,
       );
-      expect(report.totals.errors, problems.join('\n')).toBe(0);
-      // The one warning left: the project has not chosen a licence, and the document does not invent one.
-      expect(problems).toEqual(['warn info-license #/info']);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('serves an OpenAPI document the Redocly linter (recommended rules) finds no error in, with every operation named and its refusals documented', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    // Also where the funnel is served and return addresses are allowed: more paths and patterns.
+    const fuller = await startApiVariant(
+      stack,
+      {},
+      {
+        analytics: { adminKey: 'redocly-lints-the-funnel-too-0123456789' },
+        RETURN_TO_ALLOWED: ['https://app.example/account'],
+      },
+    );
+    try {
+      const fullerDoc = (await stepApiClient(fuller.url).call('GET', '/openapi.json')).body;
+      expect(Object.keys(fullerDoc.paths)).toContain('/v1/analytics/journeys/{journey}/funnel');
+      // The one warning left: the project has not chosen a licence, and the document does not invent one.
+      for (const served of [doc, fullerDoc])
+        expect(await redoclyProblems(served)).toEqual(['warn info-license #/info']);
+    } finally {
+      await fuller.stop();
     }
     const operations = Object.values(doc.paths).flatMap((item) =>
       Object.values(item as Record<string, { operationId?: string; responses: object }>),
     );
     expect(operations.every((operation) => typeof operation.operationId === 'string')).toBe(true);
-    const submit = doc.paths['/v1/journeys/{id}/steps/{step}'].post.responses;
+    const submit = doc.paths['/v1/journeys/{id}/steps/credentials'].post.responses;
     expect(Object.keys(submit)).toEqual(
       expect.arrayContaining(['200', '400', '404', '409', '410', '413', '415', '422', '429']),
     );
     expect(submit['429'].headers['Retry-After']).toBeDefined();
-    expect(Object.keys(doc.paths['/v1/journeys/{journey}/start'].post.responses)).toEqual(
-      expect.arrayContaining(['201', '400', '401', '403', '404', '413', '415', '422', '429']),
+    expect(Object.keys(doc.paths['/v1/journeys/email-change/start'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '413', '415', '422', '429']),
     );
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
   });

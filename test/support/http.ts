@@ -37,7 +37,7 @@ export function stepApiClient(baseUrl: string) {
     start: (journey = 'registration', version?: number) =>
       call(
         'POST',
-        `/v1/journeys/${journey}/start${version === undefined ? '' : `?version=${version}`}`,
+        `/v1/journeys/${version === undefined ? journey : `${journey}@${version}`}/start`,
       ) as Promise<Answer<PublicView & { token: string }>>,
     get: (id: string, token: string) =>
       call('GET', `/v1/journeys/${id}`, { headers: { 'journey-token': token } }),

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { unmetRequirement } from '../../src/engine/session-requirement.js';
-import { isAllowedReturnTo, returnToFieldsOf, startFields } from '../../src/engine/start-fields.js';
+import {
+  isAllowedReturnTo,
+  returnToFieldsOf,
+  returnToPattern,
+  startFields,
+} from '../../src/engine/start-fields.js';
 
 describe('start fields', () => {
   const schema = z.strictObject({
@@ -13,7 +18,7 @@ describe('start fields', () => {
   it('parses the standard fields as OIDC names them, ui_locales as a list', () => {
     expect(
       schema.parse({
-        login_hint: ' ada@example.test ',
+        login_hint: 'ada@example.test',
         return_to: 'https://app.example/account',
         ui_locales: 'fr-CA fr en',
       }),
@@ -32,7 +37,8 @@ describe('start fields', () => {
       'ftp://a.example/',
     ])
       expect(schema.safeParse({ return_to }).success, return_to).toBe(false);
-    for (const ui_locales of ['fr,en', 'fr  en', '<script>', ''])
+    // Surrounding spaces are refused, not trimmed: the published pattern refuses them too.
+    for (const ui_locales of ['fr,en', 'fr  en', '<script>', '', ' fr', 'fr '])
       expect(schema.safeParse({ ui_locales }).success, ui_locales).toBe(false);
   });
 
@@ -71,6 +77,39 @@ describe('return_to allow-list (no open redirect: ASVS 5.1.5)', () => {
 
   it('refuses everything when nothing is allowed', () => {
     expect(isAllowedReturnTo('https://app.example/account', [])).toBe(false);
+    expect(returnToPattern([])).toBeUndefined();
+  });
+
+  it('refuses what a browser would resolve elsewhere: dot segments, encoded or not, and look-alike spellings', () => {
+    for (const url of [
+      'https://app.example/account/./email',
+      'https://app.example/account/%2e%2e/admin',
+      'https://app.example/account/%2F..%2Fadmin',
+      'https://app.example/account\\..\\admin',
+      'https://APP.example/account',
+      'https://app.example:443/account',
+      'https://app.example/account/a b',
+      'https://app.example/account#a#b',
+    ])
+      expect(isAllowedReturnTo(url, allowed), url).toBe(false);
+  });
+
+  it('takes an entry with a trailing slash as the paths below it only', () => {
+    const below = ['https://app.example/account/'];
+    expect(isAllowedReturnTo('https://app.example/account/', below)).toBe(true);
+    expect(isAllowedReturnTo('https://app.example/account/email', below)).toBe(true);
+    expect(isAllowedReturnTo('https://app.example/account', below)).toBe(false);
+  });
+
+  it('publishes as a pattern exactly what it allows, in a form JSON Schema takes (anchored, no flags)', () => {
+    const pattern = returnToPattern(allowed) as string;
+    expect(pattern.startsWith('^') && pattern.endsWith('$')).toBe(true);
+    for (const url of [
+      'https://shop.example',
+      'https://shop.example/?q=1#top',
+      'https://evil.example/',
+    ])
+      expect(new RegExp(pattern).test(url), url).toBe(isAllowedReturnTo(url, allowed));
   });
 });
 
