@@ -1,6 +1,37 @@
 import { funnelApiQuery } from './analytics-api.js';
 import { limited, parameterSchema, problemResponse } from './openapi-parts.js';
 
+/** A funnel step's fields in the document, as src/analytics/funnel.ts's FunnelStep has them. */
+const FUNNEL_STEP = {
+  step: { type: 'string' },
+  reached: { type: 'integer', description: 'Runs that entered the step' },
+  completed: { type: 'integer', description: 'Runs that left it forward' },
+  abandoned: { type: 'integer' },
+  expired: { type: 'integer' },
+  failed: { type: 'integer' },
+  conversion: {
+    type: ['number', 'null'],
+    description: 'completed ÷ reached; null when no run reached it',
+  },
+  timeInStepMs: {
+    type: 'object',
+    required: ['median', 'p90'],
+    properties: {
+      median: { type: ['integer', 'null'] },
+      p90: { type: ['integer', 'null'] },
+    },
+  },
+  errors: {
+    type: 'array',
+    description: 'The most frequent refusal codes at the step, most frequent first',
+    items: {
+      type: 'object',
+      required: ['code', 'count'],
+      properties: { code: { type: 'string' }, count: { type: 'integer' } },
+    },
+  },
+};
+
 /** The funnel's query parameters, their schemas from the zod query the API parses. */
 const funnelParameters: Record<keyof typeof funnelApiQuery.shape, string> = {
   version: 'One version (a positive whole number); every version side by side without it',
@@ -101,49 +132,8 @@ export function funnelOpenApi(journeyIds: readonly string[]) {
           },
         },
       },
-      FunnelStep: {
-        type: 'object',
-        required: [
-          'step',
-          'reached',
-          'completed',
-          'abandoned',
-          'expired',
-          'failed',
-          'conversion',
-          'timeInStepMs',
-          'errors',
-        ],
-        properties: {
-          step: { type: 'string' },
-          reached: { type: 'integer', description: 'Runs that entered the step' },
-          completed: { type: 'integer', description: 'Runs that left it forward' },
-          abandoned: { type: 'integer' },
-          expired: { type: 'integer' },
-          failed: { type: 'integer' },
-          conversion: {
-            type: ['number', 'null'],
-            description: 'completed ÷ reached; null when no run reached it',
-          },
-          timeInStepMs: {
-            type: 'object',
-            required: ['median', 'p90'],
-            properties: {
-              median: { type: ['integer', 'null'] },
-              p90: { type: ['integer', 'null'] },
-            },
-          },
-          errors: {
-            type: 'array',
-            description: 'The most frequent refusal codes at the step, most frequent first',
-            items: {
-              type: 'object',
-              required: ['code', 'count'],
-              properties: { code: { type: 'string' }, count: { type: 'integer' } },
-            },
-          },
-        },
-      },
+      // Every field of a step is always there: `required` is the properties' own names.
+      FunnelStep: { type: 'object', required: Object.keys(FUNNEL_STEP), properties: FUNNEL_STEP },
     },
     securitySchemes: {
       adminKey: {
