@@ -45,15 +45,17 @@ export async function pool(
 
 /**
  * Where the target starts a registration, from its own OpenAPI document: a baseline checkout may
- * predate the start's move from `/v1/journeys/{journey}` to `/v1/journeys/{journey}/start`.
+ * predate the start's move from `/v1/journeys/{journey}` to `/v1/journeys/{journey}/start`, and
+ * later documents name each journey's start path itself (`/v1/journeys/registration/start`).
  */
 async function registrationStartPath(apiUrl: string): Promise<string> {
   const doc = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
     paths: Record<string, { post?: unknown }>;
   };
-  const template = Object.keys(doc.paths).find(
-    (path) => path.startsWith('/v1/journeys/{journey}') && doc.paths[path]?.post,
-  );
+  const starts = Object.keys(doc.paths).filter((path) => doc.paths[path]?.post);
+  const template =
+    starts.find((path) => path === '/v1/journeys/registration/start') ??
+    starts.find((path) => path.startsWith('/v1/journeys/{journey}'));
   if (!template) throw new Error('the OpenAPI document names no journey start');
   return template.replace('{journey}', 'registration');
 }
