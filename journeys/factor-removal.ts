@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -6,7 +6,6 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
-  journeyFailure,
   maxAgeSetting,
   outcomeActions,
   outcomeGuards,
@@ -53,9 +52,6 @@ export const factorRemovalMachine = setup({
   guards: { ...outcomeGuards },
   actions: {
     ...outcomeActions,
-    failWith: assign({
-      failure: (_, params: { code: 'sign_in_not_completed' }) => journeyFailure(params.code),
-    }),
   },
 }).createMachine({
   id: 'factorRemoval',

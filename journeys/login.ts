@@ -11,7 +11,6 @@ import {
   type JourneyInput,
   type JourneyResult,
   journeyEnds,
-  journeyFailure,
   outcomeActions,
   outcomeGuards,
   rejectAt,
@@ -170,10 +169,6 @@ export const loginMachine = setup({
         event as unknown as { output: { userId: string; factors: string[] } }
       ).output;
       return { userId, factors, amr: ['pwd'], stepError: undefined };
-    }),
-    failWith: assign({
-      failure: (_, params: { code: 'sign_in_not_completed' | 'session_not_opened' }) =>
-        journeyFailure(params.code),
     }),
   },
 }).createMachine({

@@ -7,7 +7,6 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
-  journeyFailure,
   maxAgeSetting,
   outcomeActions,
   outcomeGuards,
@@ -99,9 +98,6 @@ export const mfaEnrolmentMachine = setup({
     ...outcomeActions,
     rejectPasskey: rejectAt('/credential'),
     rejectCode: rejectAt('/code'),
-    failWith: assign({
-      failure: (_, params: { code: 'sign_in_not_completed' }) => journeyFailure(params.code),
-    }),
   },
 }).createMachine({
   id: 'mfaEnrolment',

@@ -3,12 +3,11 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
-  type ErrorCode,
   emailField,
   type JourneyActivityError,
   type JourneyFailure,
   type JourneyInput,
-  journeyFailure,
+  outcomeActions,
   type StepError,
   secret,
   step,
@@ -111,6 +110,7 @@ export const registrationV1Machine = setup({
     resendLimitReached: ({ context }) => context.codesIssued >= context.settings.maxCodesPerRun,
   },
   actions: {
+    ...outcomeActions,
     clearStepError: assign({ stepError: undefined }),
     rejectStep: assign({ stepError: (_, params: StepError) => params }),
     rejectResendDuringCooldown: assign({
@@ -119,7 +119,6 @@ export const registrationV1Machine = setup({
         detail: { retryAt: context.resendAvailableAt },
       }),
     }),
-    failWith: assign({ failure: (_, params: { code: ErrorCode }) => journeyFailure(params.code) }),
   },
 }).createMachine({
   id: 'registration',

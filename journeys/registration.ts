@@ -8,7 +8,6 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
-  journeyFailure,
   outcomeActions,
   outcomeGuards,
   results,
@@ -105,10 +104,6 @@ export const registrationMachine = setup({
         path: '/policyVersion',
       }),
     })),
-    failWith: assign({
-      failure: (_, params: { code: 'account_not_created' | 'session_not_opened' }) =>
-        journeyFailure(params.code),
-    }),
   },
 }).createMachine({
   id: 'registration',

@@ -9,7 +9,6 @@ import {
   type JourneyInput,
   type JourneyResult,
   journeyEnds,
-  journeyFailure,
   outcomeActions,
   outcomeGuards,
   rejectAt,
@@ -111,18 +110,6 @@ export const stepUpMachine = setup({
         results.raisedSession((event as unknown as { output: IssuedSession }).output),
     }),
     rejectPassword: rejectAt('/password', { withDetail: true }),
-    failWith: assign({
-      failure: (
-        _,
-        params: {
-          code:
-            | 'sign_in_not_completed'
-            | 'factor_not_enrolled'
-            | 'second_factor_required'
-            | 'session_required';
-        },
-      ) => journeyFailure(params.code),
-    }),
   },
 }).createMachine({
   id: 'stepUp',

@@ -1,5 +1,5 @@
 import { assign } from 'xstate';
-import { stepError } from './errors.js';
+import { type ErrorCode, journeyFailure, stepError } from './errors.js';
 import type { FragmentOutcome } from './fragment.js';
 import type { JourneyActivityError } from './journey-error.js';
 
@@ -37,7 +37,13 @@ export const outcomeGuards: Implementations<
 };
 
 /** The named actions that record why a run fails, into `context.failure` (its view's `error`). */
-export const outcomeActions: Implementations<'failWithFragmentError' | 'failWithActivityError'> = {
+export const outcomeActions: Implementations<
+  'failWith' | 'failWithFragmentError' | 'failWithActivityError'
+> = {
+  /** A code of the catalogue the journey names: `{ type: 'failWith', params: { code } }`. */
+  failWith: assign({
+    failure: (_: Args, params: { code: ErrorCode }) => journeyFailure(params.code),
+  }),
   /** The error a failed fragment reports. */
   failWithFragmentError: assign({
     failure: ({ event }: Args) =>
