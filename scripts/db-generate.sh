@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates the Prisma client into src/generated/prisma (gitignored), offline.
 # `prisma generate` insists on a native schema engine it cannot download here, yet never runs it
-# for generate: any existing file satisfies the check (ENVIRONMENT.md, "Prisma 7").
+# for generate: any existing file satisfies the check. Prisma 7 would download it otherwise, and
+# build machines may reach only the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -43,10 +43,6 @@ export function toJourneyError(error: unknown): JourneyActivityError {
   return { code: 'activity_failed', message, business: false };
 }
 
-export function isJourneyActivityError(value: unknown): value is JourneyActivityError {
-  return typeof value === 'object' && value !== null && 'code' in value && 'business' in value;
-}
-
 /** A run that cannot go on (unknown journey, bad settings, an error inside the machine): never retried. */
 export const runFailure = (code: ErrorCode, message: string): ApplicationFailure =>
   ApplicationFailure.nonRetryable(message, code);

@@ -13,7 +13,7 @@ import { killHard, startWorkerProcess } from '../support/worker-process.js';
  * the API) or a wrong code (refused by the run) on the way. Halfway, the worker is SIGKILLed with
  * runs in flight and another takes over. The funnel must equal the script, number for number.
  *
- * There is no time-skipping Temporal server here (ENVIRONMENT.md): the step timeout is shortened
+ * There is no time-skipping Temporal server for the CLI's dev server: the step timeout is shortened
  * instead, so abandonment comes from the real timer the engine arms.
  */
 
