@@ -7,7 +7,7 @@ import { FINISHING_TAG } from './view.js';
 
 /** A journey that cannot run: names the journey, version and state so the author can fix it. */
 export class JourneyDefinitionError extends Error {
-  readonly code = 'ERR_JOURNEY_DEFINITION';
+  readonly code = 'invalid_journey_definition';
   constructor(readonly problems: string[]) {
     super(`Invalid journey definition:\n  - ${problems.join('\n  - ')}`);
     this.name = 'JourneyDefinitionError';

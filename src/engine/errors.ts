@@ -21,6 +21,12 @@ export const errorCatalogue = {
   invalid_input: spec(422, 'The input is not valid'),
   unknown_field: spec(422, 'This field is not accepted here'),
   return_to_not_allowed: spec(422, 'This return address is not allowed'),
+  // A field of the body, as its schema judges it (zod's issues, each given one of these codes).
+  invalid_type: spec(422, 'This field has the wrong type'),
+  invalid_format: spec(422, 'This field is not in the expected format'),
+  invalid_value: spec(422, 'This value is not one of those allowed'),
+  too_small: spec(422, 'This value is too short or too small'),
+  too_big: spec(422, 'This value is too long or too large'),
   malformed_json: spec(400, 'Request body is not valid JSON', false),
   bad_request: spec(400, 'The request could not be read', false),
   body_too_large: spec(413, 'Request body too large', false),
@@ -102,6 +108,13 @@ export const errorCatalogue = {
     false,
   ),
   activity_failed: spec(500, 'An activity failed', false),
+  not_decodable: spec(400, 'This payload could not be decoded', false),
+  // Raised in the process, never answered as they are: keys, sealed data, journey definitions.
+  invalid_key_spec: spec(500, 'A key of the key spec is malformed', false),
+  seal_malformed: spec(500, 'A sealed envelope is malformed', false),
+  seal_unknown_key: spec(500, 'A sealed envelope names a key the keyring does not hold', false),
+  seal_tampered: spec(500, 'A sealed envelope failed authentication', false),
+  invalid_journey_definition: spec(500, 'A journey definition cannot run', false),
   not_ready: spec(503, 'Not ready', false),
   internal_error: spec(500, 'Internal server error', false),
 } as const satisfies Record<string, ErrorSpec>;

@@ -7,6 +7,7 @@ import {
   type JourneyDefinition,
   type SessionRef,
 } from './define-journey.js';
+import type { ErrorCode } from './errors.js';
 import { secretFieldsOf } from './secret-fields.js';
 import { createSubmissionGate } from './submission.js';
 import {
@@ -43,7 +44,7 @@ export interface JourneyTestKitOptions {
 /** A submission the kit refused, as the step API would: 422 for input, 409 for the wrong step. */
 export class SubmissionRefused extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly issues: unknown[] = [],
   ) {

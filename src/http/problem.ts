@@ -4,7 +4,7 @@ import { type ErrorCode, errorSpec } from '../engine/errors.js';
 /** A field-level error inside a problem: a JSON pointer into the submitted body. */
 export interface FieldError {
   path: string;
-  code: string;
+  code: ErrorCode;
   message: string;
   [extra: string]: unknown;
 }

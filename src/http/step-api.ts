@@ -30,7 +30,7 @@ import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import { HttpProblem, sendProblem } from './problem.js';
+import { type FieldError, HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
 import { channelName, versionParam } from './query-fields.js';
 import { createRefusalBudget } from './refusal-budget.js';
@@ -375,7 +375,7 @@ export function createStepApi(deps: StepApiDeps): Router {
    * or a Temporal hiccup, leaves this refusal uncounted (`deps.onCountFailed` hears of it), and so
    * does a run past its refusal budget (refusal-budget.ts), whose history must stay bounded.
    */
-  async function countRefusal(id: string, stepName: string, errors: Array<{ code: string }>) {
+  async function countRefusal(id: string, stepName: string, errors: FieldError[]) {
     if (!refusalBudget.take(id)) return;
     try {
       await temporal.client.workflow.getHandle(id).signal(refusedSubmissionSignal, {

@@ -20,7 +20,7 @@ export function storedEmail(value: string): string | undefined {
 
 /** A recipient refused before sending: the mailer would read it as another address, or several. */
 export class RecipientRefusedError extends Error {
-  readonly code = 'ERR_RECIPIENT_REFUSED';
+  readonly code = 'recipient_refused';
   constructor(recipient: string) {
     super(`refusing to send to ${JSON.stringify(recipient)}: not exactly one plain address`);
     this.name = 'RecipientRefusedError';

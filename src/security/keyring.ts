@@ -24,7 +24,7 @@ export interface Keyring {
 
 /** Thrown when a key spec is malformed; the message names the variable and the key at fault. */
 export class KeySpecError extends Error {
-  readonly code = 'ERR_KEY_SPEC';
+  readonly code = 'invalid_key_spec';
   override name = 'KeySpecError';
 }
 

@@ -5,8 +5,8 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** Why an envelope could not be opened; stable codes to switch on. */
-export type SealErrorCode = 'ERR_SEAL_MALFORMED' | 'ERR_SEAL_UNKNOWN_KID' | 'ERR_SEAL_TAMPERED';
+/** Why an envelope could not be opened: codes of the error catalogue (src/engine/errors.ts). */
+export type SealErrorCode = 'seal_malformed' | 'seal_unknown_key' | 'seal_tampered';
 
 /** Thrown by `openBytes`/`openJson` when an envelope is malformed, names an unknown key, or fails authentication. */
 export class SealError extends Error {
@@ -53,16 +53,12 @@ export function openBytes(
     kidLength === 0 ||
     bytes.length < headerLength + IV_BYTES + TAG_BYTES
   ) {
-    throw new SealError(
-      'ERR_SEAL_MALFORMED',
-      'sealed envelope is malformed or of an unknown version',
-    );
+    throw new SealError('seal_malformed', 'sealed envelope is malformed or of an unknown version');
   }
   const header = bytes.subarray(0, headerLength);
   const kid = bytes.toString('utf8', 2, headerLength);
   const key = keys.key(kid);
-  if (!key)
-    throw new SealError('ERR_SEAL_UNKNOWN_KID', `sealed envelope names unknown key '${kid}'`);
+  if (!key) throw new SealError('seal_unknown_key', `sealed envelope names unknown key '${kid}'`);
   const iv = bytes.subarray(headerLength, headerLength + IV_BYTES);
   const tag = bytes.subarray(bytes.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
@@ -75,7 +71,7 @@ export function openBytes(
     ]);
   } catch {
     throw new SealError(
-      'ERR_SEAL_TAMPERED',
+      'seal_tampered',
       'sealed envelope failed authentication (tampered, wrong key or wrong context)',
     );
   }

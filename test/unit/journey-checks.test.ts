@@ -58,7 +58,7 @@ function problemsOf(...definitions: ReturnType<typeof journey>[]): string[] {
     createRegistry(definitions, activityNames);
   } catch (error) {
     expect(error).toBeInstanceOf(JourneyDefinitionError);
-    expect((error as JourneyDefinitionError).code).toBe('ERR_JOURNEY_DEFINITION');
+    expect((error as JourneyDefinitionError).code).toBe('invalid_journey_definition');
     expect((error as Error).message).toContain(
       (error as JourneyDefinitionError).problems.join('\n  - '),
     );

@@ -68,7 +68,7 @@ describe('createEncryptionCodec', () => {
   it('refuses a payload whose key is no longer configured', async () => {
     const encoded = await createEncryptionCodec(createKeyring(k1)).encode(payloads());
     await expect(createEncryptionCodec(createKeyring(k2)).decode(encoded)).rejects.toMatchObject({
-      code: 'ERR_SEAL_UNKNOWN_KID',
+      code: 'seal_unknown_key',
     });
   });
 
