@@ -1,5 +1,5 @@
 // `npm run journeys:check [-- path/to/journeys.ts]`: `parcours journeys check`, under the name the
-// README and CI know.
+// docs and CI know.
 process.argv.splice(2, 0, 'journeys', 'check');
 const { main } = await import('./parcours.js');
 await main();

@@ -316,7 +316,7 @@ export function buildOpenApi(
             status: { type: 'integer' },
             code: {
               type: 'string',
-              description: 'Stable error code (README: the error catalogue)',
+              description: 'Stable error code (docs/step-api.md: the error catalogue)',
             },
             shown: {
               type: 'boolean',

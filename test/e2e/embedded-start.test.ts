@@ -93,17 +93,18 @@ it('asks the operator key it printed even of clients on this machine, and answer
     );
 });
 
-/** The README's shell block under a heading, as a newcomer pastes it. */
-const readmeShell = (heading: string) => shellBlock('README.md', heading);
-
-it("runs the README's curl walkthroughs as written, twice in a row, and shows a refused call instead of hiding it", async () => {
-  const readme = [
-    readmeShell('Register a customer with curl'),
-    readmeShell('Change the email address'),
-    readmeShell('Sign in, with an authenticator app as a second factor, and step up'),
-    readmeShell('Funnel analytics'),
+it('runs the curl walkthroughs of the README and docs as written, twice in a row, and shows a refused call instead of hiding it', async () => {
+  // In the order a newcomer pastes them: each uses what the ones before it set.
+  const walkthroughs = [
+    shellBlock('README.md', 'Register a customer with curl'),
+    shellBlock('docs/walkthroughs.md', 'Change the email address'),
+    shellBlock(
+      'docs/walkthroughs.md',
+      'Sign in, with an authenticator app as a second factor, and step up',
+    ),
+    shellBlock('docs/analytics.md', 'Funnel analytics'),
   ].join('\n');
-  const walkthrough = againstEngine(readme, engine);
+  const walkthrough = againstEngine(walkthroughs, engine);
   for (const round of [1, 2]) {
     const run = runShell(walkthrough);
     expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);

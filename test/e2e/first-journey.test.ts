@@ -24,7 +24,7 @@ afterAll(async () => {
 
 it("runs the first-journey guide's curl walkthrough as written, twice in a row, and shows a wrong code refused", async () => {
   const walkthrough = againstEngine(
-    shellBlock('docs/first-journey.md', '6. Run it for real'),
+    shellBlock('docs/first-journey-run.md', '6. Run it for real'),
     engine,
   );
   for (const round of [1, 2]) {

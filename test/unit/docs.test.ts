@@ -4,16 +4,17 @@ import { activityNames } from '../../src/engine/activity-catalog.js';
 import { errorCatalogue } from '../../src/engine/errors.js';
 import { createRegistry } from '../../src/engine/registry.js';
 import { createJourneyTestKit } from '../../src/engine/test-kit.js';
-import { confirmEmail } from '../fixtures/readme/confirm-email.journey.js';
+import { confirmEmail } from '../fixtures/authoring/confirm-email.journey.js';
 
-// The README is the newcomer's first reading: what it shows must be what the code does.
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+// The docs are what a newcomer reads after the README: what they show must be what the code does.
+const authoring = readFileSync(new URL('../../docs/authoring.md', import.meta.url), 'utf8');
+const stepApi = readFileSync(new URL('../../docs/step-api.md', import.meta.url), 'utf8');
 const fixture = readFileSync(
-  new URL('../fixtures/readme/confirm-email.journey.ts', import.meta.url),
+  new URL('../fixtures/authoring/confirm-email.journey.ts', import.meta.url),
   'utf8',
 );
 
-describe('the README', () => {
+describe('the docs', () => {
   it("shows the example journey word for word, with a journey file's imports", () => {
     const asInJourneys = fixture
       .replace("'../../../src/engine/index.js'", "'../src/engine/index.js'")
@@ -21,7 +22,7 @@ describe('the README', () => {
         "'../../../journeys/fragments/code-challenge.js'",
         "'./fragments/code-challenge.js'",
       );
-    expect(readme).toContain(`\`\`\`ts\n${asInJourneys}\`\`\``);
+    expect(authoring).toContain(`\`\`\`ts\n${asInJourneys}\`\`\``);
   });
 
   it('has an example journey that passes the load-time checks and runs to completion', async () => {
@@ -48,7 +49,7 @@ describe('the README', () => {
   });
 
   it('lists the error catalogue as it is: every code, its status, whether it is shown, its message', () => {
-    const rows = [...readme.matchAll(/^\| `(\w+)` +\| (\d{3}) +\| (yes|no) +\| (.+?) +\|$/gm)].map(
+    const rows = [...stepApi.matchAll(/^\| `(\w+)` +\| (\d{3}) +\| (yes|no) +\| (.+?) +\|$/gm)].map(
       ([, code, status, shown, message]) => [code, Number(status), shown === 'yes', message],
     );
     expect(rows).toEqual(
