@@ -12,6 +12,7 @@ import {
   maxAgeSetting,
   outcomeActions,
   outcomeGuards,
+  outputOf,
   results,
   type SessionRef,
   startFields,
@@ -84,16 +85,14 @@ export const emailChangeMachine = setup({
   guards: {
     ...emailCode.implementations.guards,
     ...outcomeGuards,
-    previousAddressTold: ({ event }) =>
-      (event as unknown as { output: { messageId?: string } }).output.messageId !== undefined,
+    previousAddressTold: ({ event }) => outputOf('replaceEmail', event).messageId !== undefined,
   },
   actions: {
     ...emailCode.implementations.actions,
     ...outcomeActions,
     failNotChanged: assign({ failure: journeyFailure('identifier_not_changed') }),
     keepNotice: assign({
-      noticeId: ({ event }) =>
-        (event as unknown as { output: { messageId: string } }).output.messageId,
+      noticeId: ({ event }) => outputOf('replaceEmail', event).messageId as string,
     }),
     settleResult: assign({ result: results.none() }),
   },

@@ -13,6 +13,7 @@ import {
   journeyEnds,
   outcomeActions,
   outcomeGuards,
+  outputOf,
   rejectAt,
   results,
   type StepError,
@@ -131,7 +132,7 @@ export const loginMachine = setup({
     ...outcomeGuards,
     // Recovery codes alone ask for nothing: they stand in for a factor the account has.
     hasSecondFactor: ({ event }) =>
-      (event as unknown as { output: { factors: string[] } }).output.factors.some(
+      outputOf('verifyPassword', event).factors.some(
         (factor) => factor === 'totp' || factor === 'webauthn',
       ),
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
@@ -139,8 +140,7 @@ export const loginMachine = setup({
     hasTotp: ({ context }) => context.factors.includes('totp'),
     choosesPasskey: ({ event }) =>
       event.type === 'identify' && 'method' in event.input && event.input.method === 'passkey',
-    passkeyWithoutVerification: ({ event }) =>
-      !(event as unknown as { output: { userVerified: boolean } }).output.userVerified,
+    passkeyWithoutVerification: ({ event }) => !outputOf('verifyPasskey', event).userVerified,
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
@@ -153,7 +153,7 @@ export const loginMachine = setup({
     rejectPasskey: rejectAt('/credential'),
     rejectPassword: rejectAt('/password', { withDetail: true }),
     sessionOpened: assign(({ context, event }) => {
-      const session = (event as unknown as { output: IssuedSession }).output;
+      const session = outputOf('createSession', event);
       const mustEnrol = context.settings.requireMfa && session.aal < 2;
       return {
         session,
@@ -165,9 +165,7 @@ export const loginMachine = setup({
       };
     }),
     passwordVerified: assign(({ event }) => {
-      const { userId, factors } = (
-        event as unknown as { output: { userId: string; factors: string[] } }
-      ).output;
+      const { userId, factors } = outputOf('verifyPassword', event);
       return { userId, factors, amr: ['pwd'], stepError: undefined };
     }),
   },

@@ -10,6 +10,7 @@ import {
   maxAgeSetting,
   outcomeActions,
   outcomeGuards,
+  outputOf,
   rejectAt,
   results,
   type SessionRef,
@@ -91,8 +92,8 @@ export const mfaEnrolmentMachine = setup({
     ...outcomeGuards,
     wantsRecoveryCodes: ({ context }) => context.factor === 'recovery_codes',
     wantsPasskey: ({ context }) => context.factor === 'passkey',
-    firstFactor: ({ event }) =>
-      (event as unknown as { output: { firstFactor: boolean } }).output.firstFactor,
+    // confirmTotp and finishPasskeyRegistration both answer whether it was the account's first.
+    firstFactor: ({ event }) => outputOf('confirmTotp', event).firstFactor,
   },
   actions: {
     ...outcomeActions,

@@ -43,3 +43,15 @@ export function activity<TName extends ActivityName>(name: TName) {
     Promise.reject(new Error(`activity '${name}' is bound by the journey engine`)),
   );
 }
+
+/**
+ * What an activity answered, read in a guard or an action named in `setup()`, where XState types
+ * the event as any of the journey's (it types the done event only inside `invoke`):
+ * `outputOf('confirmTotp', event).firstFactor`, typed from the activity itself.
+ */
+export function outputOf<TName extends ActivityName>(
+  _name: TName,
+  event: { type: string },
+): ActivityFn<TName>['output'] {
+  return (event as unknown as { output: ActivityFn<TName>['output'] }).output;
+}

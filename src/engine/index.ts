@@ -2,7 +2,7 @@
 
 export type { IssuedSession } from '../activities/sessions/sessions.js';
 export type { CodeTemplate, NoticeTemplate } from '../messages/render.js';
-export { activity } from './activity-actors.js';
+export { activity, outputOf } from './activity-actors.js';
 export { defineJourney, type JourneyInput, type SessionRef, step } from './define-journey.js';
 export {
   type ErrorCode,
