@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/runtime/config.js';
 import { createLogger } from '../src/runtime/log.js';
-import { startApiRole, startWorkerRole } from '../src/runtime/roles.js';
+import { startApiProcess, startWorkerProcess } from '../src/runtime/processes.js';
 import { connectTemporalClient, journeySearchAttributeTypes } from '../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../src/runtime/temporal-dev-server.js';
 import { createKeyring } from '../src/security/keyring.js';
@@ -51,9 +51,9 @@ try {
     databaseUrl: db.url,
     temporalAddress: server.address,
   };
-  const worker = await startWorkerRole(ctx);
+  const worker = await startWorkerProcess(ctx);
   stops.push(worker.stop);
-  const api = await startApiRole(ctx, { port: 0 });
+  const api = await startApiProcess(ctx, { port: 0 });
   stops.push(api.stop);
   const temporal = await connectTemporalClient({
     address: server.address,

@@ -1,6 +1,6 @@
+import type { MessageRenderer } from '../channels/render.js';
+import type { EmailSender } from '../channels/smtp-transport.js';
 import type { PrismaClient } from '../db/prisma.js';
-import type { MessageRenderer } from '../messages/render.js';
-import type { EmailSender } from '../messages/smtp-transport.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Vault } from '../security/vault.js';
 

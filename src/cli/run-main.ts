@@ -1,4 +1,4 @@
-import type { Running } from '../runtime/roles.js';
+import type { Running } from '../runtime/processes.js';
 
 /**
  * Runs a process role until SIGINT/SIGTERM, then stops it cleanly (children such as the

@@ -5,10 +5,10 @@ import { createLogger } from '../runtime/log.js';
 import { operatorKeyFile } from '../runtime/operator-keys.js';
 import {
   loadKeyring,
-  startApiRole,
+  startApiProcess,
   startInfrastructure,
-  startWorkerRole,
-} from '../runtime/roles.js';
+  startWorkerProcess,
+} from '../runtime/processes.js';
 import { runMain } from './run-main.js';
 
 /** A path as the banner shows it: from the working directory when it is under it (`./.parcours/…`). */
@@ -29,8 +29,8 @@ await runMain(async () => {
     databaseUrl: infrastructure.databaseUrl,
     temporalAddress: infrastructure.temporalAddress,
   };
-  const worker = await startWorkerRole(ctx);
-  const api = await startApiRole(ctx);
+  const worker = await startWorkerProcess(ctx);
+  const api = await startApiProcess(ctx);
   console.log(
     [
       '',

@@ -1,11 +1,11 @@
-// `npm run worker`: the worker role alone (production topology).
-import { startWorkerRole } from '../runtime/roles.js';
-import { roleContextFromEnv } from './roles-from-env.js';
+// `npm run worker`: the worker process alone (production topology).
+import { startWorkerProcess } from '../runtime/processes.js';
+import { processContextFromEnv } from './processes-from-env.js';
 import { runMain } from './run-main.js';
 
 await runMain(async () => {
-  const ctx = await roleContextFromEnv('worker');
-  const worker = await startWorkerRole(ctx);
+  const ctx = await processContextFromEnv('worker');
+  const worker = await startWorkerProcess(ctx);
   ctx.log.info({ taskQueue: ctx.config.TEMPORAL_TASK_QUEUE }, 'worker running');
   return worker;
 });

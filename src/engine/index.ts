@@ -1,7 +1,7 @@
 // The journey author's toolkit: pure, safe inside Temporal's workflow sandbox.
 
 export type { IssuedSession } from '../activities/sessions/sessions.js';
-export type { CodeTemplate, NoticeTemplate } from '../messages/render.js';
+export type { CodeTemplate, NoticeTemplate } from '../channels/render.js';
 export { activity, outputOf } from './activity-actors.js';
 export { defineJourney, type JourneyInput, type SessionRef, step } from './define-journey.js';
 export {

@@ -1,6 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import Handlebars from 'handlebars';
-import { createOutbox } from '../activities/messages/outbox.js';
+import { createOutbox } from '../activities/outbox/outbox.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import { isLoopback } from './network-addresses.js';

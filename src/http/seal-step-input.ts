@@ -1,9 +1,9 @@
 import type { z } from 'zod';
+import { storedEmail } from '../channels/addresses.js';
 import type { StepDefinition } from '../engine/define-journey.js';
 import { errorSpec } from '../engine/errors.js';
 import { isEmailField } from '../engine/fields.js';
 import { objectsOf, secretFieldsOf } from '../engine/secret-fields.js';
-import { storedEmail } from '../messages/addresses.js';
 import type { BreachedPasswordCheck } from '../security/breached-passwords.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
 import type { PasswordPolicyPool } from '../security/password-policy-pool.js';

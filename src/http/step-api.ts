@@ -12,6 +12,9 @@ import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.
 import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
 import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../engine/define-journey.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
+import type { JourneyRegistry } from '../engine/registry.js';
+import { unmetRequirement } from '../engine/session-requirement.js';
+import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
 import {
   JOURNEY_WORKFLOW,
   journeySearchAttributes,
@@ -20,10 +23,7 @@ import {
   settleUpdate,
   submitStepUpdate,
   viewQuery,
-} from '../engine/messages.js';
-import type { JourneyRegistry } from '../engine/registry.js';
-import { unmetRequirement } from '../engine/session-requirement.js';
-import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
+} from '../engine/temporal-contract.js';
 import { initialView, type RunView } from '../engine/view.js';
 import type { SessionGrants } from '../security/session-grant.js';
 import type { BearerSessions } from './bearer-session.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
-import { type Running, startApiRole } from '../../src/runtime/roles.js';
+import { type Running, startApiProcess } from '../../src/runtime/processes.js';
 import { journeySearchAttributeTypes } from '../../src/runtime/temporal.js';
 import {
   startTemporalDevServer,
@@ -104,7 +104,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     BREACHED_PASSWORDS_URL: 'off',
   });
-  api = await startApiRole(
+  api = await startApiProcess(
     {
       config,
       keyring: createKeyring(keySpec),

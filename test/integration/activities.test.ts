@@ -7,12 +7,12 @@ import {
   type ActivityDeps,
   createActivities,
 } from '../../src/activities/index.js';
-import { createOutbox } from '../../src/activities/messages/outbox.js';
 import type { OtpPolicy } from '../../src/activities/otp/otp.js';
+import { createOutbox } from '../../src/activities/outbox/outbox.js';
+import { createMessageRenderer } from '../../src/channels/render.js';
+import { createTwilioSender } from '../../src/channels/sms-transport.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createRequesterIds } from '../../src/http/requester.js';
-import { createMessageRenderer } from '../../src/messages/render.js';
-import { createTwilioSender } from '../../src/messages/sms-transport.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

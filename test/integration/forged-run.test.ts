@@ -7,7 +7,7 @@ import type {
   SessionRef,
   SessionRequirement,
 } from '../../src/engine/define-journey.js';
-import { JOURNEY_WORKFLOW } from '../../src/engine/messages.js';
+import { JOURNEY_WORKFLOW } from '../../src/engine/temporal-contract.js';
 import type { RunView } from '../../src/engine/view.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createSessionGrants } from '../../src/security/session-grant.js';

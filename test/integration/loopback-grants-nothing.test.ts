@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/runtime/config.js';
 import { operatorKeyFile } from '../../src/runtime/operator-keys.js';
-import { startApiRole } from '../../src/runtime/roles.js';
+import { startApiProcess } from '../../src/runtime/processes.js';
 import { expectProblem, requestNaming } from '../support/raw-http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -30,11 +30,11 @@ const ROUTES: Array<{ method: string; path: string; body?: unknown }> = [
 describe('on the embedded defaults, being on this machine grants nothing', () => {
   let stack: Stack;
   let dataDir: string;
-  let api: Awaited<ReturnType<typeof startApiRole>>;
+  let api: Awaited<ReturnType<typeof startApiProcess>>;
   let port: number;
   let operatorKey: string;
   const startEmbeddedApi = () =>
-    startApiRole(
+    startApiProcess(
       {
         ...stack.ctx,
         config: loadConfig({

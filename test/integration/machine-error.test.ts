@@ -4,7 +4,11 @@ import { WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/cli
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { JOURNEY_WORKFLOW, settleUpdate, submitStepUpdate } from '../../src/engine/messages.js';
+import {
+  JOURNEY_WORKFLOW,
+  settleUpdate,
+  submitStepUpdate,
+} from '../../src/engine/temporal-contract.js';
 import { connectTemporalClient, journeyDataConverter } from '../../src/runtime/temporal.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createJourneyWorker } from '../../workers/worker.js';

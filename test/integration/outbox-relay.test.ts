@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
-import { startOutboxRelay } from '../../src/activities/messages/outbox-relay.js';
-import { createSecurityNotices } from '../../src/activities/messages/security-notices.js';
+import { startOutboxRelay } from '../../src/activities/outbox/outbox-relay.js';
+import { createSecurityNotices } from '../../src/activities/outbox/security-notices.js';
+import { createMessageRenderer } from '../../src/channels/render.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
-import { createMessageRenderer } from '../../src/messages/render.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault } from '../../src/security/vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { JOURNEY_WORKFLOW } from '../../src/engine/messages.js';
+import { JOURNEY_WORKFLOW } from '../../src/engine/temporal-contract.js';
 import { journeyDataConverter } from '../../src/runtime/temporal.js';
 import { createKeyring } from '../../src/security/keyring.js';
 import { bundleWithJourneys } from '../support/bundle-with-journeys.js';

@@ -9,8 +9,8 @@ import {
   throttleKey,
 } from '../../src/activities/authn/throttle.js';
 import type { ActivityDeps } from '../../src/activities/index.js';
+import { createMessageRenderer } from '../../src/channels/render.js';
 import { createPrisma } from '../../src/db/prisma.js';
-import { createMessageRenderer } from '../../src/messages/render.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 

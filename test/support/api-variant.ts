@@ -1,4 +1,4 @@
-import { type ApiOverrides, startApiRole } from '../../src/runtime/roles.js';
+import { type ApiOverrides, startApiProcess } from '../../src/runtime/processes.js';
 import type { Stack } from './stack.js';
 
 /**
@@ -10,7 +10,7 @@ export function startApiVariant(
   overrides: Omit<ApiOverrides, 'port'>,
   config: Partial<Stack['config']> = {},
 ) {
-  return startApiRole(
+  return startApiProcess(
     { ...stack.ctx, config: { ...stack.ctx.config, ...config } },
     { ...overrides, port: 0 },
   );

@@ -6,10 +6,10 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
 import {
   type ApiOverrides,
-  type RoleContext,
-  startApiRole,
-  startWorkerRole,
-} from '../../src/runtime/roles.js';
+  type ProcessContext,
+  startApiProcess,
+  startWorkerProcess,
+} from '../../src/runtime/processes.js';
 import { connectTemporalClient } from '../../src/runtime/temporal.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createTestDatabase } from './database.js';
@@ -46,7 +46,7 @@ export async function startStack(options: StackOptions = {}) {
     ...options.env,
   });
   const keyring = createKeyring(keySpec);
-  const ctx: RoleContext = {
+  const ctx: ProcessContext = {
     config,
     keyring,
     log: createLogger('silent'),
@@ -54,8 +54,10 @@ export async function startStack(options: StackOptions = {}) {
     temporalAddress: config.TEMPORAL_ADDRESS as string,
   };
   const workflowBundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
-  const worker = options.withoutWorker ? undefined : await startWorkerRole(ctx, { workflowBundle });
-  const api = await startApiRole(ctx, { ...options, port: 0 });
+  const worker = options.withoutWorker
+    ? undefined
+    : await startWorkerProcess(ctx, { workflowBundle });
+  const api = await startApiProcess(ctx, { ...options, port: 0 });
   const prisma = createPrisma(db.url, { max: 2 });
   const temporal = await connectTemporalClient({
     address: ctx.temporalAddress,

@@ -8,6 +8,7 @@ import { activityNames } from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
 import { runFailure } from '../../src/engine/journey-error.js';
 import { createJourneyEventLog } from '../../src/engine/journey-events.js';
+import { createSubmissionGate } from '../../src/engine/submission.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
@@ -16,8 +17,7 @@ import {
   settleUpdate,
   submitStepUpdate,
   viewQuery,
-} from '../../src/engine/messages.js';
-import { createSubmissionGate } from '../../src/engine/submission.js';
+} from '../../src/engine/temporal-contract.js';
 import {
   currentStep,
   isSettled,

@@ -3,7 +3,7 @@ import { businessFailure } from '../../engine/journey-error.js';
 import { STRONG_FACTORS } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */

@@ -16,7 +16,7 @@ import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { liftSignInLocks } from './sign-in-gate.js';
 

@@ -6,7 +6,7 @@ import type { SecretRef } from '../../security/vault.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createOutbox } from '../messages/outbox.js';
+import { createOutbox } from '../outbox/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
 import type { ThrottlePolicy } from './throttle.js';

@@ -2,8 +2,8 @@ import { isUniqueViolation, type PrismaClient } from '../../db/prisma.js';
 import type { Keyring } from '../../security/keyring.js';
 import { pseudonymsOf, splitPseudonyms } from '../../security/pseudonyms.js';
 import type { ActivityDeps } from '../deps.js';
-import { createSecurityNotices } from '../messages/security-notices.js';
 import { canonicalRecipient } from '../otp/recipients.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
 import {
   createThrottle,
   OWN_FAILURES_JUDGED,

@@ -7,7 +7,7 @@ import { openJson, sealJson } from '../../security/seal.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createSecurityNotices } from '../messages/security-notices.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
 import { FACTOR_THROTTLE, PAIR_THROTTLE } from './throttle.js';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { ChangeNoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation } from '../../db/prisma.js';
 import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
-import type { ChangeNoticeTemplate } from '../../messages/render.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createOutbox } from '../messages/outbox.js';
 import { canonicalRecipient } from '../otp/recipients.js';
+import { createOutbox } from '../outbox/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** An identifier a journey has established (an email address it verified by code). */

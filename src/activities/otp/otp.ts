@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel, CodeTemplate, NoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation, type Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../engine/journey-error.js';
-import type { Channel, CodeTemplate, NoticeTemplate } from '../../messages/render.js';
 import { splitPseudonyms } from '../../security/pseudonyms.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { createOutbox } from '../messages/outbox.js';
+import { createOutbox } from '../outbox/outbox.js';
 import { canonicalRecipient, identifierTypeOf } from './recipients.js';
 
 /** How a journey wants a one-time code issued: the policy travels with every call. */

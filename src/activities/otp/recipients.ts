@@ -1,5 +1,5 @@
-import { storedEmail } from '../../messages/addresses.js';
-import type { Channel } from '../../messages/render.js';
+import { storedEmail } from '../../channels/addresses.js';
+import type { Channel } from '../../channels/render.js';
 
 // ITU-T E.164: a plus, a country code, at most 15 digits in all.
 const E164 = /^\+[1-9][0-9]{6,14}$/;

@@ -3,7 +3,7 @@ import {
   plainRecipient,
   RecipientRefusedError,
   storedEmail,
-} from '../../../src/messages/addresses.js';
+} from '../../../src/channels/addresses.js';
 
 describe('email addresses as they are stored and sent', () => {
   it('stores the domain as its IDNA A-label, canonical otherwise', () => {

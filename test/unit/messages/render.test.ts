@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMessageRenderer, type MessageTemplate } from '../../../src/messages/render.js';
+import { createMessageRenderer, type MessageTemplate } from '../../../src/channels/render.js';
 
 const renderer = createMessageRenderer();
 /** The email a template renders to, in English unless other locales are asked for. */

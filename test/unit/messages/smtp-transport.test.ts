@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMessageRenderer } from '../../../src/messages/render.js';
-import { createSmtpSender } from '../../../src/messages/smtp-transport.js';
+import { createMessageRenderer } from '../../../src/channels/render.js';
+import { createSmtpSender } from '../../../src/channels/smtp-transport.js';
 import { type SmtpSink, startSmtpSink } from '../../support/smtp-sink.js';
 
 // Runs against a real SMTP server on a loopback port (test/support/smtp-sink.ts).

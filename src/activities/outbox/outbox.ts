@@ -1,10 +1,10 @@
-import type { Prisma } from '../../db/prisma.js';
 import type {
   Channel,
   RenderedEmail,
   RenderedMessage,
   RenderedSms,
-} from '../../messages/render.js';
+} from '../../channels/render.js';
+import type { Prisma } from '../../db/prisma.js';
 import { openJson, sealJson } from '../../security/seal.js';
 import type { ActivityDeps } from '../deps.js';
 

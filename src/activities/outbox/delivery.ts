@@ -1,6 +1,6 @@
+import { RecipientRefusedError } from '../../channels/addresses.js';
+import type { RenderedEmail, RenderedSms } from '../../channels/render.js';
 import { businessFailure } from '../../engine/journey-error.js';
-import { RecipientRefusedError } from '../../messages/addresses.js';
-import type { RenderedEmail, RenderedSms } from '../../messages/render.js';
 import type { ActivityDeps } from '../deps.js';
 import { createOutbox } from './outbox.js';
 

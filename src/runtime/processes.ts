@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { createJourneyWorker } from '../../workers/worker.js';
 import { createActivities } from '../activities/index.js';
-import { startOutboxRelay } from '../activities/messages/outbox-relay.js';
+import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
+import { createMessageRenderer } from '../channels/render.js';
+import { createTwilioSender } from '../channels/sms-transport.js';
+import { createSmtpSender } from '../channels/smtp-transport.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
@@ -17,9 +20,6 @@ import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
-import { createMessageRenderer } from '../messages/render.js';
-import { createTwilioSender } from '../messages/sms-transport.js';
-import { createSmtpSender } from '../messages/smtp-transport.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
@@ -37,7 +37,7 @@ import {
 } from './temporal.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
-export interface RoleContext {
+export interface ProcessContext {
   config: Config;
   keyring: Keyring;
   databaseUrl: string;
@@ -106,9 +106,9 @@ export interface WorkerOverrides {
   stickyQueueScheduleToStartTimeout?: string;
 }
 
-/** The worker role: runs journeys (workflow + activities) until stopped. */
-export async function startWorkerRole(
-  ctx: RoleContext,
+/** The worker process: runs journeys (workflow + activities) until stopped. */
+export async function startWorkerProcess(
+  ctx: ProcessContext,
   overrides: WorkerOverrides = {},
 ): Promise<Running & { done: Promise<void> }> {
   const { config, keyring } = ctx;
@@ -197,9 +197,9 @@ export interface ApiOverrides {
   port?: number;
 }
 
-/** The API role: the step API over HTTP. */
-export async function startApiRole(
-  ctx: RoleContext,
+/** The API process: the step API over HTTP. */
+export async function startApiProcess(
+  ctx: ProcessContext,
   overrides: ApiOverrides = {},
 ): Promise<Running & { url: string; server: Server; operatorKey?: string }> {
   const { config, keyring, log } = ctx;
