@@ -41,7 +41,7 @@ export async function accountAal(
 ): Promise<1 | 2> {
   const [row] = await prisma.$queryRaw<Array<{ strong: number }>>`
     SELECT count(*)::int AS strong FROM credentials
-    WHERE user_id = ${userId} AND type IN ('totp', 'webauthn') AND confirmed_at IS NOT NULL
+    WHERE user_id = ${userId} AND type = ANY(${STRONG_FACTORS}::text[]) AND confirmed_at IS NOT NULL
       AND (${exceptRun ?? null}::text IS NULL OR (data->>'enrolledBy') IS DISTINCT FROM ${exceptRun ?? null}::text)`;
   return (row?.strong ?? 0) > 0 ? 2 : 1;
 }

@@ -176,6 +176,8 @@ export function passkeyActivities(deps: ActivityDeps) {
       locales?: string[];
     }): Promise<{ passkeyId: string; firstFactor: boolean }> {
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
+      // Checked before any work is spent, and again in the transaction that keeps the factor:
+      // a logout between the two stops it there.
       const { userId } = await liveSession(prisma, input.session);
       const expectedChallenge = await takeChallenge(input.journeyId, 'registration');
       let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;

@@ -131,6 +131,8 @@ export function totpActivities(deps: ActivityDeps) {
       locales?: string[];
     }): Promise<{ confirmedAt: string; firstFactor: boolean }> {
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
+      // Checked before any work is spent, and again in the transaction that keeps the factor:
+      // a logout between the two stops it there.
       const { userId } = await liveSession(prisma, input.session);
       const [code, credential] = await Promise.all([
         vault.reveal(input.code),

@@ -7,12 +7,8 @@ import { DEFAULT_SESSION_IDLE_HOURS, isLive } from '../../sessions/live-session.
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 
-/** The session an activity acts for, as the database holds it now. */
-export interface LiveSession {
-  id: string;
-  userId: string;
-  aal: number;
-}
+/** The session an activity acts for, as the database holds it now (the row itself). */
+export type LiveSession = NonNullable<Awaited<ReturnType<PrismaClient['session']['findUnique']>>>;
 
 type Reader = Pick<PrismaClient | Prisma.TransactionClient, 'session' | '$queryRaw'>;
 
@@ -41,17 +37,7 @@ export function createSessionGuard(deps: Pick<ActivityDeps, 'keyring' | 'now' | 
     if (claims.run !== Context.current().info.workflowExecution?.workflowId)
       throw refuse('a grant for another run');
     if (!(Date.parse(claims.notAfter) > at.getTime())) throw refuse('a grant past its lifetime');
-    const row = await db.session.findUnique({
-      where: { id: session.id },
-      select: {
-        id: true,
-        userId: true,
-        aal: true,
-        revokedAt: true,
-        expiresAt: true,
-        lastSeenAt: true,
-      },
-    });
+    const row = await db.session.findUnique({ where: { id: session.id } });
     if (!row || row.userId !== session.userId) throw refuse('no such session for this customer');
     if (!isLive(row, at, idleMs)) throw refuse('logged out, expired or idle');
     const demanded = Math.max(
@@ -59,7 +45,7 @@ export function createSessionGuard(deps: Pick<ActivityDeps, 'keyring' | 'now' | 
       claims.demand.accountAal ? await accountAal(db, row.userId, claims.run) : 1,
     );
     if (row.aal < demanded) throw refuse(`aal ${row.aal} below the ${demanded} demanded`);
-    return { id: row.id, userId: row.userId, aal: row.aal };
+    return row;
   };
 }
 

@@ -47,8 +47,7 @@ export function sessionActivities(deps: ActivityDeps) {
     }): Promise<IssuedSession> {
       const token = randomToken(32);
       const at = now();
-      const live = await liveSession(prisma, input.session);
-      const current = await prisma.session.findUniqueOrThrow({ where: { id: live.id } });
+      const current = await liveSession(prisma, input.session);
       const factorAuthTimes = {
         ...(current.factorAuthTimes as Record<string, string>),
         ...Object.fromEntries(input.amr.map((method) => [method, at.toISOString()])),
