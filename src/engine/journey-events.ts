@@ -44,6 +44,10 @@ export function createJourneyEventLog(
         ...(detail ? { detail } : {}),
       });
     },
+    /** What waits for the next flush, left in place. */
+    peek(): readonly JourneyEventRecord[] {
+      return pending;
+    },
     drain(): JourneyEventRecord[] {
       const drained = pending;
       pending = [];

@@ -57,5 +57,5 @@ export const journeySearchAttributes = {
   status: defineSearchAttributeKey('ParcoursStatus', SearchAttributeType.KEYWORD),
 };
 
-/** The workflow type new runs start on (workers/workflow/journey-workflow.ts). */
+/** The workflow type new runs start on (workers/workflow/journey-workflow.ts, over src/run/journey-run.ts). */
 export const JOURNEY_WORKFLOW = 'journeyWorkflowV3';

@@ -1,26 +1,16 @@
-import { createActor, SimulatedClock, waitFor } from 'xstate';
+import { SimulatedClock, waitFor } from 'xstate';
 import { z } from 'zod';
-import { activityActors } from './activity-actors.js';
-import { type ActivityName, activityNames } from './activity-catalog.js';
+import { createJourneyRun } from '../run/journey-run.js';
+import type { ActivityName } from './activity-catalog.js';
 import {
   DEFAULT_JOURNEY_LIFETIME_MS,
   type JourneyDefinition,
   type SessionRef,
 } from './define-journey.js';
 import type { ErrorCode } from './errors.js';
+import { createJourneyEventLog, type JourneyEventRecord } from './journey-events.js';
 import { secretFieldsOf } from './secret-fields.js';
-import { createSubmissionGate } from './submission.js';
-import {
-  currentStep,
-  isSettled,
-  type RunView,
-  runView,
-  stepTimeoutMs,
-  stepWaitEnd,
-  withReturnTo,
-} from './view.js';
-
-const ADVANCE_STEP_MS = 1_000;
+import { isSettled, type RunView } from './view.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a fake reads the input its activity receives, whatever its type
 export type FakeActivity = (input: any) => unknown;
@@ -54,71 +44,120 @@ export class SubmissionRefused extends Error {
 }
 
 /**
- * Runs a journey in memory: fake activities, a simulated clock, no Temporal. Secrets are sealed
- * the way the step API seals them (a fake hash, a vault reference the fakes can reveal).
+ * Waits as Temporal's `condition` does, outside Temporal: a waiter is let go once its condition
+ * holds, checked on every change the kit knows of (the machine moving, the clock, a submission).
+ */
+function createConditions() {
+  const waiting = new Set<{ ready: () => boolean; go: () => void }>();
+  /** A waiter went on since the last `quiesce`: what it does next may not have run yet. */
+  let released = false;
+  const recheck = () => {
+    for (const waiter of waiting)
+      if (waiter.ready()) {
+        waiting.delete(waiter);
+        released = true;
+        waiter.go();
+      }
+  };
+  return {
+    waitUntil: (ready: () => boolean): Promise<void> =>
+      ready() ? Promise.resolve() : new Promise((go) => waiting.add({ ready, go })),
+    recheck,
+    /** Lets every waiter whose condition holds go on, until none does: the run has caught up. */
+    async quiesce(): Promise<void> {
+      recheck();
+      while (released) {
+        released = false;
+        await new Promise((resolve) => setImmediate(resolve));
+        recheck();
+      }
+    },
+  };
+}
+
+/**
+ * XState's simulated clock, with the deadlines it holds in view: `advance` moves from one to the
+ * next, so a timer armed by an earlier one (or by the work it started) fires when it is due.
+ */
+function createKitClock() {
+  const simulated = new SimulatedClock();
+  const deadlines = new Map<number, number>();
+  return {
+    simulated,
+    clock: {
+      // biome-ignore lint/suspicious/noExplicitAny: XState's Clock signature
+      setTimeout(fire: (...args: any[]) => void, ms: number): number {
+        const id = simulated.setTimeout((...args) => {
+          deadlines.delete(id);
+          fire(...args);
+        }, ms);
+        deadlines.set(id, simulated.now() + ms);
+        return id;
+      },
+      clearTimeout(id: number): void {
+        deadlines.delete(id);
+        simulated.clearTimeout(id);
+      },
+    },
+    nextDeadline: (): number => Math.min(...deadlines.values()),
+  };
+}
+
+/**
+ * Runs a journey in memory on the product's own run loop (src/run/journey-run.ts): fake
+ * activities, a simulated clock, no Temporal. Secrets are sealed the way the step API seals them
+ * (a fake hash, a vault reference the fakes can reveal).
  */
 export function createJourneyTestKit(
   definition: JourneyDefinition,
   options: JourneyTestKitOptions,
 ) {
-  const clock = new SimulatedClock();
+  const { simulated: clock, clock: timers, nextDeadline } = createKitClock();
   // biome-ignore lint/suspicious/noExplicitAny: tests inspect activity inputs of every shape
   const calls: Array<{ name: string; input: any }> = [];
   const vault = new Map<string, string>();
-  const gate = createSubmissionGate(definition);
-  let ended: { status: 'abandoned' | 'expired'; step: string } | undefined;
-  const start = (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {});
-
-  const actor = createActor(
-    definition.machine.provide({
-      actors: activityActors(activityNames, async (name, input) => {
-        calls.push({ name, input });
-        const fake = options.activities[name as ActivityName];
-        if (!fake) throw new Error(`test kit: no fake for activity '${name}'`);
-        return fake(input);
-      }),
-    }),
-    {
-      input: {
-        journeyId: options.journeyId ?? 'journey-under-test',
-        settings: definition.settings.parse(options.settings ?? {}),
-        start,
-        ...(options.session ? { session: options.session } : {}),
-        ...(options.requester ? { requester: options.requester } : {}),
-      },
-      clock,
-    },
+  const recorded: JourneyEventRecord[] = [];
+  const conditions = createConditions();
+  const journeyId = options.journeyId ?? 'journey-under-test';
+  const events = createJourneyEventLog(
+    { journeyId, journey: definition.id, version: definition.version },
+    () => clock.now(),
   );
-
-  // The inactivity timeout, as the workflow (engine 3) runs it: restarted by every accepted
-  // submission and step change, and capped at the run's lifetime, where a run still waiting ends `expired`.
-  const lifetimeEnd =
-    clock.now() + (options.lifetimeMs ?? definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS);
-  let inactivity: ReturnType<SimulatedClock['setTimeout']> | undefined;
-  let lastStep: string | undefined;
-  const armInactivity = () => {
-    if (inactivity !== undefined) clock.clearTimeout(inactivity);
-    const step = currentStep(definition, actor.getSnapshot());
-    if (!step) return;
-    const timeout = stepTimeoutMs(step.definition, { stepTimeoutMs: options.stepTimeoutMs });
-    const end = stepWaitEnd(timeout, lifetimeEnd - clock.now());
-    inactivity = clock.setTimeout(() => {
-      ended = { status: end.status, step: step.definition.name };
-    }, end.afterMs);
-  };
-  actor.subscribe((snapshot) => {
-    const name = currentStep(definition, snapshot)?.definition.name;
-    if (name && name !== lastStep) armInactivity();
-    lastStep = name ?? lastStep;
+  const run = createJourneyRun({
+    definition,
+    input: {
+      journeyId,
+      settings: definition.settings.parse(options.settings ?? {}),
+      start: (definition.start?.input ?? z.strictObject({})).parse(options.start ?? {}),
+      ...(options.session ? { session: options.session } : {}),
+      ...(options.requester ? { requester: options.requester } : {}),
+    },
+    clock: () => timers,
+    now: () => clock.now(),
+    async callActivity(name, input) {
+      calls.push({ name, input });
+      const fake = options.activities[name as ActivityName];
+      if (!fake) throw new Error(`test kit: no fake for activity '${name}'`);
+      return fake(input);
+    },
+    events,
+    async recordEvents(pending) {
+      recorded.push(...pending);
+    },
+    waitUntil: conditions.waitUntil,
+    ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
+    lifetimeMs: options.lifetimeMs ?? definition.lifetimeMs ?? DEFAULT_JOURNEY_LIFETIME_MS,
   });
-  actor.start();
+  const { actor } = run;
+  actor.subscribe({ next: conditions.recheck, error: conditions.recheck });
+  const finished = run.run();
+  // The kit's answers show how a run ended; a failure here would otherwise go unhandled.
+  finished.catch(() => undefined);
 
-  const settle = () =>
-    waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
-  const view = (): RunView =>
-    ended
-      ? runView(definition, actor.getSnapshot(), ended)
-      : withReturnTo(definition, runView(definition, actor.getSnapshot()), start);
+  const settle = async () => {
+    await waitFor(actor, (snapshot) => isSettled(definition, snapshot), { timeout: 2_000 });
+    await conditions.quiesce();
+  };
 
   function seal(stepName: string, input: Record<string, unknown>): Record<string, unknown> {
     const step = Object.values(definition.steps).find((candidate) => candidate.name === stepName);
@@ -152,34 +191,36 @@ export function createJourneyTestKit(
       calls.filter((call) => call.name === name).map((call) => call.input),
     /** The secret behind a reference the kit sealed (what a fake activity would read from the vault). */
     reveal: (ref: string) => vault.get(ref),
+    /** The run's journey events so far, as the funnel would count them. */
+    events: (): JourneyEventRecord[] => [...recorded, ...events.peek()],
     async view(): Promise<RunView> {
       await settle();
-      return view();
+      return run.view();
     },
     /** Submits a step as the step API would: validate, seal, check it is current, send, settle. */
     async submit(stepName: string, input: Record<string, unknown>): Promise<RunView> {
       await settle();
-      if (ended) throw new SubmissionRefused('journey_closed', 'The journey has ended');
+      if (run.closed()) throw new SubmissionRefused('journey_closed', 'The journey has ended');
       const sealed = seal(stepName, input);
-      const rejection = gate.check(actor.getSnapshot(), stepName, sealed);
+      const rejection = run.check(stepName, sealed);
       if (rejection) throw new SubmissionRefused(rejection.code, rejection.message);
-      actor.send(gate.event(actor.getSnapshot(), stepName, sealed));
+      const submitted = run.submit(stepName, sealed);
       await settle();
-      const next = view();
-      // As engine 3: a rejected submission is no sign of life (a step change re-armed it already).
-      if (next.step?.name !== stepName || next.step.error === undefined) armInactivity();
+      const next = await submitted;
+      await settle();
       return next;
     },
     /**
-     * Moves the simulated clock: fires due `after` timers and the inactivity timeout. It moves a
-     * second at a time so timers armed by earlier ones fire when they are due, not at the end.
+     * Moves the simulated clock by `ms`, from deadline to deadline: each `after` timer and the
+     * inactivity timeout fire when due, and what they start settles before the next one.
      */
     async advance(ms: number): Promise<RunView> {
-      for (let left = ms; left > 0; left -= ADVANCE_STEP_MS) {
-        clock.increment(Math.min(left, ADVANCE_STEP_MS));
+      const end = clock.now() + ms;
+      do {
+        clock.increment(Math.max(0, Math.min(nextDeadline(), end) - clock.now()));
         await settle();
-      }
-      return view();
+      } while (clock.now() < end);
+      return run.view();
     },
   };
 }

@@ -288,3 +288,38 @@ describe('newsletter@1: failures', () => {
     ).rejects.toMatchObject({ code: 'invalid_input' });
   });
 });
+
+describe('newsletter@1: the journey events of a run, as the funnel counts them', () => {
+  const counted = (kit: ReturnType<typeof startNewsletter>['kit']) =>
+    kit.events().map((event) => [event.seq, event.type, event.step, event.detail?.code]);
+
+  test('the test kit runs the workflow loop: entered, submitted and rejected steps, then the end', async () => {
+    const { kit, codeOf } = startNewsletter();
+    await kit.submit('subscribe', { email: EMAIL });
+    await kit.submit('confirm', { code: WRONG_CODE });
+    await kit.submit('confirm', { code: codeOf() as string });
+    expect(counted(kit)).toEqual([
+      [1, 'started', undefined, undefined],
+      [2, 'step_entered', 'subscribe', undefined],
+      [3, 'step_submitted', 'subscribe', undefined],
+      [4, 'step_entered', 'confirm', undefined],
+      [5, 'step_submitted', 'confirm', undefined],
+      [6, 'step_rejected', 'confirm', 'invalid_code'],
+      [7, 'step_submitted', 'confirm', undefined],
+      [8, 'completed', undefined, undefined],
+    ]);
+  });
+
+  test('a run left waiting ends abandoned at its step, counted once', async () => {
+    const { kit } = startNewsletter({ stepTimeoutMs: 10 * MINUTE });
+    await kit.submit('subscribe', { email: EMAIL });
+    expect(await kit.advance(10 * MINUTE)).toEqual({
+      status: 'abandoned',
+      step: { name: 'confirm', data: {} },
+    });
+    expect(counted(kit).slice(-2)).toEqual([
+      [4, 'step_entered', 'confirm', undefined],
+      [5, 'abandoned', 'confirm', undefined],
+    ]);
+  });
+});

@@ -1,78 +1,32 @@
 import { ApplicationFailure } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { AnyActor, EventObject } from 'xstate';
-import { createActor } from 'xstate';
 import { journeyModules } from '../../journeys/modules.js';
-import { activityActors } from '../../src/engine/activity-actors.js';
-import { activityNames } from '../../src/engine/activity-catalog.js';
 import { journeyKey } from '../../src/engine/define-journey.js';
 import { runFailure } from '../../src/engine/journey-error.js';
 import { createJourneyEventLog } from '../../src/engine/journey-events.js';
-import { createSubmissionGate } from '../../src/engine/submission.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
   refusedSubmissionSignal,
-  rejectionCodes,
   settleUpdate,
   submitStepUpdate,
   viewQuery,
 } from '../../src/engine/temporal-contract.js';
-import {
-  currentStep,
-  isSettled,
-  type RunView,
-  runView,
-  stepTimeoutMs,
-  stepWaitEnd,
-  withReturnTo,
-} from '../../src/engine/view.js';
+import type { RunView } from '../../src/engine/view.js';
+import { createJourneyRun } from '../../src/run/journey-run.js';
 import { createActivityCaller } from './activity-caller.js';
-import { createDurableClock } from './durable-clock.js';
 import { createTimerWheel } from './timer-wheel.js';
 
-/**
- * Runs any registered journey: the XState machine is the logic, this workflow its durable memory.
- * Steps arrive as the `submit` update; each interactive step has an inactivity timeout after which
- * the run ends `abandoned` at that step, and the run has a lifetime (its journey token's) after
- * which it ends `expired` at the step it waits in. New runs start here.
- *
- * Engine 3 counts only accepted submissions as activity: a rejected one (a wrong code, a weak
- * password) does not push the inactivity deadline back, so a client that keeps sending bad input
- * cannot hold a run open; and it ends a run at its lifetime itself, so the run's end is recorded
- * (`expired`) instead of Temporal's execution timeout cutting it off.
- */
-export function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunView> {
-  return runJourney(args, 3);
-}
+export { journeyWorkflow, journeyWorkflowV2 } from './legacy/engines-1-and-2.js';
 
 /**
- * Engine 2, for runs started before engine 3: any submission restarts the inactivity timeout, and
- * the lifetime is only the execution timeout. Its command sequence must not change
- * (test/fixtures/histories); remove it once no `journeyWorkflowV2` run is open.
- *
- * Engine 2 keeps all of a run's delays behind one Temporal timer (timer-wheel.ts) and hands journey
- * events to the run's next activity (activity-caller.ts): a registration writes 38 history events
- * instead of 49 (docs/performance.md). A new workflow type rather than `patched()`, which would itself add a marker and a
- * search-attribute upsert to every run.
+ * Engine 3, what new runs start on: any registered journey, run by the one run loop
+ * (src/run/journey-run.ts) over Temporal. The machine is the logic, this workflow its durable
+ * memory: steps arrive as the `submit` update, the view is a query, refusals the step API made
+ * arrive as a signal; every delay of the run sits behind one Temporal timer (timer-wheel.ts) and
+ * journey events ride along with the run's next local activity (activity-caller.ts).
  */
-export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
-  return runJourney(args, 2);
-}
-
-/**
- * Engine 1, for runs started before engine 2: a Temporal timer per delay and per step timeout,
- * journey events written by an activity of their own after each step. Its command sequence must not
- * change (test/fixtures/histories); remove it once no `journeyWorkflow` run is open.
- */
-export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
-  return runJourney(args, 1);
-}
-
-/** Error codes kept from one refused submission (one per field in error, in practice). */
-const MAX_REFUSAL_CODES = 8;
-
-async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise<RunView> {
+export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunView> {
   // The worker and the API checked every journey before serving; a run loads only its own.
   const load = journeyModules[journeyKey(args.journey, args.version)];
   const definition = load && (await load());
@@ -86,13 +40,11 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
   if (!parsedSettings.success)
     throw runFailure('invalid_settings', `Invalid settings: ${parsedSettings.error.message}`);
 
-  const v2 = engine >= 2;
-  const v3 = engine >= 3;
   // Trust boundary 1: a session reference is only for the run and journey the API signed it for.
   // The worker's activities check the signature itself (they hold the key; this sandbox does not)
   // and the run's id; here, the journey: a grant for step-up cannot drive mfa-enrolment. Behind a
   // patch, taken only by runs with a session: runs started before it replay as they ran.
-  if (args.session && v3 && wf.patched('session-grant-bound')) {
+  if (args.session && wf.patched('session-grant-bound')) {
     const grant = args.session.grant;
     if (grant?.run !== journeyId || grant.journey !== journeyKey(definition.id, definition.version))
       throw runFailure('session_required', 'The session was not granted to this run');
@@ -106,155 +58,69 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
     },
     Date.now,
   );
-  const call = createActivityCaller(v2 ? events : undefined);
-  const gate = createSubmissionGate(definition);
+  const call = createActivityCaller(events);
   const root = wf.CancellationScope.current();
-  let machineError: unknown;
-  const wheel = v2
-    ? createTimerWheel(root, (error) => {
-        machineError ??= error;
-      })
-    : undefined;
 
-  const actor: AnyActor = createActor(
-    definition.machine.provide({ actors: activityActors(activityNames, call) }),
-    {
-      input: {
-        journeyId,
-        settings: parsedSettings.data,
-        start: args.start ?? {},
-        ...(args.session ? { session: args.session } : {}),
-        ...(args.requester ? { requester: args.requester } : {}),
-      },
-      clock: wheel ?? createDurableClock(root),
+  // What the listing's search attributes show so far. A run the step API started from its initial
+  // view is listed at its first step already (step-api.ts).
+  let listedStep = wf.workflowInfo().typedSearchAttributes.get(journeySearchAttributes.step);
+  let listedStatus = 'active';
+  const run = createJourneyRun({
+    definition,
+    input: {
+      journeyId,
+      settings: parsedSettings.data,
+      start: args.start ?? {},
+      ...(args.session ? { session: args.session } : {}),
+      ...(args.requester ? { requester: args.requester } : {}),
     },
-  );
-
-  let finalView: RunView | undefined;
-  let abandonedAt: string | undefined;
-  const view = (): RunView =>
-    finalView ?? withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
-  const settled = () => isSettled(definition, actor.getSnapshot());
-  const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
-
-  // The inactivity timeout: restarted by an accepted submission and by the machine moving to
-  // another step (by name: a code expiring changes the state, not the step the customer is at).
-  // Engine 1 counts progress for its loop below; engine 2 keeps the timeout on the wheel and pauses
-  // it while any submission is worked on. Engine 3 never pauses it: a deadline that falls during a
-  // submission waits for it to settle (`due`), and only an accepted one restarts it. Engine 3 also
-  // caps it at the run's lifetime, so the lifetime costs no timer of its own: a run ends `expired`
-  // only where it waits for its customer, and one finishing its work after its lifetime may finish.
-  let progress = 0;
-  let inactivity: number | undefined;
-  let due: { status: 'abandoned' | 'expired'; step: string } | undefined;
-  const lifetimeEnd =
-    v3 && args.lifetimeMs !== undefined ? Date.now() + args.lifetimeMs : Number.POSITIVE_INFINITY;
-  const pauseInactivity = () => {
-    progress += 1;
-    wheel?.clearTimeout(inactivity);
-    inactivity = undefined;
-    due = undefined;
-  };
-  const restartInactivity = () => {
-    pauseInactivity();
-    const step = currentStep(definition, actor.getSnapshot());
-    if (!wheel || !step) return;
-    const name = step.definition.name;
-    const timeout = stepTimeoutMs(step.definition, args);
-    const end = stepWaitEnd(timeout, lifetimeEnd - Date.now());
-    inactivity = wheel.setTimeout(() => {
-      if (v3) due = { status: end.status, step: name };
-      else abandonedAt = name;
-    }, end.afterMs);
-  };
-  let expiredAt: string | undefined;
-  let lastStep: string | undefined;
-  actor.subscribe({
-    next: () => {
-      const name = stepName();
-      if (name && name !== lastStep) restartInactivity();
-      lastStep = name ?? lastStep;
+    clock: (onError) => createTimerWheel(root, onError),
+    now: Date.now,
+    callActivity: call,
+    events,
+    recordEvents: (pending) => call('recordJourneyEvents', pending),
+    waitUntil: wf.condition,
+    report(current) {
+      const name = current.step?.name;
+      const attributes = [];
+      if (name && name !== listedStep)
+        attributes.push({ key: journeySearchAttributes.step, value: name });
+      if (current.status !== listedStatus)
+        attributes.push({ key: journeySearchAttributes.status, value: current.status });
+      if (attributes.length) wf.upsertSearchAttributes(attributes);
+      listedStep = name ?? listedStep;
+      listedStatus = current.status;
     },
-    error: (error) => {
-      machineError = error;
-    },
+    ...(args.stepTimeoutMs !== undefined ? { stepTimeoutMs: args.stepTimeoutMs } : {}),
+    ...(args.lifetimeMs !== undefined ? { lifetimeMs: args.lifetimeMs } : {}),
   });
 
-  // What the events and the listing's search attributes show so far. A run the step API started
-  // from its initial view is listed at its first step already (step-api.ts).
-  let reportedStep: string | undefined;
-  let listedStep = wf.workflowInfo().typedSearchAttributes.get(journeySearchAttributes.step);
-  let reportedStatus = 'active';
-  /** Records what changed since the last sync: journey events and the listing's search attributes. */
-  async function sync(current: RunView): Promise<void> {
-    const name = current.step?.name;
-    if (current.status === 'active' && name && name !== reportedStep)
-      events.push('step_entered', name);
-    const attributes = [];
-    if (name && name !== listedStep)
-      attributes.push({ key: journeySearchAttributes.step, value: name });
-    if (current.status !== reportedStatus)
-      attributes.push({ key: journeySearchAttributes.status, value: current.status });
-    if (attributes.length) wf.upsertSearchAttributes(attributes);
-    reportedStep = name ?? reportedStep;
-    listedStep = name ?? listedStep;
-    reportedStatus = current.status;
-    // Engine 2 hands pending events to the run's next activity; engine 1 writes them now.
-    if (!v2) await flushEvents();
-  }
-  async function flushEvents(): Promise<void> {
-    const pending = events.drain();
-    if (pending.length) await call('recordJourneyEvents', pending);
-  }
-
-  wf.setHandler(viewQuery, view);
+  wf.setHandler(viewQuery, run.view);
   // A submission can arrive with the run's first task (right after a start whose worker was slow,
   // or died): its handler runs before the machine has started, and must wait for it, or its event
   // is queued behind the start and the answer shows a run that has not moved yet. Behind a patch
   // taken only then, and with no await otherwise: histories recorded before it replay as they ran.
-  let machineStarted = false;
   /** A promise to wait on when the handler came with the first task; undefined otherwise. */
   const untilStarted = (): Promise<void> | undefined =>
-    machineStarted || !wf.patched('submissions-wait-for-start')
+    run.started() || !wf.patched('submissions-wait-for-start')
       ? undefined
-      : wf.condition(() => machineStarted);
-  wf.setHandler(settleUpdate, async () => {
-    await wf.condition(settled);
-    const current = view();
-    await sync(current);
-    return current;
-  });
-  let submitting = 0;
+      : wf.condition(run.started);
+  wf.setHandler(settleUpdate, run.settle);
   wf.setHandler(
     submitStepUpdate,
     async ({ step, input }) => {
       const firstTask = untilStarted();
       if (firstTask) {
         await firstTask;
-        // It is ahead of the loop below reporting the step it answers.
-        await sync(view());
+        // It is ahead of the run's loop reporting the step it answers.
+        await run.sync(run.view());
       }
-      submitting += 1;
-      if (!v3) pauseInactivity();
-      events.push('step_submitted', step);
-      actor.send(gate.event(actor.getSnapshot(), step, input) as EventObject);
-      await wf.condition(settled);
-      const next = view();
-      const rejected = next.step?.name === step && next.step.error !== undefined;
-      // Engine 3: a rejected submission is no sign of life (a step change restarted it already).
-      if (v2 && !(v3 && rejected)) restartInactivity();
-      if (rejected && next.step?.error)
-        events.push('step_rejected', step, { code: next.step.error.code });
-      await sync(next);
-      submitting -= 1;
-      return next;
+      return run.submit(step, input);
     },
     {
       // Rejected here, an update leaves no trace in history.
       validator: ({ step, input }) => {
-        const rejection = finalView
-          ? { code: rejectionCodes.journeyClosed, message: 'The journey has ended' }
-          : gate.check(actor.getSnapshot(), step, input);
+        const rejection = run.check(step, input);
         if (rejection)
           throw ApplicationFailure.create({
             type: rejection.code,
@@ -264,87 +130,16 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2 | 3): Promise
       },
     },
   );
-
-  // Only for the step the run is at, and only a few codes each: the signal comes from the step
-  // API, but nothing sent to a run may grow its events without bound.
   // No await unless it came with the first task: the app's next submission may be handled in the
   // same task, and would move the run on before a deferred check ran (the refusal then lost).
   wf.setHandler(refusedSubmissionSignal, async ({ step, codes }) => {
     const firstTask = untilStarted();
     if (firstTask) await firstTask;
-    if (finalView || step !== stepName()) return;
-    events.push('step_submitted', step);
-    for (const code of new Set(codes.slice(0, MAX_REFUSAL_CODES)))
-      events.push('step_rejected', step, { code });
+    run.refused(step, codes);
   });
 
-  events.push('started');
-  actor.start();
-  machineStarted = true;
-
-  const running = () => actor.getSnapshot().status === 'active';
-  /** Engine 3: how the run ends, once a deadline fell due and no submission is being worked on. */
-  const dueEnd = () => (submitting > 0 ? undefined : due);
-  if (v2) {
-    for (;;) {
-      // Wakes for the end of the run, or for a step a timer moved the run to (no submission
-      // reports that one). A finishing run has no step: it wakes when it ends.
-      await wf.condition(() => {
-        const name = stepName();
-        return (
-          abandonedAt !== undefined ||
-          dueEnd() !== undefined ||
-          !running() ||
-          machineError !== undefined ||
-          (submitting === 0 && settled() && name !== undefined && name !== reportedStep)
-        );
-      });
-      const end = dueEnd();
-      if (end?.status === 'abandoned') abandonedAt = end.step;
-      if (end?.status === 'expired') expiredAt = end.step;
-      if (end || abandonedAt !== undefined || !running() || machineError !== undefined) break;
-      await sync(view());
-    }
-  } else {
-    for (;;) {
-      await wf.condition(settled);
-      const step = currentStep(definition, actor.getSnapshot());
-      if (!step) break;
-      await sync(view());
-      const mark = progress;
-      const moved = await wf.condition(
-        () => progress !== mark || !running(),
-        stepTimeoutMs(step.definition, args),
-      );
-      if (!moved) {
-        abandonedAt = step.definition.name;
-        break;
-      }
-    }
-  }
-
-  finalView = abandonedAt
-    ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
-    : expiredAt
-      ? runView(definition, actor.getSnapshot(), { status: 'expired', step: expiredAt })
-      : withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
-  if (finalView.status === 'completed') events.push('completed');
-  if (finalView.status === 'failed')
-    events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
-  if (finalView.status === 'abandoned') events.push('abandoned', abandonedAt);
-  if (finalView.status === 'expired') events.push('expired', expiredAt);
-  await sync(finalView);
-  if (v2) await flushEvents();
-  actor.stop();
+  const finalView = await run.run();
   await wf.condition(wf.allHandlersFinished);
-
-  if (machineError !== undefined) {
-    const message =
-      machineError instanceof Error ? machineError.message : JSON.stringify(machineError);
-    throw runFailure(
-      'journey_machine_error',
-      `Journey ${journeyKey(definition.id, definition.version)} stopped on an error: ${message}`,
-    );
-  }
+  run.throwIfBroken();
   return finalView;
 }
