@@ -1,11 +1,9 @@
 import type { MessageRenderer } from '../channels/render.js';
+import type { SmsSend } from '../channels/sms-transport.js';
 import type { EmailSender } from '../channels/smtp-transport.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Vault } from '../security/vault.js';
-
-/** Sends one text message; the provider's message id comes back. */
-export type SmsSend = (sms: { to: string; text: string }) => Promise<{ messageId: string }>;
 
 /** What activities are built from: injected so tests and processes choose real or fake parts. */
 export interface ActivityDeps {

@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
-import { canonicalEmail, emailRefusal } from '../engine/fields.js';
+import { canonicalEmail, emailRefusal } from './email-address.js';
 
 /**
  * An email address as it is stored: canonical (see canonicalEmail) with its domain as an IDNA

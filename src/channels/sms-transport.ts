@@ -1,5 +1,7 @@
 import twilio from 'twilio';
-import type { SmsSend } from '../activities/deps.js';
+
+/** Sends one text message; the provider's message id comes back. */
+export type SmsSend = (sms: { to: string; text: string }) => Promise<{ messageId: string }>;
 
 export interface TwilioOptions {
   accountSid: string;

@@ -1,7 +1,10 @@
 import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
+import type { SessionRef, SessionRequirement } from '../sessions/session-ref.js';
 import { type Fragment, fragmentSteps } from './fragment.js';
 import { descendants, statePath } from './state-nodes.js';
+
+export type { SessionGrant, SessionRef, SessionRequirement } from '../sessions/session-ref.js';
 
 /** Default inactivity timeout of an interactive step: the run ends `abandoned` when it fires. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
@@ -20,22 +23,6 @@ export interface StepDefinition<TContext = any> {
   data?: (context: TContext) => Record<string, unknown>;
   /** Inactivity timeout in milliseconds (default 30 minutes). */
   timeoutMs?: number;
-}
-
-/**
- * What a journey that acts on a signed-in customer demands of the session it starts from, in the
- * terms of OpenID Connect: `maxAgeSeconds` (max_age: the last authentication at most this old)
- * and `aal` (the least assurance level).
- */
-export interface SessionRequirement {
-  maxAgeSeconds?: number;
-  aal?: 1 | 2 | 3;
-  /**
-   * The highest level the account can reach: aal 2 once it has a TOTP key or a passkey (NIST SP
-   * 800-63B-4 §4.1.2), for journeys that change how the account authenticates or where its mail
-   * goes: a password alone must not add or replace what stands behind it.
-   */
-  accountAal?: true;
 }
 
 /** How a journey starts: what the start body may carry and whether a session is needed. */
@@ -72,40 +59,6 @@ export interface JourneyDefinition<TMachine extends AnyStateMachine = AnyStateMa
   /** What starting needs; by default an empty body and no session. */
   // biome-ignore lint/suspicious/noExplicitAny: the requirement reads the journey's own settings type
   start?: StartDefinition<any>;
-}
-
-/**
- * The session a run started from, as the API resolved it from the bearer token: a reference (its
- * id and what it proves), never the token.
- */
-export interface SessionRef {
-  id: string;
-  userId: string;
-  aal: number;
-  amr: string[];
-  authTime: string;
-  /** When each factor (RFC 8176 amr value) was last proven in this session. */
-  factorAuthTimes: Record<string, string>;
-  /**
-   * The API's proof that it gave this reference to this run (src/security/session-grant.ts): the
-   * worker checks it, and the session itself, before any change for the customer. Journeys pass
-   * the reference on as they received it, and never read this.
-   */
-  grant?: SessionGrant;
-}
-
-/** What the API vouches for when it hands a run a session: checked by the worker, never trusted from the run's arguments alone. */
-export interface SessionGrant {
-  /** The run (workflow id) the reference was given to. */
-  run: string;
-  /** `journey@version` the run was started as. */
-  journey: string;
-  /** After this, the reference proves nothing (the run's lifetime). */
-  notAfter: string;
-  /** What the journey demanded of the session when it started: activities hold it to that again. */
-  demand: SessionRequirement;
-  /** `kid.HMAC-SHA256` over all of the above and the session reference, under a key of the keyring. */
-  mac: string;
 }
 
 /** Input every journey machine receives when a run starts. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_REF_PATTERN } from '../security/secret-ref.js';
 
 /**
  * Secret step fields never reach a workflow in clear, not even encrypted (DESIGN: no secret in
@@ -10,8 +11,6 @@ export type SecretKind = 'newPassword' | 'password' | 'oneTimeCode';
 const SECRET_META = 'x-parcours-secret';
 
 /** The shapes secrets take once sealed: what the workflow validator accepts in their place. */
-/** A vault reference (`sec_…`): how a secret other than a new password travels. */
-export const SECRET_REF_PATTERN = /^sec_[A-Za-z0-9_-]{22,}$/;
 
 const sealedShapes: Record<SecretKind, z.ZodString> = {
   newPassword: z.string().startsWith('$argon2id$'),

@@ -13,7 +13,6 @@ import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js'
 import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../engine/define-journey.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
 import type { JourneyRegistry } from '../engine/registry.js';
-import { unmetRequirement } from '../engine/session-requirement.js';
 import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
 import {
   JOURNEY_WORKFLOW,
@@ -26,6 +25,7 @@ import {
 } from '../engine/temporal-contract.js';
 import { initialView, type RunView } from '../engine/view.js';
 import type { SessionGrants } from '../security/session-grant.js';
+import { unmetRequirement } from '../sessions/session-requirement.js';
 import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';

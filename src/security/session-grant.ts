@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SessionGrant, SessionRef } from '../engine/define-journey.js';
+import type { SessionGrant, SessionRef } from '../sessions/session-ref.js';
 import type { Keyring } from './keyring.js';
 
 /** What a grant binds a session reference to, besides the reference itself. */

@@ -1,7 +1,7 @@
 import { isNotFound, type PrismaClient } from '../db/prisma.js';
-import { SECRET_REF_PATTERN } from '../engine/secret-fields.js';
 import type { Keyring } from './keyring.js';
 import { openBytes, sealBytes } from './seal.js';
+import { SECRET_REF_PATTERN } from './secret-ref.js';
 import { randomToken } from './tokens.js';
 
 /** A reference to a secret in the vault: what workflows carry instead of the secret. */

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../db/prisma.js';
-import type { SessionRef } from '../engine/define-journey.js';
 import { sha256Hex } from '../security/tokens.js';
 import { DEFAULT_SESSION_IDLE_HOURS, isLive, SEEN_RESOLUTION_MS } from './live-session.js';
+import type { SessionRef } from './session-ref.js';
 
 /** A live session, as the API resolves it from a bearer token. */
 export interface ActiveSession extends SessionRef {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { unmetRequirement } from '../../src/engine/session-requirement.js';
+import { unmetRequirement } from '../../src/sessions/session-requirement.js';
 import {
   isAllowedReturnTo,
   returnToFieldsOf,

@@ -1,5 +1,5 @@
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import { STRONG_FACTORS } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';

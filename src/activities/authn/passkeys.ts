@@ -12,8 +12,8 @@ import {
 } from '@simplewebauthn/server';
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../../db/prisma.js';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';

@@ -1,8 +1,8 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { hmacSha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { openJson, sealJson } from '../../security/seal.js';
 import type { SecretRef } from '../../security/vault.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';

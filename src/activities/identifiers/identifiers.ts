@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeNoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation } from '../../db/prisma.js';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { canonicalRecipient } from '../otp/recipients.js';

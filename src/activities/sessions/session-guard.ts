@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { Prisma, PrismaClient } from '../../db/prisma.js';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { createSessionGrants } from '../../security/session-grant.js';
 import { DEFAULT_SESSION_IDLE_HOURS, isLive } from '../../sessions/live-session.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 

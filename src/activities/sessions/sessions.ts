@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { SessionRef } from '../../engine/define-journey.js';
 import { businessFailure } from '../../engine/journey-error.js';
 import { randomToken, sha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
+import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { createSessionGuard } from './session-guard.js';
 

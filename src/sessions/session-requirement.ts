@@ -1,5 +1,5 @@
-import type { SessionRef, SessionRequirement } from './define-journey.js';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../engine/errors.js';
+import type { SessionRef, SessionRequirement } from './session-ref.js';
 
 /** Which requirement a session falls short of, in OIDC terms, so the app can step up first. */
 export interface UnmetRequirement {
