@@ -17,7 +17,7 @@ import {
   type SessionRef,
   startFields,
   step,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 import {
   type CodeChallengeHost,
   codeChallenge,

@@ -12,7 +12,7 @@ import {
   results,
   type SessionRef,
   startFields,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 
 /**
  * Removing a second factor from a signed-in account: a TOTP key or a passkey (by the id

@@ -20,7 +20,7 @@ import {
   secret,
   startFields,
   step,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 import {
   type CodeChallengeHost,
   codeChallenge,

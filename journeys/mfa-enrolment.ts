@@ -18,7 +18,7 @@ import {
   secret,
   startFields,
   step,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 import { passkeyAttestation } from './fragments/factor-challenges.js';
 
 /**

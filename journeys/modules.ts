@@ -1,4 +1,4 @@
-import type { JourneyModules } from '../src/engine/journey-modules.js';
+import type { JourneyModules } from '../src/journey-kit/journey-modules.js';
 
 /**
  * Every journey the engine runs, by `id@version`. Keep old versions here while runs of them are

@@ -12,7 +12,7 @@ import {
   results,
   startFields,
   step,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 import {
   type CodeChallengeHost,
   codeChallenge,

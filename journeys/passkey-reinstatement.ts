@@ -12,7 +12,7 @@ import {
   results,
   type SessionRef,
   startFields,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 
 /**
  * Reinstating a suspended passkey: one whose signature counter went backwards, which a copied

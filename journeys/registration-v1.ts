@@ -12,7 +12,7 @@ import {
   secret,
   step,
   stepError,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 
 /**
  * registration@1, kept for its runs still in flight: its commands (activities, their order, its

@@ -15,7 +15,7 @@ import {
   startFields,
   step,
   stepError,
-} from '../src/engine/index.js';
+} from '../src/journey-kit/index.js';
 import {
   type CodeChallengeHost,
   codeChallenge,

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/runtime/config.js';
 import { createLogger } from '../src/runtime/log.js';
 import { startApiProcess, startWorkerProcess } from '../src/runtime/processes.js';
-import { connectTemporalClient, journeySearchAttributeTypes } from '../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../src/runtime/temporal-dev-server.js';
 import { createKeyring } from '../src/security/keyring.js';
+import { connectTemporalClient, journeySearchAttributeTypes } from '../src/temporal/connection.js';
 import { createTestDatabase } from '../test/support/database.js';
 import {
   recordRegistration,

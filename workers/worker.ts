@@ -17,7 +17,7 @@ import {
 } from '@temporalio/worker';
 import { withJourneyEvents } from '../src/activities/analytics/analytics.js';
 import type { Activities } from '../src/activities/index.js';
-import { failureConverterPath } from '../src/runtime/temporal.js';
+import { failureConverterPath } from '../src/temporal/connection.js';
 
 /** The workflow sandbox's entry point: journeys and the generic workflow, bundled by Temporal. */
 export const workflowsPath = fileURLToPath(new URL('./workflow/index.ts', import.meta.url));

@@ -13,7 +13,7 @@ import {
   secret,
   step,
   stepError,
-} from '../../src/engine/index.js';
+} from '../../src/journey-kit/index.js';
 
 /**
  * A one-time-code challenge, written once for every journey that proves control of an address or

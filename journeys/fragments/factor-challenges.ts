@@ -11,7 +11,7 @@ import {
   secret,
   step,
   stepError,
-} from '../../src/engine/index.js';
+} from '../../src/journey-kit/index.js';
 
 /**
  * Second-factor challenges, written once for every journey that asks for one (sign-in, step-up):

@@ -6,16 +6,16 @@ import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
 import type { ActivityDeps } from './deps.js';
 import { identifierActivities } from './identifiers/identifiers.js';
+import { registrationV1Activities } from './legacy/registration-v1/registration-v1.js';
 import { otpActivities } from './otp/otp.js';
 import { messageActivities } from './outbox/delivery.js';
-import { registrationV1Activities } from './registration-v1/registration-v1.js';
 import { sessionActivities } from './sessions/sessions.js';
 import { subscriptionActivities } from './subscriptions/subscriptions.js';
 
 /**
  * Every activity a journey can invoke, grouped by capability and built from injected deps
  * (`now` defaults to the wall clock). Each capability declares how its activities run beside
- * them (`declarations.ts`, gathered in src/engine/activity-catalog.ts).
+ * them (`declarations.ts`, gathered in src/activities/catalog.ts).
  */
 export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: () => Date }) {
   const deps: ActivityDeps = { ...options, now: options.now ?? (() => new Date()) };

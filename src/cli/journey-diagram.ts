@@ -4,9 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { journeyDefinitions } from '../../journeys/index.js';
-import { activityNames } from '../engine/activity-catalog.js';
-import { journeyDiagramPage, journeyDiagramPath } from '../engine/diagram.js';
-import { createRegistry } from '../engine/registry.js';
+import { activityNames } from '../activities/catalog.js';
+import { journeyDiagramPage, journeyDiagramPath } from '../authoring/diagram.js';
+import { createRegistry } from '../journey-registry/registry.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/prisma.js';
-import type { JourneyRegistry } from '../engine/registry.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
 import {
   funnelQuery,
   funnelReport,

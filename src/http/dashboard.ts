@@ -13,8 +13,8 @@ import Handlebars from 'handlebars';
 import { z } from 'zod';
 import type { FunnelStep, FunnelVersion } from '../analytics/funnel.js';
 import type { PrismaClient } from '../db/prisma.js';
-import type { JourneyDefinition } from '../engine/define-journey.js';
-import type { JourneyRegistry } from '../engine/registry.js';
+import type { JourneyDefinition } from '../journey-kit/define-journey.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
 import {
   type FunnelReport,
   funnelQuery,
@@ -28,7 +28,7 @@ import { requireOperatorKey } from './operator-key.js';
 import type { FieldError } from './problem.js';
 import { HttpProblem } from './problem.js';
 
-const VIEWS_DIR = fileURLToPath(new URL('./views/dashboard/', import.meta.url));
+const PAGES_DIR = fileURLToPath(new URL('./dashboard-pages/', import.meta.url));
 const DAY_MS = 24 * 3_600_000;
 /** Where app.ts mounts the dashboard: its pages link to each other and to its assets. */
 export const DASHBOARD_PATH = '/dashboard';
@@ -69,9 +69,9 @@ function loadAssets() {
   const asset = (type: string, file: string) => ({ type, body: readFileSync(file) });
   return new Map([
     ['chart.umd.js', asset('text/javascript', join(chartJsDir, 'chart.umd.js'))],
-    ['dashboard.js', asset('text/javascript', join(VIEWS_DIR, 'dashboard.js'))],
-    ['dashboard.css', asset('text/css', join(VIEWS_DIR, 'dashboard.css'))],
-    ['favicon.svg', asset('image/svg+xml', join(VIEWS_DIR, 'favicon.svg'))],
+    ['dashboard.js', asset('text/javascript', join(PAGES_DIR, 'dashboard.js'))],
+    ['dashboard.css', asset('text/css', join(PAGES_DIR, 'dashboard.css'))],
+    ['favicon.svg', asset('image/svg+xml', join(PAGES_DIR, 'favicon.svg'))],
   ]);
 }
 
@@ -90,9 +90,9 @@ export const jsonInScript = (value: unknown) =>
  * throws rather than rendering a hole. Everything is HTML-escaped; the embedded JSON goes through
  * `jsonInScript`, the escaping its own context needs.
  */
-function compileViews() {
+function compilePages() {
   const handlebars = Handlebars.create();
-  const read = (file: string) => readFileSync(join(VIEWS_DIR, file), 'utf8');
+  const read = (file: string) => readFileSync(join(PAGES_DIR, file), 'utf8');
   handlebars.registerPartial('layout', read('layout.hbs'));
   handlebars.registerHelper(
     'json',
@@ -258,7 +258,7 @@ const wantsPage = (req: Request) =>
  * problem+json for other clients, and every 5xx, go on to the one error handler.
  */
 const errorPage =
-  (render: ReturnType<typeof compileViews>['error']): ErrorRequestHandler =>
+  (render: ReturnType<typeof compilePages>['error']): ErrorRequestHandler =>
   (err, req, res, next) => {
     if (!(err instanceof HttpProblem) || !err.expose || !wantsPage(req)) return next(err);
     const view = { title: err.title, status: err.status, code: err.code };
@@ -279,7 +279,7 @@ export function createDashboard(deps: {
   now?: () => Date;
 }): Router {
   const now = deps.now ?? (() => new Date());
-  const views = compileViews();
+  const pages = compilePages();
   const assets = loadAssets();
   const router = Router();
   router.use(securityHeaders);
@@ -300,7 +300,7 @@ export function createDashboard(deps: {
         .map((definition) => definition.version)
         .join(', '),
     }));
-    res.type('html').send(views.journeys({ title: 'Journeys', journeys }));
+    res.type('html').send(pages.journeys({ title: 'Journeys', journeys }));
   });
   router.get('/journeys/:journey', async (req: Request, res: Response) => {
     const definitions = journeyVersions(deps.registry, String(req.params.journey));
@@ -314,7 +314,7 @@ export function createDashboard(deps: {
       return res
         .status(400)
         .type('html')
-        .send(views.funnel(funnelPage(definitions, form, { errors })));
+        .send(pages.funnel(funnelPage(definitions, form, { errors })));
     }
     const endOfToday = new Date((Math.floor(now().getTime() / DAY_MS) + 1) * DAY_MS);
     const to = query.to ?? endOfToday;
@@ -328,12 +328,12 @@ export function createDashboard(deps: {
       version: query.version ? String(query.version) : '',
       channel: query.channel ?? '',
     };
-    res.type('html').send(views.funnel(funnelPage(definitions, form, { report })));
+    res.type('html').send(pages.funnel(funnelPage(definitions, form, { report })));
   });
   router.all(['/', '/assets/:name', '/journeys/:journey'], methodNotAllowed('GET'));
   router.use((req: Request, _res: Response, next: NextFunction) =>
     next(new HttpProblem('not_found', {}, { title: `No page at ${req.baseUrl}${req.path}` })),
   );
-  router.use(errorPage(views.error));
+  router.use(errorPage(pages.error));
   return router;
 }

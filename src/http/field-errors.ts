@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type ErrorCode, isErrorCode } from '../engine/errors.js';
+import { type ErrorCode, isErrorCode } from '../errors/catalogue.js';
 import type { FieldError } from './problem.js';
 
 // RFC 6901: the whole body is '' ('/' would name a member called "").

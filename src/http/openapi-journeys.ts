@@ -1,5 +1,5 @@
-import { type JourneyDefinition, journeyKey } from '../engine/define-journey.js';
-import type { JourneyRegistry } from '../engine/registry.js';
+import { type JourneyDefinition, journeyKey } from '../journey-kit/define-journey.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
 import {
   bodyRefusals,
   journeyIdParameter,

@@ -1,5 +1,5 @@
-import { type ErrorCode, errorCatalogue } from '../engine/errors.js';
-import type { JourneyRegistry } from '../engine/registry.js';
+import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
 import { funnelOpenApi } from './openapi-funnel.js';
 import { journeysOpenApi } from './openapi-journeys.js';
 import { journeyIdParameter, limited, problemResponse, viewResponse } from './openapi-parts.js';

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type Request, type Response, Router } from 'express';
 import Handlebars from 'handlebars';
-import { type ErrorCode, errorCatalogue, errorSpec } from '../engine/errors.js';
+import { type ErrorCode, errorCatalogue, errorSpec } from '../errors/catalogue.js';
 import { HttpProblem, problemSlug } from './problem.js';
 
 /** What an app does about a problem, by its status. */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { type ErrorCode, errorSpec } from '../engine/errors.js';
+import { type ErrorCode, errorSpec } from '../errors/catalogue.js';
 
 /** A field-level error inside a problem: a JSON pointer into the submitted body. */
 export interface FieldError {
@@ -11,7 +11,7 @@ export interface FieldError {
 
 /**
  * An HTTP error answered as RFC 9457 problem+json, with a stable `code` from the error catalogue
- * (src/engine/errors.ts), which gives its status and default title. `expose` follows the status:
+ * (src/errors/catalogue.ts), which gives its status and default title. `expose` follows the status:
  * details of 5xx errors stay in the logs.
  */
 export class HttpProblem extends Error {

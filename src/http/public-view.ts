@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { JourneyDefinition, StepDefinition } from '../engine/define-journey.js';
-import type { JourneyRegistry } from '../engine/registry.js';
-import type { RunView } from '../engine/view.js';
+import type { JourneyDefinition, StepDefinition } from '../journey-kit/define-journey.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
+import type { RunState } from '../run/run-state.js';
 import type { Vault } from '../security/vault.js';
 
 /** The view apps see: the run view plus ids, the current step's JSON Schema and revealed secrets. */
@@ -9,15 +9,15 @@ export interface PublicView {
   id: string;
   journey: string;
   version: number;
-  status: RunView['status'];
+  status: RunState['status'];
   step?: {
     name: string;
     schema: unknown;
     data: Record<string, unknown>;
-    error?: RunView['step'] extends infer S ? (S extends { error?: infer E } ? E : never) : never;
+    error?: RunState['step'] extends infer S ? (S extends { error?: infer E } ? E : never) : never;
   };
   result?: unknown;
-  error?: RunView['error'];
+  error?: RunState['error'];
   /** On completion: where to send the customer next (the allow-listed `return_to` of the start). */
   return_to?: string;
   token?: string;
@@ -82,7 +82,7 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
   return async function publicView(
     id: string,
     definition: JourneyDefinition,
-    view: RunView,
+    view: RunState,
     { revealSecrets: reveal = true }: { revealSecrets?: boolean } = {},
   ): Promise<PublicView> {
     const step = view.step && registry.step(definition, view.step.name);

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { storedEmail } from '../channels/addresses.js';
-import type { StepDefinition } from '../engine/define-journey.js';
-import { errorSpec } from '../engine/errors.js';
-import { isEmailField } from '../engine/fields.js';
-import { objectsOf, secretFieldsOf } from '../engine/secret-fields.js';
+import { errorSpec } from '../errors/catalogue.js';
+import type { StepDefinition } from '../journey-kit/define-journey.js';
+import { isEmailField } from '../journey-kit/fields.js';
+import { objectsOf, secretFieldsOf } from '../journey-kit/secret-fields.js';
 import type { BreachedPasswordCheck } from '../security/breached-passwords.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
 import type { PasswordPolicyPool } from '../security/password-policy-pool.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type JourneyDefinition, journeyKey } from '../engine/define-journey.js';
-import { returnToFieldsOf, returnToPattern } from '../engine/start-fields.js';
+import { type JourneyDefinition, journeyKey } from '../journey-kit/define-journey.js';
+import { returnToFieldsOf, returnToPattern } from '../journey-kit/start-fields.js';
 
 /** An empty start body, for journeys that declare no start input. */
 const NO_START_INPUT = z.strictObject({});

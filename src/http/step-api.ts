@@ -9,23 +9,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.js';
-import type { JourneyDefinition, SessionRef } from '../engine/define-journey.js';
-import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../engine/define-journey.js';
-import { type ErrorCode, errorSpec, isErrorCode } from '../engine/errors.js';
-import type { JourneyRegistry } from '../engine/registry.js';
-import { isAllowedReturnTo, returnToFieldsOf } from '../engine/start-fields.js';
+import { type ErrorCode, errorSpec, isErrorCode } from '../errors/catalogue.js';
+import type { JourneyDefinition, SessionRef } from '../journey-kit/define-journey.js';
+import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../journey-kit/define-journey.js';
+import { isAllowedReturnTo, returnToFieldsOf } from '../journey-kit/start-fields.js';
+import type { JourneyRegistry } from '../journey-registry/registry.js';
+import { initialRunState, type RunState } from '../run/run-state.js';
+import type { SessionGrants } from '../sessions/session-grant.js';
+import { unmetRequirement } from '../sessions/session-requirement.js';
 import {
   JOURNEY_WORKFLOW,
   journeySearchAttributes,
   refusedSubmissionSignal,
   rejectionCodes,
+  runStateQuery,
   settleUpdate,
   submitStepUpdate,
-  viewQuery,
-} from '../engine/temporal-contract.js';
-import { initialView, type RunView } from '../engine/view.js';
-import type { SessionGrants } from '../security/session-grant.js';
-import { unmetRequirement } from '../sessions/session-requirement.js';
+} from '../temporal-contract/workflow-api.js';
 import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
@@ -144,7 +144,7 @@ export function createStepApi(deps: StepApiDeps): Router {
   /**
    * The session a journey starts from: 401 without one, 403 naming the requirement it misses. The
    * run gets the reference signed for it alone (its id, journey and lifetime, and what the journey
-   * demanded), so the worker can tell it came from here (src/security/session-grant.ts).
+   * demanded), so the worker can tell it came from here (src/sessions/session-grant.ts).
    */
   async function startingSession(
     req: Request,
@@ -224,9 +224,9 @@ export function createStepApi(deps: StepApiDeps): Router {
     restart: { method: 'POST', href: `${API_BASE}/${definition.id}/start` },
   });
 
-  async function currentView(id: string): Promise<RunView> {
+  async function currentView(id: string): Promise<RunState> {
     try {
-      return await temporal.client.workflow.getHandle(id).query(viewQuery);
+      return await temporal.client.workflow.getHandle(id).query(runStateQuery);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw notFound();
       throw error;
@@ -234,7 +234,7 @@ export function createStepApi(deps: StepApiDeps): Router {
   }
 
   /** Why a submission to `step` cannot enter a run showing `view`, if it cannot. */
-  function refusalOf(view: RunView, step: string): ErrorCode | undefined {
+  function refusalOf(view: RunState, step: string): ErrorCode | undefined {
     if (view.status !== 'active') return rejectionCodes.journeyClosed;
     if (!view.step) return rejectionCodes.journeyBusy;
     if (view.step.name !== step) return rejectionCodes.stepNotCurrent;
@@ -250,7 +250,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     id: string,
     definition: JourneyDefinition,
     code: ErrorCode,
-    known?: RunView,
+    known?: RunState,
   ): Promise<HttpProblem> {
     const current = known ?? (await currentView(id));
     seenSteps.remember(id, current);
@@ -310,7 +310,7 @@ export function createStepApi(deps: StepApiDeps): Router {
         })),
       });
     const requester = deps.requesterOf(req);
-    const first = initialView(definition, {
+    const first = initialRunState(definition, {
       journeyId: id,
       settings,
       start: startBody,
@@ -438,7 +438,7 @@ export function createStepApi(deps: StepApiDeps): Router {
       );
     }
 
-    let view: RunView;
+    let view: RunState;
     try {
       view = await temporal.client.workflow
         .getHandle(id)

@@ -1,21 +1,25 @@
 import type { ActorOptions, AnyActor, AnyStateMachine, EventObject } from 'xstate';
 import { createActor } from 'xstate';
-import { activityActors } from '../engine/activity-actors.js';
-import { activityNames } from '../engine/activity-catalog.js';
-import { type JourneyDefinition, type JourneyInput, journeyKey } from '../engine/define-journey.js';
-import { runFailure } from '../engine/journey-error.js';
-import type { JourneyEventLog, JourneyEventRecord } from '../engine/journey-events.js';
-import { rejectionCodes } from '../engine/rejections.js';
-import { createSubmissionGate, type Rejection } from '../engine/submission.js';
+import { activityNames } from '../activities/catalog.js';
+import type { JourneyEventLog, JourneyEventRecord } from '../analytics/journey-events.js';
+import { runFailure } from '../errors/journey-error.js';
+import { activityActors } from '../journey-kit/activity.js';
+import {
+  type JourneyDefinition,
+  type JourneyInput,
+  journeyKey,
+} from '../journey-kit/define-journey.js';
+import { rejectionCodes } from './rejections.js';
 import {
   currentStep,
   isSettled,
-  type RunView,
-  runView,
+  type RunState,
+  runStateOf,
   stepTimeoutMs,
   stepWaitEnd,
   withReturnTo,
-} from '../engine/view.js';
+} from './run-state.js';
+import { createSubmissionGate, type Rejection } from './submission-gate.js';
 
 /** XState's clock (its `Clock` type is not exported). */
 type Clock = NonNullable<ActorOptions<AnyStateMachine>['clock']>;
@@ -42,7 +46,7 @@ export interface JourneyRunOptions {
    */
   waitUntil: (ready: () => boolean) => Promise<unknown>;
   /** Shows what the run reports (the workflow's search attributes); called after journey events. */
-  report?: (view: RunView) => void;
+  report?: (state: RunState) => void;
   /** Overrides every step's inactivity timeout. */
   stepTimeoutMs?: number;
   /** The run's lifetime: a run still waiting at a step then ends `expired`. None: no end. */
@@ -77,9 +81,9 @@ export function createJourneyRun(options: JourneyRunOptions) {
     { input, clock },
   );
 
-  let finalView: RunView | undefined;
-  const view = (): RunView =>
-    finalView ?? withReturnTo(definition, runView(definition, actor.getSnapshot()), input.start);
+  let finalView: RunState | undefined;
+  const state = (): RunState =>
+    finalView ?? withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
   const settled = () => isSettled(definition, actor.getSnapshot());
   const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
   const running = () => actor.getSnapshot().status === 'active';
@@ -121,7 +125,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
 
   let reportedStep: string | undefined;
   /** Records what changed since the last report: the step entered, then the adapter's listing. */
-  async function sync(current: RunView): Promise<void> {
+  async function sync(current: RunState): Promise<void> {
     const name = current.step?.name;
     if (current.status === 'active' && name && name !== reportedStep)
       events.push('step_entered', name);
@@ -136,7 +140,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
 
   return {
     actor,
-    view,
+    state,
     settled,
     /** The machine has started: a submission may enter it. */
     started: () => started,
@@ -150,13 +154,13 @@ export function createJourneyRun(options: JourneyRunOptions) {
         : gate.check(actor.getSnapshot(), step, stepInput);
     },
 
-    /** Enters a checked submission and answers the view once the machine has settled. */
-    async submit(step: string, stepInput: unknown): Promise<RunView> {
+    /** Enters a checked submission and answers its state once the machine has settled. */
+    async submit(step: string, stepInput: unknown): Promise<RunState> {
       submitting += 1;
       events.push('step_submitted', step);
       actor.send(gate.event(actor.getSnapshot(), step, stepInput) as EventObject);
       await waitUntil(settled);
-      const next = view();
+      const next = state();
       const rejected = next.step?.name === step && next.step.error !== undefined;
       // A rejected submission is no sign of life (a step change restarted the timeout already).
       if (!rejected) restartInactivity();
@@ -168,9 +172,9 @@ export function createJourneyRun(options: JourneyRunOptions) {
     },
 
     /** Waits for the machine to settle and reports where it is. */
-    async settle(): Promise<RunView> {
+    async settle(): Promise<RunState> {
       await waitUntil(settled);
-      const current = view();
+      const current = state();
       await sync(current);
       return current;
     },
@@ -187,7 +191,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
     },
 
     /** Starts the machine and runs it to its end: completed, failed, abandoned or expired. */
-    async run(): Promise<RunView> {
+    async run(): Promise<RunState> {
       events.push('started');
       actor.start();
       started = true;
@@ -206,11 +210,11 @@ export function createJourneyRun(options: JourneyRunOptions) {
         });
         end = dueEnd();
         if (end || !running() || machineError !== undefined) break;
-        await sync(view());
+        await sync(state());
       }
       finalView = end
-        ? runView(definition, actor.getSnapshot(), end)
-        : withReturnTo(definition, runView(definition, actor.getSnapshot()), input.start);
+        ? runStateOf(definition, actor.getSnapshot(), end)
+        : withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
       if (finalView.status === 'completed') events.push('completed');
       if (finalView.status === 'failed')
         events.push(

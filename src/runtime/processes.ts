@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { createJourneyWorker } from '../../workers/worker.js';
+import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
 import { createMessageRenderer } from '../channels/render.js';
@@ -11,30 +12,29 @@ import { createSmtpSender } from '../channels/smtp-transport.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
-import { activityNames } from '../engine/activity-catalog.js';
-import type { JourneyDefinition } from '../engine/define-journey.js';
-import { createRegistry } from '../engine/registry.js';
 import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
+import type { JourneyDefinition } from '../journey-kit/define-journey.js';
+import { createRegistry } from '../journey-registry/registry.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
-import { createSessionGrants } from '../security/session-grant.js';
 import { createVault } from '../security/vault.js';
+import { createSessionGrants } from '../sessions/session-grant.js';
 import { createSessionStore } from '../sessions/session-store.js';
-import type { Config } from './config.js';
-import type { Logger } from './log.js';
-import { operatorSurfaces } from './operator-keys.js';
 import {
   connectTemporalClient,
   ensureSearchAttributes,
   journeyDataConverter,
   journeySearchAttributeTypes,
-} from './temporal.js';
+} from '../temporal/connection.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { operatorSurfaces } from './operator-keys.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface ProcessContext {

@@ -5,10 +5,9 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '../temporal/connection.js';
 import { findFreePort, isPortFree } from './free-port.js';
 import { findTemporalCli } from './temporal-cli.js';
-
-export type SearchAttributeType = 'Keyword' | 'Int' | 'Text' | 'Datetime' | 'Bool' | 'Double';
 
 export interface TemporalDevServerOptions {
   /** SQLite file for durable state; in memory (lost on exit) when omitted. */

@@ -5,7 +5,7 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** Why an envelope could not be opened: codes of the error catalogue (src/engine/errors.ts). */
+/** Why an envelope could not be opened: codes of the error catalogue (src/errors/catalogue.ts). */
 export type SealErrorCode = 'seal_malformed' | 'seal_unknown_key' | 'seal_tampered';
 
 /** Thrown by `openBytes`/`openJson` when an envelope is malformed, names an unknown key, or fails authentication. */

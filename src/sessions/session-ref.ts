@@ -30,7 +30,7 @@ export interface SessionRef {
   /** When each factor (RFC 8176 amr value) was last proven in this session. */
   factorAuthTimes: Record<string, string>;
   /**
-   * The API's proof that it gave this reference to this run (src/security/session-grant.ts): the
+   * The API's proof that it gave this reference to this run (src/sessions/session-grant.ts): the
    * worker checks it, and the session itself, before any change for the customer. Journeys pass
    * the reference on as they received it, and never read this.
    */

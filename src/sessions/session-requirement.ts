@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../engine/errors.js';
+import type { ErrorCode } from '../errors/catalogue.js';
 import type { SessionRef, SessionRequirement } from './session-ref.js';
 
 /** Which requirement a session falls short of, in OIDC terms, so the app can step up first. */

@@ -9,12 +9,12 @@ import { createPrisma } from '../../src/db/prisma.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { type Running, startApiProcess } from '../../src/runtime/processes.js';
-import { journeySearchAttributeTypes } from '../../src/runtime/temporal.js';
 import {
   startTemporalDevServer,
   type TemporalDevServer,
 } from '../../src/runtime/temporal-dev-server.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { journeySearchAttributeTypes } from '../../src/temporal/connection.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordScriptedRegistrations } from '../support/journey-events.js';
 

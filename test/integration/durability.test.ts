@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { refusedSubmissionSignal } from '../../src/engine/temporal-contract.js';
+import { refusedSubmissionSignal } from '../../src/temporal-contract/workflow-api.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';

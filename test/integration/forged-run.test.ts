@@ -6,11 +6,11 @@ import type {
   SessionGrant,
   SessionRef,
   SessionRequirement,
-} from '../../src/engine/define-journey.js';
-import { JOURNEY_WORKFLOW } from '../../src/engine/temporal-contract.js';
-import type { RunView } from '../../src/engine/view.js';
+} from '../../src/journey-kit/define-journey.js';
+import type { RunState } from '../../src/run/run-state.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
-import { createSessionGrants } from '../../src/security/session-grant.js';
+import { createSessionGrants } from '../../src/sessions/session-grant.js';
+import { JOURNEY_WORKFLOW } from '../../src/temporal-contract/workflow-api.js';
 import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.js';
 import { stepApiClient } from '../support/http.js';
 import { bearer, signUp } from '../support/sign-up.js';
@@ -93,7 +93,7 @@ describe('a run started on Temporal with forged arguments changes no account', (
         { journey: options.journey, version: 1, start: options.start, session: options.session },
       ],
     });
-    let outcome: { view?: RunView; failure?: string };
+    let outcome: { view?: RunState; failure?: string };
     try {
       outcome = { view: await handle.result() };
     } catch (error) {
@@ -118,7 +118,7 @@ describe('a run started on Temporal with forged arguments changes no account', (
     });
 
   /** The run ended without acting: failed `session_required`, as a view or as the run itself. */
-  const refused = (outcome: { view?: RunView; failure?: string }) =>
+  const refused = (outcome: { view?: RunState; failure?: string }) =>
     expect(outcome.view?.error?.code ?? outcome.failure).toBe('session_required');
 
   it("the review's example: mfa-enrolment with `session: { userId: <victim> }` and no grant enrols nothing", async () => {

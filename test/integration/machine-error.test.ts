@@ -4,13 +4,13 @@ import { WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/cli
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
+import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { connectTemporalClient, journeyDataConverter } from '../../src/temporal/connection.js';
 import {
   JOURNEY_WORKFLOW,
   settleUpdate,
   submitStepUpdate,
-} from '../../src/engine/temporal-contract.js';
-import { connectTemporalClient, journeyDataConverter } from '../../src/runtime/temporal.js';
-import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+} from '../../src/temporal-contract/workflow-api.js';
 import { createJourneyWorker } from '../../workers/worker.js';
 import { bundleWithJourneys } from '../support/bundle-with-journeys.js';
 

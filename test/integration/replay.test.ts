@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { JOURNEY_WORKFLOW } from '../../src/engine/temporal-contract.js';
-import { journeyDataConverter } from '../../src/runtime/temporal.js';
 import { createKeyring } from '../../src/security/keyring.js';
+import { journeyDataConverter } from '../../src/temporal/connection.js';
+import { JOURNEY_WORKFLOW } from '../../src/temporal-contract/workflow-api.js';
 import { bundleWithJourneys } from '../support/bundle-with-journeys.js';
 import {
   historyFromJson,

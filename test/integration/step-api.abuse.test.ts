@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitStepUpdate } from '../../src/engine/temporal-contract.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/app.js';
 import { createJourneyTokens } from '../../src/http/journey-token.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { submitStepUpdate } from '../../src/temporal-contract/workflow-api.js';
 import { startApiVariant } from '../support/api-variant.js';
 import { eventually, sleepPast } from '../support/eventually.js';
 import { type Answer, codeIn, stepApiClient } from '../support/http.js';

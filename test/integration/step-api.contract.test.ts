@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ErrorCode, errorCatalogue } from '../../src/engine/errors.js';
+import { type ErrorCode, errorCatalogue } from '../../src/errors/catalogue.js';
 import { problemType } from '../../src/http/problem.js';
 import { startApiVariant } from '../support/api-variant.js';
 import { eventually } from '../support/eventually.js';

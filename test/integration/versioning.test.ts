@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journeyDefinitions } from '../../journeys/index.js';
-import { journeySearchAttributes } from '../../src/engine/temporal-contract.js';
+import { journeySearchAttributes } from '../../src/temporal-contract/workflow-api.js';
 import { startApiVariant } from '../support/api-variant.js';
 import { eventually } from '../support/eventually.js';
 import { codeIn, stepApiClient } from '../support/http.js';

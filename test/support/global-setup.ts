@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { journeySearchAttributeTypes } from '../../src/runtime/temporal.js';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server.js';
+import { journeySearchAttributeTypes } from '../../src/temporal/connection.js';
 import { workflowBundleOptions } from '../../workers/worker.js';
 
 declare module 'vitest' {

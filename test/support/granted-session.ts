@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../src/db/prisma.js';
-import type { SessionRef, SessionRequirement } from '../../src/engine/define-journey.js';
+import type { SessionRef, SessionRequirement } from '../../src/journey-kit/define-journey.js';
 import type { Keyring } from '../../src/security/keyring.js';
-import { createSessionGrants } from '../../src/security/session-grant.js';
+import { createSessionGrants } from '../../src/sessions/session-grant.js';
 import { sessionRefOf } from '../../src/sessions/session-store.js';
 
 /**

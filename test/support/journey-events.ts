@@ -1,5 +1,5 @@
+import type { JourneyEventType } from '../../src/analytics/journey-events.js';
 import type { createPrisma, Prisma } from '../../src/db/prisma.js';
-import type { JourneyEventType } from '../../src/engine/journey-events.js';
 
 /** An event after the previous one: its type, step, detail and delay (1 s unless said). */
 export type ScriptedEvent = [JourneyEventType, string?, Record<string, unknown>?, number?];

@@ -10,8 +10,8 @@ import {
   startApiProcess,
   startWorkerProcess,
 } from '../../src/runtime/processes.js';
-import { connectTemporalClient } from '../../src/runtime/temporal.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { connectTemporalClient } from '../../src/temporal/connection.js';
 import { createTestDatabase } from './database.js';
 
 export interface StackOptions extends ApiOverrides {

@@ -9,11 +9,16 @@ import {
   codeChallengeSettings,
 } from '../../journeys/fragments/code-challenge.js';
 import { registration } from '../../journeys/registration.js';
-import { activityNames } from '../../src/engine/activity-catalog.js';
-import { defineJourney, type JourneyInput, outcomeGuards, step } from '../../src/engine/index.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
-import { createRegistry } from '../../src/engine/registry.js';
-import { createJourneyTestKit } from '../../src/engine/test-kit.js';
+import { activityNames } from '../../src/activities/catalog.js';
+import { createJourneyTestKit } from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import {
+  defineJourney,
+  type JourneyInput,
+  outcomeGuards,
+  step,
+} from '../../src/journey-kit/index.js';
+import { createRegistry } from '../../src/journey-registry/registry.js';
 
 /** A phone number proven by SMS: the same fragment as the email code, another channel. */
 interface Context extends CodeChallengeHost {

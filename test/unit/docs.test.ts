@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { activityNames } from '../../src/engine/activity-catalog.js';
-import { errorCatalogue } from '../../src/engine/errors.js';
-import { createRegistry } from '../../src/engine/registry.js';
-import { createJourneyTestKit } from '../../src/engine/test-kit.js';
+import { activityNames } from '../../src/activities/catalog.js';
+import { createJourneyTestKit } from '../../src/authoring/test-kit.js';
+import { errorCatalogue } from '../../src/errors/catalogue.js';
+import { createRegistry } from '../../src/journey-registry/registry.js';
 import { confirmEmail } from '../fixtures/authoring/confirm-email.journey.js';
 
 // The docs are what a newcomer reads after the README: what they show must be what the code does.
@@ -17,7 +17,7 @@ const fixture = readFileSync(
 describe('the docs', () => {
   it("shows the example journey word for word, with a journey file's imports", () => {
     const asInJourneys = fixture
-      .replace("'../../../src/engine/index.js'", "'../src/engine/index.js'")
+      .replace("'../../../src/journey-kit/index.js'", "'../src/journey-kit/index.js'")
       .replace(
         "'../../../journeys/fragments/code-challenge.js'",
         "'./fragments/code-challenge.js'",

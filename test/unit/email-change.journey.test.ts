@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { emailChange } from '../../journeys/email-change.js';
-import type { ActivityName } from '../../src/engine/activity-catalog.js';
-import type { SessionRef } from '../../src/engine/define-journey.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
+import type { ActivityName } from '../../src/activities/catalog.js';
 import {
   createJourneyTestKit,
   type FakeActivity,
   type JourneyTestKitOptions,
-} from '../../src/engine/test-kit.js';
-import type { RunView } from '../../src/engine/view.js';
+} from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import type { SessionRef } from '../../src/journey-kit/define-journey.js';
+import type { RunState } from '../../src/run/run-state.js';
 
 const MINUTE = 60_000;
 const NEW_EMAIL = 'ada.new@example.com';
@@ -22,7 +22,7 @@ const session: SessionRef = {
   factorAuthTimes: { pwd: '2026-11-30T12:00:00.000Z' },
 };
 
-const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+const stepOf = (view: RunState) => view.step as NonNullable<RunState['step']>;
 
 /** email-change@1 against fakes with the contracts of the otp, identifiers and messages activities. */
 function startEmailChange(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalEmail, emailField } from '../../src/engine/fields.js';
+import { canonicalEmail, emailField } from '../../src/journey-kit/fields.js';
 
 describe('canonicalEmail', () => {
   it('trims, composes (NFC) and lower-cases, so one mailbox is one identifier', () => {

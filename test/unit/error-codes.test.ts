@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, errorCatalogue } from '../../src/engine/errors.js';
+import { type ErrorCode, errorCatalogue } from '../../src/errors/catalogue.js';
 import { problemSlug } from '../../src/http/problem.js';
 import { createProblemPages } from '../../src/http/problem-pages.js';
 

@@ -3,12 +3,12 @@ import { type AnyStateMachine, fromPromise, setup } from 'xstate';
 import { z } from 'zod';
 import { registration } from '../../journeys/registration.js';
 import { registrationV1 } from '../../journeys/registration-v1.js';
-import { activityNames } from '../../src/engine/activity-catalog.js';
-import { JourneyDefinitionError } from '../../src/engine/check-journey.js';
-import type { StepDefinition } from '../../src/engine/define-journey.js';
-import { absoluteIdsIn } from '../../src/engine/fragment.js';
-import { activity, defineJourney, type Fragment, step } from '../../src/engine/index.js';
-import { createRegistry } from '../../src/engine/registry.js';
+import { activityNames } from '../../src/activities/catalog.js';
+import type { StepDefinition } from '../../src/journey-kit/define-journey.js';
+import { absoluteIdsIn } from '../../src/journey-kit/fragment.js';
+import { activity, defineJourney, type Fragment, step } from '../../src/journey-kit/index.js';
+import { JourneyDefinitionError } from '../../src/journey-registry/check-journey.js';
+import { createRegistry } from '../../src/journey-registry/registry.js';
 
 const start = step({ name: 'start', input: z.strictObject({ go: z.literal(true) }) });
 const confirm = step({ name: 'confirm', input: z.strictObject({ ok: z.literal(true) }) });

@@ -7,15 +7,15 @@ import { and, fromPromise, not, or, setup, stateIn } from 'xstate';
 import { z } from 'zod';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { registration } from '../../journeys/registration.js';
-import { activityNames } from '../../src/engine/activity-catalog.js';
-import { defineJourney, step } from '../../src/engine/define-journey.js';
+import { activityNames } from '../../src/activities/catalog.js';
 import {
   journeyDiagram,
   journeyDiagramPage,
   journeyDiagramPath,
   journeyOutline,
-} from '../../src/engine/diagram.js';
-import { createRegistry } from '../../src/engine/registry.js';
+} from '../../src/authoring/diagram.js';
+import { defineJourney, step } from '../../src/journey-kit/define-journey.js';
+import { createRegistry } from '../../src/journey-registry/registry.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { login } from '../../journeys/login.js';
-import type { ActivityName } from '../../src/engine/activity-catalog.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
-import { createJourneyTestKit, type FakeActivity } from '../../src/engine/test-kit.js';
-import type { RunView } from '../../src/engine/view.js';
+import type { ActivityName } from '../../src/activities/catalog.js';
+import { createJourneyTestKit, type FakeActivity } from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import type { RunState } from '../../src/run/run-state.js';
 
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'correct horse battery staple';
 const TOTP = '123456';
 
-const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+const stepOf = (view: RunState) => view.step as NonNullable<RunState['step']>;
 
 const session = (amr: string[]) => ({
   id: 'session-1',

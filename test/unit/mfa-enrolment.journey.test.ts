@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { factorRemoval } from '../../journeys/factor-removal.js';
 import { mfaEnrolment } from '../../journeys/mfa-enrolment.js';
-import type { ActivityName } from '../../src/engine/activity-catalog.js';
-import type { SessionRef } from '../../src/engine/define-journey.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
-import { createJourneyTestKit, type FakeActivity } from '../../src/engine/test-kit.js';
-import type { RunView } from '../../src/engine/view.js';
+import type { ActivityName } from '../../src/activities/catalog.js';
+import { createJourneyTestKit, type FakeActivity } from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import type { SessionRef } from '../../src/journey-kit/define-journey.js';
+import type { RunState } from '../../src/run/run-state.js';
 
 const session: SessionRef = {
   id: 'session-1',
@@ -15,7 +15,7 @@ const session: SessionRef = {
   authTime: '2026-11-30T12:00:00.000Z',
   factorAuthTimes: { pwd: '2026-11-30T12:00:00.000Z', otp: '2026-11-30T12:00:00.000Z' },
 };
-const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+const stepOf = (view: RunState) => view.step as NonNullable<RunState['step']>;
 const shown = (name: string) => ({ $secret: `sec_${name.padEnd(24, 'x')}` });
 
 /** mfa-enrolment@1 against fakes with the contracts of the totp, passkey and recovery activities. */

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { newsletter } from '../../journeys/newsletter.js';
-import type { ActivityName } from '../../src/engine/activity-catalog.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
+import type { ActivityName } from '../../src/activities/catalog.js';
 import {
   createJourneyTestKit,
   type FakeActivity,
   type JourneyTestKitOptions,
-} from '../../src/engine/test-kit.js';
-import type { RunView } from '../../src/engine/view.js';
+} from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import type { RunState } from '../../src/run/run-state.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -15,7 +15,7 @@ const DAY = 24 * 60 * MINUTE;
 const EMAIL = 'ada@example.com';
 const WRONG_CODE = '000000';
 
-const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+const stepOf = (view: RunState) => view.step as NonNullable<RunState['step']>;
 
 /**
  * newsletter@1 against fakes with the contracts of the otp, messages and subscriptions activities.

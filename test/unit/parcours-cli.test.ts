@@ -9,8 +9,8 @@ import type { AnyStateNode } from 'xstate';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { journeyModules } from '../../journeys/modules.js';
 import { runParcours } from '../../src/cli/parcours.js';
-import { type JourneyDefinition, journeyKey } from '../../src/engine/define-journey.js';
-import { descendants } from '../../src/engine/state-nodes.js';
+import { type JourneyDefinition, journeyKey } from '../../src/journey-kit/define-journey.js';
+import { descendants } from '../../src/journey-kit/state-nodes.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 

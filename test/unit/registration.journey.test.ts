@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { registration } from '../../journeys/registration.js';
 import { registrationV1 } from '../../journeys/registration-v1.js';
-import type { ActivityName } from '../../src/engine/activity-catalog.js';
-import type { JourneyDefinition } from '../../src/engine/define-journey.js';
-import { businessFailure } from '../../src/engine/journey-error.js';
+import type { ActivityName } from '../../src/activities/catalog.js';
 import {
   createJourneyTestKit,
   type FakeActivity,
   type JourneyTestKitOptions,
-} from '../../src/engine/test-kit.js';
-import type { RunView } from '../../src/engine/view.js';
+} from '../../src/authoring/test-kit.js';
+import { businessFailure } from '../../src/errors/journey-error.js';
+import type { JourneyDefinition } from '../../src/journey-kit/define-journey.js';
+import type { RunState } from '../../src/run/run-state.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -223,7 +223,7 @@ async function atTerms(options: Parameters<typeof startRegistration>[0] = {}) {
   return run;
 }
 
-const stepOf = (view: RunView) => view.step as NonNullable<RunView['step']>;
+const stepOf = (view: RunState) => view.step as NonNullable<RunState['step']>;
 
 describe.each(versions)('$key', (each) => {
   beforeAll(() => {
@@ -807,8 +807,8 @@ describe.each(versions)('$key', (each) => {
     test('an email that already has an account produces the same views as a new email', async () => {
       const script = async (email: string, existingAccounts: string[]) => {
         const { kit } = startRegistration({ existingAccounts });
-        const views: RunView[] = [await kit.view()];
-        const record = async (view: Promise<RunView>) => views.push(await view);
+        const views: RunState[] = [await kit.view()];
+        const record = async (view: Promise<RunState>) => views.push(await view);
         await record(kit.submit('credentials', { email, password: PASSWORD }));
         await record(kit.submit('verify-email', { code: WRONG_CODE }));
         await record(kit.submit('verify-email', { resend: true }));
@@ -820,7 +820,7 @@ describe.each(versions)('$key', (each) => {
         await record(kit.submit('verify-email', { resend: true }));
         await record(kit.submit('verify-email', { code: WRONG_CODE }));
         const masked = JSON.stringify({ views, calls: kit.calls }).replaceAll(email, '<email>');
-        return JSON.parse(masked) as { views: RunView[]; calls: unknown[] };
+        return JSON.parse(masked) as { views: RunState[]; calls: unknown[] };
       };
       const taken = await script('taken@example.com', ['taken@example.com']);
       const fresh = await script('fresh@example.com', ['taken@example.com']);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { unmetRequirement } from '../../src/sessions/session-requirement.js';
 import {
   isAllowedReturnTo,
   returnToFieldsOf,
   returnToPattern,
   startFields,
-} from '../../src/engine/start-fields.js';
+} from '../../src/journey-kit/start-fields.js';
+import { unmetRequirement } from '../../src/sessions/session-requirement.js';
 
 describe('start fields', () => {
   const schema = z.strictObject({

@@ -1,13 +1,13 @@
 import * as wf from '@temporalio/workflow';
-import type { Activities } from '../../src/activities/index.js';
-import type { ActivityCall } from '../../src/engine/activity-actors.js';
 import {
   type ActivityName,
   type ActivitySpec,
   activityCatalog,
-} from '../../src/engine/activity-catalog.js';
-import { toJourneyError } from '../../src/engine/journey-error.js';
-import type { JourneyEventLog } from '../../src/engine/journey-events.js';
+} from '../../src/activities/catalog.js';
+import type { Activities } from '../../src/activities/index.js';
+import type { JourneyEventLog } from '../../src/analytics/journey-events.js';
+import { toJourneyError } from '../../src/errors/journey-error.js';
+import type { ActivityCall } from '../../src/journey-kit/activity.js';
 
 type ActivityFunction = (input: unknown, events?: unknown) => Promise<unknown>;
 

@@ -1,19 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import { journeyModules } from '../../journeys/modules.js';
-import { journeyKey } from '../../src/engine/define-journey.js';
-import { runFailure } from '../../src/engine/journey-error.js';
-import { createJourneyEventLog } from '../../src/engine/journey-events.js';
+import { createJourneyEventLog } from '../../src/analytics/journey-events.js';
+import { runFailure } from '../../src/errors/journey-error.js';
+import { journeyKey } from '../../src/journey-kit/define-journey.js';
+import { createJourneyRun } from '../../src/run/journey-run.js';
+import type { RunState } from '../../src/run/run-state.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
   refusedSubmissionSignal,
+  runStateQuery,
   settleUpdate,
   submitStepUpdate,
-  viewQuery,
-} from '../../src/engine/temporal-contract.js';
-import type { RunView } from '../../src/engine/view.js';
-import { createJourneyRun } from '../../src/run/journey-run.js';
+} from '../../src/temporal-contract/workflow-api.js';
 import { createActivityCaller } from './activity-caller.js';
 import { createTimerWheel } from './timer-wheel.js';
 
@@ -26,7 +26,7 @@ export { journeyWorkflow, journeyWorkflowV2 } from './legacy/engines-1-and-2.js'
  * arrive as a signal; every delay of the run sits behind one Temporal timer (timer-wheel.ts) and
  * journey events ride along with the run's next local activity (activity-caller.ts).
  */
-export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunView> {
+export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunState> {
   // The worker and the API checked every journey before serving; a run loads only its own.
   const load = journeyModules[journeyKey(args.journey, args.version)];
   const definition = load && (await load());
@@ -95,7 +95,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunV
     ...(args.lifetimeMs !== undefined ? { lifetimeMs: args.lifetimeMs } : {}),
   });
 
-  wf.setHandler(viewQuery, run.view);
+  wf.setHandler(runStateQuery, run.state);
   // A submission can arrive with the run's first task (right after a start whose worker was slow,
   // or died): its handler runs before the machine has started, and must wait for it, or its event
   // is queued behind the start and the answer shows a run that has not moved yet. Behind a patch
@@ -113,7 +113,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunV
       if (firstTask) {
         await firstTask;
         // It is ahead of the run's loop reporting the step it answers.
-        await run.sync(run.view());
+        await run.sync(run.state());
       }
       return run.submit(step, input);
     },

@@ -1,5 +1,5 @@
+import type { JourneyEventRecord } from '../../analytics/journey-events.js';
 import type { Prisma } from '../../db/prisma.js';
-import type { JourneyEventRecord } from '../../engine/journey-events.js';
 import type { ActivityDeps } from '../deps.js';
 
 type Activity = (input: never) => Promise<unknown>;

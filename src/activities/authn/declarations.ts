@@ -1,4 +1,4 @@
-import { local } from '../../engine/activity-spec.js';
+import { local } from '../activity-spec.js';
 
 /** Database reads and writes and one hash or HMAC each: short, idempotent enough, local. */
 export const authnDeclarations = {

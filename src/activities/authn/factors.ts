@@ -1,4 +1,4 @@
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import { STRONG_FACTORS } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';

@@ -12,7 +12,7 @@ import {
 } from '@simplewebauthn/server';
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../../db/prisma.js';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';

@@ -1,4 +1,4 @@
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../security/password-hash.js';
 import { randomToken } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';

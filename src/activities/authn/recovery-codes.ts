@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import { hmacSha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';

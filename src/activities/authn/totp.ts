@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import { openJson, sealJson } from '../../security/seal.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';

@@ -1,4 +1,4 @@
-import { local } from '../../engine/activity-spec.js';
+import { local } from '../activity-spec.js';
 
 /** Account and identifier writes are single transactions: local. */
 export const identifierDeclarations = {

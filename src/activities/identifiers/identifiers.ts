@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeNoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation } from '../../db/prisma.js';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, CodeTemplate, NoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation, type Prisma } from '../../db/prisma.js';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import { splitPseudonyms } from '../../security/pseudonyms.js';
 import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';

@@ -1,6 +1,6 @@
 import { RecipientRefusedError } from '../../channels/addresses.js';
 import type { RenderedEmail, RenderedSms } from '../../channels/render.js';
-import { businessFailure } from '../../engine/journey-error.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { createOutbox } from './outbox.js';
 

@@ -1,4 +1,4 @@
-import { local } from '../../engine/activity-spec.js';
+import { local } from '../activity-spec.js';
 
 export const sessionDeclarations = {
   createSession: local(),

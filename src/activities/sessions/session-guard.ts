@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { Prisma, PrismaClient } from '../../db/prisma.js';
-import { businessFailure } from '../../engine/journey-error.js';
-import { createSessionGrants } from '../../security/session-grant.js';
+import { businessFailure } from '../../errors/journey-error.js';
 import { DEFAULT_SESSION_IDLE_HOURS, isLive } from '../../sessions/live-session.js';
+import { createSessionGrants } from '../../sessions/session-grant.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';

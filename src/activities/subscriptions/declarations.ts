@@ -1,4 +1,4 @@
-import { local } from '../../engine/activity-spec.js';
+import { local } from '../activity-spec.js';
 
 /** Recording a subscription is one short database write: local. */
 export const subscriptionDeclarations = {

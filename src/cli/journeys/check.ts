@@ -1,7 +1,7 @@
-import { activityNames } from '../../engine/activity-catalog.js';
-import { JourneyDefinitionError } from '../../engine/check-journey.js';
-import { loadJourneys } from '../../engine/journey-modules.js';
-import { createRegistry } from '../../engine/registry.js';
+import { activityNames } from '../../activities/catalog.js';
+import { loadJourneys } from '../../journey-kit/journey-modules.js';
+import { JourneyDefinitionError } from '../../journey-registry/check-journey.js';
+import { createRegistry } from '../../journey-registry/registry.js';
 import { outlineLines } from './list.js';
 import { type Io, journeyModulesFrom } from './load.js';
 

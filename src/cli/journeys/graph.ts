@@ -1,7 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
-import { journeyKey } from '../../engine/define-journey.js';
-import { journeyDiagram } from '../../engine/diagram.js';
-import { stepDiagram } from '../../engine/step-diagram.js';
+import { journeyDiagram } from '../../authoring/diagram.js';
+import { stepDiagram } from '../../authoring/step-diagram.js';
+import { journeyKey } from '../../journey-kit/define-journey.js';
 import { chromiumPath, diagramHtml, renderSvg } from './diagram-page.js';
 import { type Io, journeyModulesFrom, pickJourney, UsageError } from './load.js';
 

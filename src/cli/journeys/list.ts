@@ -1,7 +1,7 @@
-import { activityCatalog } from '../../engine/activity-catalog.js';
-import type { JourneyDefinition } from '../../engine/define-journey.js';
-import { journeyOutline } from '../../engine/diagram.js';
-import { loadJourneys } from '../../engine/journey-modules.js';
+import { activityCatalog } from '../../activities/catalog.js';
+import { journeyOutline } from '../../authoring/diagram.js';
+import type { JourneyDefinition } from '../../journey-kit/define-journey.js';
+import { loadJourneys } from '../../journey-kit/journey-modules.js';
 import { type Io, journeyModulesFrom } from './load.js';
 
 const modeOf = (name: string) =>

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { JourneyDefinition } from '../../engine/define-journey.js';
-import { journeyKey } from '../../engine/define-journey.js';
-import type { JourneyModules } from '../../engine/journey-modules.js';
+import type { JourneyDefinition } from '../../journey-kit/define-journey.js';
+import { journeyKey } from '../../journey-kit/define-journey.js';
+import type { JourneyModules } from '../../journey-kit/journey-modules.js';
 
 /** The repository root, for default paths (journeys/modules.ts, journeys/simulations/). */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));

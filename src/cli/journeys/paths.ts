@@ -1,10 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { type JourneyDefinition, journeyKey } from '../../engine/define-journey.js';
-import { type JourneyPath, type JourneyPaths, journeyPaths } from '../../engine/journey-paths.js';
-import type { SimulatedOutcome } from '../../engine/simulated-activities.js';
-import { defaultSession, type SimulationScript } from '../../engine/simulation.js';
-import { durationText } from '../../engine/step-diagram.js';
+import {
+  type JourneyPath,
+  type JourneyPaths,
+  journeyPaths,
+} from '../../authoring/journey-paths.js';
+import type { SimulatedOutcome } from '../../authoring/simulated-activities.js';
+import { defaultSession, type SimulationScript } from '../../authoring/simulation.js';
+import { durationText } from '../../authoring/step-diagram.js';
+import { type JourneyDefinition, journeyKey } from '../../journey-kit/define-journey.js';
 import { type Io, journeyModulesFrom, pickJourney, repoRoot, UsageError } from './load.js';
 import { readSimulation } from './simulation-file.js';
 
@@ -126,8 +130,8 @@ export function pathSkeleton(
     '// matters, delete the paths that say nothing new. Timers advance by their full length.',
     "import { describe, expect, test } from 'vitest';",
     `import { journeyModules } from ${literal(files.from(files.modulesFile))};`,
-    `import { type SimulatedActivity, simulatedActivities } from ${literal(files.from(resolve(repoRoot, 'src/engine/simulated-activities.ts')))};`,
-    `import { createJourneyTestKit } from ${literal(files.from(resolve(repoRoot, 'src/engine/test-kit.ts')))};`,
+    `import { type SimulatedActivity, simulatedActivities } from ${literal(files.from(resolve(repoRoot, 'src/authoring/simulated-activities.ts')))};`,
+    `import { createJourneyTestKit } from ${literal(files.from(resolve(repoRoot, 'src/authoring/test-kit.ts')))};`,
     '',
     `const journey = await journeyModules[${literal(key)}]();`,
     '',

@@ -1,6 +1,6 @@
-import { journeyKey } from '../../engine/define-journey.js';
-import { simulate } from '../../engine/simulation.js';
-import { SubmissionRefused } from '../../engine/test-kit.js';
+import { simulate } from '../../authoring/simulation.js';
+import { SubmissionRefused } from '../../authoring/test-kit.js';
+import { journeyKey } from '../../journey-kit/define-journey.js';
 import { type Io, journeyModulesFrom, pickJourney } from './load.js';
 import { readSimulation } from './simulation-file.js';
 

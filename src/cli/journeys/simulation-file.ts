@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type JourneyDefinition, journeyKey } from '../../engine/define-journey.js';
-import { parseSimulation, type SimulationScript } from '../../engine/simulation.js';
+import { parseSimulation, type SimulationScript } from '../../authoring/simulation.js';
+import { type JourneyDefinition, journeyKey } from '../../journey-kit/define-journey.js';
 import { repoRoot } from './load.js';
 
 /** Where a journey's example simulation lives: `simulate` and `paths` read it by default. */

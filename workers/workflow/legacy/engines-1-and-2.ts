@@ -3,29 +3,29 @@ import * as wf from '@temporalio/workflow';
 import type { AnyActor, EventObject } from 'xstate';
 import { createActor } from 'xstate';
 import { journeyModules } from '../../../journeys/modules.js';
-import { activityActors } from '../../../src/engine/activity-actors.js';
-import { activityNames } from '../../../src/engine/activity-catalog.js';
-import { journeyKey } from '../../../src/engine/define-journey.js';
-import { runFailure } from '../../../src/engine/journey-error.js';
-import { createJourneyEventLog } from '../../../src/engine/journey-events.js';
-import { createSubmissionGate } from '../../../src/engine/submission.js';
+import { activityNames } from '../../../src/activities/catalog.js';
+import { createJourneyEventLog } from '../../../src/analytics/journey-events.js';
+import { runFailure } from '../../../src/errors/journey-error.js';
+import { activityActors } from '../../../src/journey-kit/activity.js';
+import { journeyKey } from '../../../src/journey-kit/define-journey.js';
+import {
+  currentStep,
+  isSettled,
+  type RunState,
+  runStateOf,
+  stepTimeoutMs,
+  withReturnTo,
+} from '../../../src/run/run-state.js';
+import { createSubmissionGate } from '../../../src/run/submission-gate.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
   refusedSubmissionSignal,
   rejectionCodes,
+  runStateQuery,
   settleUpdate,
   submitStepUpdate,
-  viewQuery,
-} from '../../../src/engine/temporal-contract.js';
-import {
-  currentStep,
-  isSettled,
-  type RunView,
-  runView,
-  stepTimeoutMs,
-  withReturnTo,
-} from '../../../src/engine/view.js';
+} from '../../../src/temporal-contract/workflow-api.js';
 import { createActivityCaller } from '../activity-caller.js';
 import { createTimerWheel } from '../timer-wheel.js';
 import { createDurableClock } from './durable-clock.js';
@@ -46,7 +46,7 @@ import { createDurableClock } from './durable-clock.js';
  * instead of 49 (docs/performance.md). A new workflow type rather than `patched()`, which would itself add a marker and a
  * search-attribute upsert to every run.
  */
-export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
+export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunState> {
   return runJourney(args, 2);
 }
 
@@ -55,14 +55,14 @@ export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunView> {
  * journey events written by an activity of their own after each step. Its command sequence must not
  * change (test/fixtures/histories); remove it once no `journeyWorkflow` run is open.
  */
-export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunView> {
+export function journeyWorkflow(args: JourneyWorkflowArgs): Promise<RunState> {
   return runJourney(args, 1);
 }
 
 /** Error codes kept from one refused submission (one per field in error, in practice). */
 const MAX_REFUSAL_CODES = 8;
 
-async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunView> {
+async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<RunState> {
   // The worker and the API checked every journey before serving; a run loads only its own.
   const load = journeyModules[journeyKey(args.journey, args.version)];
   const definition = load && (await load());
@@ -110,10 +110,10 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
     },
   );
 
-  let finalView: RunView | undefined;
+  let finalView: RunState | undefined;
   let abandonedAt: string | undefined;
-  const view = (): RunView =>
-    finalView ?? withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
+  const view = (): RunState =>
+    finalView ?? withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), args.start);
   const settled = () => isSettled(definition, actor.getSnapshot());
   const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
 
@@ -156,7 +156,7 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   let listedStep = wf.workflowInfo().typedSearchAttributes.get(journeySearchAttributes.step);
   let reportedStatus = 'active';
   /** Records what changed since the last sync: journey events and the listing's search attributes. */
-  async function sync(current: RunView): Promise<void> {
+  async function sync(current: RunState): Promise<void> {
     const name = current.step?.name;
     if (current.status === 'active' && name && name !== reportedStep)
       events.push('step_entered', name);
@@ -177,7 +177,7 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
     if (pending.length) await call('recordJourneyEvents', pending);
   }
 
-  wf.setHandler(viewQuery, view);
+  wf.setHandler(runStateQuery, view);
   // A submission can arrive with the run's first task (right after a start whose worker was slow,
   // or died): its handler runs before the machine has started, and must wait for it, or its event
   // is queued behind the start and the answer shows a run that has not moved yet. Behind a patch
@@ -287,8 +287,8 @@ async function runJourney(args: JourneyWorkflowArgs, engine: 1 | 2): Promise<Run
   }
 
   finalView = abandonedAt
-    ? runView(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
-    : withReturnTo(definition, runView(definition, actor.getSnapshot()), args.start);
+    ? runStateOf(definition, actor.getSnapshot(), { status: 'abandoned', step: abandonedAt })
+    : withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), args.start);
   if (finalView.status === 'completed') events.push('completed');
   if (finalView.status === 'failed')
     events.push('failed', undefined, finalView.error ? { code: finalView.error.code } : undefined);
