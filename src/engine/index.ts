@@ -12,12 +12,15 @@ export {
   stepError,
 } from './errors.js';
 export { emailField } from './fields.js';
-export type {
-  Fragment,
-  FragmentImplementations,
-  FragmentOutcome,
+export {
+  type Fragment,
+  type FragmentImplementations,
+  type FragmentOutcome,
+  prefixed,
+  prefixOf,
 } from './fragment.js';
 export type { JourneyActivityError } from './journey-error.js';
+export { journeySetup, mergeImplementations } from './journey-setup.js';
 export {
   deliveringNotice,
   journeyEnds,
