@@ -60,14 +60,14 @@ interface Context extends CodeChallengeHost {
   result?: JourneyResult;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'verify-email',
   purpose: 'email-change',
   template: 'email-change-code',
   whenTaken: { template: 'email-change-address-in-use' },
-  recipient: (context) => context.newEmail as string,
+  recipient: (context: Context) => context.newEmail as string,
 });
 
 export const emailChangeMachine = setup({

@@ -96,13 +96,13 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'email-code',
   purpose: 'sign-in',
   template: 'sign-in-code',
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
 });
 const secondFactor = secondFactorChallenges();
 /** A passkey with user verification: something you have and something you are or know (aal2). */

@@ -62,13 +62,13 @@ interface Context extends CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'confirm',
   purpose: 'newsletter',
   template: 'newsletter-code',
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
   // The customer may take days to open the email: the run's lifetime, not the step, ends the wait.
   timeoutMs: CONFIRMATION_WINDOW_MS,
 });

@@ -65,7 +65,7 @@ interface Context extends CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'verify-email',
@@ -73,7 +73,7 @@ const emailCode = codeChallenge<Context>({
   template: 'registration-code',
   // Someone registering an address that has an account: its owner is told, and no code works.
   whenTaken: { template: 'registration-existing-account' },
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
 });
 
 export const registrationMachine = setup({

@@ -21,13 +21,13 @@ interface Context extends CodeChallengeHost {
   outcome?: string;
 }
 
-const smsCode = codeChallenge<Context>({
+const smsCode = codeChallenge({
   name: 'sms-code',
   channel: 'sms',
   step: 'verify-phone',
   purpose: 'phone-verification',
   template: 'phone-verification-code',
-  recipient: (context) => context.phone as string,
+  recipient: (context: Context) => context.phone as string,
 });
 
 const phoneJourney = defineJourney({
