@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -7,8 +7,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyFailure,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   results,
   startFields,
   step,
@@ -73,24 +72,18 @@ const emailCode = codeChallenge({
   timeoutMs: CONFIRMATION_WINDOW_MS,
 });
 
-export const newsletterMachine = setup({
+export const newsletterMachine = journeySetup({
+  fragments: [emailCode],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
     recordSubscription: activity('recordSubscription'),
   },
-  delays: {
-    ...emailCode.implementations.delays,
-    reminder: ({ context }) => context.settings.reminderAfterMs,
-  },
-  guards: { ...emailCode.implementations.guards, ...outcomeGuards },
+  delays: { reminder: ({ context }) => context.settings.reminderAfterMs },
   actions: {
-    ...emailCode.implementations.actions,
-    ...outcomeActions,
     // The reminder is the challenge's own resend: a fresh code, which replaces the first.
     sendReminder: emailCode.implementations.actions['emailCode.requestResend'],
     failNotRecorded: assign({ failure: journeyFailure('subscription_not_recorded') }),

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -8,8 +8,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   results,
   secret,
   startFields,
@@ -76,27 +75,22 @@ const emailCode = codeChallenge({
   recipient: (context: Context) => context.email as string,
 });
 
-export const registrationMachine = setup({
+export const registrationMachine = journeySetup({
+  fragments: [emailCode],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
     createAccount: activity('createAccount'),
     createSession: activity('createSession'),
   },
-  delays: emailCode.implementations.delays,
   guards: {
-    ...emailCode.implementations.guards,
-    ...outcomeGuards,
     currentTerms: ({ context, event }) =>
       event.type === 'terms' && event.input.policyVersion === context.settings.termsVersion,
   },
   actions: {
-    ...emailCode.implementations.actions,
-    ...outcomeActions,
     clearStepError: assign({ stepError: undefined }),
     rejectOutdatedTerms: assign(({ context }) => ({
       stepError: stepError('policy_version_mismatch', {
