@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import { emailChange } from '../../journeys/email-change.js';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../../journeys/fragments/code-challenge.js';
 import { registration } from '../../journeys/registration.js';
 import { activityNames } from '../../src/engine/activity-catalog.js';
-import { defineJourney, type JourneyInput, outcomeGuards, step } from '../../src/engine/index.js';
+import { defineJourney, type JourneyInput, journeySetup, step } from '../../src/engine/index.js';
 import { businessFailure } from '../../src/engine/journey-error.js';
 import { createRegistry } from '../../src/engine/registry.js';
 import { createJourneyTestKit } from '../../src/engine/test-kit.js';
@@ -35,16 +35,13 @@ const phoneJourney = defineJourney({
   version: 1,
   title: 'Prove a phone number',
   settings: codeChallengeSettings,
-  machine: setup({
+  machine: journeySetup({
+    fragments: [smsCode],
     types: {
       context: {} as Context,
       events: {} as { type: 'phone'; input: { phone: string } },
       input: {} as JourneyInput<z.infer<typeof codeChallengeSettings>>,
     },
-    actors: smsCode.implementations.actors,
-    guards: { ...smsCode.implementations.guards, ...outcomeGuards },
-    actions: smsCode.implementations.actions,
-    delays: smsCode.implementations.delays,
   }).createMachine({
     id: 'phone',
     output: ({ event }) => event.output,
