@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -9,9 +9,8 @@ import {
   type JourneyResult,
   journeyEnds,
   journeyFailure,
+  journeySetup,
   maxAgeSetting,
-  outcomeActions,
-  outcomeGuards,
   outputOf,
   results,
   type SessionRef,
@@ -60,36 +59,31 @@ interface Context extends CodeChallengeHost {
   result?: JourneyResult;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'verify-email',
   purpose: 'email-change',
   template: 'email-change-code',
   whenTaken: { template: 'email-change-address-in-use' },
-  recipient: (context) => context.newEmail as string,
+  recipient: (context: Context) => context.newEmail as string,
 });
 
-export const emailChangeMachine = setup({
+export const emailChangeMachine = journeySetup({
+  fragments: [emailCode],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
     replaceEmail: activity('replaceEmail'),
     deliverMessage: activity('deliverMessage'),
   },
-  delays: emailCode.implementations.delays,
   guards: {
-    ...emailCode.implementations.guards,
-    ...outcomeGuards,
     previousAddressTold: ({ event }) => outputOf('replaceEmail', event).messageId !== undefined,
   },
   actions: {
-    ...emailCode.implementations.actions,
-    ...outcomeActions,
     failNotChanged: assign({ failure: journeyFailure('identifier_not_changed') }),
     keepNotice: assign({
       noticeId: ({ event }) => outputOf('replaceEmail', event).messageId as string,

@@ -1,4 +1,3 @@
-import { setup } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -6,9 +5,8 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
+  journeySetup,
   maxAgeSetting,
-  outcomeActions,
-  outcomeGuards,
   results,
   type SessionRef,
   startFields,
@@ -43,16 +41,12 @@ interface Context {
   failure?: JourneyFailure;
 }
 
-export const factorRemovalMachine = setup({
+export const factorRemovalMachine = journeySetup({
   types: {
     context: {} as Context,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: { removeFactor: activity('removeFactor') },
-  guards: { ...outcomeGuards },
-  actions: {
-    ...outcomeActions,
-  },
 }).createMachine({
   id: 'factorRemoval',
   output: ({ event }) => event.output,

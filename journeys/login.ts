@@ -1,5 +1,5 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -11,8 +11,7 @@ import {
   type JourneyInput,
   type JourneyResult,
   journeyEnds,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   outputOf,
   rejectAt,
   results,
@@ -96,13 +95,13 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'email-code',
   purpose: 'sign-in',
   template: 'sign-in-code',
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
 });
 const secondFactor = secondFactorChallenges();
 /** A passkey with user verification: something you have and something you are or know (aal2). */
@@ -110,26 +109,21 @@ const PASSKEY_AMR = ['hwk', 'user'];
 /** What a second factor proves (RFC 8176): a recovery code is a one-time look-up secret. */
 const MFA_AMR = ['pwd', 'otp', 'mfa'];
 
-export const loginMachine = setup({
+export const loginMachine = journeySetup({
+  fragments: [emailCode, secondFactor],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
-    ...secondFactor.implementations.actors,
     verifyPassword: activity('verifyPassword'),
     beginPasskeySignIn: activity('beginPasskeySignIn'),
     verifyPasskey: activity('verifyPasskey'),
     createSession: activity('createSession'),
     deliverMessage: activity('deliverMessage'),
   },
-  delays: emailCode.implementations.delays,
   guards: {
-    ...emailCode.implementations.guards,
-    ...secondFactor.implementations.guards,
-    ...outcomeGuards,
     // Recovery codes alone ask for nothing: they stand in for a factor the account has.
     hasSecondFactor: ({ event }) =>
       outputOf('verifyPassword', event).factors.some(
@@ -144,9 +138,6 @@ export const loginMachine = setup({
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
-    ...emailCode.implementations.actions,
-    ...secondFactor.implementations.actions,
-    ...outcomeActions,
     codeVerified: assign({ amr: MFA_AMR }),
     passkeyVerified: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
     clearStepError: assign({ stepError: undefined }),

@@ -1,5 +1,5 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -7,9 +7,8 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
+  journeySetup,
   maxAgeSetting,
-  outcomeActions,
-  outcomeGuards,
   outputOf,
   rejectAt,
   results,
@@ -74,7 +73,7 @@ interface Context {
   failure?: JourneyFailure;
 }
 
-export const mfaEnrolmentMachine = setup({
+export const mfaEnrolmentMachine = journeySetup({
   types: {
     context: {} as Context,
     events: {} as Events,
@@ -89,14 +88,12 @@ export const mfaEnrolmentMachine = setup({
     forgetRecoveryCodes: activity('forgetRecoveryCodes'),
   },
   guards: {
-    ...outcomeGuards,
     wantsRecoveryCodes: ({ context }) => context.factor === 'recovery_codes',
     wantsPasskey: ({ context }) => context.factor === 'passkey',
     // confirmTotp and finishPasskeyRegistration both answer whether it was the account's first.
     firstFactor: ({ event }) => outputOf('confirmTotp', event).firstFactor,
   },
   actions: {
-    ...outcomeActions,
     rejectPasskey: rejectAt('/credential'),
     rejectCode: rejectAt('/code'),
   },

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -7,8 +7,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyFailure,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   results,
   startFields,
   step,
@@ -62,35 +61,29 @@ interface Context extends CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'confirm',
   purpose: 'newsletter',
   template: 'newsletter-code',
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
   // The customer may take days to open the email: the run's lifetime, not the step, ends the wait.
   timeoutMs: CONFIRMATION_WINDOW_MS,
 });
 
-export const newsletterMachine = setup({
+export const newsletterMachine = journeySetup({
+  fragments: [emailCode],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
     recordSubscription: activity('recordSubscription'),
   },
-  delays: {
-    ...emailCode.implementations.delays,
-    reminder: ({ context }) => context.settings.reminderAfterMs,
-  },
-  guards: { ...emailCode.implementations.guards, ...outcomeGuards },
+  delays: { reminder: ({ context }) => context.settings.reminderAfterMs },
   actions: {
-    ...emailCode.implementations.actions,
-    ...outcomeActions,
     // The reminder is the challenge's own resend: a fresh code, which replaces the first.
     sendReminder: emailCode.implementations.actions['emailCode.requestResend'],
     failNotRecorded: assign({ failure: journeyFailure('subscription_not_recorded') }),

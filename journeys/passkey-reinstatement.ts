@@ -1,4 +1,3 @@
-import { setup } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -6,9 +5,8 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
+  journeySetup,
   maxAgeSetting,
-  outcomeActions,
-  outcomeGuards,
   results,
   type SessionRef,
   startFields,
@@ -40,14 +38,12 @@ interface Context {
   failure?: JourneyFailure;
 }
 
-export const passkeyReinstatementMachine = setup({
+export const passkeyReinstatementMachine = journeySetup({
   types: {
     context: {} as Context,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: { reinstatePasskey: activity('reinstatePasskey') },
-  guards: { ...outcomeGuards },
-  actions: { ...outcomeActions },
 }).createMachine({
   id: 'passkeyReinstatement',
   output: ({ event }) => event.output,

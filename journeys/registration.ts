@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -8,8 +8,7 @@ import {
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   results,
   secret,
   startFields,
@@ -65,7 +64,7 @@ interface Context extends CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const emailCode = codeChallenge<Context>({
+const emailCode = codeChallenge({
   name: 'email-code',
   channel: 'email',
   step: 'verify-email',
@@ -73,30 +72,25 @@ const emailCode = codeChallenge<Context>({
   template: 'registration-code',
   // Someone registering an address that has an account: its owner is told, and no code works.
   whenTaken: { template: 'registration-existing-account' },
-  recipient: (context) => context.email as string,
+  recipient: (context: Context) => context.email as string,
 });
 
-export const registrationMachine = setup({
+export const registrationMachine = journeySetup({
+  fragments: [emailCode],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...emailCode.implementations.actors,
     createAccount: activity('createAccount'),
     createSession: activity('createSession'),
   },
-  delays: emailCode.implementations.delays,
   guards: {
-    ...emailCode.implementations.guards,
-    ...outcomeGuards,
     currentTerms: ({ context, event }) =>
       event.type === 'terms' && event.input.policyVersion === context.settings.termsVersion,
   },
   actions: {
-    ...emailCode.implementations.actions,
-    ...outcomeActions,
     clearStepError: assign({ stepError: undefined }),
     rejectOutdatedTerms: assign(({ context }) => ({
       stepError: stepError('policy_version_mismatch', {

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -8,8 +8,7 @@ import {
   type JourneyInput,
   type JourneyResult,
   journeyEnds,
-  outcomeActions,
-  outcomeGuards,
+  journeySetup,
   outputOf,
   rejectAt,
   results,
@@ -73,22 +72,20 @@ const CODE = { aal: 2, amr: ['otp'] };
 /** A passkey with user verification: something you have, and something you are or know. */
 const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] };
 
-export const stepUpMachine = setup({
+export const stepUpMachine = journeySetup({
+  fragments: [secondFactor],
   types: {
     context: {} as Context,
     events: {} as Events,
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
-    ...secondFactor.implementations.actors,
     listFactors: activity('listFactors'),
     verifyPassword: activity('verifyPassword'),
     raiseSession: activity('raiseSession'),
     deliverMessage: activity('deliverMessage'),
   },
   guards: {
-    ...secondFactor.implementations.guards,
-    ...outcomeGuards,
     asksMissingFactor: ({ context }) =>
       context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
     asksRecoveryCode: ({ context }) => context.wants.factor === 'recovery_code',
@@ -101,8 +98,6 @@ export const stepUpMachine = setup({
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
-    ...secondFactor.implementations.actions,
-    ...outcomeActions,
     codeVerified: assign({ proven: CODE }),
     passkeyVerified: assign({ proven: PASSKEY }),
     sessionRaised: assign({

@@ -9,6 +9,8 @@ import {
   type JourneyFailure,
   journeyFailure,
   type NoticeTemplate,
+  prefixed,
+  prefixOf,
   type StepError,
   secret,
   step,
@@ -80,9 +82,9 @@ export function codeChallengeHost<TSettings extends CodeChallengeSettings>(input
   };
 }
 
-export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
+export interface CodeChallengeOptions<TContext extends CodeChallengeHost, TName extends string> {
   /** Name in checks and diagrams; its camel case prefixes the implementations (`emailCode.…`). */
-  name: string;
+  name: TName;
   /** Where the code goes: an email address, or a phone number (E.164) by SMS. */
   channel: 'email' | 'sms';
   /** The step's public name (`verify-email`). */
@@ -99,17 +101,17 @@ export interface CodeChallengeOptions<TContext extends CodeChallengeHost> {
   timeoutMs?: number;
 }
 
-const camel = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
-
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
 type Args = { context: CodeChallengeHost & { codeChallenge: CodeChallengeState }; event: any };
 const errorOf = (event: { error: unknown }) => event.error as JourneyActivityError;
 
 /** A code challenge for one purpose, channel and step name, to include in any journey. */
-export function codeChallenge<TContext extends CodeChallengeHost>(
-  options: CodeChallengeOptions<TContext>,
-): Fragment {
-  const p = `${camel(options.name)}.`;
+export function codeChallenge<TContext extends CodeChallengeHost, TName extends string>(
+  options: CodeChallengeOptions<TContext, TName>,
+) {
+  const prefix = prefixOf(options.name);
+  // The state names its implementations in plain strings, typed loosely as a fragment's state is.
+  const p: string = prefix;
   const digits = options.digits ?? 6;
   const event = {
     resend: `${p}resend`,
@@ -267,20 +269,19 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
       verifyOtp: activity('verifyOtp'),
       deliverMessage: activity('deliverMessage'),
     },
-    guards: {
-      [`${p}wantsResend`]: ({ event }: Args) =>
-        event.type === options.step && 'resend' in event.input,
-      [`${p}resendLimitReached`]: ({ context }: Args) =>
+    guards: prefixed(prefix, {
+      wantsResend: ({ event }: Args) => event.type === options.step && 'resend' in event.input,
+      resendLimitReached: ({ context }: Args) =>
         context.codeChallenge.codesIssued >= context.settings.maxCodesPerRun,
-      [`${p}resendOpen`]: ({ context }: Args) => context.codeChallenge.resendOpen,
-      [`${p}tooManyAttempts`]: ({ event }: Args) => errorOf(event).code === 'too_many_attempts',
-      [`${p}codeExpired`]: ({ event }: Args) => errorOf(event).code === 'code_expired',
+      resendOpen: ({ context }: Args) => context.codeChallenge.resendOpen,
+      tooManyAttempts: ({ event }: Args) => errorOf(event).code === 'too_many_attempts',
+      codeExpired: ({ event }: Args) => errorOf(event).code === 'code_expired',
       // A wrong or used code (a business outcome): the customer tries again. An activity that ran
       // out of retries is no answer about the code: the challenge fails.
-      [`${p}codeRefused`]: ({ event }: Args) => errorOf(event).business,
-    },
-    actions: {
-      [`${p}begin`]: assign(({ context }: Args) => ({
+      codeRefused: ({ event }: Args) => errorOf(event).business,
+    }),
+    actions: prefixed(prefix, {
+      begin: assign(({ context }: Args) => ({
         codeChallenge: {
           codesIssued: 0,
           attemptsLeft: context.settings.maxCodeAttempts,
@@ -289,7 +290,7 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
           resendOpen: false,
         },
       })),
-      [`${p}codeIssued`]: assign(({ context, event }: Args) => ({
+      codeIssued: assign(({ context, event }: Args) => ({
         ...slice(context, {
           ...event.output,
           codesIssued: context.codeChallenge.codesIssued + 1,
@@ -299,17 +300,15 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
         }),
         stepError: undefined,
       })),
-      [`${p}deliveryFailed`]: assign(({ context }: Args) =>
-        slice(context, { deliveryFailed: true }),
-      ),
-      [`${p}openResend`]: assign(({ context }: Args) => slice(context, { resendOpen: true })),
-      [`${p}closeResend`]: assign(({ context }: Args) => slice(context, { resendOpen: false })),
-      [`${p}lock`]: assign(({ context }: Args) => ({
+      deliveryFailed: assign(({ context }: Args) => slice(context, { deliveryFailed: true })),
+      openResend: assign(({ context }: Args) => slice(context, { resendOpen: true })),
+      closeResend: assign(({ context }: Args) => slice(context, { resendOpen: false })),
+      lock: assign(({ context }: Args) => ({
         ...slice(context, { attemptsLeft: 0, status: 'locked' }),
         stepError: TOO_MANY_ATTEMPTS,
       })),
-      [`${p}expire`]: assign(({ context }: Args) => slice(context, { status: 'expired' })),
-      [`${p}countWrongCode`]: assign(({ context, event }: Args) => {
+      expire: assign(({ context }: Args) => slice(context, { status: 'expired' })),
+      countWrongCode: assign(({ context, event }: Args) => {
         const error = errorOf(event);
         const attemptsLeft = Number(
           error.detail?.attemptsLeft ?? context.codeChallenge.attemptsLeft - 1,
@@ -323,28 +322,28 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
           }),
         };
       }),
-      [`${p}clearStepError`]: assign({ stepError: undefined }),
-      [`${p}rejectResendLimit`]: assign({ stepError: RESEND_LIMIT }),
-      [`${p}rejectResendDuringCooldown`]: assign(({ context }: Args) => ({
+      clearStepError: assign({ stepError: undefined }),
+      rejectResendLimit: assign({ stepError: RESEND_LIMIT }),
+      rejectResendDuringCooldown: assign(({ context }: Args) => ({
         stepError: {
           ...RESEND_COOLDOWN,
           detail: { retryAt: context.codeChallenge.resendAvailableAt },
         },
       })),
-      [`${p}rejectLocked`]: assign({ stepError: TOO_MANY_ATTEMPTS }),
-      [`${p}rejectExpired`]: assign({ stepError: CODE_EXPIRED }),
-      [`${p}fail`]: assign(({ context }: Args, params: { code: ErrorCode }) =>
+      rejectLocked: assign({ stepError: TOO_MANY_ATTEMPTS }),
+      rejectExpired: assign({ stepError: CODE_EXPIRED }),
+      fail: assign(({ context }: Args, params: { code: ErrorCode }) =>
         slice(context, { failure: journeyFailure(params.code) }),
       ),
-      [`${p}requestResend`]: raise({ type: event.resend }),
-      [`${p}raiseVerified`]: raise({ type: event.verified }),
-      [`${p}raiseExpired`]: raise({ type: event.expired }),
-      [`${p}raiseFailed`]: raise({ type: event.failed }),
-    },
-    delays: {
-      [`${p}codeTtl`]: ({ context }: Args) => context.settings.codeTtlMs,
-      [`${p}resendCooldown`]: ({ context }: Args) => context.settings.resendCooldownMs,
-    },
+      requestResend: raise({ type: event.resend }),
+      raiseVerified: raise({ type: event.verified }),
+      raiseExpired: raise({ type: event.expired }),
+      raiseFailed: raise({ type: event.failed }),
+    }),
+    delays: prefixed(prefix, {
+      codeTtl: ({ context }: Args) => context.settings.codeTtlMs,
+      resendCooldown: ({ context }: Args) => context.settings.resendCooldownMs,
+    }),
   };
 
   const verifyStep = step<Args['context']>({
@@ -366,7 +365,7 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
 
-  return {
+  const fragment: Fragment<typeof implementations> = {
     name: options.name,
     state,
     steps: {
@@ -376,4 +375,5 @@ export function codeChallenge<TContext extends CodeChallengeHost>(
     },
     implementations,
   };
+  return fragment;
 }

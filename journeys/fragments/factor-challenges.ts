@@ -6,6 +6,9 @@ import {
   type FragmentOutcome,
   type JourneyActivityError,
   journeyFailure,
+  mergeImplementations,
+  prefixed,
+  prefixOf,
   rejectAt,
   type StepError,
   secret,
@@ -84,9 +87,14 @@ type Args = { context: FactorChallengeHost; event: any };
 
 /**
  * What every factor challenge shares: turning to another factor the account has, a refusal shown
- * at the step (at `field`), and its three ends. `p` prefixes the implementations' names.
+ * at the step (at `field`), and its three ends. `prefix` names the implementations (`totp.`).
  */
-function challengeParts(p: string, method: SecondFactorMethod, field: '/code' | '/credential') {
+function challengeParts<TPrefix extends string>(
+  prefix: TPrefix,
+  method: SecondFactorMethod,
+  field: '/code' | '/credential',
+) {
+  const p: string = prefix;
   const others = (context: FactorChallengeHost) =>
     context.factors.filter((factor) => factor !== method);
   return {
@@ -124,35 +132,41 @@ function challengeParts(p: string, method: SecondFactorMethod, field: '/code' | 
         output: { outcome: 'failed', error: journeyFailure('sign_in_not_completed') },
       },
     },
-    guards: {
-      [`${p}choosesOther`]: ({ event }: Args) => typeof event.input?.method === 'string',
-      [`${p}choosesAvailable`]: ({ context, event }: Args) =>
-        others(context).includes(event.input?.method),
-      [`${p}refused`]: ({ event }: Args) => (event.error as JourneyActivityError).business,
-    },
-    actions: {
-      [`${p}clearStepError`]: assign({ stepError: undefined }),
-      [`${p}rejectUnavailable`]: assign({
+    guards: prefixed(prefix, {
+      choosesOther: ({ event }: Args) => typeof event.input?.method === 'string',
+      choosesAvailable: ({ context, event }: Args) => others(context).includes(event.input?.method),
+      refused: ({ event }: Args) => (event.error as JourneyActivityError).business,
+    }),
+    actions: prefixed(prefix, {
+      clearStepError: assign({ stepError: undefined }),
+      rejectUnavailable: assign({
         stepError: stepError('factor_not_enrolled', { path: '/method' }),
       }),
-      [`${p}reject`]: rejectAt(field, { withDetail: true }),
-    },
+      reject: rejectAt(field, { withDetail: true }),
+    }),
   };
 }
 
-interface CodeFactorOptions {
-  name: string;
+interface CodeFactorOptions<
+  TName extends string,
+  TCheck extends 'verifyTotp' | 'verifyRecoveryCode',
+> {
+  name: TName;
   method: SecondFactorMethod;
   step: string;
-  check: 'verifyTotp' | 'verifyRecoveryCode';
+  check: TCheck;
   code: z.ZodType<string>;
   data: Record<string, unknown>;
 }
 
 /** A factor proven by a typed code, checked by one activity. */
-function codeFactorChallenge(options: CodeFactorOptions): Fragment {
-  const p = `${options.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}.`;
-  const parts = challengeParts(p, options.method, '/code');
+function codeFactorChallenge<
+  TName extends string,
+  TCheck extends 'verifyTotp' | 'verifyRecoveryCode',
+>(options: CodeFactorOptions<TName, TCheck>) {
+  const prefix = prefixOf(options.name);
+  const p: string = prefix;
+  const parts = challengeParts(prefix, options.method, '/code');
   const state = {
     initial: 'awaiting',
     states: {
@@ -183,7 +197,13 @@ function codeFactorChallenge(options: CodeFactorOptions): Fragment {
       ...parts.ends,
     },
   };
-  return {
+  // A computed key is typed as any string: the record has the one, `options.check`.
+  const actors = { [options.check]: activity(options.check) } as Record<
+    TCheck,
+    ReturnType<typeof activity<TCheck>>
+  >;
+  const implementations = { actors, guards: parts.guards, actions: parts.actions, delays: {} };
+  const fragment: Fragment<typeof implementations> = {
     name: options.name,
     state,
     steps: {
@@ -196,13 +216,9 @@ function codeFactorChallenge(options: CodeFactorOptions): Fragment {
         data: (context) => ({ ...options.data, otherFactors: parts.others(context) }),
       }),
     },
-    implementations: {
-      actors: { [options.check]: activity(options.check) },
-      guards: parts.guards,
-      actions: parts.actions,
-      delays: {},
-    },
+    implementations,
   };
+  return fragment;
 }
 
 /**
@@ -210,7 +226,7 @@ function codeFactorChallenge(options: CodeFactorOptions): Fragment {
  * the assertion, checked by `verifyPasskey`. A refused assertion spends the challenge, so the
  * challenge begins again with a fresh one.
  */
-export function passkeyChallenge(): Fragment {
+export function passkeyChallenge() {
   const p = 'passkey.';
   const parts = challengeParts(p, 'webauthn', '/credential');
   const state = {
@@ -249,7 +265,16 @@ export function passkeyChallenge(): Fragment {
       ...parts.ends,
     },
   };
-  return {
+  const implementations = {
+    actors: {
+      beginPasskeySignIn: activity('beginPasskeySignIn'),
+      verifyPasskey: activity('verifyPasskey'),
+    },
+    guards: parts.guards,
+    actions: parts.actions,
+    delays: {},
+  };
+  const fragment: Fragment<typeof implementations> = {
     name: 'passkey',
     state,
     steps: {
@@ -266,16 +291,9 @@ export function passkeyChallenge(): Fragment {
         }),
       }),
     },
-    implementations: {
-      actors: {
-        beginPasskeySignIn: activity('beginPasskeySignIn'),
-        verifyPasskey: activity('verifyPasskey'),
-      },
-      guards: parts.guards,
-      actions: parts.actions,
-      delays: {},
-    },
+    implementations,
   };
+  return fragment;
 }
 
 /** An authenticator app's code (RFC 6238), checked by `verifyTotp`: each accepted once. */
@@ -310,23 +328,13 @@ export function secondFactorChallenges() {
   const passkey = passkeyChallenge();
   const totp = totpChallenge();
   const recoveryCode = recoveryCodeChallenge();
-  const all = [passkey, totp, recoveryCode];
-  const merged = (
-    key: keyof Fragment['implementations'],
-  ): Fragment['implementations'][typeof key] =>
-    Object.assign({}, ...all.map((fragment) => fragment.implementations[key]));
   const switchTo = (method: SecondFactorMethod, target: string) => ({
     guard: { type: 'fragmentSwitched', params: { method } },
     target,
   });
-  const implementations: Fragment['implementations'] = {
-    actors: merged('actors'),
-    guards: merged('guards'),
-    actions: merged('actions'),
-    delays: merged('delays'),
-  };
   return {
-    implementations,
+    /** For `journeySetup({ fragments })`: the three challenges' implementations. */
+    implementations: mergeImplementations([passkey, totp, recoveryCode]),
     /** For `defineJourney({ fragments })`, placed under the state at `at`. */
     fragments: (at: string): Record<string, Fragment> => ({
       [`${at}.passkey`]: passkey,

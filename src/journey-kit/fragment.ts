@@ -3,16 +3,28 @@ import type { StepDefinition } from './step.js';
 
 /**
  * A piece of journey written once and included by any journey: a factor challenge (email or SMS
- * code, TOTP, passkey, recovery code). The journey places `state` at a state of its own, spreads
- * `implementations` into its `setup()`, and handles the fragment's outcome with `onDone`: the
- * fragment ends in a final state whose output says how (`{ outcome: 'verified' }`, or
- * `{ outcome: 'failed', error }`). Inside, every target is relative (a sibling, `.child`, or an
- * event raised to the fragment's root): no absolute id ties it to one journey.
+ * code, TOTP, passkey, recovery code). The journey places `state` at a state of its own and
+ * handles the fragment's outcome with `onDone`: the fragment ends in a final state whose output
+ * says how (`{ outcome: 'verified' }`, or `{ outcome: 'failed', error }`). Inside, every target is
+ * relative (a sibling, `.child`, or an event raised to the fragment's root): no absolute id ties
+ * it to one journey.
+ *
+ * Its `implementations` join the journey's in one line, `fragments` in `journeySetup()`
+ * (journey-setup.ts), which is XState's `setup()` with that one key more:
+ *
+ *   journeySetup({ fragments: [emailCode, secondFactor], types, actors, guards, actions })
+ *
+ * Their names are spelt in the fragment's type (`prefixed`), so a name given twice — the journey's
+ * and a fragment's, or two fragments' — is a type error; the same activity twice is one actor.
+ * journeySetup() declares setup()'s generics itself: a wrapper around setup()'s config instead
+ * lost XState's typing of the journey's own `({ context, event })`.
  *
  * The engine finds the fragment's steps (`steps`, by path from its root), routes submissions to
  * them, checks the fragment at load and draws it in diagrams.
  */
-export interface Fragment {
+export interface Fragment<
+  TImplementations extends FragmentImplementations = FragmentImplementations,
+> {
   /** The fragment's name in checks and diagrams (`email-code`). */
   name: string;
   /** The state config to include; the journey adds `onDone`. */
@@ -20,8 +32,8 @@ export interface Fragment {
   state: Record<string, any>;
   /** Interactive steps by path from the fragment's root (`live.code.awaiting`). */
   steps: Record<string, StepDefinition>;
-  /** Named guards, actions, delays and actors the state refers to: spread into the journey's setup(). */
-  implementations: FragmentImplementations;
+  /** Named guards, actions, delays and actors the state refers to, merged by `journeySetup()`. */
+  implementations: TImplementations;
 }
 
 export interface FragmentImplementations {
@@ -33,6 +45,35 @@ export interface FragmentImplementations {
   actions: Record<string, any>;
   // biome-ignore lint/suspicious/noExplicitAny: idem
   delays: Record<string, any>;
+}
+
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/**
+ * The prefix of a fragment's implementation names: its name in camel case and a dot (`email-code`
+ * gives `emailCode.`), spelt by the type too, so that `journeySetup()` sees every name.
+ */
+export function prefixOf<TName extends string>(name: TName) {
+  const camel = name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+  // replace() answers a string; the type above spells the same camel case.
+  return `${camel}.` as `${CamelCase<TName>}.`;
+}
+
+/**
+ * Implementations named under a fragment's prefix: `prefixed('emailCode.', { codeExpired })`. Each
+ * name is exact, so that `journeySetup()` can refuse one given twice; each is typed loosely, as it
+ * runs against whichever journey includes the fragment (which may also name one anew).
+ */
+export function prefixed<TPrefix extends string, TNames extends string>(
+  prefix: TPrefix,
+  implementations: Record<TNames, unknown>,
+) {
+  const named = Object.entries(implementations).map(([name, value]) => [`${prefix}${name}`, value]);
+  // fromEntries() answers a string-keyed record: the names are the prefixed ones.
+  // biome-ignore lint/suspicious/noExplicitAny: typed against whichever journey includes them
+  return Object.fromEntries(named) as Record<`${TPrefix}${TNames}`, any>;
 }
 
 /**

@@ -13,11 +13,14 @@ export type { JourneyActivityError } from '../errors/journey-error.js';
 export { activity, outputOf } from './activity.js';
 export { defineJourney, type JourneyInput, type SessionRef, step } from './define-journey.js';
 export { emailField } from './fields.js';
-export type {
-  Fragment,
-  FragmentImplementations,
-  FragmentOutcome,
+export {
+  type Fragment,
+  type FragmentImplementations,
+  type FragmentOutcome,
+  prefixed,
+  prefixOf,
 } from './fragment.js';
+export { journeySetup, mergeImplementations } from './journey-setup.js';
 export {
   deliveringNotice,
   journeyEnds,

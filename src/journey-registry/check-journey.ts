@@ -161,7 +161,7 @@ function checkFragment(
     for (const name of Object.keys(implementations))
       if (!provided[kind]?.[name])
         problems.push(
-          `${where(at)}: ${named} needs ${kind} '${name}': spread its implementations into setup()`,
+          `${where(at)}: ${named} needs ${kind} '${name}': list it in journeySetup's fragments`,
         );
   for (const [path, step] of Object.entries(fragmentSteps(at, fragment)))
     if (definition.steps[path] !== step)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assign, setup } from 'xstate';
+import { assign } from 'xstate';
 import { z } from 'zod';
 import { emailChange } from '../../journeys/email-change.js';
 import {
@@ -15,7 +15,7 @@ import { businessFailure } from '../../src/errors/journey-error.js';
 import {
   defineJourney,
   type JourneyInput,
-  outcomeGuards,
+  journeySetup,
   step,
 } from '../../src/journey-kit/index.js';
 import { createRegistry } from '../../src/journey-registry/registry.js';
@@ -26,13 +26,13 @@ interface Context extends CodeChallengeHost {
   outcome?: string;
 }
 
-const smsCode = codeChallenge<Context>({
+const smsCode = codeChallenge({
   name: 'sms-code',
   channel: 'sms',
   step: 'verify-phone',
   purpose: 'phone-verification',
   template: 'phone-verification-code',
-  recipient: (context) => context.phone as string,
+  recipient: (context: Context) => context.phone as string,
 });
 
 const phoneJourney = defineJourney({
@@ -40,16 +40,13 @@ const phoneJourney = defineJourney({
   version: 1,
   title: 'Prove a phone number',
   settings: codeChallengeSettings,
-  machine: setup({
+  machine: journeySetup({
+    fragments: [smsCode],
     types: {
       context: {} as Context,
       events: {} as { type: 'phone'; input: { phone: string } },
       input: {} as JourneyInput<z.infer<typeof codeChallengeSettings>>,
     },
-    actors: smsCode.implementations.actors,
-    guards: { ...smsCode.implementations.guards, ...outcomeGuards },
-    actions: smsCode.implementations.actions,
-    delays: smsCode.implementations.delays,
   }).createMachine({
     id: 'phone',
     output: ({ event }) => event.output,

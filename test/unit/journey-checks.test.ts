@@ -398,7 +398,7 @@ describe('fragments', () => {
 
   test("refuses a fragment whose implementations are missing from the journey's setup()", () => {
     expect(problemsOf(including(confirmTwice(relative), { spread: false }))).toEqual([
-      "probe@3 state 'confirming': fragment 'confirm-twice' needs guards 'confirmTwice.sure': spread its implementations into setup()",
+      "probe@3 state 'confirming': fragment 'confirm-twice' needs guards 'confirmTwice.sure': list it in journeySetup's fragments",
     ]);
   });
 
