@@ -30,7 +30,12 @@ await runMain(async () => {
     temporalAddress: infrastructure.temporalAddress,
   };
   const worker = await startWorkerProcess(ctx);
-  const api = await startApiProcess(ctx);
+  // A refused start (the port taken) stops what already runs: no Temporal dev server left behind.
+  const api = await startApiProcess(ctx).catch(async (error: unknown) => {
+    await worker.stop();
+    await infrastructure.stop();
+    throw error;
+  });
   console.log(
     [
       '',

@@ -255,9 +255,24 @@ export async function startApiProcess(
     ...(overrides.journeyLifetimeMs ? { journeyLifetimeMs: overrides.journeyLifetimeMs } : {}),
   });
   const server = createServer(app);
-  await new Promise<void>((resolve) =>
-    server.listen(overrides.port ?? config.PORT, config.HOST, resolve),
-  );
+  const wanted = overrides.port ?? config.PORT;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(wanted, config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await connection.close();
+    await prisma.$disconnect();
+    await passwordPolicy.close();
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `${config.HOST}:${wanted} is already in use (EADDRINUSE): set PORT to a free port`,
+    );
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.HOST}:${port}`,

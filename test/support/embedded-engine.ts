@@ -19,7 +19,18 @@ export interface EmbeddedEngine {
 
 /** `npm start` as a newcomer runs it: no DATABASE_URL, no TEMPORAL_ADDRESS, no keys, no SMTP. */
 export async function startEmbeddedEngine(dataDir: string): Promise<EmbeddedEngine> {
-  const port = await findFreePort();
+  // The port is free when asked for, and may be taken before the engine binds it (by another
+  // test's server, or by one of the engine's own on port 0): only that collision is tried again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(dataDir, await findFreePort());
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOnce(dataDir: string, port: number): Promise<EmbeddedEngine> {
   const engine: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
     cwd: repoRoot,
     env: {
