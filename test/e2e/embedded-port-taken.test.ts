@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { repoRoot } from '../support/embedded-engine.js';
+import { spawnStart } from '../support/embedded-engine.js';
 
 /** Processes whose command line names `text` (the engine's children name its data folder). */
 async function processesNaming(text: string): Promise<string[]> {
@@ -23,22 +22,10 @@ it('refuses a port already taken with the reason, exits 1 and leaves no Temporal
   await once(squatter, 'listening');
   const { port } = squatter.address() as { port: number };
   try {
-    const engine = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PARCOURS_DATA_DIR: dataDir,
-        PORT: String(port),
-        TEMPORAL_DEV_PORT: '0',
-        TEMPORAL_UI_PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const engine = spawnStart(dataDir, port);
     let output = '';
-    engine.stdout.on('data', (chunk) => (output += chunk));
-    engine.stderr.on('data', (chunk) => (output += chunk));
+    engine.stdout?.on('data', (chunk) => (output += chunk));
+    engine.stderr?.on('data', (chunk) => (output += chunk));
     const [code] = await once(engine, 'exit');
     expect(code).toBe(1);
     expect(output).toContain(`127.0.0.1:${port} is already in use (EADDRINUSE): set PORT`);

@@ -30,8 +30,9 @@ export async function startEmbeddedEngine(dataDir: string): Promise<EmbeddedEngi
   }
 }
 
-async function startOnce(dataDir: string, port: number): Promise<EmbeddedEngine> {
-  const engine: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
+/** `npm start` on `port`, its output piped: the process, not yet known to be up. */
+export function spawnStart(dataDir: string, port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
@@ -44,6 +45,10 @@ async function startOnce(dataDir: string, port: number): Promise<EmbeddedEngine>
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+async function startOnce(dataDir: string, port: number): Promise<EmbeddedEngine> {
+  const engine = spawnStart(dataDir, port);
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
