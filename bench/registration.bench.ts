@@ -2,9 +2,11 @@
 // own as in production, on a real Temporal dev server (SQLite, WAL), PostgreSQL at 127.0.0.1:5432
 // and a real SMTP server; beside them the no-op floor (a bare XState machine advanced by Temporal
 // updates). `--baseline DIR` runs another checkout the same way, interleaved round by round, since
-// this machine's speed drifts. One table of medians from one run.
+// this machine's speed drifts. Beside them, each round, the peer a team would pick instead
+// (better-auth, from ../shared/peers/better-auth/: bench/peer.ts). Tables of medians from one run.
 //
 //   npm run bench -- [--baseline ../baseline] [--rounds 3] [--journeys 200] [--alone 40] [--profile DIR]
+//                    [--peer DIR | --no-peer]
 
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,6 +35,7 @@ import {
   STEPS,
   servesLogin,
 } from './load.js';
+import { measurePeer, type PeerRound, preparePeer } from './peer.js';
 import {
   diffProcessCpu,
   type ProcessCpu,
@@ -50,6 +53,8 @@ const { values } = parseArgs({
     alone: { type: 'string', default: '40' },
     'history-sample': { type: 'string', default: '20' },
     profile: { type: 'string' },
+    peer: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
   },
 });
 const journeys = Number(values.journeys);
@@ -57,6 +62,11 @@ const alone = Number(values.alone);
 const historySample = Number(values['history-sample']);
 const rounds = Number(values.rounds ?? (values.baseline ? 3 : 1));
 const here = fileURLToPath(new URL('..', import.meta.url));
+/** How long the peer's sign-ins run, at 20 concurrent (its harness's default). */
+const PEER_SIGN_IN_SECONDS = 20;
+const peerDir = values['no-peer']
+  ? undefined
+  : preparePeer(resolve(values.peer ?? join(here, '../shared/peers/better-auth')));
 const targets = [
   { label: 'this', dir: resolve(here) },
   ...(values.baseline ? [{ label: 'baseline', dir: resolve(values.baseline) }] : []),
@@ -312,6 +322,7 @@ const fmt = (value: number | undefined, digits = 1) =>
 
 const results = new Map<string, TargetRound[]>(targets.map((target) => [target.label, []]));
 const floors: Metrics[] = [];
+const peers: PeerRound[] = [];
 const commits = new Map(targets.map((target) => [target.label, commitOf(target.dir)]));
 
 for (let round = 1; round <= rounds; round += 1) {
@@ -325,6 +336,16 @@ for (let round = 1; round <= rounds; round += 1) {
   }
   process.stderr.write(`round ${round}/${rounds}: no-op floor…\n`);
   floors.push(await measureFloor());
+  if (peerDir) {
+    process.stderr.write(`round ${round}/${rounds}: peer, better-auth…\n`);
+    peers.push(
+      await measurePeer(peerDir, {
+        users: journeys,
+        concurrency: 20,
+        signInSeconds: PEER_SIGN_IN_SECONDS,
+      }),
+    );
+  }
 }
 
 const floor = medianMetrics(floors);
@@ -459,10 +480,57 @@ for (const row of rows) {
   }
   console.log(`| ${label} | ${cells.join(' | ')} |`);
 }
+if (peers.length) printPeerTable();
 for (const column of columns) {
   if (column.errors.length)
     console.log(
       `\n${column.label}: ${column.errors.length} errors, first: ${column.errors[0]}; the roles' output: ${join(tmpdir(), `parcours-bench-${column.label}-*.log`)}`,
     );
 }
-process.exit(columns.some((column) => column.errors.length) ? 1 : 0);
+const peerErrors = peers.reduce((sum, peer) => sum + peer.signUp.errors + peer.signIn.errors, 0);
+if (peerErrors) console.log(`\nbetter-auth: ${peerErrors} errors`);
+process.exit(columns.some((column) => column.errors.length) || peerErrors ? 1 : 0);
+
+/**
+ * Parcours beside the peer, operation for operation: a password sign-in (theirs one call; ours a
+ * start and two steps, its latency the password step's) and a sign-up (theirs one call with no
+ * address check; ours a registration, three steps with an email code, its latency all steps').
+ */
+function printPeerTable(): void {
+  const peer = (read: (round: PeerRound) => number) => median(peers.map(read));
+  const rows: Array<[string, number, string, number?]> = [
+    ['sign-ins/s, 20 concurrent', peer((r) => r.signIn.rps), 'login.rps.20'],
+    [
+      'sign-in p50 (ms; ours: the password step)',
+      peer((r) => r.signIn.p50),
+      'login.latency.password.p50',
+    ],
+    ['sign-in p95 (ms)', peer((r) => r.signIn.p95), 'login.latency.password.p95'],
+    ['sign-in p99 (ms)', peer((r) => r.signIn.p99), 'login.latency.password.p99'],
+    ['CPU ms per sign-in (all processes)', peer((r) => r.signIn.cpuMs), 'login.cpu.total'],
+    ['sign-ups/s, 20 concurrent (ours: registrations)', peer((r) => r.signUp.rps), 'rps.20'],
+    ['sign-up p50 (ms; ours: all steps)', peer((r) => r.signUp.p50), 'latency.loaded.all.p50'],
+    ['sign-up p95 (ms)', peer((r) => r.signUp.p95), 'latency.loaded.all.p95'],
+    ['sign-up p99 (ms)', peer((r) => r.signUp.p99), 'latency.loaded.all.p99'],
+    ['CPU ms per sign-up (all processes)', peer((r) => r.signUp.cpuMs), 'cpu.total'],
+    ['errors', peer((r) => r.signUp.errors + r.signIn.errors), 'errors', 0],
+  ];
+  console.log(
+    `\nBeside the peer: better-auth ${peers[0]?.version} (its defaults: scrypt), same machine, ` +
+      `${peers.length} round(s) interleaved with ours, medians; its sign-ups ${journeys} at 20 ` +
+      `concurrent, its sign-ins for ${PEER_SIGN_IN_SECONDS} s at 20 concurrent\n`,
+  );
+  const head = ['', 'better-auth'];
+  for (const column of columns)
+    head.push(`${column.label} (${commits.get(column.label)})`, `${column.label} ÷ better-auth`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map((_, index) => (index ? ' ---: ' : ' --- ')).join('|')}|`);
+  for (const [label, theirs, key, digits = 1] of rows) {
+    const cells = [fmt(theirs, digits)];
+    for (const column of columns) {
+      const mine = column.metrics.get(key) ?? Number.NaN;
+      cells.push(fmt(mine, digits), theirs ? `${fmt(mine / theirs, 2)}×` : '–');
+    }
+    console.log(`| ${label} | ${cells.join(' | ')} |`);
+  }
+}
