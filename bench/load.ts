@@ -123,11 +123,30 @@ export async function servesLogin(apiUrl: string): Promise<boolean> {
   return journeys.some((journey) => journey.journey === 'login');
 }
 
-/** Password sign-ins (login@1) of registered accounts, `concurrency` at a time. */
+/**
+ * Whether the target's login takes the address and the password in one submission (a baseline
+ * checkout may ask for them one step at a time): a strict `identify` refuses the extra field.
+ */
+export async function signsInInOneStep(apiUrl: string): Promise<boolean> {
+  const client = stepApiClient(apiUrl);
+  const { id, token } = (await client.start('login')).body;
+  const answer = await client.submit(id, token, 'identify', {
+    email: 'bench-probe@example.com',
+    password: 'not the password of anyone',
+  });
+  return answer.status === 200;
+}
+
+/**
+ * Password sign-ins (login@1) of registered accounts, `concurrency` at a time: the address and
+ * the password in one submission where the target takes them so (timed as the password step),
+ * else one step each.
+ */
 export async function logins(options: {
   apiUrl: string;
   accounts: Array<{ email: string; password: string }>;
   concurrency: number;
+  oneStep: boolean;
 }): Promise<{ latencies: Record<LoginStep, number[]>; seconds: number; errors: string[] }> {
   const client = stepApiClient(options.apiUrl);
   const latencies: Record<LoginStep, number[]> = { start: [], identify: [], password: [] };
@@ -138,12 +157,15 @@ export async function logins(options: {
     const account = options.accounts[index] as { email: string; password: string };
     try {
       const { id, token } = (await timed('start', 201, () => client.start('login'))).body;
-      await timed('identify', 200, () =>
-        client.submit(id, token, 'identify', { email: account.email }),
-      );
-      const done = await timed('password', 200, () =>
-        client.submit(id, token, 'password', { password: account.password }),
-      );
+      const done = options.oneStep
+        ? await timed('password', 200, () => client.submit(id, token, 'identify', account))
+        : await timed('identify', 200, () =>
+            client.submit(id, token, 'identify', { email: account.email }),
+          ).then(() =>
+            timed('password', 200, () =>
+              client.submit(id, token, 'password', { password: account.password }),
+            ),
+          );
       if (done.body.status !== 'completed') throw new Error(`ended ${done.body.status}`);
     } catch (error) {
       errors.push(error instanceof Error ? error.message : String(error));

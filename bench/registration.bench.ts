@@ -34,6 +34,7 @@ import {
   registrations,
   STEPS,
   servesLogin,
+  signsInInOneStep,
 } from './load.js';
 import { measurePeer, type PeerRound, preparePeer } from './peer.js';
 import {
@@ -222,11 +223,14 @@ async function measureTarget(
       });
       try {
         if (await servesLogin(signingIn.apiUrl)) {
+          const oneStep = await signsInInOneStep(signingIn.apiUrl);
+          metrics.set('login.steps', oneStep ? 1 : 2);
           // Warmed as the registrations were (50 runs before the measured phase): the roles are new.
           await logins({
             apiUrl: signingIn.apiUrl,
             accounts: registeredAccounts('c50', 50),
             concurrency: 10,
+            oneStep,
           });
           const readingOf = (): CpuReading => ({
             api: readProcessCpu(signingIn.apiPid),
@@ -239,6 +243,7 @@ async function measureTarget(
             apiUrl: signingIn.apiUrl,
             accounts: registeredAccounts('c20', journeys),
             concurrency: 20,
+            oneStep,
           });
           errors.push(...signedIn.errors);
           metrics.set('login.rps.20', journeys / signedIn.seconds);
@@ -437,6 +442,7 @@ const rows: Row[] = [
   ['database'],
   ['transactions per registration', 'db.transactions'],
   [`password sign-ins (login@1; ${PASSWORD_HASH_PARAMETERS}), 20 concurrent`],
+  ['steps after the start (1: address and password together)', 'login.steps', 0],
   ['sign-ins/s', 'login.rps.20'],
   ...(['p50', 'p95', 'p99'] as const).map(
     (p): Row => [`all steps ${p} (ms)`, `login.latency.all.${p}`],

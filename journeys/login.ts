@@ -34,7 +34,8 @@ import {
 
 /**
  * Sign-in, identifier first: the email address, then the password, then the second factor the
- * account has enrolled, then a session with what was proven (aal, RFC 8176 amr).
+ * account has enrolled, then a session with what was proven (aal, RFC 8176 amr). A page that asks
+ * for the address and the password together submits both at `identify`: one step, one round trip.
  *
  * Nothing in the answers tells whether an address has an account: the password step comes for
  * every address, and a wrong password and an unknown address get the same answer after the same
@@ -65,16 +66,21 @@ const start = z.strictObject({
 });
 type Start = z.infer<typeof start>;
 
-// The address; or a discoverable passkey, which names its account itself (no address typed).
+// The address (with its password, on a page that asks for both); or a discoverable passkey, which
+// names its account itself (no address typed).
 const identifyInput = z.union([
   z.strictObject({ email: emailField() }),
+  z.strictObject({ email: emailField(), password: secret.password() }),
   z.strictObject({ method: z.literal('passkey') }),
 ]);
 const passkeySignInInput = z.strictObject({ credential: passkeyAssertion });
 const passwordInput = z.strictObject({ password: secret.password() });
 
 type Events =
-  | { type: 'identify'; input: { email: string } | { method: 'passkey' } }
+  | {
+      type: 'identify';
+      input: { email: string } | { email: string; password: string } | { method: 'passkey' };
+    }
   | { type: 'password'; input: { password: string } }
   | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'passkey-sign-in'; input: { credential: AuthenticationResponseJSON } }
@@ -132,6 +138,8 @@ export const loginMachine = journeySetup({
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     asksEmailCode: ({ context }) => context.settings.emailCodeFactor === 'when_no_other_factor',
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    givesPassword: ({ event }) =>
+      event.type === 'identify' && 'password' in event.input && 'email' in event.input,
     choosesPasskey: ({ event }) =>
       event.type === 'identify' && 'method' in event.input && event.input.method === 'passkey',
     passkeyWithoutVerification: ({ event }) => !outputOf('verifyPasskey', event).userVerified,
@@ -175,6 +183,15 @@ export const loginMachine = journeySetup({
       on: {
         identify: [
           { guard: 'choosesPasskey', target: 'passkeySignIn', actions: 'clearStepError' },
+          // Address and password at once: checked as the password step checks them.
+          {
+            guard: 'givesPassword',
+            target: 'checkingPassword',
+            actions: assign(({ event }) => ({
+              email: (event.input as { email: string }).email,
+              stepError: undefined,
+            })),
+          },
           {
             target: 'password',
             actions: assign(({ event }) => ({
@@ -244,7 +261,8 @@ export const loginMachine = journeySetup({
         src: 'verifyPassword',
         input: ({ context, event }) => ({
           identifier: context.email as string,
-          password: (event as Extract<Events, { type: 'password' }>).input.password,
+          // The password step's, or the identify step's that came with the address.
+          password: (event as { input: { password: string } }).input.password,
           ...(context.requester ? { requester: context.requester } : {}),
         }),
         onDone: [

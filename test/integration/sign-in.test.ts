@@ -92,6 +92,33 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     expect(text).not.toContain(answer.body.result.session.token);
   });
 
+  it('signs in with the address and the password in one submission: one step, the password sealed, never in history (NIST SP 800-63B §5.1.1.2)', async () => {
+    const customer = await signUp(api, smtp);
+    const client = asClient();
+    const { id, token } = (await client.start()).body;
+    const answer = await client.submit(id, token, 'identify', {
+      email: customer.email,
+      password: customer.password,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      status: 'completed',
+      result: { type: 'session', user: { id: customer.userId }, session: { aal: 1, amr: ['pwd'] } },
+    });
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    const text = await decodedHistoryText(history, (payloads) =>
+      createEncryptionCodec(stack.keyring).decode(payloads),
+    );
+    expect(text).toContain(customer.email);
+    expect(text).not.toContain(customer.password);
+    expect(text).not.toContain(answer.body.result.session.token);
+    // One update for the whole sign-in after the start.
+    const updates = history.events?.filter(
+      (event) => event.workflowExecutionUpdateAcceptedEventAttributes,
+    );
+    expect(updates).toHaveLength(1);
+  });
+
   it('enrols an authenticator app from a recent session: the key shown in the step only (QR code, otpauth URI), sealed at rest, never in history; a code from the app confirms it', async () => {
     const customer = await signUp(api, smtp);
     const started = await api.call('POST', '/v1/journeys/mfa-enrolment/start', {

@@ -102,6 +102,48 @@ describe('login@1: the ways through', () => {
     ]);
   });
 
+  test('takes the address and the password together at the first step: one submission, the same check', async () => {
+    const kit = startLogin();
+    const done = await kit.submit('identify', { email: EMAIL, password: PASSWORD });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { type: 'session', user: { id: 'user-1' }, session: { aal: 1, amr: ['pwd'] } },
+    });
+    expect(kit.callsOf('verifyPassword')).toEqual([
+      { identifier: EMAIL, password: expect.stringMatching(/^sec_/), requester: 'requester-1' },
+    ]);
+    // The password is sealed like the password step's: no secret in the run's history.
+    expect(kit.reveal(kit.callsOf('verifyPassword')[0].password)).toBe(PASSWORD);
+  });
+
+  test('answers a wrong password or an unknown address given at the first step exactly alike, at the password step', async () => {
+    const wrong = startLogin();
+    const unknown = startLogin();
+    const refusedWrong = await wrong.submit('identify', {
+      email: EMAIL,
+      password: 'not it at all',
+    });
+    const refusedUnknown = await unknown.submit('identify', {
+      email: 'nobody@example.com',
+      password: PASSWORD,
+    });
+    expect(stepOf(refusedWrong).error).toEqual(stepOf(refusedUnknown).error);
+    expect(stepOf(refusedWrong)).toMatchObject({
+      name: 'password',
+      error: { code: 'invalid_credentials' },
+    });
+    // The customer tries again at the password step, as on the identifier-first page.
+    expect(await wrong.submit('password', { password: PASSWORD })).toMatchObject({
+      status: 'completed',
+    });
+  });
+
+  test('then asks an account with a second factor for it, as after the password step', async () => {
+    const kit = startLogin({ factors: ['totp'] });
+    const factor = await kit.submit('identify', { email: EMAIL, password: PASSWORD });
+    expect(stepOf(factor).name).toBe('totp');
+  });
+
   test('prefills the address from login_hint', async () => {
     const kit = startLogin({ start: { login_hint: EMAIL } });
     expect(stepOf(await kit.view()).data).toEqual({ email: EMAIL });
