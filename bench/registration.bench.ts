@@ -507,7 +507,7 @@ function printPeerTable(): void {
   const rows: Array<[string, number, string, number?]> = [
     ['sign-ins/s, 20 concurrent', peer((r) => r.signIn.rps), 'login.rps.20'],
     [
-      'sign-in p50 (ms; ours: the password step)',
+      'sign-in p50 (ms; ours: the step that checks the password)',
       peer((r) => r.signIn.p50),
       'login.latency.password.p50',
     ],
