@@ -103,7 +103,10 @@ export async function registrations(options: {
       const done = await timed('terms', 200, () =>
         client.submit(id, token, 'terms', { accept: true, policyVersion: '2026-11-01' }),
       );
-      if (done.body.status !== 'completed') throw new Error(`ended ${done.body.status}`);
+      if (done.body.status !== 'completed')
+        throw new Error(
+          `ended ${done.body.status} at ${done.body.step?.name} (${done.body.step?.error?.code ?? done.body.error?.code})`,
+        );
     } catch (error) {
       errors.push(error instanceof Error ? error.message : String(error));
     }
@@ -166,7 +169,10 @@ export async function logins(options: {
               client.submit(id, token, 'password', { password: account.password }),
             ),
           );
-      if (done.body.status !== 'completed') throw new Error(`ended ${done.body.status}`);
+      if (done.body.status !== 'completed')
+        throw new Error(
+          `ended ${done.body.status} at ${done.body.step?.name} (${done.body.step?.error?.code ?? done.body.error?.code})`,
+        );
     } catch (error) {
       errors.push(error instanceof Error ? error.message : String(error));
     }

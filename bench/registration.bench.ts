@@ -6,7 +6,7 @@
 // (better-auth, from ../shared/peers/better-auth/: bench/peer.ts). Tables of medians from one run.
 //
 //   npm run bench -- [--baseline ../baseline] [--rounds 3] [--journeys 200] [--alone 40] [--profile DIR]
-//                    [--peer DIR | --no-peer]
+//                    [--peer DIR | --no-peer] [--waiting 1000,5000 | --waiting 0]
 
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { generateKeySpec } from '../src/security/keyring.js';
 import { PASSWORD_HASH_PARAMETERS } from '../src/security/password-hash.js';
 import { journeySearchAttributeTypes } from '../src/temporal/connection.js';
 import { createTestDatabase } from '../test/support/database.js';
+import { stepApiClient } from '../test/support/http.js';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
 import { driveFloor, startFloorWorker } from './floor/drive.js';
 import { historyEventsPerRun } from './history.js';
@@ -36,6 +37,7 @@ import {
   servesLogin,
   signsInInOneStep,
 } from './load.js';
+import { residentMiB, waitingRegistrations } from './memory.js';
 import { measurePeer, type PeerRound, preparePeer } from './peer.js';
 import {
   diffProcessCpu,
@@ -56,6 +58,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     peer: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
+    waiting: { type: 'string', default: '1000,5000' },
   },
 });
 const journeys = Number(values.journeys);
@@ -271,6 +274,93 @@ async function measureTarget(
   });
 }
 
+/**
+ * Memory as journeys wait (once per target, in the first round): resident memory of the worker,
+ * the API and the Temporal server with registrations left at `verify-email`, at each count of
+ * `--waiting`; the cost per waiting run is the growth between the first and the last count, over
+ * the runs added. Then a step (a wrong code) on the oldest runs, which the worker's cache may
+ * have evicted, against the newest, which it holds.
+ */
+async function measureWaiting(target: { label: string; dir: string }): Promise<Metrics> {
+  const counts = values.waiting
+    .split(',')
+    .map(Number)
+    .filter((count) => count > 0);
+  const metrics: Metrics = new Map();
+  if (!counts.length) return metrics;
+  return withTemporal(async (temporal) => {
+    const db = await createTestDatabase((url) => migrateWith(target.dir, url));
+    const smtp = await startSmtpSink();
+    const running = await startTarget({
+      dir: target.dir,
+      databaseUrl: db.url,
+      temporalAddress: temporal.address,
+      smtpUrl: smtp.url,
+      keys: generateKeySpec('bench'),
+      logFile: join(tmpdir(), `parcours-bench-${target.label}-waiting.log`),
+    });
+    try {
+      const read = (prefix: string) => {
+        metrics.set(`${prefix}.worker`, residentMiB(running.workerPid));
+        metrics.set(`${prefix}.api`, residentMiB(running.apiPid));
+        metrics.set(`${prefix}.temporal`, residentMiB(temporal.pid));
+      };
+      await registrations({ apiUrl: running.apiUrl, smtp, count: 20, concurrency: 10, tag: 'w' });
+      read('mem.0');
+      const all: string[] = [];
+      const tokens = new Map<string, string>();
+      let made = 0;
+      for (const count of counts) {
+        const batch = await waitingRegistrations({
+          apiUrl: running.apiUrl,
+          count: count - made,
+          concurrency: 20,
+          tag: `waiting-${count}`,
+        });
+        if (batch.errors.length) throw new Error(`waiting runs: ${batch.errors[0]}`);
+        all.push(...batch.ids);
+        for (const [id, token] of batch.tokens) tokens.set(id, token);
+        made = count;
+        await sleep(2_000);
+        read(`mem.${count}`);
+      }
+      const [first, last] = [counts[0] as number, counts.at(-1) as number];
+      for (const role of ['worker', 'api', 'temporal'])
+        metrics.set(
+          `mem.perRun.${role}`,
+          last > first
+            ? (((metrics.get(`mem.${last}.${role}`) ?? 0) -
+                (metrics.get(`mem.${first}.${role}`) ?? 0)) *
+                1024) /
+                (last - first)
+            : Number.NaN,
+        );
+      // A wrong code is a step that leaves the run where it was: on the oldest runs and the newest.
+      const client = stepApiClient(running.apiUrl);
+      const stepMs = async (ids: string[]) => {
+        const times: number[] = [];
+        for (const id of ids) {
+          const started = performance.now();
+          const answer = await client.submit(id, tokens.get(id) as string, 'verify-email', {
+            code: '000000',
+          });
+          times.push(performance.now() - started);
+          if (answer.status !== 200 && answer.status !== 422)
+            throw new Error(`a step on a waiting run: ${answer.status}`);
+        }
+        return median(times);
+      };
+      metrics.set('mem.step.newest', await stepMs(all.slice(-20)));
+      metrics.set('mem.step.oldest', await stepMs(all.slice(0, 20)));
+      return metrics;
+    } finally {
+      await running.stop();
+      await smtp.close();
+      await db.drop();
+    }
+  });
+}
+
 async function measureFloor(): Promise<Metrics> {
   return withTemporal(async (temporal) => {
     const taskQueue = `floor-${randomUUID()}`;
@@ -327,6 +417,7 @@ const fmt = (value: number | undefined, digits = 1) =>
 
 const results = new Map<string, TargetRound[]>(targets.map((target) => [target.label, []]));
 const floors: Metrics[] = [];
+const waiting = new Map<string, Metrics>();
 const peers: PeerRound[] = [];
 const commits = new Map(targets.map((target) => [target.label, commitOf(target.dir)]));
 
@@ -338,6 +429,10 @@ for (let round = 1; round <= rounds; round += 1) {
       `round ${round}/${rounds}: ${target.label} (${commits.get(target.label)})…\n`,
     );
     results.get(target.label)?.push(await measureTarget(target, round));
+    if (round === 1 && values.waiting !== '0') {
+      process.stderr.write(`round ${round}/${rounds}: ${target.label}, runs left waiting…\n`);
+      waiting.set(target.label, await measureWaiting(target));
+    }
   }
   process.stderr.write(`round ${round}/${rounds}: no-op floor…\n`);
   floors.push(await measureFloor());
@@ -387,6 +482,7 @@ const columns = targets.map((target) => {
     'history.total',
     [...metrics].filter(([key]) => key.startsWith('history.')).reduce((sum, [, n]) => sum + n, 0),
   );
+  for (const [key, value] of waiting.get(target.label) ?? []) metrics.set(key, value);
   metrics.set(
     'errors',
     runs.reduce((sum, run) => sum + run.errors.length, 0),
@@ -452,8 +548,30 @@ const rows: Row[] = [
   ),
   ['CPU ms per sign-in (from /proc)'],
   ...cpuRows.map(([label, key]): Row => [label, `login.${key}`]),
+  ...(waiting.size ? memoryRows() : []),
   ['errors', 'errors', 0],
 ];
+
+/** The memory rows, at the counts of `--waiting` (runs left at verify-email). */
+function memoryRows(): Row[] {
+  const counts = values.waiting.split(',').map(Number);
+  const rows: Row[] = [['memory as registrations wait at verify-email (resident MiB)']];
+  for (const [role, label] of [
+    ['worker', 'worker'],
+    ['api', 'API'],
+    ['temporal', 'Temporal server'],
+  ] as const) {
+    for (const count of [0, ...counts])
+      rows.push([`${label}, ${count} waiting`, `mem.${count}.${role}`]);
+    rows.push([`${label}, KiB per waiting run`, `mem.perRun.${role}`]);
+  }
+  rows.push(['a step on one of the newest runs, p50 (ms)', 'mem.step.newest']);
+  rows.push([
+    'a step on one of the oldest runs (cache may have evicted), p50 (ms)',
+    'mem.step.oldest',
+  ]);
+  return rows;
+}
 
 const cpu = cpus();
 console.log(
