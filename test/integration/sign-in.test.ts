@@ -53,6 +53,17 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
   });
 
   /** A sign-in with a second factor, turned to its recovery-code step. */
+  /** The run's history, decrypted, holds `shown` and none of `secrets`; answers the history. */
+  async function expectHistoryHolds(id: string, shown: string, secrets: string[]) {
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    const text = await decodedHistoryText(history, (payloads) =>
+      createEncryptionCodec(stack.keyring).decode(payloads),
+    );
+    expect(text).toContain(shown);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    return history;
+  }
+
   async function atRecoveryCode(
     client: ReturnType<typeof asClient>,
     email: string,
@@ -83,13 +94,10 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
     expect(whoami.body.session).toMatchObject({ aal: 1, amr: ['pwd'] });
     expect(whoami.body.identity.id).toBe(customer.userId);
     // Neither the password nor the session token ever entered the run's history, even decrypted.
-    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
-    const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
-    );
-    expect(text).toContain(customer.email);
-    expect(text).not.toContain(customer.password);
-    expect(text).not.toContain(answer.body.result.session.token);
+    await expectHistoryHolds(id, customer.email, [
+      customer.password,
+      answer.body.result.session.token,
+    ]);
   });
 
   it('signs in with the address and the password in one submission: one step, the password sealed, never in history (NIST SP 800-63B §5.1.1.2)', async () => {
@@ -105,13 +113,10 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
       status: 'completed',
       result: { type: 'session', user: { id: customer.userId }, session: { aal: 1, amr: ['pwd'] } },
     });
-    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
-    const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
-    );
-    expect(text).toContain(customer.email);
-    expect(text).not.toContain(customer.password);
-    expect(text).not.toContain(answer.body.result.session.token);
+    const history = await expectHistoryHolds(id, customer.email, [
+      customer.password,
+      answer.body.result.session.token,
+    ]);
     // One update for the whole sign-in after the start.
     const updates = history.events?.filter(
       (event) => event.workflowExecutionUpdateAcceptedEventAttributes,
