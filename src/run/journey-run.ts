@@ -81,9 +81,9 @@ export function createJourneyRun(options: JourneyRunOptions) {
     { input, clock },
   );
 
-  let finalView: RunState | undefined;
+  let finalState: RunState | undefined;
   const state = (): RunState =>
-    finalView ?? withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
+    finalState ?? withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
   const settled = () => isSettled(definition, actor.getSnapshot());
   const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
   const running = () => actor.getSnapshot().status === 'active';
@@ -144,12 +144,12 @@ export function createJourneyRun(options: JourneyRunOptions) {
     settled,
     /** The machine has started: a submission may enter it. */
     started: () => started,
-    closed: () => finalView !== undefined,
+    closed: () => finalState !== undefined,
     sync,
 
     /** Why a sealed submission may not enter the machine, if it may not. Records nothing. */
     check(step: string, stepInput: unknown): Rejection | undefined {
-      return finalView
+      return finalState
         ? { code: rejectionCodes.journeyClosed, message: 'The journey has ended' }
         : gate.check(actor.getSnapshot(), step, stepInput);
     },
@@ -184,7 +184,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
      * a few codes each: nothing sent to a run may grow its events without bound.
      */
     refused(step: string, codes: string[]): void {
-      if (finalView || step !== stepName()) return;
+      if (finalState || step !== stepName()) return;
       events.push('step_submitted', step);
       for (const code of new Set(codes.slice(0, MAX_REFUSAL_CODES)))
         events.push('step_rejected', step, { code });
@@ -212,22 +212,22 @@ export function createJourneyRun(options: JourneyRunOptions) {
         if (end || !running() || machineError !== undefined) break;
         await sync(state());
       }
-      finalView = end
+      finalState = end
         ? runStateOf(definition, actor.getSnapshot(), end)
         : withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
-      if (finalView.status === 'completed') events.push('completed');
-      if (finalView.status === 'failed')
+      if (finalState.status === 'completed') events.push('completed');
+      if (finalState.status === 'failed')
         events.push(
           'failed',
           undefined,
-          finalView.error ? { code: finalView.error.code } : undefined,
+          finalState.error ? { code: finalState.error.code } : undefined,
         );
       if (end) events.push(end.status, end.step);
-      await sync(finalView);
+      await sync(finalState);
       const pending = events.drain();
       if (pending.length) await options.recordEvents(pending);
       actor.stop();
-      return finalView;
+      return finalState;
     },
 
     /** After the run: a machine that stopped on an error fails it, as a typed run failure. */

@@ -138,8 +138,8 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
     run.refused(step, codes);
   });
 
-  const finalView = await run.run();
+  const finalState = await run.run();
   await wf.condition(wf.allHandlersFinished);
   run.throwIfBroken();
-  return finalView;
+  return finalState;
 }
