@@ -83,7 +83,8 @@ export function createJourneyRun(options: JourneyRunOptions) {
 
   let finalState: RunState | undefined;
   const state = (): RunState =>
-    finalState ?? withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
+    finalState ??
+    withReturnTo(definition, runStateOf(definition, actor.getSnapshot()), input.start);
   const settled = () => isSettled(definition, actor.getSnapshot());
   const stepName = () => currentStep(definition, actor.getSnapshot())?.definition.name;
   const running = () => actor.getSnapshot().status === 'active';
