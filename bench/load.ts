@@ -128,16 +128,15 @@ export async function servesLogin(apiUrl: string): Promise<boolean> {
 
 /**
  * Whether the target's login takes the address and the password in one submission (a baseline
- * checkout may ask for them one step at a time): a strict `identify` refuses the extra field.
+ * checkout may ask for them one step at a time), read from the JSON Schema its first step
+ * publishes: no sign-in is tried, so no failure counts against the load generator's address.
  */
 export async function signsInInOneStep(apiUrl: string): Promise<boolean> {
-  const client = stepApiClient(apiUrl);
-  const { id, token } = (await client.start('login')).body;
-  const answer = await client.submit(id, token, 'identify', {
-    email: 'bench-probe@example.com',
-    password: 'not the password of anyone',
-  });
-  return answer.status === 200;
+  const { step } = (await stepApiClient(apiUrl).start('login')).body;
+  const schema = step?.schema as { properties?: object; anyOf?: Array<{ properties?: object }> };
+  return [schema, ...(schema?.anyOf ?? [])].some(
+    (branch) => branch?.properties !== undefined && 'password' in branch.properties,
+  );
 }
 
 /**

@@ -17,16 +17,16 @@ export function residentMiB(pid: number): number {
 
 /**
  * `count` registrations moved to `verify-email` and left there: started, credentials submitted,
- * the code mailed and never typed. Answers the runs' ids and the failures.
+ * the code mailed and never typed. Answers each run's journey token by its id, in the order the
+ * runs came to wait, and the failures.
  */
 export async function waitingRegistrations(options: {
   apiUrl: string;
   count: number;
   concurrency: number;
   tag: string;
-}): Promise<{ ids: string[]; tokens: Map<string, string>; errors: string[] }> {
+}): Promise<{ tokens: Map<string, string>; errors: string[] }> {
   const client = stepApiClient(options.apiUrl);
-  const ids: string[] = [];
   const tokens = new Map<string, string>();
   const errors: string[] = [];
   await pool(options.count, options.concurrency, async (index) => {
@@ -40,11 +40,10 @@ export async function waitingRegistrations(options: {
         throw new Error(
           `credentials: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`,
         );
-      ids.push(id);
       tokens.set(id, token);
     } catch (error) {
       errors.push(error instanceof Error ? error.message : String(error));
     }
   });
-  return { ids, tokens, errors };
+  return { tokens, errors };
 }

@@ -68,6 +68,11 @@ const rounds = Number(values.rounds ?? (values.baseline ? 3 : 1));
 const here = fileURLToPath(new URL('..', import.meta.url));
 /** How long the peer's sign-ins run, at 20 concurrent (its harness's default). */
 const PEER_SIGN_IN_SECONDS = 20;
+/** The counts of runs left waiting at which memory is read (`--waiting 0`: none). */
+const waitingCounts = values.waiting
+  .split(',')
+  .map(Number)
+  .filter((count) => count > 0);
 const peerDir = values['no-peer']
   ? undefined
   : preparePeer(resolve(values.peer ?? join(here, '../shared/peers/better-auth')));
@@ -282,12 +287,8 @@ async function measureTarget(
  * have evicted, against the newest, which it holds.
  */
 async function measureWaiting(target: { label: string; dir: string }): Promise<Metrics> {
-  const counts = values.waiting
-    .split(',')
-    .map(Number)
-    .filter((count) => count > 0);
+  const counts = waitingCounts;
   const metrics: Metrics = new Map();
-  if (!counts.length) return metrics;
   return withTemporal(async (temporal) => {
     const db = await createTestDatabase((url) => migrateWith(target.dir, url));
     const smtp = await startSmtpSink();
@@ -307,7 +308,7 @@ async function measureWaiting(target: { label: string; dir: string }): Promise<M
       };
       await registrations({ apiUrl: running.apiUrl, smtp, count: 20, concurrency: 10, tag: 'w' });
       read('mem.0');
-      const all: string[] = [];
+      // Each run's journey token, in the order the runs came to wait.
       const tokens = new Map<string, string>();
       let made = 0;
       for (const count of counts) {
@@ -318,12 +319,12 @@ async function measureWaiting(target: { label: string; dir: string }): Promise<M
           tag: `waiting-${count}`,
         });
         if (batch.errors.length) throw new Error(`waiting runs: ${batch.errors[0]}`);
-        all.push(...batch.ids);
         for (const [id, token] of batch.tokens) tokens.set(id, token);
         made = count;
         await sleep(2_000);
         read(`mem.${count}`);
       }
+      const all = [...tokens.keys()];
       const [first, last] = [counts[0] as number, counts.at(-1) as number];
       for (const role of ['worker', 'api', 'temporal'])
         metrics.set(
@@ -429,7 +430,7 @@ for (let round = 1; round <= rounds; round += 1) {
       `round ${round}/${rounds}: ${target.label} (${commits.get(target.label)})…\n`,
     );
     results.get(target.label)?.push(await measureTarget(target, round));
-    if (round === 1 && values.waiting !== '0') {
+    if (round === 1 && waitingCounts.length) {
       process.stderr.write(`round ${round}/${rounds}: ${target.label}, runs left waiting…\n`);
       waiting.set(target.label, await measureWaiting(target));
     }
@@ -554,7 +555,7 @@ const rows: Row[] = [
 
 /** The memory rows, at the counts of `--waiting` (runs left at verify-email). */
 function memoryRows(): Row[] {
-  const counts = values.waiting.split(',').map(Number);
+  const counts = waitingCounts;
   const rows: Row[] = [['memory as registrations wait at verify-email (resident MiB)']];
   for (const [role, label] of [
     ['worker', 'worker'],
