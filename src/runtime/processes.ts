@@ -255,6 +255,12 @@ export async function startApiProcess(
     ...(overrides.journeyLifetimeMs ? { journeyLifetimeMs: overrides.journeyLifetimeMs } : {}),
   });
   const server = createServer(app);
+  /** What the API holds besides its server: let go on stop, and on a refused listen. */
+  const release = async () => {
+    await connection.close();
+    await prisma.$disconnect();
+    await passwordPolicy.close();
+  };
   const wanted = overrides.port ?? config.PORT;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -265,9 +271,7 @@ export async function startApiProcess(
       });
     });
   } catch (error) {
-    await connection.close();
-    await prisma.$disconnect();
-    await passwordPolicy.close();
+    await release();
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     throw new Error(
       `${config.HOST}:${wanted} is already in use (EADDRINUSE): set PORT to a free port`,
@@ -282,9 +286,7 @@ export async function startApiProcess(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await connection.close();
-      await prisma.$disconnect();
-      await passwordPolicy.close();
+      await release();
     },
   };
 }
