@@ -56,8 +56,6 @@ export interface JourneyRunOptions {
 /** Error codes kept from one refused submission (one per field in error, in practice). */
 const MAX_REFUSAL_CODES = 8;
 
-export type JourneyRun = ReturnType<typeof createJourneyRun>;
-
 /**
  * One run of a journey: the XState machine, gated, settled and timed. It counts only accepted
  * submissions as activity: a rejected one (a wrong code, a weak password) does not push the
