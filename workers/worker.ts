@@ -39,9 +39,12 @@ function productionBuilds(config: WebpackConfig): WebpackConfig {
   };
 }
 
-/** How the worker has webpack bundle the workflow code (preloaded modules, production builds). */
+/**
+ * How the worker has webpack bundle the workflow code: production builds, and every module of the
+ * sandbox preloaded once per worker and shared by its runs (workflow/preload.ts says what that asks).
+ */
 const bundlerOptions = {
-  preloadModules: [fileURLToPath(new URL('./workflow/preload.ts', import.meta.url))],
+  preloadModules: [fileURLToPath(new URL('./workflow/preload.ts', import.meta.url)), workflowsPath],
   webpackConfigHook: productionBuilds,
 };
 

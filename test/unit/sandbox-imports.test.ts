@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,5 +71,52 @@ describe('sandbox import rule (biome noRestrictedImports)', () => {
 
   it('finds no forbidden import in the real journeys, workflow and the folders they import', () => {
     expect(restricted(lint(repoRoot, sandboxFolders))).toEqual([]);
+  });
+});
+
+/** Every file of the sandbox as biome's override names it (folders and single files). */
+function sandboxFiles(): string[] {
+  const biomeConfig = JSON.parse(readFileSync(join(repoRoot, 'biome.json'), 'utf8')) as {
+    overrides: Array<{ includes: string[] }>;
+  };
+  const sandbox = biomeConfig.overrides.find((override) =>
+    override.includes.includes('journeys/**'),
+  );
+  if (!sandbox) throw new Error('biome.json has no override for the sandbox');
+  // A pattern such as src/activities/<any>/declarations.ts: the named file in each folder holding one.
+  const inEachFolder = (pattern: string) => {
+    const [parent = '', file = ''] = pattern.split('/*/');
+    return readdirSync(join(repoRoot, parent))
+      .map((folder) => `${parent}/${folder}/${file}`)
+      .filter((path) => existsSync(join(repoRoot, path)));
+  };
+  return sandbox.includes
+    .flatMap((pattern) =>
+      pattern.endsWith('/**')
+        ? readdirSync(join(repoRoot, pattern.slice(0, -3)), { recursive: true })
+            .map((file) => `${pattern.slice(0, -3)}/${String(file)}`)
+            .filter((file) => file.endsWith('.ts'))
+        : pattern.includes('*')
+          ? inEachFolder(pattern)
+          : [pattern],
+    )
+    .filter((file) => !file.endsWith('.test.ts'));
+}
+
+// The worker evaluates the sandbox's modules once and shares them between its runs
+// (workers/workflow/preload.ts): a module-level variable would carry one run's state into the next.
+// The SDK freezes shared objects, so a write to one fails loudly; a `let` it cannot freeze.
+describe('state shared between runs', () => {
+  it('finds no module-level let or var in the code the workflow sandbox shares between runs', () => {
+    const files = sandboxFiles();
+    expect(files).toContain('src/run/journey-run.ts');
+    const found = files.flatMap((file) =>
+      readFileSync(join(repoRoot, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          /^(export )?(let|var) /.test(line) ? [`${file}:${index + 1}`] : [],
+        ),
+    );
+    expect(found).toEqual([]);
   });
 });
