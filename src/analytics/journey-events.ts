@@ -25,21 +25,32 @@ export interface JourneyEventRecord {
 
 export type JourneyEventLog = ReturnType<typeof createJourneyEventLog>;
 
-/** Buffers a run's events until the next flush; sequence numbers make the flush idempotent. */
+/**
+ * Buffers a run's events until the next flush; sequence numbers make the flush idempotent.
+ * `recorded`: how many the run's first events someone else wrote (the step API, for a run it
+ * opened before Temporal started it), so this log goes on after them.
+ */
 export function createJourneyEventLog(
   run: { journeyId: string; journey: string; version: number; channel?: string },
   now: () => number,
+  recorded = 0,
 ) {
-  let seq = 0;
+  let seq = recorded;
   let pending: JourneyEventRecord[] = [];
   return {
-    push(type: JourneyEventType, step?: string, detail?: Record<string, unknown>): void {
+    /** `at`: when it happened, if not now (a deadline the run learns of late). */
+    push(
+      type: JourneyEventType,
+      step?: string,
+      detail?: Record<string, unknown>,
+      at?: number,
+    ): void {
       seq += 1;
       pending.push({
         ...run,
         seq,
         type,
-        at: new Date(now()).toISOString(),
+        at: new Date(at ?? now()).toISOString(),
         ...(step ? { step } : {}),
         ...(detail ? { detail } : {}),
       });

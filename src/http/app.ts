@@ -105,6 +105,8 @@ export function createApp(deps: AppDeps) {
       ...deps,
       onCountFailed: (error) =>
         deps.log.warn({ err: error }, 'a refused submission went uncounted'),
+      onRecordFailed: (error) =>
+        deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
     }),
   );
   app.use(

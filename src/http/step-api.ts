@@ -9,20 +9,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.js';
+import { createJourneyEventLog, type JourneyEventRecord } from '../analytics/journey-events.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../errors/catalogue.js';
-import type { JourneyDefinition, SessionRef } from '../journey-kit/define-journey.js';
+import type { JourneyDefinition, JourneyInput, SessionRef } from '../journey-kit/define-journey.js';
 import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../journey-kit/define-journey.js';
 import { isAllowedReturnTo, returnToFieldsOf } from '../journey-kit/start-fields.js';
 import type { JourneyRegistry } from '../journey-registry/registry.js';
-import { initialRunState, type RunState } from '../run/run-state.js';
+import { initialRunState, type RunState, stepTimeoutMs } from '../run/run-state.js';
 import type { SessionGrants } from '../sessions/session-grant.js';
 import { unmetRequirement } from '../sessions/session-requirement.js';
 import {
   JOURNEY_WORKFLOW,
+  type JourneyWorkflowArgs,
   journeySearchAttributes,
   refusedSubmissionSignal,
   rejectionCodes,
   runStateQuery,
+  type StepAnswer,
   settleUpdate,
   submitStepUpdate,
 } from '../temporal-contract/workflow-api.js';
@@ -30,6 +33,12 @@ import type { BearerSessions } from './bearer-session.js';
 import { fieldErrorsOf } from './field-errors.js';
 import type { createJourneyTokens } from './journey-token.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import {
+  FINISHING_MARGIN_MS,
+  type PendingRun,
+  PendingRunClosedError,
+  type PendingRuns,
+} from './pending-runs.js';
 import { type FieldError, HttpProblem, sendProblem } from './problem.js';
 import type { createPublicViews } from './public-view.js';
 import { channelName, versionParam } from './query-fields.js';
@@ -41,6 +50,8 @@ import { createStartSchemas, pinnedStartPath, startInputOf } from './start-schem
 export interface StepApiDeps {
   registry: JourneyRegistry;
   temporal: { client: Client; taskQueue: string };
+  /** Runs opened at their first step, which Temporal starts with their first submission. */
+  pendingRuns: PendingRuns;
   tokens: ReturnType<typeof createJourneyTokens>;
   sealStepInput: ReturnType<typeof createStepInputSealer>;
   publicView: ReturnType<typeof createPublicViews>;
@@ -62,6 +73,10 @@ export interface StepApiDeps {
   now?: () => Date;
   /** Hears of a refused submission the run could not be told of (its funnel misses that refusal). */
   onCountFailed?: (error: unknown) => void;
+  /** Writes journey events ((journeyId, seq) keeps one of each). */
+  recordJourneyEvents: (events: JourneyEventRecord[]) => Promise<void>;
+  /** Hears of a step's journey events not written now (the run writes them with its next activity). */
+  onRecordFailed?: (error: unknown) => void;
 }
 
 const notFound = () => new HttpProblem('journey_not_found');
@@ -71,9 +86,6 @@ const STEP_UP_JOURNEY = 'step-up';
 
 /** Where journeys start: an expired run's answer links to it. */
 const API_BASE = '/v1/journeys';
-
-/** How long a run may outlive its token, to finish work its customer does not wait for. */
-const FINISHING_MARGIN_MS = 15 * 60_000;
 
 /**
  * A start pins a version in its path (`registration@1`), not in its query: the body a start takes
@@ -224,7 +236,9 @@ export function createStepApi(deps: StepApiDeps): Router {
     restart: { method: 'POST', href: `${API_BASE}/${definition.id}/start` },
   });
 
-  async function currentView(id: string): Promise<RunState> {
+  async function currentView(id: string, definition: JourneyDefinition): Promise<RunState> {
+    const pending = await deps.pendingRuns.find(id);
+    if (pending) return pendingView(definition, pending);
     try {
       return await temporal.client.workflow.getHandle(id).query(runStateQuery);
     } catch (error) {
@@ -252,7 +266,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     code: ErrorCode,
     known?: RunState,
   ): Promise<HttpProblem> {
-    const current = known ?? (await currentView(id));
+    const current = known ?? (await currentView(id, definition));
     seenSteps.remember(id, current);
     if (current.status === 'expired') {
       const view = expiredView(id, definition);
@@ -260,6 +274,69 @@ export function createStepApi(deps: StepApiDeps): Router {
     }
     const view = await publicView(id, definition, current, { revealSecrets: false });
     return new HttpProblem(code, { view });
+  }
+
+  /**
+   * A run's answer, its events written first: a run waiting for its customer writes its own only
+   * with its next activity, and the funnel is to show where it waits now. A failed write changes
+   * no answer (the run writes them later all the same).
+   */
+  async function recorded(answer: StepAnswer): Promise<RunState> {
+    const { unrecorded, ...state } = answer;
+    if (unrecorded?.length)
+      await deps.recordJourneyEvents(unrecorded).catch((error) => deps.onRecordFailed?.(error));
+    return state;
+  }
+
+  /** What the journey's machine is given: from the run's arguments, as the workflow gives it. */
+  const machineInputOf = (id: string, args: JourneyWorkflowArgs): JourneyInput => ({
+    journeyId: id,
+    settings: args.settings ?? {},
+    start: args.start ?? {},
+    ...(args.requester ? { requester: args.requester } : {}),
+    ...(args.session ? { session: args.session } : {}),
+  });
+
+  /**
+   * Opens a run at its first step: its arguments and its `started` and `step_entered` events, as
+   * the run itself would record them, now. The sweep starts it if no submission has by the time
+   * that step would time out.
+   */
+  async function openRun(
+    id: string,
+    definition: JourneyDefinition,
+    args: JourneyWorkflowArgs,
+    step: string,
+  ): Promise<void> {
+    const at = now().getTime();
+    const events = createJourneyEventLog(
+      {
+        journeyId: id,
+        journey: definition.id,
+        version: definition.version,
+        ...(args.channel ? { channel: args.channel } : {}),
+      },
+      () => at,
+    );
+    events.push('started');
+    events.push('step_entered', step);
+    const recorded = events.drain();
+    const lifetimeMs = lifetimeOf(definition);
+    const stepDefinition = registry.step(definition, step);
+    const waits = stepDefinition ? stepTimeoutMs(stepDefinition, args) : lifetimeMs;
+    await deps.pendingRuns.open(
+      { id, args: { ...args, lifetimeMs, opened: { at, step, events: recorded.length } } },
+      at + Math.min(waits, lifetimeMs),
+      recorded,
+    );
+  }
+
+  /** A run still waiting for its first submission shows its first step. */
+  function pendingView(definition: JourneyDefinition, run: PendingRun): RunState {
+    const view = initialRunState(definition, machineInputOf(run.id, run.args));
+    // A version's machine does not change: what waited at its first step when opened still does.
+    if (!view) throw new Error(`Run ${run.id} was opened, yet its journey does not wait first`);
+    return view;
   }
 
   router.get('/', (_req, res) => {
@@ -310,54 +387,49 @@ export function createStepApi(deps: StepApiDeps): Router {
         })),
       });
     const requester = deps.requesterOf(req);
-    const first = initialRunState(definition, {
-      journeyId: id,
+    const args: JourneyWorkflowArgs = {
+      journey: definition.id,
+      version: definition.version,
+      // Parsed, defaults filled in: a default changed in a later release leaves this run as it
+      // started (the run replays its history with these, not with the new default).
       settings,
+      ...(deps.stepTimeoutMs !== undefined ? { stepTimeoutMs: deps.stepTimeoutMs } : {}),
       start: startBody,
       requester,
+      ...(channel.data ? { channel: channel.data } : {}),
+      lifetimeMs: lifetimeOf(definition),
       ...(session ? { session } : {}),
-    });
-    const start = {
-      workflowId: id,
-      taskQueue: temporal.taskQueue,
-      args: [
-        {
-          journey: definition.id,
-          version: definition.version,
-          // Parsed, defaults filled in: a default changed in a later release leaves this run as it
-          // started (the run replays its history with these, not with the new default).
-          settings,
-          stepTimeoutMs: deps.stepTimeoutMs,
-          start: startBody,
-          requester,
-          ...(channel.data ? { channel: channel.data } : {}),
-          lifetimeMs: lifetimeOf(definition),
-          ...(session ? { session } : {}),
-        },
-      ] as Parameters<typeof journeyWorkflowV3>,
-      workflowIdConflictPolicy: 'FAIL' as const,
-      // Past its lifetime no one can drive the run; the margin lets it finish delivering.
-      workflowExecutionTimeout: lifetimeOf(definition) + FINISHING_MARGIN_MS,
-      typedSearchAttributes: [
-        { key: journeySearchAttributes.journey, value: definition.id },
-        { key: journeySearchAttributes.version, value: definition.version },
-        { key: journeySearchAttributes.status, value: 'active' },
-        // The run lists its first step from the start: it does not upsert it again.
-        ...(first?.step ? [{ key: journeySearchAttributes.step, value: first.step.name }] : []),
-      ],
     };
-    // A journey that waits for the customer before doing anything answers from its initial state
-    // while the run starts (one plain start); one that works first answers once it has settled.
-    let view = first;
-    if (view)
-      await temporal.client.workflow.start<typeof journeyWorkflowV3>(JOURNEY_WORKFLOW, start);
-    else
-      view = await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
-          JOURNEY_WORKFLOW,
-          start,
-        ),
-      });
+    const first = initialRunState(definition, machineInputOf(id, args));
+    let view: RunState;
+    if (first?.step) {
+      // A journey that waits for the customer before doing anything is opened here; Temporal starts
+      // it with its first submission (pending-runs.ts).
+      view = first;
+      await openRun(id, definition, args, first.step.name);
+    } else {
+      // One that works first answers once it has settled.
+      view = await recorded(
+        await temporal.client.workflow.executeUpdateWithStart(settleUpdate, {
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
+            JOURNEY_WORKFLOW,
+            {
+              workflowId: id,
+              taskQueue: temporal.taskQueue,
+              args: [args],
+              workflowIdConflictPolicy: 'FAIL',
+              // Past its lifetime no one can drive the run; the margin lets it finish delivering.
+              workflowExecutionTimeout: lifetimeOf(definition) + FINISHING_MARGIN_MS,
+              typedSearchAttributes: [
+                { key: journeySearchAttributes.journey, value: definition.id },
+                { key: journeySearchAttributes.version, value: definition.version },
+                { key: journeySearchAttributes.status, value: 'active' },
+              ],
+            },
+          ),
+        }),
+      );
+    }
     seenSteps.remember(id, view);
     const token = await tokens.sign(
       { id, journey: definition.id, version: definition.version },
@@ -377,20 +449,22 @@ export function createStepApi(deps: StepApiDeps): Router {
    */
   async function countRefusal(id: string, stepName: string, errors: FieldError[]) {
     if (!refusalBudget.take(id)) return;
+    const refusal = { step: stepName, codes: [...new Set(errors.map((error) => error.code))] };
     try {
-      await temporal.client.workflow.getHandle(id).signal(refusedSubmissionSignal, {
-        step: stepName,
-        codes: [...new Set(errors.map((error) => error.code))],
-      });
+      // A run still waiting for its first submission is started to be told.
+      const pending = await deps.pendingRuns.toStart(id);
+      if (pending) await deps.pendingRuns.refused(pending, refusal);
+      else await temporal.client.workflow.getHandle(id).signal(refusedSubmissionSignal, refusal);
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) deps.onCountFailed?.(error);
+      if (!(error instanceof WorkflowNotFoundError || error instanceof PendingRunClosedError))
+        deps.onCountFailed?.(error);
     }
   }
 
   router.get('/:id', async (req: Request, res: Response) => {
     const { id, definition, expired } = await authorisedRun(req);
     if (expired) return res.json(expiredView(id, definition));
-    const view = await currentView(id);
+    const view = await currentView(id, definition);
     seenSteps.remember(id, view);
     res.json(await publicView(id, definition, view));
   });
@@ -416,7 +490,7 @@ export function createStepApi(deps: StepApiDeps): Router {
     // asked where it is before the body is sealed, and always before a body is refused as invalid.
     // The update's validator decides in the end (the journey may move on in between).
     const refusal = async (): Promise<HttpProblem | undefined> => {
-      const current = await currentView(id);
+      const current = await currentView(id, definition);
       seenSteps.remember(id, current);
       const refused = refusalOf(current, stepName);
       return refused ? conflictProblem(id, definition, refused, current) : undefined;
@@ -439,14 +513,21 @@ export function createStepApi(deps: StepApiDeps): Router {
     }
 
     let view: RunState;
+    const submission = { step: stepName, input: sealed.sealed };
     try {
-      view = await temporal.client.workflow
-        .getHandle(id)
-        .executeUpdate(submitStepUpdate, { args: [{ step: stepName, input: sealed.sealed }] });
+      // The first submission of a run opened here starts it in Temporal.
+      const pending = await deps.pendingRuns.toStart(id);
+      view = await recorded(
+        pending
+          ? await deps.pendingRuns.submit(pending, submission)
+          : await temporal.client.workflow
+              .getHandle(id)
+              .executeUpdate(submitStepUpdate, { args: [submission] }),
+      );
     } catch (error) {
       const rejection = rejectionOf(error);
       const conflict =
-        error instanceof WorkflowNotFoundError
+        error instanceof WorkflowNotFoundError || error instanceof PendingRunClosedError
           ? rejectionCodes.journeyClosed
           : Object.values(rejectionCodes).find(
               (code) => code === rejection && code !== rejectionCodes.invalidInput,

@@ -51,6 +51,11 @@ export interface JourneyRunOptions {
   stepTimeoutMs?: number;
   /** The run's lifetime: a run still waiting at a step then ends `expired`. None: no end. */
   lifetimeMs?: number;
+  /**
+   * The run was opened earlier, at its first step, by someone who recorded its opening (the step
+   * API): its deadlines count from then, and it does not record `started` or that step again.
+   */
+  opened?: { at: number; step: string };
 }
 
 /** Error codes kept from one refused submission (one per field in error, in practice). */
@@ -94,9 +99,12 @@ export function createJourneyRun(options: JourneyRunOptions) {
   // no timer of its own: a run ends `expired` only where it waits for its customer, and one
   // finishing its work after its lifetime may finish.
   let inactivity: unknown;
-  let due: { status: 'abandoned' | 'expired'; step: string } | undefined;
+  let due: { status: 'abandoned' | 'expired'; step: string; at: number } | undefined;
+  const openedAt = options.opened?.at ?? now();
   const lifetimeEnd =
-    options.lifetimeMs !== undefined ? now() + options.lifetimeMs : Number.POSITIVE_INFINITY;
+    options.lifetimeMs !== undefined ? openedAt + options.lifetimeMs : Number.POSITIVE_INFINITY;
+  /** An opened run's first step has waited since its opening; every later wait starts afresh. */
+  let firstWaitSince = options.opened?.at;
   const restartInactivity = () => {
     clock.clearTimeout(inactivity);
     inactivity = undefined;
@@ -105,9 +113,12 @@ export function createJourneyRun(options: JourneyRunOptions) {
     if (!step) return;
     const name = step.definition.name;
     const timeout = stepTimeoutMs(step.definition, options);
-    const end = stepWaitEnd(timeout, lifetimeEnd - now());
+    const since = firstWaitSince ?? now();
+    firstWaitSince = undefined;
+    const end = stepWaitEnd(timeout - (now() - since), lifetimeEnd - now());
+    const at = end.status === 'expired' ? lifetimeEnd : since + timeout;
     inactivity = clock.setTimeout(() => {
-      due = { status: end.status, step: name };
+      due = { status: end.status, step: name, at };
     }, end.afterMs);
   };
   let lastStep: string | undefined;
@@ -122,7 +133,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
     },
   });
 
-  let reportedStep: string | undefined;
+  let reportedStep: string | undefined = options.opened?.step;
   /** Records what changed since the last report: the step entered, then the adapter's listing. */
   async function sync(current: RunState): Promise<void> {
     const name = current.step?.name;
@@ -191,7 +202,7 @@ export function createJourneyRun(options: JourneyRunOptions) {
 
     /** Starts the machine and runs it to its end: completed, failed, abandoned or expired. */
     async run(): Promise<RunState> {
-      events.push('started');
+      if (!options.opened) events.push('started');
       actor.start();
       started = true;
       let end: typeof due;
@@ -221,7 +232,8 @@ export function createJourneyRun(options: JourneyRunOptions) {
           undefined,
           finalState.error ? { code: finalState.error.code } : undefined,
         );
-      if (end) events.push(end.status, end.step);
+      // At its deadline: a run started late (by the sweep of runs never submitted) learns of it late.
+      if (end) events.push(end.status, end.step, undefined, end.at);
       await sync(finalState);
       const pending = events.drain();
       if (pending.length) await options.recordEvents(pending);

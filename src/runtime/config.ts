@@ -104,6 +104,9 @@ const configSchema = z.object({
   // A session unused this long ends (ASVS 5.0 V7.3.1); Auth0's default inactivity timeout.
   SESSION_IDLE_HOURS: z.coerce.number().positive().default(72),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  // How often the API starts the runs opened at their first step and never submitted, once that
+  // step timed out (they end abandoned there): the most an abandonment is recorded late.
+  PENDING_RUN_SWEEP_MS: z.coerce.number().int().min(100).default(5_000),
   RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   // `true` would take the client's address from the leftmost X-Forwarded-For entry, which the
   // client writes itself: it could pick its own rate-limit bucket. Trust named hops only.

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { createJourneyWorker } from '../../workers/worker.js';
+import { recordJourneyEvents } from '../activities/analytics/analytics.js';
 import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
@@ -15,6 +16,7 @@ import { createPrisma } from '../db/prisma.js';
 import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
+import { createPendingRuns, startPendingRunSweep } from '../http/pending-runs.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
@@ -195,6 +197,7 @@ export interface ApiOverrides {
   journeyLifetimeMs?: number;
   devOutbox?: boolean;
   port?: number;
+  pendingRunSweepMs?: number;
 }
 
 /** The API process: the step API over HTTP. */
@@ -221,6 +224,18 @@ export async function startApiProcess(
   });
   if (added.length) log.info({ added }, 'search attributes registered');
   const passwordPolicy = createPasswordPolicyPool();
+  const temporal = { client, taskQueue: config.TEMPORAL_TASK_QUEUE };
+  const pendingRuns = createPendingRuns({
+    prisma,
+    keyring,
+    temporal,
+    onRefused: (id, err) =>
+      log.error({ err, id }, 'pending runs: a row whose arguments do not open was dropped'),
+  });
+  const sweep = startPendingRunSweep(pendingRuns, {
+    intervalMs: overrides.pendingRunSweepMs ?? config.PENDING_RUN_SWEEP_MS,
+    onError: (err) => log.warn({ err }, 'pending runs: the sweep failed; it tries again'),
+  });
   const sessions = createSessionStore({ prisma, idleMs: config.sessionIdleMs });
   const app = createApp({
     registry,
@@ -232,7 +247,9 @@ export async function startApiProcess(
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     rateLimitReadsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
-    temporal: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    temporal,
+    pendingRuns,
+    recordJourneyEvents: (events) => recordJourneyEvents(prisma, events),
     tokens: createJourneyTokens(keyring),
     sealStepInput: createStepInputSealer({
       passwordPolicy,
@@ -257,6 +274,7 @@ export async function startApiProcess(
   const server = createServer(app);
   /** What the API holds besides its server: let go on stop, and on a refused listen. */
   const release = async () => {
+    await sweep.stop();
     await connection.close();
     await prisma.$disconnect();
     await passwordPolicy.close();

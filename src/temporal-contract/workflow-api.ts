@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JourneyEventRecord } from '../analytics/journey-events.js';
 import type { SessionRef } from '../journey-kit/define-journey.js';
 import type { RunState } from '../run/run-state.js';
 
@@ -21,6 +22,21 @@ export interface JourneyWorkflowArgs {
   channel?: string;
   /** The run's lifetime (its journey token's): engine 3 ends a run waiting at a step past it `expired`. */
   lifetimeMs?: number;
+  /**
+   * The step API opened the run before Temporal started it (src/http/pending-runs.ts): when, at
+   * which first step, and how many journey events it wrote then (`started`, `step_entered`). The
+   * run counts its deadlines from then and numbers its events after those.
+   */
+  opened?: RunOpening;
+}
+
+/** A run opened by the step API at its first step, started by Temporal later. */
+export interface RunOpening {
+  /** When it opened (epoch ms). */
+  at: number;
+  step: string;
+  /** Journey events written as it opened. */
+  events: number;
 }
 
 /** A step submission whose secret fields are already sealed (hashed or by reference). */
@@ -29,10 +45,17 @@ export interface StepSubmission {
   input: unknown;
 }
 
+/**
+ * What an update answers: the run's state and, while the run waits for its customer, the journey
+ * events it has not written yet (they go with its next activity). The step API writes those before
+ * it answers, so the funnel shows where each run waits at once; (journeyId, seq) keeps one of each.
+ */
+export type StepAnswer = RunState & { unrecorded?: JourneyEventRecord[] };
+
 /** Submit the current step; answers the next view once the machine has settled. */
-export const submitStepUpdate = defineUpdate<RunState, [StepSubmission]>('submit');
+export const submitStepUpdate = defineUpdate<StepAnswer, [StepSubmission]>('submit');
 /** Wait for the machine to settle and answer the view (used with Update-with-Start). */
-export const settleUpdate = defineUpdate<RunState, []>('settle');
+export const settleUpdate = defineUpdate<StepAnswer, []>('settle');
 /** The run's state. Its wire name stays `view`: API instances of a rolling deploy query by it. */
 export const runStateQuery = defineQuery<RunState>('view');
 

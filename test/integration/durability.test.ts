@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { refusedSubmissionSignal } from '../../src/temporal-contract/workflow-api.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -111,7 +110,8 @@ it('answers a submission that reaches a run with its first task (no worker had p
 
   const answer = await submitted;
   expect(answer.body).toMatchObject({ status: 'active', step: { name: 'verify-email' } });
-  // Its journey events tell it in order: the start, the step it answered, its submission.
+  // Its journey events tell it in order: the start, the step it answered, its submission, and the
+  // step it waits at now (written as the step was answered).
   await expect
     .poll(
       async () =>
@@ -127,6 +127,7 @@ it('answers a submission that reaches a run with its first task (no worker had p
       ['started', null],
       ['step_entered', 'credentials'],
       ['step_submitted', 'credentials'],
+      ['step_entered', 'verify-email'],
     ]);
 });
 
@@ -135,13 +136,15 @@ it('counts a refused submission that reaches the run in one task with the submis
   if (workers.at(-1)?.exitCode !== null || workers.at(-1)?.signalCode !== null)
     workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
   const { id, token } = (await api.start()).body;
-  // The run has started and waits at credentials; then its worker is gone for a moment, and the
-  // refusal reaches the run as the step API sends it (answering a 422 needs a worker to ask).
-  await api.get(id, token);
+  // The run waits at credentials, opened by the step API; its worker is gone for a moment. The API
+  // still refuses a weak password (the run's first step is its own view) and starts the run to be
+  // told of it: the refusal and the next submission reach the run in its first task.
   for (const worker of workers) await killHard(worker);
-  await stack.temporal.workflow
-    .getHandle(id)
-    .signal(refusedSubmissionSignal, { step: 'credentials', codes: ['password_common'] });
+  const refused = await api.submit(id, token, 'credentials', {
+    email: 'refused-then-moved@example.com',
+    password: 'password1234',
+  });
+  expect(refused.body).toMatchObject({ code: 'invalid_input' });
   const submitted = api.submit(id, token, 'credentials', {
     email: 'refused-then-moved@example.com',
     password: 'counted before it moved on',

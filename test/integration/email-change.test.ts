@@ -171,7 +171,9 @@ describe('email-change@1 over the step API, from a session, on real Temporal, Po
 
   it('hands the workflow a reference to the session, never its token', async () => {
     const customer = await signUp(api, smtp);
-    const { id } = (await startChange(customer.sessionToken)).body;
+    const { id, token } = (await startChange(customer.sessionToken)).body;
+    // The first submission starts the run in Temporal (src/http/pending-runs.ts).
+    await api.submit(id, token, 'new-email', { email: 'reference.only@example.com' });
     const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
     const text = await decodedHistoryText(history, (payloads) =>
       createEncryptionCodec(stack.keyring).decode(payloads),

@@ -137,29 +137,42 @@ describe('registration over the step API, on real Temporal, Postgres and SMTP', 
     expect(events[5]?.detail).toEqual({ code: 'invalid_code' });
   });
 
-  it('answers the start from the journey itself: one plain start, no update, listed at its first step', async () => {
+  it('opens a run at its first step without a workflow: counted at once, shown by the journey itself; the first submission starts it in one call', async () => {
     const started = await api.start();
     expect(started.body).toMatchObject({ status: 'active', step: { name: 'credentials' } });
-    const handle = stack.temporal.workflow.getHandle(started.body.id);
-    let events: Awaited<ReturnType<typeof handle.fetchHistory>>['events'] = [];
-    for (let tries = 0; tries < 100; tries += 1) {
-      events = (await handle.fetchHistory()).events ?? [];
-      if (events.some((event) => event.workflowTaskCompletedEventAttributes)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(events?.some((event) => event.workflowTaskCompletedEventAttributes)).toBe(true);
-    expect(events?.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toEqual(
-      [],
-    );
-    expect(events?.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes)).toEqual(
-      [],
-    );
-    const { searchAttributes } = await handle.describe();
-    expect(searchAttributes.ParcoursStep).toEqual(['credentials']);
-    // The run itself agrees with the answer.
-    expect((await api.get(started.body.id, started.body.token)).body).toEqual(
+    const { id, token } = started.body;
+    const handle = stack.temporal.workflow.getHandle(id);
+    await expect(handle.describe()).rejects.toThrow(/not found/i);
+    // The funnel counts it already: started, and at its first step.
+    const opening = await stack.prisma.journeyEvent.findMany({
+      where: { journeyId: id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(opening.map((event) => [event.seq, event.type, event.step])).toEqual([
+      [1, 'started', null],
+      [2, 'step_entered', 'credentials'],
+    ]);
+    // Its view is the journey's, the same as the start's answer.
+    expect((await api.get(id, token)).body).toEqual(
       Object.fromEntries(Object.entries(started.body).filter(([key]) => key !== 'token')),
     );
+    // Its arguments wait sealed, bound to the run: nothing of the start readable in the table.
+    const row = await stack.prisma.pendingRun.findUniqueOrThrow({ where: { id } });
+    expect(Buffer.from(row.args).toString('latin1')).not.toContain('registration');
+
+    const next = await api.submit(id, token, 'credentials', {
+      email: 'opened.late@example.com',
+      password: 'a pending run starts now',
+    });
+    expect(next.body).toMatchObject({ status: 'active', step: { name: 'verify-email' } });
+    expect(await stack.prisma.pendingRun.findUnique({ where: { id } })).toBeNull();
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((event) => event.workflowExecutionStartedEventAttributes)).toHaveLength(1);
+    expect(
+      events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes),
+    ).toHaveLength(1);
+    const { searchAttributes } = await handle.describe();
+    expect(searchAttributes.ParcoursStep).toEqual(['verify-email']);
   });
 
   // Many runs share one worker's sandbox: none may disturb another (see interleaved-journeys).

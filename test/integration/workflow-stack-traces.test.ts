@@ -12,7 +12,13 @@ afterAll(async () => {
 async function stackTraceOfNewRun(env: Record<string, string>): Promise<unknown> {
   const stack = await startStack({ env });
   stacks.push(stack);
-  const { id } = (await stepApiClient(stack.url).start()).body;
+  const api = stepApiClient(stack.url);
+  const { id, token } = (await api.start()).body;
+  // The first submission starts the run in Temporal (src/http/pending-runs.ts).
+  await api.submit(id, token, 'credentials', {
+    email: 'stack.traces@example.com',
+    password: 'a run to ask for its stack',
+  });
   return stack.temporal.workflow
     .getHandle(id)
     .query<string>('__stack_trace')

@@ -40,6 +40,8 @@ export async function startStack(options: StackOptions = {}) {
     // Tests drive hundreds of requests from one address; the limit has a test of its own.
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
+    // Runs opened and never submitted end soon after their first step's (short) timeout.
+    PENDING_RUN_SWEEP_MS: '200',
     // No test reaches the internet: the breach check has a test of its own, against a local fake.
     BREACHED_PASSWORDS_URL: 'off',
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),

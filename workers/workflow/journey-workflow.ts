@@ -11,6 +11,7 @@ import {
   journeySearchAttributes,
   refusedSubmissionSignal,
   runStateQuery,
+  type StepAnswer,
   settleUpdate,
   submitStepUpdate,
 } from '../../src/temporal-contract/workflow-api.js';
@@ -57,6 +58,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
       ...(args.channel ? { channel: args.channel } : {}),
     },
     Date.now,
+    args.opened?.events,
   );
   const call = createActivityCaller(events);
   const root = wf.CancellationScope.current();
@@ -93,6 +95,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
     },
     ...(args.stepTimeoutMs !== undefined ? { stepTimeoutMs: args.stepTimeoutMs } : {}),
     ...(args.lifetimeMs !== undefined ? { lifetimeMs: args.lifetimeMs } : {}),
+    ...(args.opened ? { opened: { at: args.opened.at, step: args.opened.step } } : {}),
   });
 
   wf.setHandler(runStateQuery, run.state);
@@ -100,12 +103,20 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
   // or died): its handler runs before the machine has started, and must wait for it, or its event
   // is queued behind the start and the answer shows a run that has not moved yet. Behind a patch
   // taken only then, and with no await otherwise: histories recorded before it replay as they ran.
+  // A run the step API opened always starts with its first submission: it needs no marker to say so.
   /** A promise to wait on when the handler came with the first task; undefined otherwise. */
   const untilStarted = (): Promise<void> | undefined =>
-    run.started() || !wf.patched('submissions-wait-for-start')
+    run.started() || !(args.opened || wf.patched('submissions-wait-for-start'))
       ? undefined
       : wf.condition(run.started);
-  wf.setHandler(settleUpdate, run.settle);
+  /** A state answered to the step API, with the events it is to write now if the run waits. */
+  const answer = (state: RunState): StepAnswer => {
+    const unrecorded = events.peek();
+    return state.status === 'active' && unrecorded.length
+      ? { ...state, unrecorded: [...unrecorded] }
+      : state;
+  };
+  wf.setHandler(settleUpdate, async () => answer(await run.settle()));
   wf.setHandler(
     submitStepUpdate,
     async ({ step, input }) => {
@@ -115,7 +126,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
         // It is ahead of the run's loop reporting the step it answers.
         await run.sync(run.state());
       }
-      return run.submit(step, input);
+      return answer(await run.submit(step, input));
     },
     {
       // Rejected here, an update leaves no trace in history.

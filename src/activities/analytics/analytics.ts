@@ -26,16 +26,29 @@ export function withJourneyEvents<T extends Record<string, Activity>>(
   return wrapped as T;
 }
 
+/** Journey events as rows of the journey_events table. */
+export function journeyEventRows(events: JourneyEventRecord[]) {
+  return events.map((event) => ({
+    ...event,
+    at: new Date(event.at),
+    detail: event.detail as Prisma.InputJsonValue | undefined,
+  }));
+}
+
+/** Stores journey events; (journeyId, seq) makes a batch written twice harmless. */
+export async function recordJourneyEvents(
+  prisma: ActivityDeps['prisma'],
+  events: JourneyEventRecord[],
+): Promise<void> {
+  await prisma.journeyEvent.createMany({ data: journeyEventRows(events), skipDuplicates: true });
+}
+
 export function analyticsActivities({ prisma }: ActivityDeps) {
   return {
     /** Stores a run's journey events; (journeyId, seq) makes a retried batch harmless. */
     async recordJourneyEvents(events: JourneyEventRecord[]): Promise<void> {
       await prisma.journeyEvent.createMany({
-        data: events.map((event) => ({
-          ...event,
-          at: new Date(event.at),
-          detail: event.detail as Prisma.InputJsonValue | undefined,
-        })),
+        data: journeyEventRows(events),
         skipDuplicates: true,
       });
     },
