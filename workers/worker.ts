@@ -68,7 +68,7 @@ export interface JourneyWorkerOptions {
   /**
    * The SDK's `__stack_trace` query (a stuck run's awaits, in the UI's Stack Trace tab). It costs a
    * captured, source-mapped stack for every promise a run creates, a third of the workflow thread
-   * (docs/performance.md); off unless asked for. Read by patches/@temporalio+worker+*.patch.
+   * (docs/performance-history.md); off unless asked for. Read by patches/@temporalio+worker+*.patch.
    */
   stackTraces?: boolean;
   debug?: boolean;
@@ -127,6 +127,10 @@ export async function createJourneyWorker(
       : { workflowsPath, bundlerOptions }),
     activities: withJourneyEvents(options.activities),
     dataConverter: options.dataConverter,
+    // A run's first task comes with its first submission (the step API opens runs; Temporal starts
+    // them then), so a customer waits on the non-sticky queue once per run: half the pollers there,
+    // not the SDK's fifth (docs/performance.md).
+    nonStickyToStickyPollRatio: 0.5,
     ...(options.stickyQueueScheduleToStartTimeout
       ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout }
       : {}),

@@ -5,6 +5,8 @@ export interface FunnelStep {
   step: string;
   /** Runs that entered the step. */
   reached: number;
+  /** Runs at the step now: they entered it and have neither moved on nor ended. */
+  inProgress: number;
   /** Runs that left it forward: to another step, or to the journey's completion. */
   completed: number;
   /** Runs that ended at it: left there until the inactivity timeout, or past their lifetime. */
@@ -24,6 +26,8 @@ export interface FunnelVersion {
   version: number;
   /** Runs started in the window. */
   started: number;
+  /** Runs started in the window that have not ended (each at one of its steps, or working). */
+  inProgress: number;
   outcomes: { completed: number; failed: number; abandoned: number; expired: number };
   steps: FunnelStep[];
 }
@@ -45,6 +49,7 @@ interface StepRow {
   version: number;
   step: string;
   reached: bigint;
+  in_progress: bigint;
   completed: bigint;
   abandoned: bigint;
   expired: bigint;
@@ -57,8 +62,9 @@ interface StepRow {
  * A journey's funnel from its journey events: the runs started in a window, and for each step how
  * many reached it, left it forward, or ended there, how long they stayed, and why submissions were
  * refused. Each run's events are read in their recorded order (`seq`): a step is left at the next
- * step entered or at the run's end. Runs are found by their `started` event through the
- * (journey, type, at) index, their events by (journey_id, seq): the cost follows the runs in the
+ * step entered or at the run's end, and a run that has done neither is in progress there. Runs are
+ * found by their `started` event through the (journey, type, at) index, their events by
+ * (journey_id, seq): the cost follows the runs in the
  * window, not the table.
  */
 export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<FunnelVersion[]> {
@@ -69,6 +75,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
       Array<{
         version: number;
         started: bigint;
+        in_progress: bigint;
         completed: bigint;
         failed: bigint;
         abandoned: bigint;
@@ -86,6 +93,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
         WHERE e.type IN ('completed', 'failed', 'abandoned', 'expired')
       )
       SELECT runs.version, count(*) AS started,
+        count(*) FILTER (WHERE ends.type IS NULL) AS in_progress,
         count(*) FILTER (WHERE ends.type = 'completed') AS completed,
         count(*) FILTER (WHERE ends.type = 'failed') AS failed,
         count(*) FILTER (WHERE ends.type = 'abandoned') AS abandoned,
@@ -108,6 +116,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
       )
       SELECT version, step,
         count(DISTINCT journey_id) AS reached,
+        count(DISTINCT journey_id) FILTER (WHERE next_type IS NULL) AS in_progress,
         count(DISTINCT journey_id) FILTER (WHERE next_type IN ('step_entered', 'completed')) AS completed,
         count(DISTINCT journey_id) FILTER (WHERE next_type = 'abandoned') AS abandoned,
         count(DISTINCT journey_id) FILTER (WHERE next_type = 'expired') AS expired,
@@ -144,6 +153,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
     return {
       version: run.version,
       started: Number(run.started),
+      inProgress: Number(run.in_progress),
       outcomes: {
         completed: Number(run.completed),
         failed: Number(run.failed),
@@ -157,6 +167,7 @@ export async function funnel(prisma: PrismaClient, query: FunnelQuery): Promise<
         return {
           step,
           reached,
+          inProgress: Number(row?.in_progress ?? 0),
           completed,
           abandoned: Number(row?.abandoned ?? 0),
           expired: Number(row?.expired ?? 0),
@@ -191,6 +202,8 @@ export function funnelCsv(journey: string, versions: FunnelVersion[]): string {
     'median_ms',
     'p90_ms',
     'top_errors',
+    // Last: a column added later leaves every earlier one where spreadsheets expect it.
+    'in_progress',
   ];
   const cell = (value: unknown) => {
     const text = value === null || value === undefined ? '' : String(value);
@@ -210,6 +223,7 @@ export function funnelCsv(journey: string, versions: FunnelVersion[]): string {
       step.timeInStepMs.median,
       step.timeInStepMs.p90,
       step.errors.map((error) => `${error.code}:${error.count}`).join(' '),
+      step.inProgress,
     ]),
   );
   return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`;

@@ -121,8 +121,14 @@ const METRICS: ReadonlyArray<{
   text: (value: number | null) => string;
 }> = [
   { metric: 'reached', heading: 'Reached', of: (s) => s.reached, text: String },
+  { metric: 'inProgress', heading: 'In progress', of: (s) => s.inProgress, text: String },
   { metric: 'completed', heading: 'Went on', of: (s) => s.completed, text: String },
-  { metric: 'dropOff', heading: 'Dropped off', of: (s) => s.reached - s.completed, text: String },
+  {
+    metric: 'dropOff',
+    heading: 'Dropped off',
+    of: (s) => s.reached - s.completed - s.inProgress,
+    text: String,
+  },
   { metric: 'conversion', heading: 'Conversion', of: (s) => s.conversion, text: percent },
   { metric: 'abandoned', heading: 'Abandoned', of: (s) => s.abandoned, text: String },
   { metric: 'expired', heading: 'Expired', of: (s) => s.expired, text: String },
@@ -139,11 +145,12 @@ const OUTCOMES = {
 };
 
 /** One version's numbers as the page shows them, each cell naming its version, step and metric. */
-function versionView({ version, started, outcomes, steps }: FunnelVersion) {
+function versionView({ version, started, inProgress, outcomes, steps }: FunnelVersion) {
   return {
     version,
     outcomes: [
       { version, metric: 'started', label: 'Started', value: started },
+      { version, metric: 'inProgress', label: 'In progress', value: inProgress },
       ...Object.entries(OUTCOMES).map(([metric, label]) => ({
         version,
         metric,
@@ -174,6 +181,7 @@ function chartData(versions: readonly FunnelVersion[]) {
         version: version.version,
         reached: steps.map((name) => byName.get(name)?.reached ?? null),
         completed: steps.map((name) => byName.get(name)?.completed ?? null),
+        inProgress: steps.map((name) => byName.get(name)?.inProgress ?? null),
       };
     }),
   };

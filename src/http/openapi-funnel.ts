@@ -5,6 +5,10 @@ import { limited, parameterSchema, problemResponse } from './openapi-parts.js';
 const FUNNEL_STEP = {
   step: { type: 'string' },
   reached: { type: 'integer', description: 'Runs that entered the step' },
+  inProgress: {
+    type: 'integer',
+    description: 'Runs at the step now: entered, neither moved on nor ended',
+  },
   completed: { type: 'integer', description: 'Runs that left it forward' },
   abandoned: { type: 'integer' },
   expired: { type: 'integer' },
@@ -108,10 +112,14 @@ export function funnelOpenApi(journeyIds: readonly string[]) {
             type: 'array',
             items: {
               type: 'object',
-              required: ['version', 'started', 'outcomes', 'steps'],
+              required: ['version', 'started', 'inProgress', 'outcomes', 'steps'],
               properties: {
                 version: { type: 'integer' },
                 started: { type: 'integer', description: 'Runs started in the window' },
+                inProgress: {
+                  type: 'integer',
+                  description: 'Runs started in the window that have not ended',
+                },
                 outcomes: {
                   type: 'object',
                   required: ['completed', 'failed', 'abandoned', 'expired'],

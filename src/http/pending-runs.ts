@@ -50,6 +50,8 @@ export interface PendingRunsDeps {
   limit?: number;
   /** Hears of a row the sweep dropped because its arguments do not open (altered, or moved). */
   onRefused?: (id: string, error: unknown) => void;
+  /** Hears of a started run whose row could not be removed (the sweep removes it later). */
+  onLeftBehind?: (id: string, error: unknown) => void;
 }
 
 /**
@@ -69,7 +71,7 @@ export function createPendingRuns(deps: PendingRunsDeps) {
   const keys = deps.keyring.derive('pending-runs');
   const now = deps.now ?? Date.now;
   const limit = deps.limit ?? 50_000;
-  const { onRefused } = deps;
+  const { onRefused, onLeftBehind } = deps;
   /** Opened here and not yet started: most first submissions come back to the same instance. */
   const opened = new Map<string, PendingRun>();
   /** Started (or found started) here: no need to look for them in the table again. */
@@ -102,18 +104,32 @@ export function createPendingRuns(deps: PendingRunsDeps) {
     };
   }
 
-  /** The run is in Temporal now (started here, by another instance, or by the sweep). */
-  async function forget(id: string): Promise<void> {
+  /**
+   * The run is in Temporal now (started here, by another instance, or by the sweep): its row goes,
+   * in one transaction with the journey events its answer brought, if any.
+   */
+  async function forget(id: string, events: JourneyEventRecord[] = []): Promise<void> {
     opened.delete(id);
     remember(started, id);
-    await prisma.pendingRun.deleteMany({ where: { id } });
+    await prisma.$transaction([
+      prisma.pendingRun.deleteMany({ where: { id } }),
+      ...(events.length
+        ? [prisma.journeyEvent.createMany({ data: journeyEventRows(events), skipDuplicates: true })]
+        : []),
+    ]);
   }
 
   /** Runs a call that starts the run, then forgets it unless the call may not have reached Temporal. */
-  async function starting<T>(id: string, call: () => Promise<T>): Promise<T> {
+  async function starting<T>(
+    id: string,
+    call: () => Promise<T>,
+    eventsOf: (result: T) => JourneyEventRecord[] | undefined = () => undefined,
+  ): Promise<T> {
     try {
       const result = await call();
-      await forget(id);
+      // The run has started: the answer stands whatever the table says. A row left behind is
+      // taken by the sweep later (Temporal answers it started already); events, by the run.
+      await forget(id, eventsOf(result)).catch((error) => onLeftBehind?.(id, error));
       return result;
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
@@ -167,17 +183,24 @@ export function createPendingRuns(deps: PendingRunsDeps) {
       return opened.get(id) ?? find(id);
     },
 
-    /** Starts the run with its first submission, and answers the submission. */
-    submit(run: PendingRun, submission: StepSubmission): Promise<StepAnswer> {
-      return starting(run.id, () =>
-        temporal.client.workflow.executeUpdateWithStart(submitStepUpdate, {
-          args: [submission],
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
-            JOURNEY_WORKFLOW,
-            { ...startOptions(run), workflowIdConflictPolicy: 'USE_EXISTING' },
-          ),
-        }),
+    /**
+     * Starts the run with its first submission, and answers the submission, the journey events it
+     * brought already written (with the row's removal, in one transaction).
+     */
+    async submit(run: PendingRun, submission: StepSubmission): Promise<StepAnswer> {
+      const { unrecorded: _, ...state } = await starting(
+        run.id,
+        () =>
+          temporal.client.workflow.executeUpdateWithStart(submitStepUpdate, {
+            args: [submission],
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
+              JOURNEY_WORKFLOW,
+              { ...startOptions(run), workflowIdConflictPolicy: 'USE_EXISTING' },
+            ),
+          }),
+        (answer) => answer.unrecorded,
       );
+      return state;
     },
 
     /** Starts the run to tell it of a submission refused before it reached it (its funnel counts it). */

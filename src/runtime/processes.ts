@@ -231,6 +231,8 @@ export async function startApiProcess(
     temporal,
     onRefused: (id, err) =>
       log.error({ err, id }, 'pending runs: a row whose arguments do not open was dropped'),
+    onLeftBehind: (id, err) =>
+      log.warn({ err, id }, 'pending runs: a started run keeps its row until the sweep'),
   });
   const sweep = startPendingRunSweep(pendingRuns, {
     intervalMs: overrides.pendingRunSweepMs ?? config.PENDING_RUN_SWEEP_MS,

@@ -12,7 +12,7 @@ const MIN_SCORE = 2;
 // here); estimating on the first 64 characters keeps the worst case near 70 ms. Characters past the
 // window only add guesses, so ignoring them errs on the strict side.
 const ESTIMATE_WINDOW = 64;
-// Policy (docs/performance.md): zxcvbn tries at most 3 l33t substitutions per word (its default is
+// Policy (docs/performance-history.md): zxcvbn tries at most 3 l33t substitutions per word (its default is
 // 10). That made the estimate 1.4-4× cheaper on the passwords measured, with the same score for
 // each, and for 3,000 common passwords; a word disguised by four substitutions ("$3cur3P@$$w0rd")
 // still scores 1 and is refused (tested).

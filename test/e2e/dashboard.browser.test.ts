@@ -167,13 +167,15 @@ it('draws each version’s funnel with Chart.js, filters by version and download
   );
   expect(answer?.status()).toBe(200);
 
-  // The chart: per version, a bar per step, split into runs that went on and those that dropped off.
+  // The chart: per version, a bar per step, split into runs that went on, those still at it and those that dropped off.
   const chart = await chartOf(page);
   expect(chart?.labels).toEqual(['credentials', 'verify-email', 'terms']);
   expect(chart?.datasets).toEqual([
     { label: 'v1 went on', data: [1, 1, 0] },
+    { label: 'v1 in progress', data: [0, 0, 0] },
     { label: 'v1 dropped off', data: [1, 0, 1] },
     { label: 'v2 went on', data: [3, 2, 2] },
+    { label: 'v2 in progress', data: [0, 0, 0] },
     { label: 'v2 dropped off', data: [1, 1, 0] },
   ]);
   expect(chart?.painted).toBeGreaterThan(1_000);
@@ -198,6 +200,7 @@ it('draws each version’s funnel with Chart.js, filters by version and download
   ]);
   expect((await chartOf(page))?.datasets.map((dataset) => dataset.label)).toEqual([
     'v2 went on',
+    'v2 in progress',
     'v2 dropped off',
   ]);
   expect(await page.locator('section.version').count()).toBe(1);
@@ -211,10 +214,10 @@ it('draws each version’s funnel with Chart.js, filters by version and download
   expect(download.suggestedFilename()).toBe('registration-funnel.csv');
   const csv = (await readFile(await download.path(), 'utf8')).trimEnd().split('\r\n');
   expect(csv).toEqual([
-    'journey,version,step,reached,completed,abandoned,expired,failed,conversion,median_ms,p90_ms,top_errors',
-    'registration,2,credentials,4,3,1,0,0,0.7500,5500,1262500,password_weak:1',
-    'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1',
-    'registration,2,terms,2,2,0,0,0,1.0000,2500,2900,',
+    'journey,version,step,reached,completed,abandoned,expired,failed,conversion,median_ms,p90_ms,top_errors,in_progress',
+    'registration,2,credentials,4,3,1,0,0,0.7500,5500,1262500,password_weak:1,0',
+    'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1,0',
+    'registration,2,terms,2,2,0,0,0,1.0000,2500,2900,,0',
   ]);
 
   expect(consoleErrors).toEqual([]);

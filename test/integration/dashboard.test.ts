@@ -105,8 +105,8 @@ describe('the analysts’ dashboard (real HTTP and Postgres)', () => {
     expect(chart).toEqual({
       steps: ['credentials', 'verify-email', 'terms'],
       versions: [
-        { version: 1, reached: [2, 1, 1], completed: [1, 1, 0] },
-        { version: 2, reached: [4, 3, 2], completed: [3, 2, 2] },
+        { version: 1, reached: [2, 1, 1], completed: [1, 1, 0], inProgress: [0, 0, 0] },
+        { version: 2, reached: [4, 3, 2], completed: [3, 2, 2], inProgress: [0, 0, 0] },
       ],
     });
     // The only scripts are files of this server's: no inline script for the CSP to allow.
@@ -131,7 +131,7 @@ describe('the analysts’ dashboard (real HTTP and Postgres)', () => {
     expect(csv.headers.get('content-disposition')).toContain('registration-funnel.csv');
     const lines = (await csv.text()).trimEnd().split('\r\n');
     expect(lines).toContain(
-      'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1',
+      'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1,0',
     );
     expect(lines).toHaveLength(4);
   });

@@ -83,6 +83,7 @@ describe('the funnel of a journey, from its journey events', () => {
       {
         step: 'credentials',
         reached: 4,
+        inProgress: 0,
         completed: 3,
         abandoned: 1,
         expired: 0,
@@ -95,6 +96,7 @@ describe('the funnel of a journey, from its journey events', () => {
       {
         step: 'verify-email',
         reached: 3,
+        inProgress: 0,
         completed: 2,
         abandoned: 1,
         expired: 0,
@@ -110,6 +112,7 @@ describe('the funnel of a journey, from its journey events', () => {
       {
         step: 'terms',
         reached: 2,
+        inProgress: 0,
         completed: 2,
         abandoned: 0,
         expired: 0,
@@ -140,6 +143,7 @@ describe('the funnel of a journey, from its journey events', () => {
     expect(v1?.steps.at(-1)).toEqual({
       step: 'never',
       reached: 0,
+      inProgress: 0,
       completed: 0,
       abandoned: 0,
       expired: 0,
@@ -150,14 +154,59 @@ describe('the funnel of a journey, from its journey events', () => {
     });
   });
 
+  it('shows the runs in progress at each step: entered, neither moved on nor ended; ended, they leave it', async () => {
+    const journey = 'mfa-enrolment';
+    const at = (id: string, events: ScriptedEvent[]) =>
+      recordRun(prisma, { id, journey, version: 1, startAt: t0 }, events);
+    await at('waits-first', [['step_entered', 'choose']]);
+    await at('waits-too', [['step_entered', 'choose']]);
+    await at('waits-second', [
+      ['step_entered', 'choose'],
+      ['step_submitted', 'choose'],
+      ['step_rejected', 'choose', { code: 'invalid_input' }],
+      ['step_entered', 'confirm'],
+    ]);
+    await at('done', [['step_entered', 'choose'], ['step_entered', 'confirm'], ['completed']]);
+    await at('gone', [
+      ['step_entered', 'choose'],
+      ['abandoned', 'choose'],
+    ]);
+    const [version] = await funnel(prisma, { journey, ...window });
+    expect(version).toMatchObject({ started: 5, inProgress: 3 });
+    const byStep = Object.fromEntries(
+      (version?.steps ?? []).map((step) => [step.step, [step.reached, step.inProgress]]),
+    );
+    expect(byStep).toEqual({ choose: [5, 2], confirm: [2, 1] });
+
+    // The first waiting run is abandoned: it leaves "in progress" for "abandoned".
+    await prisma.journeyEvent.create({
+      data: {
+        journeyId: 'waits-first',
+        journey,
+        version: 1,
+        seq: 3,
+        type: 'abandoned',
+        step: 'choose',
+        at: new Date(t0 + 60_000),
+      },
+    });
+    const [after] = await funnel(prisma, { journey, ...window });
+    expect(after).toMatchObject({ started: 5, inProgress: 2, outcomes: { abandoned: 2 } });
+    expect(after?.steps.find((step) => step.step === 'choose')).toMatchObject({
+      reached: 5,
+      inProgress: 1,
+      abandoned: 2,
+    });
+  });
+
   it('exports the same numbers as CSV, a row per version and step (RFC 4180)', async () => {
     const versions = await funnel(prisma, { journey: 'registration', version: 2, ...window });
     const lines = funnelCsv('registration', versions).trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'journey,version,step,reached,completed,abandoned,expired,failed,conversion,median_ms,p90_ms,top_errors',
+      'journey,version,step,reached,completed,abandoned,expired,failed,conversion,median_ms,p90_ms,top_errors,in_progress',
     );
     expect(lines).toContain(
-      'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1',
+      'registration,2,verify-email,3,2,1,0,0,0.6667,20000,1445600,invalid_code:2 too_many_attempts:1,0',
     );
   });
 });

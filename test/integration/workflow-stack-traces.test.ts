@@ -3,7 +3,7 @@ import { stepApiClient } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 // patches/@temporalio+worker+1.24.0.patch lets a worker skip the SDK's promise hook, which costs a
-// captured, source-mapped stack trace for every promise a run creates (docs/performance.md).
+// captured, source-mapped stack trace for every promise a run creates (docs/performance-history.md).
 const stacks: Stack[] = [];
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();

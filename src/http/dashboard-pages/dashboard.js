@@ -11,7 +11,8 @@
   const funnel = JSON.parse(embedded.textContent);
   const colours = ['#0969da', '#bf3989', '#1a7f37', '#9a6700', '#8250df', '#cf222e'];
   // Per version, one stacked bar per step: its height is the runs that reached the step, split
-  // into those who went on (solid) and those who dropped off there (pale).
+  // into those who went on (solid), those still at it (half tone) and those who dropped off there
+  // (pale).
   const datasets = funnel.versions.flatMap((version, index) => {
     const colour = colours[index % colours.length];
     const stack = `v${version.version}`;
@@ -23,17 +24,23 @@
         stack,
       },
       {
+        label: `v${version.version} in progress`,
+        data: version.inProgress,
+        backgroundColor: `${colour}99`,
+        stack,
+      },
+      {
         label: `v${version.version} dropped off`,
         data: version.reached.map((reached, step) =>
-          reached === null ? null : reached - version.completed[step],
+          reached === null ? null : reached - version.completed[step] - version.inProgress[step],
         ),
-        backgroundColor: `${colour}55`,
+        backgroundColor: `${colour}33`,
         stack,
       },
     ];
   });
   const reachedOf = (item) =>
-    funnel.versions[Math.floor(item.datasetIndex / 2)].reached[item.dataIndex];
+    funnel.versions[Math.floor(item.datasetIndex / 3)].reached[item.dataIndex];
   new Chart(canvas, {
     type: 'bar',
     data: { labels: funnel.steps, datasets },

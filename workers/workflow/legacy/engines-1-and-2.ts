@@ -43,7 +43,7 @@ import { createDurableClock } from './durable-clock.js';
  *
  * Engine 2 keeps all of a run's delays behind one Temporal timer (timer-wheel.ts) and hands journey
  * events to the run's next activity (activity-caller.ts): a registration writes 38 history events
- * instead of 49 (docs/performance.md). A new workflow type rather than `patched()`, which would itself add a marker and a
+ * instead of 49 (docs/performance-history.md). A new workflow type rather than `patched()`, which would itself add a marker and a
  * search-attribute upsert to every run.
  */
 export function journeyWorkflowV2(args: JourneyWorkflowArgs): Promise<RunState> {
