@@ -63,6 +63,8 @@ export interface JourneyWorkerOptions {
   dataConverter: DataConverter;
   /** A bundle made once with `bundleWorkflowCode` (tests); otherwise the worker bundles at start. */
   workflowBundle?: { code: string };
+  /** Runs kept in the worker's sticky cache between their steps (`WORKER_CACHED_RUNS`). */
+  cachedRuns?: number;
   /** How long a run stays on this worker's sticky queue before another worker may take it. */
   stickyQueueScheduleToStartTimeout?: string;
   /**
@@ -127,10 +129,9 @@ export async function createJourneyWorker(
       : { workflowsPath, bundlerOptions }),
     activities: withJourneyEvents(options.activities),
     dataConverter: options.dataConverter,
-    // A run's first task comes with its first submission (the step API opens runs; Temporal starts
-    // them then), so a customer waits on the non-sticky queue once per run: half the pollers there,
-    // not the SDK's fifth (docs/performance.md).
-    nonStickyToStickyPollRatio: 0.5,
+    // Runs kept in memory between their steps; past it the least recent is evicted and replays its
+    // history at its next step (docs/performance.md). The SDK's default follows the heap's size.
+    ...(options.cachedRuns !== undefined ? { maxCachedWorkflows: options.cachedRuns } : {}),
     ...(options.stickyQueueScheduleToStartTimeout
       ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout }
       : {}),

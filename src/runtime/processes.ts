@@ -153,6 +153,7 @@ export async function startWorkerProcess(
     dataConverter: journeyDataConverter(keyring),
     debug: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
     stackTraces: config.WORKFLOW_STACK_TRACES === 'on',
+    cachedRuns: config.WORKER_CACHED_RUNS,
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
     ...(overrides.stickyQueueScheduleToStartTimeout
       ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout }
