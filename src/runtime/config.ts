@@ -135,7 +135,7 @@ const configSchema = z.object({
     .transform(commaList)
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
-  // Runs a worker keeps in memory between their steps (about 220 KiB each; docs/configuration.md).
+  // Runs a worker keeps in memory between their steps (docs/configuration.md: what each costs).
   WORKER_CACHED_RUNS: z.coerce.number().int().min(2).default(2_000),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
