@@ -39,7 +39,8 @@ export interface TemporalDevServer {
 
 const host = '127.0.0.1';
 const stopGraceMs = 5_000;
-const stderrTailLines = 40;
+const stderrTailLines = 30;
+const stderrHeadLines = 10;
 const pollMs = 50;
 
 /**
@@ -76,12 +77,21 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
   const child = spawn(cli, devServerArgs(opts, { port, uiPort, namespace }), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // What it said: its first lines (a Go panic names its cause there, before a long stack) and its
+  // last ones.
   const stderrTail: string[] = [];
+  let stderrLines = 0;
   let stopping = false;
   forwardLines(child, (line, fromStderr) => {
     if (fromStderr) {
-      stderrTail.push(line);
-      if (stderrTail.length > stderrTailLines) stderrTail.shift();
+      stderrLines += 1;
+      if (stderrLines <= stderrHeadLines) stderrTail.push(line);
+      else {
+        if (stderrLines === stderrHeadLines + 1) stderrTail.push('…');
+        stderrTail.push(line);
+        if (stderrTail.length > stderrHeadLines + 1 + stderrTailLines)
+          stderrTail.splice(stderrHeadLines + 1, 1);
+      }
     }
     // Shutdown is noisy (cancelled polls); nobody needs those lines.
     if (!stopping) opts.log?.(line);

@@ -98,7 +98,9 @@ describe('the funnel equals a scripted mix of 200 real runs, across a worker kil
       password: PASSWORD,
     });
     expect(credentials.body).toMatchObject({ step: { name: 'verify-email' } });
-    const code = codeIn((await smtp.waitFor((m) => m.to.includes(script.email), 30_000)).text);
+    // A send in flight on the killed worker is retried once its start-to-close timeout (30 s) runs
+    // out: its mail may come that much later.
+    const code = codeIn((await smtp.waitFor((m) => m.to.includes(script.email), 60_000)).text);
     if (script.wrongCodeFirst) {
       const wrong = await api.submit(id, token, 'verify-email', { code: otherThan(code) });
       expect(wrong.status).toBe(422);

@@ -25,7 +25,8 @@ export async function startEmbeddedEngine(dataDir: string): Promise<EmbeddedEngi
     try {
       return await startOnce(dataDir, await findFreePort());
     } catch (error) {
-      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+      // The API says EADDRINUSE; the Temporal dev server (Go) "address already in use".
+      if (attempt === 3 || !/EADDRINUSE|address already in use/.test(String(error))) throw error;
     }
   }
 }
