@@ -55,6 +55,32 @@ export interface PendingRunsDeps {
 }
 
 /**
+ * How a journey's workflow is started: on the task queue, under the run's id, closed by `closeBy`
+ * (epoch ms; at least a minute from `now`, to record its end), listed by journey, version, status
+ * and, when known, the step it starts at. The step API's starts and the pending runs' share it.
+ */
+export function journeyStartOptions(
+  taskQueue: string,
+  id: string,
+  args: JourneyWorkflowArgs,
+  listing: { closeBy: number; now: number; step?: string },
+): StartOptions {
+  return {
+    workflowId: id,
+    taskQueue,
+    args: [args],
+    // Past its lifetime no one can drive the run; the margin lets it finish delivering.
+    workflowExecutionTimeout: Math.max(60_000, listing.closeBy - listing.now),
+    typedSearchAttributes: [
+      { key: journeySearchAttributes.journey, value: args.journey },
+      { key: journeySearchAttributes.version, value: args.version },
+      { key: journeySearchAttributes.status, value: 'active' },
+      ...(listing.step ? [{ key: journeySearchAttributes.step, value: listing.step }] : []),
+    ],
+  };
+}
+
+/**
  * Runs that wait for their customer before doing anything are opened here, not in Temporal: a
  * start is one database transaction (the sealed workflow arguments, and the run's `started` and
  * first `step_entered` journey events, so the funnel counts it at once), and the first submission
@@ -77,30 +103,22 @@ export function createPendingRuns(deps: PendingRunsDeps) {
   /** Started (or found started) here: no need to look for them in the table again. */
   const started = new Set<string>();
 
-  const remember = <T>(collection: Map<string, T> | Set<string>, id: string, value?: T) => {
-    if (collection instanceof Map) collection.set(id, value as T);
-    else collection.add(id);
-    if (collection.size > limit) collection.delete(collection.keys().next().value as string);
+  /** Keeps the in-memory indexes bounded: the oldest entry leaves first. */
+  const bound = (index: Map<string, unknown> | Set<string>) => {
+    if (index.size > limit) index.delete(index.keys().next().value as string);
   };
 
   function startOptions(run: PendingRun): StartOptions {
     const { args } = run;
-    const closeBy = args.opened.at + args.lifetimeMs + FINISHING_MARGIN_MS;
     return {
-      workflowId: run.id,
-      taskQueue: temporal.taskQueue,
-      args: [args],
-      // Past its lifetime no one can drive the run; the margin lets it finish delivering.
-      workflowExecutionTimeout: Math.max(60_000, closeBy - now()),
+      ...journeyStartOptions(temporal.taskQueue, run.id, args, {
+        closeBy: args.opened.at + args.lifetimeMs + FINISHING_MARGIN_MS,
+        now: now(),
+        // The run lists its first step from the start: it does not upsert it again.
+        step: args.opened.step,
+      }),
       // A run that ended is never started again under its id: a late submission finds it closed.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: journeySearchAttributes.journey, value: args.journey },
-        { key: journeySearchAttributes.version, value: args.version },
-        { key: journeySearchAttributes.status, value: 'active' },
-        // The run lists its first step from the start: it does not upsert it again.
-        { key: journeySearchAttributes.step, value: args.opened.step },
-      ],
     };
   }
 
@@ -110,7 +128,8 @@ export function createPendingRuns(deps: PendingRunsDeps) {
    */
   async function forget(id: string, events: JourneyEventRecord[] = []): Promise<void> {
     opened.delete(id);
-    remember(started, id);
+    started.add(id);
+    bound(started);
     await prisma.$transaction([
       prisma.pendingRun.deleteMany({ where: { id } }),
       ...(events.length
@@ -170,7 +189,8 @@ export function createPendingRuns(deps: PendingRunsDeps) {
         }),
         prisma.journeyEvent.createMany({ data: journeyEventRows(events), skipDuplicates: true }),
       ]);
-      remember(opened, run.id, run);
+      opened.set(run.id, run);
+      bound(opened);
     },
 
     find,

@@ -21,7 +21,6 @@ import { unmetRequirement } from '../sessions/session-requirement.js';
 import {
   JOURNEY_WORKFLOW,
   type JourneyWorkflowArgs,
-  journeySearchAttributes,
   refusedSubmissionSignal,
   rejectionCodes,
   runStateQuery,
@@ -35,6 +34,7 @@ import type { createJourneyTokens } from './journey-token.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import {
   FINISHING_MARGIN_MS,
+  journeyStartOptions,
   type PendingRun,
   PendingRunClosedError,
   type PendingRuns,
@@ -414,17 +414,11 @@ export function createStepApi(deps: StepApiDeps): Router {
           startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
             JOURNEY_WORKFLOW,
             {
-              workflowId: id,
-              taskQueue: temporal.taskQueue,
-              args: [args],
+              ...journeyStartOptions(temporal.taskQueue, id, args, {
+                closeBy: now().getTime() + lifetimeOf(definition) + FINISHING_MARGIN_MS,
+                now: now().getTime(),
+              }),
               workflowIdConflictPolicy: 'FAIL',
-              // Past its lifetime no one can drive the run; the margin lets it finish delivering.
-              workflowExecutionTimeout: lifetimeOf(definition) + FINISHING_MARGIN_MS,
-              typedSearchAttributes: [
-                { key: journeySearchAttributes.journey, value: definition.id },
-                { key: journeySearchAttributes.version, value: definition.version },
-                { key: journeySearchAttributes.status, value: 'active' },
-              ],
             },
           ),
         }),
