@@ -131,6 +131,26 @@ it('answers a submission that reaches a run with its first task (no worker had p
     ]);
 });
 
+it('takes two first submissions that reach the run in its first task: one enters, the other answers 409', async () => {
+  const api = stepApiClient(stack.url);
+  for (const worker of workers) await killHard(worker);
+  const { id, token } = (await api.start()).body;
+  // Both updates pass their validators against the run's first step before either handler runs:
+  // the second must be refused as it enters, not fail the run's task.
+  const submitted = Promise.all(
+    ['first-of-two@example.com', 'second-of-two@example.com'].map((email) =>
+      api.submit(id, token, 'credentials', { email, password: 'two at once, one goes in' }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  workers.push(await startWorkerProcess(stack, { SMTP_URL: smtp.url }));
+  const answers = await submitted;
+  expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+  expect(answers.find((answer) => answer.status === 409)?.body.code).toMatch(
+    /^(journey_busy|step_not_current)$/,
+  );
+});
+
 it('counts a refused submission that reaches the run in one task with the submission that moves it on', async () => {
   const api = stepApiClient(stack.url);
   if (workers.at(-1)?.exitCode !== null || workers.at(-1)?.signalCode !== null)

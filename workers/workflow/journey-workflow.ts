@@ -12,6 +12,7 @@ import {
   refusedSubmissionSignal,
   runStateQuery,
   type StepAnswer,
+  type StepSubmission,
   settleUpdate,
   submitStepUpdate,
 } from '../../src/temporal-contract/workflow-api.js';
@@ -116,30 +117,34 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
       ? { ...state, unrecorded: [...unrecorded] }
       : state;
   };
+  /** Refuses a submission the run cannot take now, as a typed failure the step API maps. */
+  const admit = ({ step, input }: StepSubmission): void => {
+    const rejection = run.check(step, input);
+    if (rejection)
+      throw ApplicationFailure.create({
+        type: rejection.code,
+        message: rejection.message,
+        nonRetryable: true,
+      });
+  };
   wf.setHandler(settleUpdate, async () => answer(await run.settle()));
   wf.setHandler(
     submitStepUpdate,
-    async ({ step, input }) => {
+    async (submission) => {
       const firstTask = untilStarted();
       if (firstTask) {
         await firstTask;
         // It is ahead of the run's loop reporting the step it answers.
         await run.sync(run.state());
       }
-      return answer(await run.submit(step, input));
+      // Checked again as it enters: updates of one task all pass their validators before any
+      // handler runs, so one sent earlier in the task (or while this one waited for the start)
+      // may have moved the run on. Checked synchronously with the send: nothing comes between.
+      admit(submission);
+      return answer(await run.submit(submission.step, submission.input));
     },
-    {
-      // Rejected here, an update leaves no trace in history.
-      validator: ({ step, input }) => {
-        const rejection = run.check(step, input);
-        if (rejection)
-          throw ApplicationFailure.create({
-            type: rejection.code,
-            message: rejection.message,
-            nonRetryable: true,
-          });
-      },
-    },
+    // Rejected here, an update leaves no trace in history.
+    { validator: admit },
   );
   // No await unless it came with the first task: the app's next submission may be handled in the
   // same task, and would move the run on before a deferred check ran (the refusal then lost).
