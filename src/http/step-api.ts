@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { journeyWorkflowV3 } from '../../workers/workflow/journey-workflow.js';
 import { createJourneyEventLog, type JourneyEventRecord } from '../analytics/journey-events.js';
 import { type ErrorCode, errorSpec, isErrorCode } from '../errors/catalogue.js';
-import type { JourneyDefinition, JourneyInput, SessionRef } from '../journey-kit/define-journey.js';
+import type { JourneyDefinition, SessionRef } from '../journey-kit/define-journey.js';
 import { DEFAULT_JOURNEY_LIFETIME_MS, journeyKey } from '../journey-kit/define-journey.js';
 import { isAllowedReturnTo, returnToFieldsOf } from '../journey-kit/start-fields.js';
 import type { JourneyRegistry } from '../journey-registry/registry.js';
@@ -21,6 +21,7 @@ import { unmetRequirement } from '../sessions/session-requirement.js';
 import {
   JOURNEY_WORKFLOW,
   type JourneyWorkflowArgs,
+  machineInputOf,
   refusedSubmissionSignal,
   rejectionCodes,
   runStateQuery,
@@ -288,15 +289,6 @@ export function createStepApi(deps: StepApiDeps): Router {
     return state;
   }
 
-  /** What the journey's machine is given: from the run's arguments, as the workflow gives it. */
-  const machineInputOf = (id: string, args: JourneyWorkflowArgs): JourneyInput => ({
-    journeyId: id,
-    settings: args.settings ?? {},
-    start: args.start ?? {},
-    ...(args.requester ? { requester: args.requester } : {}),
-    ...(args.session ? { session: args.session } : {}),
-  });
-
   /**
    * Opens a run at its first step: its arguments and its `started` and `step_entered` events, as
    * the run itself would record them, now. The sweep starts it if no submission has by the time
@@ -333,7 +325,10 @@ export function createStepApi(deps: StepApiDeps): Router {
 
   /** A run still waiting for its first submission shows its first step. */
   function pendingView(definition: JourneyDefinition, run: PendingRun): RunState {
-    const view = initialRunState(definition, machineInputOf(run.id, run.args));
+    const view = initialRunState(
+      definition,
+      machineInputOf(run.id, run.args, run.args.settings ?? {}),
+    );
     // A version's machine does not change: what waited at its first step when opened still does.
     if (!view) throw new Error(`Run ${run.id} was opened, yet its journey does not wait first`);
     return view;
@@ -400,7 +395,7 @@ export function createStepApi(deps: StepApiDeps): Router {
       lifetimeMs: lifetimeOf(definition),
       ...(session ? { session } : {}),
     };
-    const first = initialRunState(definition, machineInputOf(id, args));
+    const first = initialRunState(definition, machineInputOf(id, args, settings));
     let view: RunState;
     if (first?.step) {
       // A journey that waits for the customer before doing anything is opened here; Temporal starts

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JourneyEventRecord } from '../analytics/journey-events.js';
-import type { SessionRef } from '../journey-kit/define-journey.js';
+import type { JourneyInput, SessionRef } from '../journey-kit/define-journey.js';
 import type { RunState } from '../run/run-state.js';
 
 /** Arguments of the generic journey workflow: which definition to run, with which settings. */
@@ -28,6 +28,24 @@ export interface JourneyWorkflowArgs {
    * run counts its deadlines from then and numbers its events after those.
    */
   opened?: RunOpening;
+}
+
+/**
+ * What the journey's machine is given, from the run's arguments and its parsed settings: the
+ * workflow runs it with this, and the step API computes a run's first view from the same.
+ */
+export function machineInputOf(
+  journeyId: string,
+  args: JourneyWorkflowArgs,
+  settings: Record<string, unknown>,
+): JourneyInput {
+  return {
+    journeyId,
+    settings,
+    start: args.start ?? {},
+    ...(args.session ? { session: args.session } : {}),
+    ...(args.requester ? { requester: args.requester } : {}),
+  };
 }
 
 /** A run opened by the step API at its first step, started by Temporal later. */

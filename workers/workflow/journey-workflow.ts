@@ -9,6 +9,7 @@ import type { RunState } from '../../src/run/run-state.js';
 import {
   type JourneyWorkflowArgs,
   journeySearchAttributes,
+  machineInputOf,
   refusedSubmissionSignal,
   runStateQuery,
   type StepAnswer,
@@ -70,13 +71,7 @@ export async function journeyWorkflowV3(args: JourneyWorkflowArgs): Promise<RunS
   let listedStatus = 'active';
   const run = createJourneyRun({
     definition,
-    input: {
-      journeyId,
-      settings: parsedSettings.data,
-      start: args.start ?? {},
-      ...(args.session ? { session: args.session } : {}),
-      ...(args.requester ? { requester: args.requester } : {}),
-    },
+    input: machineInputOf(journeyId, args, parsedSettings.data),
     clock: (onError) => createTimerWheel(root, onError),
     now: Date.now,
     callActivity: call,
