@@ -367,8 +367,8 @@ async function measureFloor(): Promise<Metrics> {
     const taskQueue = `floor-${randomUUID()}`;
     const worker = await startFloorWorker(temporal.address, taskQueue);
     try {
-      const drive = (count: number, concurrency = 20) =>
-        driveFloor({ client: temporal.client, taskQueue, count, concurrency });
+      const drive = (count: number, concurrency = 20, oneStep = false) =>
+        driveFloor({ client: temporal.client, taskQueue, count, concurrency, oneStep });
       await drive(20);
       const aloneFloor = await drive(Math.min(alone, 30), 1);
       const temporalBefore = readProcessTreeMs(temporal.pid);
@@ -382,14 +382,28 @@ async function measureFloor(): Promise<Metrics> {
         ['floor.cpu.temporal', (readProcessTreeMs(temporal.pid) - temporalBefore) / journeys],
         ['floor.cpu.worker', (readProcessTreeMs(worker.pid) - workerBefore) / journeys],
       ]);
-      const history = await historyEventsPerRun(
-        temporal.client,
-        floor.workflowIds.slice(0, historySample),
+      const eventsOf = async (ids: string[]) => {
+        const history = await historyEventsPerRun(temporal.client, ids.slice(0, historySample));
+        return [...history.values()].reduce((sum, count) => sum + count, 0);
+      };
+      metrics.set('floor.history', await eventsOf(floor.workflowIds));
+      // A sign-in's shape: one update that starts the run and ends it. What Temporal alone costs
+      // a sign-in, and so the most sign-ins/s that any work beside it leaves room for.
+      await drive(20, 20, true);
+      const temporalBeforeOne = readProcessTreeMs(temporal.pid);
+      const workerBeforeOne = readProcessTreeMs(worker.pid);
+      const oneStep = await drive(journeys, 20, true);
+      metrics.set('floor1.jps', oneStep.journeysPerSecond);
+      metrics.set('floor1.p50', percentile(oneStep.updateMs, 50));
+      metrics.set(
+        'floor1.cpu.temporal',
+        (readProcessTreeMs(temporal.pid) - temporalBeforeOne) / journeys,
       );
       metrics.set(
-        'floor.history',
-        [...history.values()].reduce((sum, count) => sum + count, 0),
+        'floor1.cpu.worker',
+        (readProcessTreeMs(worker.pid) - workerBeforeOne) / journeys,
       );
+      metrics.set('floor1.history', await eventsOf(oneStep.workflowIds));
       return metrics;
     } finally {
       await worker.stop();
@@ -586,7 +600,13 @@ console.log(
   `no-op floor: update p50 ${fmt(floor.get('floor.p50.alone'))} ms 1 at a time; at 20 concurrent ` +
     `${fmt(floor.get('floor.jps'))} journeys/s, ${fmt(floor.get('floor.ups'))} updates/s, ` +
     `update p50 ${fmt(floor.get('floor.p50'))} ms, ${fmt(floor.get('floor.history'))} history events and ` +
-    `${fmt(floor.get('floor.cpu.temporal'))} ms Temporal server CPU per journey\n`,
+    `${fmt(floor.get('floor.cpu.temporal'))} ms Temporal server and ${fmt(floor.get('floor.cpu.worker'))} ms worker CPU per journey`,
+);
+console.log(
+  `no-op sign-in floor (update-with-start that ends the run): at 20 concurrent ${fmt(floor.get('floor1.jps'))} ` +
+    `journeys/s, p50 ${fmt(floor.get('floor1.p50'))} ms, ${fmt(floor.get('floor1.history'))} history events, ` +
+    `${fmt(floor.get('floor1.cpu.temporal'))} ms Temporal server and ${fmt(floor.get('floor1.cpu.worker'))} ms ` +
+    `worker CPU per journey\n`,
 );
 const header = ['', ...columns.map((column) => `${column.label} (${commits.get(column.label)})`)];
 if (columns.length === 2) header.push('this ÷ baseline');

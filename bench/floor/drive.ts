@@ -1,4 +1,5 @@
-// Drives the no-op floor: the same four round trips as a registration, against the same dev server.
+// Drives the no-op floors against the same dev server: the four round trips of a registration, or the
+// one of a sign-in.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -6,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { pool } from '../load.js';
-import { advanceUpdate, type floorJourney, viewUpdate } from './workflows.js';
+import { advanceUpdate, type floorJourney, type floorSignIn, viewUpdate } from './workflows.js';
 
 export interface FloorResult {
   journeysPerSecond: number;
@@ -38,12 +39,16 @@ export async function startFloorWorker(address: string, taskQueue: string) {
   };
 }
 
-/** `count` floor journeys, `concurrency` at a time: update-with-start, then three updates each. */
+/**
+ * `count` floor journeys, `concurrency` at a time: update-with-start, then three updates each (a
+ * registration's shape); or, `oneStep`, update-with-start alone, which ends the run (a sign-in's).
+ */
 export async function driveFloor(options: {
   client: Client;
   taskQueue: string;
   count: number;
   concurrency: number;
+  oneStep?: boolean;
 }): Promise<FloorResult> {
   const { client } = options;
   const updateMs: number[] = [];
@@ -58,6 +63,17 @@ export async function driveFloor(options: {
   await pool(options.count, options.concurrency, async () => {
     const workflowId = `floor-${randomUUID()}`;
     workflowIds.push(workflowId);
+    if (options.oneStep) {
+      await timed(() =>
+        client.workflow.executeUpdateWithStart(advanceUpdate, {
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof floorSignIn>(
+            'floorSignIn',
+            { workflowId, taskQueue: options.taskQueue, workflowIdConflictPolicy: 'FAIL' },
+          ),
+        }),
+      );
+      return;
+    }
     await timed(() =>
       client.workflow.executeUpdateWithStart(viewUpdate, {
         startWorkflowOperation: new WithStartWorkflowOperation<typeof floorJourney>(

@@ -1,5 +1,6 @@
-// The no-op floor: a bare XState machine advanced by Temporal updates, no Parcours code. Four round
-// trips a journey, like a registration (start, then three steps), and nothing else.
+// The no-op floors: bare XState machines advanced by Temporal updates, no Parcours code. Four round
+// trips a journey, like a registration (start, then three steps), or one, like a one-step sign-in
+// (started by its only update, which ends it), and nothing else.
 import { condition, defineUpdate, setHandler } from '@temporalio/workflow';
 import { createActor, setup } from 'xstate';
 
@@ -23,6 +24,21 @@ export async function floorJourney(): Promise<void> {
   setHandler(advanceUpdate, () => {
     actor.send({ type: 'next' });
     return state();
+  });
+  await condition(() => actor.getSnapshot().status === 'done');
+}
+
+const oneStep = setup({ types: { events: {} as { type: 'next' } } }).createMachine({
+  initial: 'waiting',
+  states: { waiting: { on: { next: 'done' } }, done: { type: 'final' } },
+});
+
+/** A sign-in's shape in Temporal: Update-with-Start, and the update ends the run. */
+export async function floorSignIn(): Promise<void> {
+  const actor = createActor(oneStep).start();
+  setHandler(advanceUpdate, () => {
+    actor.send({ type: 'next' });
+    return String(actor.getSnapshot().value);
   });
   await condition(() => actor.getSnapshot().status === 'done');
 }
