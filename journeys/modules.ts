@@ -25,6 +25,8 @@ export const journeyModules: JourneyModules = {
     ),
   'email-change@1': () =>
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
+  'recovery@1': () =>
+    import(/* webpackMode: "eager" */ './recovery.js').then((module) => module.recovery),
   'newsletter@1': () =>
     import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

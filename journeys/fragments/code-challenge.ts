@@ -95,6 +95,8 @@ export interface CodeChallengeOptions<TContext extends CodeChallengeHost, TName 
   template: CodeTemplate;
   /** For journeys that claim the address: its owner is told instead (see OtpPolicy.whenTaken). */
   whenTaken?: { template: NoticeTemplate };
+  /** For account recovery: sent only to an account's verified address (see OtpPolicy.onlyToAccount). */
+  onlyToAccount?: boolean;
   /** Where the code goes. */
   recipient: (context: TContext) => string;
   /** The step's inactivity timeout, for a journey that waits days for its code (default 30 minutes). */
@@ -163,6 +165,7 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
               resendCooldownMs: context.settings.resendCooldownMs,
               template: options.template,
               ...(options.whenTaken ? { whenTaken: options.whenTaken } : {}),
+              ...(options.onlyToAccount ? { onlyToAccount: true } : {}),
               ...(context.locales ? { locales: context.locales } : {}),
             },
           }),

@@ -2,6 +2,7 @@ import { analyticsActivities } from './analytics/analytics.js';
 import { factorActivities, factorRemovalActivities } from './authn/factors.js';
 import { passkeyActivities } from './authn/passkeys.js';
 import { passwordActivities } from './authn/passwords.js';
+import { recoveryActivities } from './authn/recovery.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
 import type { ActivityDeps } from './deps.js';
@@ -30,6 +31,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...totpActivities(deps),
     ...passkeyActivities(deps),
     ...recoveryCodeActivities(deps),
+    ...recoveryActivities(deps),
     ...subscriptionActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),

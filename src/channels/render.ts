@@ -21,6 +21,7 @@ export interface MessageTemplateParams {
   'email-change-code': CodeMessageParams;
   'phone-verification-code': CodeMessageParams;
   'sign-in-code': CodeMessageParams;
+  'account-recovery-code': CodeMessageParams;
   'newsletter-code': CodeMessageParams;
   'email-change-address-in-use': { productName: string };
   'email-changed': { productName: string; newAddress: string };
@@ -30,6 +31,8 @@ export interface MessageTemplateParams {
   'factor-removed': { productName: string; factorName: string };
   'passkey-suspended': { productName: string };
   'sign-in-locked': { productName: string; what: string };
+  // No link: nothing in it may undo or change anything without signing in.
+  'password-reset': { productName: string };
 }
 
 export type MessageTemplate = keyof MessageTemplateParams;

@@ -90,6 +90,9 @@ export const errorCatalogue = {
   last_factor: spec(409, 'This is the last second factor, and this account must keep one'),
   second_factor_required: spec(403, 'Add a second factor to the account first'),
   sign_in_not_completed: spec(503, 'The sign-in could not be completed'),
+  // Account recovery: an activity found no proof of the inbox made in this run (never shown as such).
+  recovery_not_proven: spec(403, 'The account could not be recovered', false),
+  recovery_not_completed: spec(503, 'The account could not be recovered'),
 
   // Accounts, identifiers, consents.
   email_taken: spec(409, 'An account with this email address already exists'),

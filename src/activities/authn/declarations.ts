@@ -16,4 +16,6 @@ export const authnDeclarations = {
   issueRecoveryCodes: local(),
   forgetRecoveryCodes: local(),
   verifyRecoveryCode: local(),
+  findRecoveryAccount: local(),
+  completeRecovery: local(),
 };

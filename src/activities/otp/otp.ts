@@ -26,6 +26,13 @@ export interface OtpPolicy {
    * WSTG-IDNT-04, ASVS 2.2.x).
    */
   whenTaken?: { template: NoticeTemplate };
+  /**
+   * For account recovery: the code goes only to an address that is a verified identifier of an
+   * active account. Any other gets the same answers after the same work (a challenge, a message
+   * rendered and kept unsent), and no code works for it: nothing is sent to an address that could
+   * not recover anything, and nothing shows which addresses have accounts.
+   */
+  onlyToAccount?: boolean;
   /** The customer's languages, most preferred first (ui_locales). */
   locales?: string[];
 }
@@ -109,14 +116,17 @@ export function otpActivities(deps: ActivityDeps) {
       const messageId = randomUUID();
       const code = randomDigits(policy.digits);
       const createdAt = now();
-      const owner = policy.whenTaken
-        ? await prisma.identifier.findUnique({
-            where: { type_value: { type: identifierTypeOf(policy.channel), value: recipient } },
-            select: { id: true },
-          })
-        : null;
+      const owner =
+        policy.whenTaken || policy.onlyToAccount
+          ? await prisma.identifier.findUnique({
+              where: { type_value: { type: identifierTypeOf(policy.channel), value: recipient } },
+              select: { id: true, verifiedAt: true, user: { select: { status: true } } },
+            })
+          : null;
+      const unsent =
+        policy.onlyToAccount === true && !(owner?.verifiedAt && owner.user.status === 'active');
       const expiresAt = new Date(createdAt.getTime() + policy.ttlMs);
-      const notice = owner ? policy.whenTaken?.template : undefined;
+      const notice = owner && policy.whenTaken ? policy.whenTaken.template : undefined;
       const rendered = notice
         ? renderMessage(policy.channel, notice, { productName }, policy.locales)
         : renderMessage(
@@ -127,7 +137,8 @@ export function otpActivities(deps: ActivityDeps) {
           );
       try {
         await prisma.$transaction(async (tx) => {
-          const suppressed = await overAllowance(tx, recipient, input.requester, createdAt);
+          const suppressed =
+            (await overAllowance(tx, recipient, input.requester, createdAt)) || unsent;
           await tx.otpChallenge.create({
             data: {
               id: challengeId,

@@ -10,7 +10,8 @@ import { createOutbox } from './outbox.js';
 export type SecurityNotice =
   | { template: 'factor-added' | 'factor-removed'; factor: string }
   | { template: 'passkey-suspended' }
-  | { template: 'sign-in-locked'; factor: 'password' | 'totp' };
+  | { template: 'sign-in-locked'; factor: 'password' | 'totp' }
+  | { template: 'password-reset' };
 
 /** Factors as a person reads them, in the notice's words. */
 const FACTOR_NAMES: Record<string, string> = {
@@ -42,6 +43,7 @@ export function createSecurityNotices(
           locales,
         );
       case 'passkey-suspended':
+      case 'password-reset':
         return deps.renderMessage('email', notice.template, { productName }, locales);
       case 'sign-in-locked':
         return deps.renderMessage(
@@ -52,6 +54,26 @@ export function createSecurityNotices(
         );
     }
   };
+
+  /** Queues one notice to one address, for the relay to deliver. */
+  async function queue(
+    tx: Prisma.TransactionClient,
+    input: { notice: SecurityNotice; journeyId?: string; locales?: string[] },
+    to: string,
+    idempotencyKey: string,
+  ): Promise<string> {
+    const message = await outbox.enqueue(tx, {
+      id: randomUUID(),
+      idempotencyKey,
+      ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+      channel: 'email',
+      to,
+      template: input.notice.template,
+      rendered: render(input.notice, input.locales),
+      deliveredBy: 'relay',
+    });
+    return message.id;
+  }
 
   return {
     /**
@@ -79,17 +101,38 @@ export function createSecurityNotices(
         select: { value: true },
       });
       if (!address) return undefined;
-      const message = await outbox.enqueue(tx, {
-        id: randomUUID(),
-        idempotencyKey: input.idempotencyKey,
-        ...(input.journeyId ? { journeyId: input.journeyId } : {}),
-        channel: 'email',
-        to: address.value,
-        template: input.notice.template,
-        rendered: render(input.notice, input.locales),
-        deliveredBy: 'relay',
+      return queue(tx, input, address.value, input.idempotencyKey);
+    },
+
+    /**
+     * Queues `notice` for every verified address of the account, each once per `idempotencyKey`:
+     * a change an attacker could make from one inbox (account recovery) is told to all the others.
+     */
+    async tellEveryAddress(
+      tx: Prisma.TransactionClient,
+      input: {
+        userId: string;
+        notice: SecurityNotice;
+        idempotencyKey: string;
+        journeyId?: string;
+        locales?: string[];
+      },
+    ): Promise<string[]> {
+      const addresses = await tx.identifier.findMany({
+        where: { userId: input.userId, type: 'email', verifiedAt: { not: null } },
+        orderBy: { createdAt: 'asc' },
+        select: { value: true },
       });
-      return message.id;
+      const ids: string[] = [];
+      for (const { value } of addresses) {
+        const key = `${input.idempotencyKey}:${value}`;
+        const earlier = await tx.outboundMessage.findUnique({
+          where: { idempotencyKey: key },
+          select: { id: true },
+        });
+        ids.push(earlier?.id ?? (await queue(tx, input, value, key)));
+      }
+      return ids;
     },
   };
 }

@@ -1,0 +1,269 @@
+import { assign } from 'xstate';
+import { z } from 'zod';
+import {
+  activity,
+  defineJourney,
+  deliveringNotice,
+  emailField,
+  type IssuedSession,
+  type JourneyFailure,
+  type JourneyInput,
+  type JourneyResult,
+  journeyEnds,
+  journeySetup,
+  outputOf,
+  results,
+  type StepError,
+  secret,
+  startFields,
+  step,
+} from '../src/journey-kit/index.js';
+import {
+  type CodeChallengeHost,
+  codeChallenge,
+  codeChallengeHost,
+  codeChallengeSettings,
+} from './fragments/code-challenge.js';
+import {
+  type FactorChallengeHost,
+  secondFactorChallenges,
+} from './fragments/factor-challenges.js';
+
+/**
+ * Account recovery for a customer who forgot their password: the address, a code sent to it, the
+ * second factor the account has enrolled (the same challenges as the sign-in), then a new password.
+ * Only then are the account's other sessions ended, a session opened and every verified address
+ * told. Until the end the run holds no session, so nothing it produced signs anyone in.
+ *
+ * Every answer is the same whether or not the address has an account: the code goes only to an
+ * active account's verified address, and any other address gets a challenge no code satisfies,
+ * after the same work (OWASP WSTG-IDNT-04, ASVS 5.0 V6.4.1). Inbox control is no second factor
+ * (NIST SP 800-63B-4 does not accept email as an authenticator): it is what lets the customer ask,
+ * never what lets them skip the account's factor, and it adds nothing to the session's level.
+ */
+
+const settings = codeChallengeSettings.extend({
+  // NIST SP 800-63B-4 §3.1.1.2, as at registration: raise it where the password is the only factor.
+  passwordMinLength: z.number().int().min(8).max(64).default(8),
+});
+type Settings = z.infer<typeof settings>;
+
+const start = z.strictObject({
+  login_hint: startFields.loginHint().optional(),
+  return_to: startFields.returnTo().optional(),
+  ui_locales: startFields.uiLocales().optional(),
+});
+type Start = z.infer<typeof start>;
+
+// One address, a scalar: a list or an array is refused by the schema (GitLab CVE-2023-7028).
+const emailInput = z.strictObject({ email: emailField() });
+const newPasswordInput = z.strictObject({ password: secret.newPassword() });
+
+type Events =
+  | { type: 'email'; input: { email: string } }
+  | { type: 'verify-email'; input: { code: string } | { resend: true } }
+  | { type: 'passkey'; input: { credential: unknown } | { method: string } }
+  | { type: 'totp'; input: { code: string } | { method: string } }
+  | { type: 'recovery-code'; input: { code: string } | { method: string } }
+  | { type: 'new-password'; input: { password: string } };
+
+interface Context extends FactorChallengeHost, CodeChallengeHost {
+  settings: Settings;
+  loginHint?: string;
+  email?: string;
+  /** What the run proved beyond the inbox, for the session opened at its end (RFC 8176 amr). */
+  proven: { aal: 1 | 2; amr: string[] };
+  /** The new password's argon2id hash (the step API hashed it), until it is set. */
+  passwordHash?: string;
+  session?: IssuedSession;
+  result?: JourneyResult;
+  stepError?: StepError;
+  failure?: JourneyFailure;
+}
+
+const inboxCode = codeChallenge({
+  name: 'inbox-code',
+  channel: 'email',
+  step: 'verify-email',
+  purpose: 'recovery',
+  template: 'account-recovery-code',
+  onlyToAccount: true,
+  recipient: (context: Context) => context.email as string,
+});
+const secondFactor = secondFactorChallenges();
+/** The inbox code alone: a one-time code, one factor at most. */
+const INBOX = { aal: 1, amr: ['otp'] } as const;
+/** A TOTP or a recovery code beside the inbox: each one factor, so still aal 1 (no password proven). */
+const CODE = { aal: 1, amr: ['otp'] } as const;
+/** A passkey with user verification: two factors by itself. */
+const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] } as const;
+
+export const recoveryMachine = journeySetup({
+  fragments: [inboxCode, secondFactor],
+  types: {
+    context: {} as Context,
+    events: {} as Events,
+    input: {} as JourneyInput<Settings, Start>,
+  },
+  actors: {
+    findRecoveryAccount: activity('findRecoveryAccount'),
+    completeRecovery: activity('completeRecovery'),
+    createSession: activity('createSession'),
+    deliverMessage: activity('deliverMessage'),
+  },
+  guards: {
+    // Any factor the account has is asked for, recovery codes included: recovery never bypasses it.
+    hasFactor: ({ event }) => outputOf('findRecoveryAccount', event).factors.length > 0,
+    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
+    hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasNotice: ({ context }) => context.factorNotice !== undefined,
+  },
+  actions: {
+    codeVerified: assign({ proven: { aal: CODE.aal, amr: [...CODE.amr] } }),
+    passkeyVerified: assign({ proven: { aal: PASSKEY.aal, amr: [...PASSKEY.amr] } }),
+    accountFound: assign(({ event }) => {
+      const { userId, factors } = outputOf('findRecoveryAccount', event);
+      return { userId, factors, stepError: undefined };
+    }),
+    sessionOpened: assign(({ context, event }) => {
+      const session = outputOf('createSession', event);
+      return { session, result: results.newSession({ id: context.userId as string }, session) };
+    }),
+  },
+}).createMachine({
+  id: 'recovery',
+  output: ({ event }) => event.output,
+  context: ({ input }) => ({
+    ...codeChallengeHost(input),
+    ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
+    factors: [],
+    proven: { aal: INBOX.aal, amr: [...INBOX.amr] },
+  }),
+  initial: 'email',
+  states: {
+    email: {
+      on: {
+        email: {
+          target: 'verifyingInbox',
+          actions: assign(({ event }) => ({ email: event.input.email, stepError: undefined })),
+        },
+      },
+    },
+    verifyingInbox: {
+      ...inboxCode.state,
+      onDone: [
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
+        { target: 'findingAccount' },
+      ],
+    },
+    findingAccount: {
+      invoke: {
+        src: 'findRecoveryAccount',
+        input: ({ context }) => ({ challengeId: context.codeChallenge?.challengeId as string }),
+        onDone: [
+          { guard: 'hasFactor', target: 'secondFactor', actions: 'accountFound' },
+          { target: 'newPassword', actions: 'accountFound' },
+        ],
+        onError: {
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'recovery_not_completed' } },
+        },
+      },
+    },
+    // The account's passkey first, then its TOTP, then a recovery code; the customer may turn to
+    // another factor the account has. Never an email code: the inbox is proven already.
+    secondFactor: {
+      initial: 'choosing',
+      states: {
+        choosing: {
+          always: [
+            { guard: 'hasPasskey', target: 'passkey' },
+            { guard: 'hasTotp', target: 'totp' },
+            { target: 'recoveryCode' },
+          ],
+        },
+        ...secondFactor.states({ verified: '#recovery.newPassword', failed: '#recovery.failed' }),
+      },
+    },
+    newPassword: {
+      on: {
+        'new-password': {
+          target: 'completing',
+          actions: assign(({ event }) => ({
+            passwordHash: event.input.password,
+            stepError: undefined,
+          })),
+        },
+      },
+    },
+    completing: {
+      invoke: {
+        src: 'completeRecovery',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          challengeId: context.codeChallenge?.challengeId as string,
+          passwordHash: context.passwordHash as string,
+          ...(context.locales ? { locales: context.locales } : {}),
+        }),
+        onDone: { target: 'openingSession', actions: assign({ passwordHash: undefined }) },
+        onError: {
+          target: 'failed',
+          actions: [
+            assign({ passwordHash: undefined }),
+            { type: 'failWith', params: { code: 'recovery_not_completed' } },
+          ],
+        },
+      },
+    },
+    // Opened after every other session ended: the run's own is the only one left.
+    openingSession: {
+      invoke: {
+        src: 'createSession',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          userId: context.userId as string,
+          aal: context.proven.aal,
+          amr: context.proven.amr,
+        }),
+        onDone: [
+          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
+          { target: 'completed', actions: 'sessionOpened' },
+        ],
+        onError: {
+          target: 'failed',
+          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
+        },
+      },
+    },
+    // Signed in and answered; the run lives on until a used recovery code's notice is out.
+    tellingOwner: deliveringNotice((context) => context.factorNotice),
+    ...journeyEnds,
+  },
+});
+
+export const recovery = defineJourney({
+  id: 'recovery',
+  version: 1,
+  title: 'Recover an account: the inbox, the second factor, then a new password',
+  machine: recoveryMachine,
+  settings,
+  start: { input: start },
+  steps: {
+    email: step<Context>({
+      name: 'email',
+      input: emailInput,
+      data: (context) => (context.loginHint ? { email: context.loginHint } : {}),
+    }),
+    newPassword: step<Context>({
+      name: 'new-password',
+      input: newPasswordInput,
+      data: (context) => ({
+        passwordPolicy: { minLength: context.settings.passwordMinLength, maxLength: 256 },
+      }),
+    }),
+  },
+  fragments: {
+    verifyingInbox: inboxCode,
+    ...secondFactor.fragments('secondFactor'),
+  },
+});

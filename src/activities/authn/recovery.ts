@@ -1,0 +1,120 @@
+import { Context } from '@temporalio/activity';
+import type { Prisma } from '../../db/prisma.js';
+import { businessFailure } from '../../errors/journey-error.js';
+import type { ActivityDeps } from '../deps.js';
+import { activityIdempotencyKey } from '../idempotency.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
+import { confirmedFactorsOf, type FactorKind } from './factors.js';
+import { liftSignInLocks } from './sign-in-gate.js';
+
+/** What a code challenge for account recovery is recorded as (the journey's `purpose`). */
+export const RECOVERY_PURPOSE = 'recovery';
+
+type Reader = Pick<Prisma.TransactionClient, 'otpChallenge' | 'identifier'>;
+
+/**
+ * Trust boundary 3 (docs/security.md): account recovery acts for no session, so what it may
+ * change is bound to a proof made in the very run asking. An activity reads the run's id from its
+ * own context, which no argument can change, and accepts only a recovery code challenge issued to
+ * that run and consumed by it; the account is the one whose verified address received it. A run
+ * given another run's challenge, an unconsumed one, or one for another purpose gets nothing.
+ */
+async function provenAccount(db: Reader, challengeId: string): Promise<string> {
+  const run = Context.current().info.workflowExecution?.workflowId;
+  const refuse = (reason: string) => {
+    Context.current().log.warn('recovery refused', { reason });
+    return businessFailure('recovery_not_proven');
+  };
+  const challenge = await db.otpChallenge.findUnique({ where: { id: challengeId } });
+  if (!challenge || !run || challenge.journeyId !== run) throw refuse('not this run’s challenge');
+  if (challenge.purpose !== RECOVERY_PURPOSE || challenge.channel !== 'email')
+    throw refuse('not a recovery challenge');
+  if (!challenge.consumedAt) throw refuse('the code was not proven');
+  const identifier = await db.identifier.findUnique({
+    where: { type_value: { type: 'email', value: challenge.recipient } },
+    select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
+  });
+  if (!identifier?.verifiedAt || identifier.user.status !== 'active')
+    throw refuse('no active account verified this address');
+  return identifier.userId;
+}
+
+/**
+ * Account recovery (recovery@1): who proved an inbox, and, once every proof the account asks for
+ * is made, its new password with every other session ended and every verified address told.
+ */
+export function recoveryActivities(deps: ActivityDeps) {
+  const { prisma, keyring, now } = deps;
+  const notices = createSecurityNotices(deps);
+  return {
+    /**
+     * The account whose verified address this run's recovery code reached, and the second factors
+     * it must still prove one of (the same the sign-in asks for).
+     */
+    async findRecoveryAccount(input: {
+      challengeId: string;
+    }): Promise<{ userId: string; factors: FactorKind[] }> {
+      const userId = await provenAccount(prisma, input.challengeId);
+      const credentials = await prisma.credential.findMany({
+        where: { userId, confirmedAt: { not: null } },
+        select: { type: true, confirmedAt: true },
+      });
+      return { userId, factors: confirmedFactorsOf(credentials) };
+    },
+
+    /**
+     * Sets the new password (hashed by the step API under the policy), lifts the account's sign-in
+     * locks, ends every session of the account (ASVS 5.0 V7.4.3: after a credential change) and
+     * queues a notice to every verified address, in one transaction bound to the run's proof of
+     * the inbox. Idempotent per activity call. The journey opens the run's own session after it.
+     */
+    async completeRecovery(input: {
+      journeyId: string;
+      challengeId: string;
+      passwordHash: string;
+      locales?: string[];
+    }): Promise<{ userId: string; sessionsEnded: number }> {
+      if (!input.passwordHash.startsWith('$argon2id$'))
+        throw new Error('completeRecovery takes an argon2id hash, never a password');
+      const at = now();
+      const idempotencyKey = activityIdempotencyKey();
+      const done = await prisma.$transaction(async (tx) => {
+        const userId = await provenAccount(tx, input.challengeId);
+        const password = await tx.credential.findFirst({
+          where: { userId, type: 'password' },
+          select: { id: true },
+        });
+        if (password)
+          await tx.credential.update({
+            where: { id: password.id },
+            data: { secretHash: input.passwordHash, updatedAt: at },
+          });
+        else
+          await tx.credential.create({
+            data: {
+              userId,
+              type: 'password',
+              secretHash: input.passwordHash,
+              createdAt: at,
+              updatedAt: at,
+            },
+          });
+        const { count } = await tx.session.updateMany({
+          where: { userId, revokedAt: null },
+          data: { revokedAt: at },
+        });
+        await notices.tellEveryAddress(tx, {
+          userId,
+          notice: { template: 'password-reset' },
+          idempotencyKey,
+          journeyId: input.journeyId,
+          ...(input.locales ? { locales: input.locales } : {}),
+        });
+        return { userId, sessionsEnded: count };
+      });
+      // A lock on the old password says nothing of the new one (ASVS 5.0 V6.3.1).
+      await liftSignInLocks(prisma, keyring, done.userId);
+      return done;
+    },
+  };
+}
