@@ -24,10 +24,7 @@ import {
   codeChallengeHost,
   codeChallengeSettings,
 } from './fragments/code-challenge.js';
-import {
-  type FactorChallengeHost,
-  secondFactorChallenges,
-} from './fragments/factor-challenges.js';
+import { type FactorChallengeHost, secondFactorChallenges } from './fragments/factor-challenges.js';
 
 /**
  * Account recovery for a customer who forgot their password: the address, a code sent to it, the
