@@ -179,8 +179,17 @@ export const recoveryMachine = journeySetup({
             { target: 'recoveryCode' },
           ],
         },
-        ...secondFactor.states({ verified: '#recovery.newPassword', failed: '#recovery.failed' }),
+        ...secondFactor.states({
+          verified: '#recovery.newPassword',
+          failed: '#recovery.factorNotChecked',
+        }),
       },
+    },
+    // A factor that could not be checked (its activity out of retries) fails the recovery as a
+    // recovery, not with the sign-in's code the challenges carry.
+    factorNotChecked: {
+      entry: { type: 'failWith', params: { code: 'recovery_not_completed' } },
+      always: 'failed',
     },
     newPassword: {
       on: {

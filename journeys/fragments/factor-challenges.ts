@@ -105,7 +105,11 @@ function challengeParts<TPrefix extends string>(
           {
             guard: `${p}choosesAvailable`,
             target: 'switching',
-            actions: assign({ factorSwitch: ({ event }: Args) => event.input.method }),
+            // The refusal shown at this factor's step is not the next factor's.
+            actions: assign({
+              factorSwitch: ({ event }: Args) => event.input.method,
+              stepError: undefined,
+            }),
           },
           { guard: `${p}choosesOther`, actions: `${p}rejectUnavailable` },
           { target: 'checking', actions: `${p}clearStepError` },

@@ -97,6 +97,7 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
   // In the order a newcomer pastes them: each uses what the ones before it set.
   const walkthroughs = [
     shellBlock('README.md', 'Register a customer with curl'),
+    shellBlock('README.md', 'Recover the account with curl'),
     shellBlock('docs/walkthroughs.md', 'Change the email address'),
     shellBlock(
       'docs/walkthroughs.md',
@@ -110,6 +111,8 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
     expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('"status": "completed"');
     expect(run.stdout).toContain('logged out');
+    expect(run.stdout).toContain('other sessions ended');
+    expect(run.stdout).toMatch(/"aal": 1,\s*"amr": \[\s*"otp"\s*\]/);
     expect(run.stdout).toMatch(/"aal": 2,\s*"amr": \[\s*"pwd",\s*"otp",\s*"mfa"\s*\]/);
     expect(run.stdout).toContain('"type": "session_raised"');
     expect(run.stdout).toContain('old token refused');

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
@@ -13,7 +14,7 @@ export const RECOVERY_PURPOSE = 'recovery';
 type Reader = Pick<Prisma.TransactionClient, 'otpChallenge' | 'identifier'>;
 
 /**
- * Trust boundary 3 (docs/security.md): account recovery acts for no session, so what it may
+ * Trust boundary 9 (docs/security.md): account recovery acts for no session, so what it may
  * change is bound to a proof made in the very run asking. An activity reads the run's id from its
  * own context, which no argument can change, and accepts only a recovery code challenge issued to
  * that run and consumed by it; the account is the one whose verified address received it. A run
@@ -29,7 +30,9 @@ async function provenAccount(db: Reader, challengeId: string): Promise<string> {
   if (!challenge || !run || challenge.journeyId !== run) throw refuse('not this run’s challenge');
   if (challenge.purpose !== RECOVERY_PURPOSE || challenge.channel !== 'email')
     throw refuse('not a recovery challenge');
-  if (!challenge.consumedAt) throw refuse('the code was not proven');
+  // verifyOtp records who consumed a code as `<workflow id>:<activity id>`.
+  if (!challenge.consumedAt || !challenge.consumedBy?.startsWith(`${run}:`))
+    throw refuse('the code was not proven in this run');
   const identifier = await db.identifier.findUnique({
     where: { type_value: { type: 'email', value: challenge.recipient } },
     select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
@@ -74,8 +77,11 @@ export function recoveryActivities(deps: ActivityDeps) {
       passwordHash: string;
       locales?: string[];
     }): Promise<{ userId: string; sessionsEnded: number }> {
+      // A caller's mistake no retry mends.
       if (!input.passwordHash.startsWith('$argon2id$'))
-        throw new Error('completeRecovery takes an argon2id hash, never a password');
+        throw ApplicationFailure.nonRetryable(
+          'completeRecovery takes an argon2id hash, never a password',
+        );
       const at = now();
       const idempotencyKey = activityIdempotencyKey();
       const done = await prisma.$transaction(async (tx) => {
