@@ -40,6 +40,12 @@ import { type FactorChallengeHost, secondFactorChallenges } from './fragments/fa
  */
 
 const settings = codeChallengeSettings.extend({
+  // A code, and a link (a single-use token bound to the run), live 15 minutes.
+  codeTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   // NIST SP 800-63B-4 §3.1.1.2, as at registration: raise it where the password is the only factor.
   passwordMinLength: z.number().int().min(8).max(64).default(8),
 });
@@ -58,7 +64,7 @@ const newPasswordInput = z.strictObject({ password: secret.newPassword() });
 
 type Events =
   | { type: 'email'; input: { email: string } }
-  | { type: 'verify-email'; input: { code: string } | { resend: true } }
+  | { type: 'verify-email'; input: { code: string } | { resend: true } | { link: string } }
   | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'totp'; input: { code: string } | { method: string } }
   | { type: 'recovery-code'; input: { code: string } | { method: string } }
@@ -85,6 +91,7 @@ const inboxCode = codeChallenge({
   purpose: 'recovery',
   template: 'account-recovery-code',
   onlyToAccount: true,
+  link: true,
   recipient: (context: Context) => context.email as string,
 });
 const secondFactor = secondFactorChallenges();

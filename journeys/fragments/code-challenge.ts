@@ -97,6 +97,12 @@ export interface CodeChallengeOptions<TContext extends CodeChallengeHost, TName 
   whenTaken?: { template: NoticeTemplate };
   /** For account recovery: sent only to an account's verified address (see OtpPolicy.onlyToAccount). */
   onlyToAccount?: boolean;
+  /**
+   * A link in the message beside the code (OtpPolicy.link). Whoever opens it submits `{ link }`
+   * to this step through the API's link route, which hands them nothing of the run: the customer
+   * goes on where they started, by the journey token they hold.
+   */
+  link?: boolean;
   /** Where the code goes. */
   recipient: (context: TContext) => string;
   /** The step's inactivity timeout, for a journey that waits days for its code (default 30 minutes). */
@@ -166,6 +172,7 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
               template: options.template,
               ...(options.whenTaken ? { whenTaken: options.whenTaken } : {}),
               ...(options.onlyToAccount ? { onlyToAccount: true } : {}),
+              ...(options.link ? { link: true } : {}),
               ...(context.locales ? { locales: context.locales } : {}),
             },
           }),
@@ -204,7 +211,9 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
                   src: 'verifyOtp',
                   input: ({ context, event }: Args) => ({
                     challengeId: context.codeChallenge.challengeId as string,
-                    code: event.input.code as string,
+                    ...('link' in event.input
+                      ? { link: event.input.link as string }
+                      : { code: event.input.code as string }),
                     maxAttempts: context.settings.maxCodeAttempts,
                   }),
                   onDone: { actions: `${p}raiseVerified` },
@@ -354,6 +363,7 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
     input: z.union([
       z.strictObject({ code: secret.oneTimeCode(digits) }),
       z.strictObject({ resend: z.literal(true) }),
+      ...(options.link ? [z.strictObject({ link: secret.linkToken() })] : []),
     ]),
     data: (context) => ({
       [options.channel === 'email' ? 'email' : 'phone']: options.recipient(

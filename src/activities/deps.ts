@@ -16,6 +16,11 @@ export interface ActivityDeps {
   /** Sends text messages; absent in embedded mode, where they stay in the dev outbox. */
   sendSms?: SmsSend;
   productName: string;
+  /**
+   * The API's public base URL (PARCOURS_PUBLIC_URL): the only base a link in a message is built on.
+   * Absent, messages carry codes only.
+   */
+  publicUrl?: string;
   sessionTtlMs: number;
   /** A session unused this long has ended (default: DEFAULT_SESSION_IDLE_HOURS). */
   sessionIdleMs?: number;

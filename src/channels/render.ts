@@ -8,6 +8,8 @@ export interface CodeMessageParams {
   code: string;
   expiresInMinutes: number;
   productName: string;
+  /** A link that does what the code does, where the journey asked for one (account recovery). */
+  link?: string;
 }
 
 /** The parameters each message template expects. */

@@ -93,6 +93,10 @@ export const errorCatalogue = {
   // Account recovery: an activity found no proof of the inbox made in this run (never shown as such).
   recovery_not_proven: spec(403, 'The account could not be recovered', false),
   recovery_not_completed: spec(503, 'The account could not be recovered'),
+  // A link from a message (account recovery), opened away from the run it continues.
+  link_invalid: spec(404, 'This link is not valid: open the one in the latest message'),
+  link_used: spec(409, 'This link was used already: go back to where you started'),
+  link_expired: spec(410, 'This link has expired: start again'),
 
   // Accounts, identifiers, consents.
   email_taken: spec(409, 'An account with this email address already exists'),

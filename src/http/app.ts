@@ -9,6 +9,7 @@ import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { type HostAllowList, hostAllowList } from './host-allow-list.js';
+import { createContinuePage, createJourneyLinks } from './journey-links.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
@@ -109,6 +110,18 @@ export function createApp(deps: AppDeps) {
         deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
     }),
   );
+  app.use(
+    '/v1/links',
+    ...limits,
+    requireJson,
+    express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
+    createJourneyLinks({
+      ...deps,
+      onRecordFailed: (error) =>
+        deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
+    }),
+  );
+  app.use('/continue', createContinuePage());
   app.use(
     '/v1/sessions',
     ...limits,

@@ -2,6 +2,7 @@ import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
 import type { JourneyRegistry } from '../journey-registry/registry.js';
 import { funnelOpenApi } from './openapi-funnel.js';
 import { journeysOpenApi } from './openapi-journeys.js';
+import { linksOpenApi } from './openapi-links.js';
 import { journeyIdParameter, limited, problemResponse, viewResponse } from './openapi-parts.js';
 import { problemSlug } from './problem.js';
 import { createStartSchemas } from './start-schemas.js';
@@ -153,6 +154,7 @@ export function buildOpenApi(
           },
         },
       },
+      ...linksOpenApi,
       ...funnel?.paths,
       '/problems/{code}': {
         get: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LINK_TOKEN_PATTERN } from '../security/link-token.js';
 import { SECRET_REF_PATTERN } from '../security/secret-ref.js';
 
 /**
@@ -45,6 +46,12 @@ export const secret = {
     z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9 -]{10,22}[A-Za-z0-9]$/, 'Enter one of your recovery codes')
+      .meta({ [SECRET_META]: 'oneTimeCode', writeOnly: true }),
+  /** The token of a link sent with a code (src/security/link-token.ts): checked as the code is. */
+  linkToken: () =>
+    z
+      .string()
+      .regex(LINK_TOKEN_PATTERN, 'Open the link from the message')
       .meta({ [SECRET_META]: 'oneTimeCode', writeOnly: true }),
   /** A numeric one-time code sent to the customer. */
   oneTimeCode: (digits = 6) =>

@@ -138,6 +138,7 @@ export async function startWorkerProcess(
     ...(sender ? { sendEmail: sender.send } : {}),
     ...(sms ? { sendSms: sms.send } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
+    ...(config.PARCOURS_PUBLIC_URL ? { publicUrl: config.PARCOURS_PUBLIC_URL } : {}),
     sessionTtlMs: config.sessionTtlMs,
     sessionIdleMs: config.sessionIdleMs,
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,

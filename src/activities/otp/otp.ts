@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, CodeTemplate, NoticeTemplate } from '../../channels/render.js';
 import { isUniqueViolation, type Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
+import { continueUrl, LINK_SECRET_BYTES } from '../../security/link-token.js';
 import { splitPseudonyms } from '../../security/pseudonyms.js';
-import { hmacSha256Hex, randomDigits, safeEqualHex } from '../../security/tokens.js';
+import { hmacSha256Hex, randomDigits, randomToken, safeEqualHex } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../outbox/outbox.js';
+import { CODE_KEY_PURPOSE, createLinkCheck, linkHashOf } from './link-check.js';
 import { canonicalRecipient, identifierTypeOf } from './recipients.js';
 
 /** How a journey wants a one-time code issued: the policy travels with every call. */
@@ -33,6 +35,11 @@ export interface OtpPolicy {
    * not recover anything, and nothing shows which addresses have accounts.
    */
   onlyToAccount?: boolean;
+  /**
+   * A link beside the code, doing what the code does (src/security/link-token.ts), built on the
+   * configured public base URL only. Without PARCOURS_PUBLIC_URL the message carries the code alone.
+   */
+  link?: boolean;
   /** The customer's languages, most preferred first (ui_locales). */
   locales?: string[];
 }
@@ -50,8 +57,8 @@ export function otpActivities(deps: ActivityDeps) {
   const { prisma, vault, renderMessage, productName, now } = deps;
   const outbox = createOutbox(deps);
   // Codes are stored as a keyed hash: 10^6 codes are trivial to brute-force from a plain hash (ASVS 2.7.6).
-  // The key's label predates the other channels; renaming it would invalidate every live code.
-  const peppers = deps.keyring.derive('email-code');
+  const peppers = deps.keyring.derive(CODE_KEY_PURPOSE);
+  const linkMatches = createLinkCheck(deps.keyring);
   const codeHash = (challengeId: string, code: string, key: Buffer) =>
     hmacSha256Hex(key, `${challengeId}:${code}`);
   /** The key a challenge's code was hashed with: named by it, or the active one for older rows. */
@@ -115,6 +122,8 @@ export function otpActivities(deps: ActivityDeps) {
       const challengeId = randomUUID();
       const messageId = randomUUID();
       const code = randomDigits(policy.digits);
+      // Made for every recipient alike, kept only with a working code.
+      const linkSecret = policy.link && deps.publicUrl ? randomToken(LINK_SECRET_BYTES) : undefined;
       const createdAt = now();
       const owner =
         policy.whenTaken || policy.onlyToAccount
@@ -132,7 +141,14 @@ export function otpActivities(deps: ActivityDeps) {
         : renderMessage(
             policy.channel,
             policy.template,
-            { code, expiresInMinutes: Math.round(policy.ttlMs / 60_000), productName },
+            {
+              code,
+              expiresInMinutes: Math.round(policy.ttlMs / 60_000),
+              productName,
+              ...(linkSecret && deps.publicUrl
+                ? { link: continueUrl(deps.publicUrl, `${challengeId}.${linkSecret}`) }
+                : {}),
+            },
             policy.locales,
           );
       try {
@@ -154,6 +170,9 @@ export function otpActivities(deps: ActivityDeps) {
                 : {
                     codeHash: codeHash(challengeId, code, peppers.active),
                     codeKeyId: peppers.activeKid,
+                    ...(linkSecret
+                      ? { linkHash: linkHashOf(peppers.active, challengeId, linkSecret) }
+                      : {}),
                   }),
               expiresAt,
               createdAt,
@@ -194,13 +213,17 @@ export function otpActivities(deps: ActivityDeps) {
      */
     async verifyOtp(input: {
       challengeId: string;
-      code: string;
+      /** The code typed, or the token of the link opened (both by vault reference). */
+      code?: string;
+      link?: string;
       maxAttempts: number;
     }): Promise<{ recipient: string }> {
       const attempt = activityIdempotencyKey();
+      const ref = input.link ?? input.code;
+      if (!ref) throw businessFailure('invalid_code');
       // Revealed, not taken: a retry of this call must still see what was submitted.
       const [submitted, challenge] = await Promise.all([
-        vault.reveal(input.code),
+        vault.reveal(ref),
         prisma.otpChallenge.findUnique({ where: { id: input.challengeId } }),
       ]);
       if (!challenge) throw businessFailure('invalid_code');
@@ -216,11 +239,14 @@ export function otpActivities(deps: ActivityDeps) {
       // hashed under a key since removed from the keyring can no longer match.
       const key = keyOf(challenge);
       const expected = codeHash(challenge.id, submitted ?? '', key ?? peppers.active);
+      // A link counts for the challenge it was made for only: its id is part of the token.
       const matches =
         submitted !== undefined &&
-        key !== undefined &&
-        challenge.codeHash !== null &&
-        safeEqualHex(expected, challenge.codeHash);
+        (input.link !== undefined
+          ? linkMatches(challenge, submitted)
+          : key !== undefined &&
+            challenge.codeHash !== null &&
+            safeEqualHex(expected, challenge.codeHash));
       if (!matches) {
         await prisma.otpChallenge.updateMany({
           where: { id: challenge.id, attempts: { lt: input.maxAttempts } },
@@ -236,7 +262,7 @@ export function otpActivities(deps: ActivityDeps) {
         data: { consumedAt: now(), consumedBy: attempt },
       });
       if (count !== 1) throw businessFailure('code_used');
-      await vault.take(input.code);
+      await vault.take(ref);
       return { recipient: challenge.recipient };
     },
   };
