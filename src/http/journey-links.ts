@@ -17,6 +17,7 @@ import {
   submitStepUpdate,
 } from '../temporal-contract/workflow-api.js';
 import { fieldErrorsOf } from './field-errors.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
 import type { createStepInputSealer } from './seal-step-input.js';
 
@@ -131,6 +132,7 @@ export function createJourneyLinks(deps: JourneyLinksDeps): Router {
     if (refused) throw refuse('link_invalid');
     res.json(CONTINUED);
   });
+  router.all('/continue', methodNotAllowed('POST'));
   return router;
 }
 
@@ -170,5 +172,6 @@ export function createContinuePage(): Router {
   router.get('/continue.js', headers, (_req, res) => {
     res.type('text/javascript').send(script);
   });
+  router.all(['/', '/continue.js'], methodNotAllowed('GET'));
   return router;
 }
