@@ -10,6 +10,7 @@ import {
   journeySetup,
   maxAgeSetting,
   outputOf,
+  phoneField,
   rejectAt,
   results,
   type SessionRef,
@@ -18,6 +19,12 @@ import {
   startFields,
   step,
 } from '../src/journey-kit/index.js';
+import {
+  type CodeChallengeHost,
+  codeChallenge,
+  codeChallengeHost,
+  codeChallengeSettings,
+} from './fragments/code-challenge.js';
 import { passkeyAttestation } from './fragments/factor-challenges.js';
 
 /**
@@ -29,7 +36,7 @@ import { passkeyAttestation } from './fragments/factor-challenges.js';
  * the old one.
  */
 
-const settings = z.object({
+const settings = codeChallengeSettings.extend({
   // A new factor changes how the account is protected: it needs a recent sign-in (OIDC max_age),
   // at the account's highest level (aal 2 once it has a TOTP key or a passkey).
   maxAgeSeconds: maxAgeSetting(),
@@ -37,7 +44,7 @@ const settings = z.object({
 type Settings = z.infer<typeof settings>;
 
 const start = z.strictObject({
-  factor: z.enum(['totp', 'passkey', 'recovery_codes']).default('totp'),
+  factor: z.enum(['totp', 'passkey', 'sms', 'recovery_codes']).default('totp'),
   return_to: startFields.returnTo().optional(),
   ui_locales: startFields.uiLocales().optional(),
 });
@@ -46,20 +53,25 @@ type Start = z.infer<typeof start>;
 const confirmInput = z.strictObject({ code: secret.oneTimeCode(6) });
 const savedInput = z.strictObject({ saved: z.literal(true) });
 const passkeyInput = z.strictObject({ credential: passkeyAttestation });
+const phoneInput = z.strictObject({ phone: phoneField() });
 
 type Events =
   | { type: 'confirm-totp'; input: { code: string } }
   | { type: 'register-passkey'; input: { credential: RegistrationResponseJSON } }
-  | { type: 'recovery-codes'; input: { saved: true } };
+  | { type: 'recovery-codes'; input: { saved: true } }
+  | { type: 'phone'; input: { phone: string } }
+  | { type: 'verify-phone'; input: { code: string } | { resend: true } };
 
 type SecretShown = { $secret: string };
 
-interface Context {
+interface Context extends CodeChallengeHost {
   journeyId: string;
   settings: Settings;
   session: SessionRef;
   locales?: string[];
-  factor: 'totp' | 'passkey' | 'recovery_codes';
+  factor: 'totp' | 'passkey' | 'sms' | 'recovery_codes';
+  /** The number being enrolled (E.164, stored so by the step API). */
+  phone?: string;
   /** The browser's options for navigator.credentials.create() (public: a challenge, ids). */
   passkeyOptions?: unknown;
   recoveryCodes?: { codes: SecretShown[]; count: number };
@@ -73,7 +85,19 @@ interface Context {
   failure?: JourneyFailure;
 }
 
+/** A phone number for text-message codes, proven by one before it counts as a factor. */
+const phoneCode = codeChallenge({
+  name: 'phone-code',
+  channel: 'sms',
+  step: 'verify-phone',
+  purpose: 'phone-enrolment',
+  template: 'phone-verification-code',
+  recipient: (context: Context) => context.phone as string,
+  recipientField: 'phone',
+});
+
 export const mfaEnrolmentMachine = journeySetup({
+  fragments: [phoneCode],
   types: {
     context: {} as Context,
     events: {} as Events,
@@ -85,11 +109,13 @@ export const mfaEnrolmentMachine = journeySetup({
     beginPasskeyRegistration: activity('beginPasskeyRegistration'),
     finishPasskeyRegistration: activity('finishPasskeyRegistration'),
     issueRecoveryCodes: activity('issueRecoveryCodes'),
+    enrolPhone: activity('enrolPhone'),
     forgetRecoveryCodes: activity('forgetRecoveryCodes'),
   },
   guards: {
     wantsRecoveryCodes: ({ context }) => context.factor === 'recovery_codes',
     wantsPasskey: ({ context }) => context.factor === 'passkey',
+    wantsSms: ({ context }) => context.factor === 'sms',
     // confirmTotp and finishPasskeyRegistration both answer whether it was the account's first.
     firstFactor: ({ event }) => outputOf('confirmTotp', event).firstFactor,
   },
@@ -101,10 +127,8 @@ export const mfaEnrolmentMachine = journeySetup({
   id: 'mfaEnrolment',
   output: ({ event }) => event.output,
   context: ({ input }) => ({
-    journeyId: input.journeyId,
-    settings: input.settings,
+    ...codeChallengeHost(input),
     session: input.session as SessionRef,
-    ...(input.start.ui_locales ? { locales: input.start.ui_locales } : {}),
     factor: input.start.factor ?? 'totp',
   }),
   initial: 'choosing',
@@ -113,6 +137,7 @@ export const mfaEnrolmentMachine = journeySetup({
       always: [
         { guard: 'wantsRecoveryCodes', target: 'issuingCodes' },
         { guard: 'wantsPasskey', target: 'passkey' },
+        { guard: 'wantsSms', target: 'phone' },
         { target: 'beginning' },
       ],
     },
@@ -222,6 +247,44 @@ export const mfaEnrolmentMachine = journeySetup({
         ],
       },
     },
+    // A phone for text-message codes: the number, a code sent to it, then the factor. A number or a
+    // send the SMS defences refuse is shown at the number's step (422, or 429 with Retry-After).
+    phone: {
+      on: {
+        phone: {
+          target: 'verifyingPhone',
+          actions: assign(({ event }) => ({ phone: event.input.phone, stepError: undefined })),
+        },
+      },
+    },
+    verifyingPhone: {
+      ...phoneCode.state,
+      onDone: [
+        { guard: 'fragmentRefused', target: 'phone', actions: 'rejectWithFragmentError' },
+        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
+        { target: 'enrollingPhone' },
+      ],
+    },
+    enrollingPhone: {
+      invoke: {
+        src: 'enrolPhone',
+        input: ({ context }) => ({
+          journeyId: context.journeyId,
+          session: context.session,
+          challengeId: context.codeChallenge?.challengeId as string,
+          ...(context.locales ? { locales: context.locales } : {}),
+        }),
+        // A restricted factor (NIST SP 800-63B-4 §3.1.3.3): no recovery codes stand in for it.
+        onDone: 'completed',
+        onError: [
+          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+          {
+            target: 'failed',
+            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
+          },
+        ],
+      },
+    },
     issuingCodes: {
       invoke: {
         src: 'issueRecoveryCodes',
@@ -253,12 +316,14 @@ export const mfaEnrolmentMachine = journeySetup({
     completed: { type: 'final', output: () => results.none() },
     failed: journeyEnds.failed,
   },
+  fragments: { verifyingPhone: phoneCode },
 });
 
 export const mfaEnrolment = defineJourney({
   id: 'mfa-enrolment',
   version: 1,
-  title: 'Add a second factor (an authenticator app, a passkey), or make new recovery codes',
+  title:
+    'Add a second factor (an authenticator app, a passkey, a phone for text codes), or make new recovery codes',
   machine: mfaEnrolmentMachine,
   settings,
   start: {
@@ -283,6 +348,11 @@ export const mfaEnrolment = defineJourney({
       input: passkeyInput,
       data: (context) => ({ factor: 'webauthn', options: context.passkeyOptions }),
     }),
+    phone: step<Context>({
+      name: 'phone',
+      input: phoneInput,
+      data: () => ({ factor: 'sms' }),
+    }),
     recoveryCodes: step<Context>({
       name: 'recovery-codes',
       input: savedInput,
@@ -292,4 +362,5 @@ export const mfaEnrolment = defineJourney({
       }),
     }),
   },
+  fragments: { verifyingPhone: phoneCode },
 });

@@ -49,6 +49,8 @@ export interface CodeChallengeState {
   deliveryFailed: boolean;
   resendOpen: boolean;
   failure?: JourneyFailure;
+  /** Why no code could be sent (a text message past its limits): shown where the number was given. */
+  refusal?: StepError;
 }
 
 /** What a journey's context must hold to include a code challenge. */
@@ -105,12 +107,26 @@ export interface CodeChallengeOptions<TContext extends CodeChallengeHost, TName 
   link?: boolean;
   /** Where the code goes. */
   recipient: (context: TContext) => string;
+  /**
+   * The field the recipient was given in, at the step before: where a refused send is shown. By
+   * SMS the challenge may end `{ outcome: 'refused' }` (sms_limited, a country not served): the
+   * journey routes `fragmentRefused` back to that step before its default next state.
+   */
+  recipientField?: string;
   /** The step's inactivity timeout, for a journey that waits days for its code (default 30 minutes). */
   timeoutMs?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
 type Args = { context: CodeChallengeHost & { codeChallenge: CodeChallengeState }; event: any };
+
+/** What stops a code being sent for good, for this recipient now: told, not failed. */
+const SEND_REFUSALS = new Set<string>([
+  'sms_limited',
+  'phone_country_not_allowed',
+  'phone_type_refused',
+  'invalid_phone',
+]);
 const errorOf = (event: { error: unknown }) => event.error as JourneyActivityError;
 
 /** A code challenge for one purpose, channel and step name, to include in any journey. */
@@ -121,6 +137,8 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
   // The state names its implementations in plain strings, typed loosely as a fragment's state is.
   const p: string = prefix;
   const digits = options.digits ?? 6;
+  /** Text messages may be refused before any is sent (their limits): an email never is. */
+  const texts = options.channel === 'sms';
   const event = {
     resend: `${p}resend`,
     verified: `${p}verified`,
@@ -177,10 +195,17 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
             },
           }),
           onDone: { target: 'live', actions: `${p}codeIssued` },
-          onError: {
-            target: 'failed',
-            actions: { type: `${p}fail`, params: { code: 'code_not_issued' } },
-          },
+          onError: [
+            // A text message past its limits, or to a country not served: the customer is told
+            // where the number was given (429 with when to come back), and nothing was sent.
+            ...(texts
+              ? [{ guard: `${p}sendRefused`, target: 'refused', actions: `${p}refuse` }]
+              : []),
+            {
+              target: 'failed',
+              actions: { type: `${p}fail`, params: { code: 'code_not_issued' } },
+            },
+          ],
         },
       },
       // Re-entered from `issuing`, so every new code restarts the expiry and resend timers.
@@ -272,6 +297,18 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
           error: context.codeChallenge.failure,
         }),
       },
+      // Only by SMS: a journey that texts a code handles `fragmentRefused` before its next state.
+      ...(texts
+        ? {
+            refused: {
+              type: 'final',
+              output: ({ context }: Args) => ({
+                outcome: 'refused',
+                error: context.codeChallenge.refusal,
+              }),
+            },
+          }
+        : {}),
     },
   };
 
@@ -291,6 +328,8 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
       // A wrong or used code (a business outcome): the customer tries again. An activity that ran
       // out of retries is no answer about the code: the challenge fails.
       codeRefused: ({ event }: Args) => errorOf(event).business,
+      sendRefused: ({ event }: Args) =>
+        errorOf(event).business && SEND_REFUSALS.has(errorOf(event).code),
     }),
     actions: prefixed(prefix, {
       begin: assign(({ context }: Args) => ({
@@ -313,6 +352,15 @@ export function codeChallenge<TContext extends CodeChallengeHost, TName extends 
         stepError: undefined,
       })),
       deliveryFailed: assign(({ context }: Args) => slice(context, { deliveryFailed: true })),
+      refuse: assign(({ context, event }: Args) => {
+        const error = errorOf(event);
+        return slice(context, {
+          refusal: stepError(error.code, {
+            ...(options.recipientField ? { path: `/${options.recipientField}` } : {}),
+            ...(error.detail ? { detail: error.detail } : {}),
+          }),
+        });
+      }),
       openResend: assign(({ context }: Args) => slice(context, { resendOpen: true })),
       closeResend: assign(({ context }: Args) => slice(context, { resendOpen: false })),
       lock: assign(({ context }: Args) => ({

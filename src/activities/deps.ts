@@ -4,6 +4,7 @@ import type { EmailSender } from '../channels/smtp-transport.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Vault } from '../security/vault.js';
+import type { SmsLimits } from './otp/sms-limits.js';
 
 /** What activities are built from: injected so tests and processes choose real or fake parts. */
 export interface ActivityDeps {
@@ -28,6 +29,8 @@ export interface ActivityDeps {
   codesPerRecipientPerHour: number;
   /** Codes one requester may have sent to one recipient in an hour. */
   codesPerRequesterPerHour: number;
+  /** Where text messages may go and how many (SMS pumping defences); absent, none is sent. */
+  smsLimits?: SmsLimits;
   /** Failed sign-ins one requester may make in an hour, across addresses, before it is slowed down. */
   signInFailuresPerRequesterPerHour?: number;
   /** The WebAuthn relying party passkeys are bound to (origins checked in every ceremony). */

@@ -2,6 +2,7 @@ import { analyticsActivities } from './analytics/analytics.js';
 import { factorActivities, factorRemovalActivities } from './authn/factors.js';
 import { passkeyActivities } from './authn/passkeys.js';
 import { passwordActivities } from './authn/passwords.js';
+import { phoneActivities } from './authn/phones.js';
 import { recoveryActivities } from './authn/recovery.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
@@ -32,6 +33,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...passkeyActivities(deps),
     ...recoveryCodeActivities(deps),
     ...recoveryActivities(deps),
+    ...phoneActivities(deps),
     ...subscriptionActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),

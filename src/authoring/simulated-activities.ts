@@ -77,6 +77,7 @@ export const defaultActivityResults: DefaultResults = {
   verifyRecoveryCode: () => ({ remaining: 9 }),
   findRecoveryAccount: () => ({ userId: 'user-1', factors: [] }),
   completeRecovery: () => ({ userId: 'user-1', sessionsEnded: 1 }),
+  enrolPhone: () => ({ credentialId: 'phone-1' }),
   recordJourneyEvents: () => undefined,
   issueEmailCode: () => issuedOtp,
   verifyEmailCode: () => ({ email: 'customer@example.com' }),

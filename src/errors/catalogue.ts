@@ -93,6 +93,14 @@ export const errorCatalogue = {
   // Account recovery: an activity found no proof of the inbox made in this run (never shown as such).
   recovery_not_proven: spec(403, 'The account could not be recovered', false),
   recovery_not_completed: spec(503, 'The account could not be recovered'),
+  // Phone numbers and text messages (SMS pumping defences: each limit sends nothing).
+  invalid_phone: spec(
+    422,
+    'This is not a valid phone number: give it in international form, with +',
+  ),
+  phone_type_refused: spec(422, 'Codes are sent by text to mobile numbers only'),
+  phone_country_not_allowed: spec(422, 'Text messages are not sent to numbers of this country'),
+  sms_limited: spec(429, 'Too many text messages: try again later, or choose another way'),
   // A link from a message (account recovery), opened away from the run it continues.
   link_invalid: spec(404, 'This link is not valid: open the one in the latest message'),
   link_used: spec(409, 'This link was used already: go back to where you started'),

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import { storedEmail } from '../channels/addresses.js';
+import { textablePhone } from '../channels/phone-number.js';
 import { errorSpec } from '../errors/catalogue.js';
 import type { StepDefinition } from '../journey-kit/define-journey.js';
-import { isEmailField } from '../journey-kit/fields.js';
+import { isEmailField, isPhoneField } from '../journey-kit/fields.js';
 import { objectsOf, secretFieldsOf } from '../journey-kit/secret-fields.js';
 import type { BreachedPasswordCheck } from '../security/breached-passwords.js';
 import { hashPassword, normalizePassword } from '../security/password-hash.js';
@@ -15,12 +16,12 @@ export type SealResult =
   | { ok: true; sealed: Record<string, unknown> }
   | { ok: false; errors: FieldError[] };
 
-/** The email fields of a step input, by name. */
-const emailFieldsOf = (schema: z.ZodType): Set<string> =>
+/** The fields of a step input a predicate marks (email fields, phone fields), by name. */
+const fieldsMarked = (schema: z.ZodType, marked: (field: z.ZodType) => boolean): Set<string> =>
   new Set(
     objectsOf(schema).flatMap((object) =>
       Object.entries(object.shape)
-        .filter(([, field]) => isEmailField(field as z.ZodType))
+        .filter(([, field]) => marked(field as z.ZodType))
         .map(([name]) => name),
     ),
   );
@@ -49,7 +50,7 @@ export function createStepInputSealer(deps: {
     if (!parsed.success) return { ok: false, errors: fieldErrorsOf(parsed.error.issues) };
     const input = { ...(parsed.data as Record<string, unknown>) };
     // Email addresses are stored with their domain as an IDNA A-label: one spelling per domain.
-    for (const field of emailFieldsOf(step.input)) {
+    for (const field of fieldsMarked(step.input, isEmailField)) {
       if (typeof input[field] !== 'string') continue;
       const stored = storedEmail(input[field] as string);
       if (!stored)
@@ -64,6 +65,19 @@ export function createStepInputSealer(deps: {
           ],
         };
       input[field] = stored;
+    }
+    // Phone numbers are checked against the numbering plans and stored in E.164.
+    for (const field of fieldsMarked(step.input, isPhoneField)) {
+      if (typeof input[field] !== 'string') continue;
+      const checked = textablePhone(input[field] as string);
+      if (!checked.ok)
+        return {
+          ok: false,
+          errors: [
+            { path: `/${field}`, code: checked.code, message: errorSpec(checked.code).message },
+          ],
+        };
+      input[field] = checked.phone.e164;
     }
     const secrets = [...secretFieldsOf(step.input)].filter(
       ([field]) => typeof input[field] === 'string',

@@ -30,3 +30,25 @@ export const emailField = () =>
 
 /** Whether a schema is an email field (the step API stores its domain as an IDNA A-label). */
 export const isEmailField = (schema: z.ZodType): boolean => schema.meta()?.[EMAIL_META] === true;
+
+const PHONE_META = 'x-parcours-phone';
+
+/**
+ * A phone number a code is texted to, in international form (`+33 6 12 34 56 78`). The schema
+ * takes its shape only: the step API checks it against the numbering plans and stores it in E.164
+ * (src/channels/phone-number.ts), refusing numbers no text message should go to.
+ */
+export const phoneField = () =>
+  z
+    .string()
+    .trim()
+    .regex(/^\+[0-9][0-9 ().-]{5,24}$/, 'A phone number in international form, starting with +')
+    .meta({
+      [PHONE_META]: true,
+      format: 'phone',
+      description:
+        'A mobile number in international form (+33 6 12 34 56 78): stored in E.164; premium-rate, fixed-line and unknown kinds are refused',
+    });
+
+/** Whether a schema is a phone field (the step API stores it in E.164). */
+export const isPhoneField = (schema: z.ZodType): boolean => schema.meta()?.[PHONE_META] === true;

@@ -1,4 +1,4 @@
-import type { JourneyFailure } from '../errors/catalogue.js';
+import type { JourneyFailure, StepError } from '../errors/catalogue.js';
 import type { StepDefinition } from './step.js';
 
 /**
@@ -84,7 +84,8 @@ export function prefixed<TPrefix extends string, TNames extends string>(
 export type FragmentOutcome<TError = JourneyFailure> =
   | { outcome: 'verified'; recipient?: string; notice?: string }
   | { outcome: 'switch'; method: string }
-  | { outcome: 'failed'; error: TError };
+  | { outcome: 'failed'; error: TError }
+  | { outcome: 'refused'; error: StepError };
 
 /** A fragment's steps as the journey sees them: each path prefixed with the state it is placed at. */
 export function fragmentSteps(at: string, fragment: Fragment): Record<string, StepDefinition> {

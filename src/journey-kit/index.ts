@@ -12,7 +12,7 @@ export {
 export type { JourneyActivityError } from '../errors/journey-error.js';
 export { activity, outputOf } from './activity.js';
 export { defineJourney, type JourneyInput, type SessionRef, step } from './define-journey.js';
-export { emailField } from './fields.js';
+export { emailField, phoneField } from './fields.js';
 export {
   type Fragment,
   type FragmentImplementations,

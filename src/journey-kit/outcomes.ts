@@ -15,10 +15,15 @@ type Implementations<K extends string> = Record<K, any>;
  * (`guards: { ...outcomeGuards }`) so each journey's diagram reads the same words.
  */
 export const outcomeGuards: Implementations<
-  'fragmentFailed' | 'fragmentSwitched' | 'businessFailure' | 'sessionLost'
+  'fragmentFailed' | 'fragmentRefused' | 'fragmentSwitched' | 'businessFailure' | 'sessionLost'
 > = {
   /** A fragment ended `{ outcome: 'failed' }` (on the `onDone` of the state it is placed at). */
   fragmentFailed: ({ event }: Args) => (event.output as FragmentOutcome).outcome === 'failed',
+  /**
+   * A fragment could not do its work for this input and says why for the customer to act on (a
+   * text message past its limits): the journey shows it where the input was given.
+   */
+  fragmentRefused: ({ event }: Args) => (event.output as FragmentOutcome).outcome === 'refused',
   /** A factor challenge ended because the customer chose another factor: `params.method`, or any. */
   fragmentSwitched: ({ event }: Args, params?: { method: string }) => {
     const output = event.output as FragmentOutcome;
@@ -38,7 +43,7 @@ export const outcomeGuards: Implementations<
 
 /** The named actions that record why a run fails, into `context.failure` (its view's `error`). */
 export const outcomeActions: Implementations<
-  'failWith' | 'failWithFragmentError' | 'failWithActivityError'
+  'failWith' | 'failWithFragmentError' | 'failWithActivityError' | 'rejectWithFragmentError'
 > = {
   /** A code of the catalogue the journey names: `{ type: 'failWith', params: { code } }`. */
   failWith: assign({
@@ -48,6 +53,11 @@ export const outcomeActions: Implementations<
   failWithFragmentError: assign({
     failure: ({ event }: Args) =>
       (event.output as Extract<FragmentOutcome, { outcome: 'failed' }>).error,
+  }),
+  /** A refused fragment's reason, shown at the step the customer goes back to (not a failure). */
+  rejectWithFragmentError: assign({
+    stepError: ({ event }: Args) =>
+      (event.output as Extract<FragmentOutcome, { outcome: 'refused' }>).error,
   }),
   /** The code and message of an activity's business failure. */
   failWithActivityError: assign({

@@ -139,6 +139,18 @@ const configSchema = z.object({
   WORKER_CACHED_RUNS: z.coerce.number().int().min(2).default(2_000),
   CODES_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().positive().default(10),
   CODES_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
+  // SMS pumping defences (docs/configuration.md): the countries text messages may go to (ISO
+  // 3166-1 alpha-2; none by default), and limits that each answer 429 and send nothing.
+  SMS_COUNTRIES: z
+    .string()
+    .default('')
+    .transform(commaList)
+    .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country codes (FR,DE)'))),
+  SMS_PER_NUMBER_PER_HOUR: z.coerce.number().int().positive().default(3),
+  SMS_PER_PREFIX_PER_HOUR: z.coerce.number().int().positive().default(10),
+  SMS_PER_COUNTRY_PER_HOUR: z.coerce.number().int().positive().default(200),
+  SMS_PER_REQUESTER_PER_HOUR: z.coerce.number().int().positive().default(5),
+  SMS_DAILY_BUDGET: z.coerce.number().int().positive().default(1_000),
   // WebAuthn (passkeys): the relying party's id (a registrable domain the origins are on) and the
   // origins pages call navigator.credentials from.
   WEBAUTHN_RP_ID: z

@@ -143,6 +143,14 @@ export async function startWorkerProcess(
     sessionIdleMs: config.sessionIdleMs,
     codesPerRecipientPerHour: config.CODES_PER_RECIPIENT_PER_HOUR,
     codesPerRequesterPerHour: config.CODES_PER_REQUESTER_PER_HOUR,
+    smsLimits: {
+      countries: config.SMS_COUNTRIES,
+      perNumberPerHour: config.SMS_PER_NUMBER_PER_HOUR,
+      perPrefixPerHour: config.SMS_PER_PREFIX_PER_HOUR,
+      perCountryPerHour: config.SMS_PER_COUNTRY_PER_HOUR,
+      perRequesterPerHour: config.SMS_PER_REQUESTER_PER_HOUR,
+      dailyBudget: config.SMS_DAILY_BUDGET,
+    },
     signInFailuresPerRequesterPerHour: config.SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR,
     webauthn: config.webauthn,
   });

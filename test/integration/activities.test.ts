@@ -68,6 +68,14 @@ const activitiesWith = (
     sessionTtlMs: 3_600_000,
     codesPerRecipientPerHour: 10,
     codesPerRequesterPerHour: 5,
+    smsLimits: {
+      countries: ['FR', 'US'],
+      perNumberPerHour: 3,
+      perPrefixPerHour: 10,
+      perCountryPerHour: 100,
+      perRequesterPerHour: 5,
+      dailyBudget: 1_000,
+    },
     ...overrides,
   });
 

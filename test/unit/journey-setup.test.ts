@@ -54,6 +54,7 @@ describe('journeySetup', () => {
     expect(Object.keys(machine.implementations.guards)).toEqual([
       ...Object.keys(emailCode.implementations.guards),
       'fragmentFailed',
+      'fragmentRefused',
       'fragmentSwitched',
       'businessFailure',
       'sessionLost',

@@ -18,4 +18,5 @@ export const authnDeclarations = {
   verifyRecoveryCode: local(),
   findRecoveryAccount: local(),
   completeRecovery: local(),
+  enrolPhone: local(),
 };

@@ -4,6 +4,7 @@ import type { Prisma } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
+import { provenRecipient } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { confirmedFactorsOf, type FactorKind } from './factors.js';
 import { liftSignInLocks } from './sign-in-gate.js';
@@ -15,30 +16,23 @@ type Reader = Pick<Prisma.TransactionClient, 'otpChallenge' | 'identifier'>;
 
 /**
  * Trust boundary 9 (docs/security.md): account recovery acts for no session, so what it may
- * change is bound to a proof made in the very run asking. An activity reads the run's id from its
- * own context, which no argument can change, and accepts only a recovery code challenge issued to
- * that run and consumed by it; the account is the one whose verified address received it. A run
- * given another run's challenge, an unconsumed one, or one for another purpose gets nothing.
+ * change is bound to a proof made in the very run asking: this run's recovery code, consumed by it
+ * (proven-challenge.ts). The account is the one whose verified address received it.
  */
 async function provenAccount(db: Reader, challengeId: string): Promise<string> {
-  const run = Context.current().info.workflowExecution?.workflowId;
-  const refuse = (reason: string) => {
-    Context.current().log.warn('recovery refused', { reason });
-    return businessFailure('recovery_not_proven');
-  };
-  const challenge = await db.otpChallenge.findUnique({ where: { id: challengeId } });
-  if (!challenge || !run || challenge.journeyId !== run) throw refuse('not this run’s challenge');
-  if (challenge.purpose !== RECOVERY_PURPOSE || challenge.channel !== 'email')
-    throw refuse('not a recovery challenge');
-  // verifyOtp records who consumed a code as `<workflow id>:<activity id>`.
-  if (!challenge.consumedAt || !challenge.consumedBy?.startsWith(`${run}:`))
-    throw refuse('the code was not proven in this run');
+  const recipient = await provenRecipient(db, challengeId, {
+    purpose: RECOVERY_PURPOSE,
+    channel: 'email',
+    refusal: 'recovery_not_proven',
+  });
   const identifier = await db.identifier.findUnique({
-    where: { type_value: { type: 'email', value: challenge.recipient } },
+    where: { type_value: { type: 'email', value: recipient } },
     select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
   });
-  if (!identifier?.verifiedAt || identifier.user.status !== 'active')
-    throw refuse('no active account verified this address');
+  if (!identifier?.verifiedAt || identifier.user.status !== 'active') {
+    Context.current().log.warn('recovery refused', { reason: 'no active account verified it' });
+    throw businessFailure('recovery_not_proven');
+  }
   return identifier.userId;
 }
 

@@ -10,6 +10,7 @@ import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { CODE_KEY_PURPOSE, createLinkCheck, linkHashOf } from './link-check.js';
 import { canonicalRecipient, identifierTypeOf } from './recipients.js';
+import { admitSms } from './sms-limits.js';
 
 /** How a journey wants a one-time code issued: the policy travels with every call. */
 export interface OtpPolicy {
@@ -153,6 +154,15 @@ export function otpActivities(deps: ActivityDeps) {
           );
       try {
         await prisma.$transaction(async (tx) => {
+          // Text messages cost money and are pumped for it: refused outright past their limits.
+          const sms =
+            policy.channel === 'sms'
+              ? await admitSms(tx, deps.smsLimits, {
+                  recipient,
+                  requesterPseudonyms: input.requester ? splitPseudonyms(input.requester) : [],
+                  at: createdAt,
+                })
+              : undefined;
           const suppressed =
             (await overAllowance(tx, recipient, input.requester, createdAt)) || unsent;
           await tx.otpChallenge.create({
@@ -163,6 +173,7 @@ export function otpActivities(deps: ActivityDeps) {
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
+              ...(sms ? { recipientCountry: sms.country } : {}),
               // Under the active key only: the older pseudonyms are for finding older rows.
               requester: input.requester ? (splitPseudonyms(input.requester)[0] as string) : null,
               ...(notice || suppressed

@@ -18,6 +18,7 @@ const FACTOR_NAMES: Record<string, string> = {
   totp: 'An authenticator app',
   webauthn: 'A passkey',
   recovery_code: 'A set of recovery codes',
+  sms: 'A phone number for text message codes',
   password: 'password',
 };
 const factorName = (factor: string) => FACTOR_NAMES[factor] ?? factor;

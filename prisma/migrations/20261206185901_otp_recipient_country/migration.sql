@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "otp_challenges" ADD COLUMN     "recipient_country" TEXT;
