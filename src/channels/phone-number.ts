@@ -33,3 +33,14 @@ export function textablePhone(
   if (!type || !TEXTABLE_TYPES.has(type)) return { ok: false, code: 'phone_type_refused' };
   return { ok: true, phone: { e164: parsed.number, country: parsed.country } };
 }
+
+/**
+ * A valid number in E.164, whatever its type, or undefined: one spelling per number, so a number
+ * is counted as one however it was written (`+33 (0)6…` and `+33 6…`).
+ */
+export function e164Of(input: string): string | undefined {
+  const parsed = input.trim().startsWith('+')
+    ? parsePhoneNumberFromString(input.trim())
+    : undefined;
+  return parsed?.isValid() ? parsed.number : undefined;
+}

@@ -11,7 +11,16 @@ export interface TwilioOptions {
   messagingServiceSid?: string;
   /** Another base URL for Twilio's REST API (a regional proxy; the fake in tests). */
   apiUrl?: string;
+  /** Where Twilio reports each message's delivery (on the public base URL), signed. */
+  statusCallback?: string;
 }
+
+/** Where the API takes Twilio's status callbacks (twilio-callbacks.ts), under the public base URL. */
+export const TWILIO_STATUS_PATH = '/v1/providers/twilio/status';
+
+/** The status callback URL for a public base URL: the one Twilio signs, and the API checks. */
+export const twilioStatusUrl = (publicUrl: string): string =>
+  `${publicUrl.replace(/\/+$/, '')}${TWILIO_STATUS_PATH}`;
 
 /**
  * Sends text messages through Twilio's Programmable Messaging with the official client. A send runs
@@ -25,7 +34,12 @@ export function createTwilioSender(options: TwilioOptions): { send: SmsSend } {
     : { from: options.from as string };
   return {
     async send({ to, text }) {
-      const message = await client.messages.create({ to, body: text, ...sender });
+      const message = await client.messages.create({
+        to,
+        body: text,
+        ...sender,
+        ...(options.statusCallback ? { statusCallback: options.statusCallback } : {}),
+      });
       return { messageId: message.sid };
     },
   };

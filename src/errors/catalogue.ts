@@ -101,6 +101,7 @@ export const errorCatalogue = {
   phone_type_refused: spec(422, 'Codes are sent by text to mobile numbers only'),
   phone_country_not_allowed: spec(422, 'Text messages are not sent to numbers of this country'),
   sms_limited: spec(429, 'Too many text messages: try again later, or choose another way'),
+  callback_refused: spec(403, 'This callback is not signed by the provider', false),
   // A link from a message (account recovery), opened away from the run it continues.
   link_invalid: spec(404, 'This link is not valid: open the one in the latest message'),
   link_used: spec(409, 'This link was used already: go back to where you started'),

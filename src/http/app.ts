@@ -17,6 +17,7 @@ import { createProblemPages } from './problem-pages.js';
 import { stepApiRateLimit } from './rate-limit.js';
 import { createSessionsApi } from './sessions-api.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
+import { createTwilioCallbacks, type TwilioCallbackOptions } from './twilio-callbacks.js';
 
 export interface AppDeps extends StepApiDeps {
   prisma: PrismaClient;
@@ -35,6 +36,8 @@ export interface AppDeps extends StepApiDeps {
   allowedHosts: HostAllowList;
   /** Funnel analytics for analysts, as an API and a dashboard; absent, they are not served. */
   analytics?: { adminKey: string };
+  /** Twilio's delivery reports, verified by signature; absent, not served. */
+  twilioCallbacks?: TwilioCallbackOptions;
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
 }
@@ -122,6 +125,14 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('/continue', createContinuePage());
+  if (deps.twilioCallbacks)
+    app.use(
+      '/v1/providers/twilio',
+      ...limits,
+      // Twilio posts its form encoded, as `application/x-www-form-urlencoded`.
+      express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES }),
+      createTwilioCallbacks({ ...deps.twilioCallbacks, prisma: deps.prisma }),
+    );
   app.use(
     '/v1/sessions',
     ...limits,

@@ -8,7 +8,7 @@ import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
 import { createMessageRenderer } from '../channels/render.js';
-import { createTwilioSender } from '../channels/sms-transport.js';
+import { createTwilioSender, twilioStatusUrl } from '../channels/sms-transport.js';
 import { createSmtpSender } from '../channels/smtp-transport.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { applyMigrations } from '../db/migrate.js';
@@ -123,7 +123,15 @@ export async function startWorkerProcess(
   if (!sender && !config.embeddedDatabase) {
     ctx.log.warn('SMTP_URL is not set: mail is kept in the outbox table and never sent');
   }
-  const sms = config.twilio ? createTwilioSender(config.twilio) : undefined;
+  // Twilio reports delivery to the public base URL only: without one, no callbacks are asked for.
+  const sms = config.twilio
+    ? createTwilioSender({
+        ...config.twilio,
+        ...(config.PARCOURS_PUBLIC_URL
+          ? { statusCallback: twilioStatusUrl(config.PARCOURS_PUBLIC_URL) }
+          : {}),
+      })
+    : undefined;
   if (!sms && !config.embeddedDatabase) {
     ctx.log.warn(
       'TWILIO_ACCOUNT_SID is not set: text messages are kept in the outbox and never sent',
@@ -279,6 +287,14 @@ export async function startApiProcess(
     ...(operator.codec ? { codec: operator.codec } : {}),
     ...(operator.analytics ? { analytics: operator.analytics } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
+    ...(config.twilio && config.PARCOURS_PUBLIC_URL
+      ? {
+          twilioCallbacks: {
+            authToken: config.twilio.authToken,
+            url: twilioStatusUrl(config.PARCOURS_PUBLIC_URL),
+          },
+        }
+      : {}),
     ...(overrides.journeySettings ? { journeySettings: overrides.journeySettings } : {}),
     ...(overrides.stepTimeoutMs ? { stepTimeoutMs: overrides.stepTimeoutMs } : {}),
     ...(overrides.journeyLifetimeMs ? { journeyLifetimeMs: overrides.journeyLifetimeMs } : {}),

@@ -6,6 +6,8 @@ import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { startTwilioFake, type TwilioFake } from '../support/twilio-fake.js';
 
+const PUBLIC_URL = 'https://id.example.test';
+
 /**
  * A phone for text-message codes (mfa-enrolment@1, `factor: "sms"`) over the step API, on real
  * Temporal, Postgres and SMTP, with the real `twilio` client talking to a fake of Twilio's HTTP
@@ -27,6 +29,7 @@ describe('a phone as a second factor, and the SMS pumping defences', () => {
       smtpUrl: smtp.url,
       env: {
         TRUST_PROXY: '1',
+        PARCOURS_PUBLIC_URL: PUBLIC_URL,
         TWILIO_ACCOUNT_SID: twilio.accountSid,
         TWILIO_AUTH_TOKEN: twilio.authToken,
         TWILIO_FROM: '+15005550006',
@@ -151,5 +154,56 @@ describe('a phone as a second factor, and the SMS pumping defences', () => {
     }
     const run = await enrolment(network);
     expectProblem(await run.submit('phone', { phone: '+33 7 55 00 99 99' }), 429, 'sms_limited');
+  });
+
+  it("keeps Twilio's delivery report once its signature verifies, and refuses a forged one with nothing changed", async () => {
+    const run = await enrolment();
+    await run.submit('phone', { phone: '+33 6 12 34 56 02' });
+    const [text] = await textTo('+33612345602', 1);
+    const sid = text?.sid as string;
+    // Asked on the public base URL only: the one Twilio signs and the API checks.
+    expect(text?.statusCallback).toBe(`${PUBLIC_URL}/v1/providers/twilio/status`);
+    const statusOf = async () =>
+      (await stack.prisma.outboundMessage.findFirstOrThrow({ where: { providerMessageId: sid } }))
+        .providerStatus;
+    expect(await twilio.reportStatus(sid, 'delivered', stack.url)).toBe(204);
+    expect(await statusOf()).toBe('delivered');
+    // A late "sent" does not move it back.
+    expect(await twilio.reportStatus(sid, 'sent', stack.url)).toBe(204);
+    expect(await statusOf()).toBe('delivered');
+
+    const post = (headers: Record<string, string>, form: Record<string, string>) =>
+      fetch(`${stack.url}/v1/providers/twilio/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(form).toString(),
+      });
+    const forged = { MessageSid: sid, MessageStatus: 'failed', ErrorCode: '30003' };
+    const { default: twilioLib } = await import('twilio');
+    for (const headers of [
+      {} as Record<string, string>,
+      { 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' },
+      // Signed for the address the request reached (the Host): not the URL Twilio was given.
+      {
+        'x-twilio-signature': twilioLib.getExpectedTwilioSignature(
+          twilio.authToken,
+          `${stack.url}/v1/providers/twilio/status`,
+          forged,
+        ),
+      },
+      // Signed under another account's token.
+      {
+        'x-twilio-signature': twilioLib.getExpectedTwilioSignature(
+          'another-token',
+          `${PUBLIC_URL}/v1/providers/twilio/status`,
+          forged,
+        ),
+      },
+    ]) {
+      const refused = await post(headers, forged);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { code: string }).code).toBe('callback_refused');
+    }
+    expect(await statusOf()).toBe('delivered');
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
 
 /** A text message as Twilio's Messages resource received it. */
 export interface FakeSms {
@@ -10,6 +11,8 @@ export interface FakeSms {
   messagingServiceSid?: string;
   body: string;
   sid: string;
+  /** The URL Twilio would post this message's status to, as the sender gave it. */
+  statusCallback?: string;
 }
 
 export interface TwilioFake {
@@ -17,6 +20,17 @@ export interface TwilioFake {
   accountSid: string;
   authToken: string;
   messages: FakeSms[];
+  /**
+   * Plays the status callback Twilio would make for a sent message: a form signed as Twilio signs
+   * it (X-Twilio-Signature over its StatusCallback URL), posted to `reachAt` (the API's address
+   * here: the public URL it was given names another host, as behind a proxy).
+   */
+  reportStatus(
+    sid: string,
+    status: string,
+    reachAt: string,
+    extra?: Record<string, string>,
+  ): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -72,6 +86,9 @@ export async function startTwilioFake(): Promise<TwilioFake> {
       body: form.get('Body') ?? '',
       sid: `SM${randomBytes(16).toString('hex')}`,
       ...(form.get('From') ? { from: form.get('From') as string } : {}),
+      ...(form.get('StatusCallback')
+        ? { statusCallback: form.get('StatusCallback') as string }
+        : {}),
       ...(form.get('MessagingServiceSid')
         ? { messagingServiceSid: form.get('MessagingServiceSid') as string }
         : {}),
@@ -102,6 +119,35 @@ export async function startTwilioFake(): Promise<TwilioFake> {
     accountSid,
     authToken,
     messages,
+    async reportStatus(sid, status, reachAt, extra = {}) {
+      const sms = messages.find((message) => message.sid === sid);
+      if (!sms?.statusCallback) throw new Error(`no status callback for ${sid}`);
+      const params = {
+        AccountSid: accountSid,
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        To: sms.to,
+        ...(sms.from ? { From: sms.from } : {}),
+        ApiVersion: '2010-04-01',
+        ...extra,
+      };
+      const target = new URL(sms.statusCallback);
+      const response = await fetch(`${reachAt}${target.pathname}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(
+            authToken,
+            sms.statusCallback,
+            params,
+          ),
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      return response.status;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -161,6 +161,7 @@ export function otpActivities(deps: ActivityDeps) {
                   recipient,
                   requesterPseudonyms: input.requester ? splitPseudonyms(input.requester) : [],
                   at: createdAt,
+                  idempotencyKey,
                 })
               : undefined;
           const suppressed =

@@ -1,8 +1,6 @@
 import { storedEmail } from '../../channels/addresses.js';
+import { e164Of } from '../../channels/phone-number.js';
 import type { Channel } from '../../channels/render.js';
-
-// ITU-T E.164: a plus, a country code, at most 15 digits in all.
-const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 /** The form a recipient is stored and compared in on its channel, so one inbox is one recipient. */
 export function canonicalRecipient(channel: Channel, value: string): string {
@@ -12,8 +10,8 @@ export function canonicalRecipient(channel: Channel, value: string): string {
     if (!stored) throw new Error('an email recipient must be a plain mailbox address');
     return stored;
   }
-  const phone = value.replace(/[\s().-]/g, '');
-  if (!E164.test(phone)) throw new Error('an SMS recipient must be an E.164 phone number');
+  const phone = e164Of(value);
+  if (!phone) throw new Error('an SMS recipient must be an E.164 phone number');
   return phone;
 }
 

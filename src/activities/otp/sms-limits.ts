@@ -45,7 +45,13 @@ interface Counts {
 export async function admitSms(
   tx: Prisma.TransactionClient,
   limits: SmsLimits | undefined,
-  input: { recipient: string; requesterPseudonyms: string[]; at: Date },
+  input: {
+    recipient: string;
+    requesterPseudonyms: string[];
+    at: Date;
+    /** The activity call's own key: a retry of a call that committed does not count itself. */
+    idempotencyKey: string;
+  },
 ): Promise<{ country: string }> {
   const checked = textablePhone(input.recipient);
   if (!checked.ok) throw businessFailure(checked.code);
@@ -70,9 +76,10 @@ export async function admitSms(
       min(c.created_at) FILTER (WHERE hour AND c.requester = ANY(${input.requesterPseudonyms}::text[]))
         AS requester_since,
       count(*) FILTER (WHERE c.created_at >= ${dayStart})::int AS day
-    FROM (SELECT *, created_at >= ${hourAgo} AS hour FROM otp_challenges) c
+    FROM (SELECT *, created_at > ${hourAgo} AS hour FROM otp_challenges) c
     JOIN outbound_messages m ON m.idempotency_key = c.idempotency_key
-    WHERE c.channel = 'sms' AND m.status <> 'suppressed' AND c.created_at >= ${since}`;
+    WHERE c.channel = 'sms' AND m.status <> 'suppressed' AND c.created_at >= ${since}
+      AND c.idempotency_key <> ${input.idempotencyKey}`;
   const seen = counts as Counts;
   if (seen.day >= limits.dailyBudget) {
     const midnight = new Date(dayStart.getTime() + 24 * HOUR_MS);
@@ -90,13 +97,14 @@ export async function admitSms(
       [seen.country, limits.perCountryPerHour, seen.country_since],
       [seen.requester, limits.perRequesterPerHour, seen.requester_since],
     ] as const
-  ).find(([count, limit]) => count >= limit);
-  if (reached) {
-    // The oldest message counted leaves the window first: come back then.
-    const oldest = reached[2] ?? input.at;
-    throw businessFailure('sms_limited', {
-      retryAt: new Date(oldest.getTime() + HOUR_MS).toISOString(),
-    });
+  ).filter(([count, limit]) => count >= limit);
+  if (reached.length) {
+    // The oldest message counted leaves its window first; with several limits reached, the last
+    // of those is when one may come back.
+    const back = Math.max(
+      ...reached.map(([, , oldest]) => (oldest ?? input.at).getTime() + HOUR_MS),
+    );
+    throw businessFailure('sms_limited', { retryAt: new Date(back).toISOString() });
   }
   return { country };
 }
