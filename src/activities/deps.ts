@@ -1,5 +1,5 @@
 import type { MessageRenderer } from '../channels/render.js';
-import type { SmsSend } from '../channels/sms-transport.js';
+import type { SmsFind, SmsSend } from '../channels/sms-transport.js';
 import type { EmailSender } from '../channels/smtp-transport.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
@@ -16,6 +16,8 @@ export interface ActivityDeps {
   sendEmail?: EmailSender['send'];
   /** Sends text messages; absent in embedded mode, where they stay in the dev outbox. */
   sendSms?: SmsSend;
+  /** Finds a text message the provider took already (a send whose answer was lost). */
+  findSms?: SmsFind;
   productName: string;
   /**
    * The API's public base URL (PARCOURS_PUBLIC_URL): the only base a link in a message is built on.

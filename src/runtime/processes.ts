@@ -144,7 +144,7 @@ export async function startWorkerProcess(
     vault,
     renderMessage: renderer.render,
     ...(sender ? { sendEmail: sender.send } : {}),
-    ...(sms ? { sendSms: sms.send } : {}),
+    ...(sms ? { sendSms: sms.send, findSms: sms.find } : {}),
     productName: config.PARCOURS_PRODUCT_NAME,
     ...(config.PARCOURS_PUBLIC_URL ? { publicUrl: config.PARCOURS_PUBLIC_URL } : {}),
     sessionTtlMs: config.sessionTtlMs,

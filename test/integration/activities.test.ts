@@ -52,6 +52,7 @@ const activitiesWith = (
       ActivityDeps,
       | 'sendEmail'
       | 'sendSms'
+      | 'findSms'
       | 'keyring'
       | 'vault'
       | 'codesPerRequesterPerHour'
@@ -596,6 +597,41 @@ describe('text messages: the otp and messages capabilities over SMS, through the
     expect(kept).toMatchObject({ status: 'pending', attempts: 1 });
     expect(kept.lastError).toMatch(/Authenticate/);
     expect(kept.sealedContent).not.toBeNull();
+  });
+
+  it('sends a text once across a send whose answer was lost: the retry finds it at Twilio and sends nothing more', async () => {
+    const { issued } = await issue('jrn_sms_lost', '+33 6 12 34 56 99', smsPolicy);
+    const twilioClient = createTwilioSender({
+      accountSid: twilioFake.accountSid,
+      authToken: twilioFake.authToken,
+      from: '+15005550006',
+      apiUrl: twilioFake.url,
+      timeoutMs: 300,
+    });
+    const sms = activitiesWith({ sendSms: twilioClient.send, findSms: twilioClient.find });
+    const before = twilioFake.messages.length;
+    // Twilio takes the message, and its answer never comes back (the sender's process may as well
+    // have died): the attempt fails, the message stays claimed.
+    twilioFake.holdAnswers(true);
+    await expect(
+      asCall('jrn_sms_lost', '6').run(sms.deliverMessage, { messageId: issued.messageId }),
+    ).rejects.toThrow();
+    twilioFake.holdAnswers(false);
+    expect(twilioFake.messages.length).toBe(before + 1);
+    const claimed = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(claimed.status).toBe('sending');
+    // The retry asks Twilio first, finds the text it took, and keeps its id.
+    await asCall('jrn_sms_lost', '6').run(sms.deliverMessage, { messageId: issued.messageId });
+    expect(twilioFake.messages.length).toBe(before + 1);
+    const sent = await prisma.outboundMessage.findUniqueOrThrow({
+      where: { id: issued.messageId },
+    });
+    expect(sent).toMatchObject({
+      status: 'sent',
+      providerMessageId: twilioFake.messages.at(-1)?.sid,
+    });
   });
 
   it('refuses to issue a code by SMS to something that is not an E.164 phone number', async () => {

@@ -20,6 +20,8 @@ export interface TwilioFake {
   accountSid: string;
   authToken: string;
   messages: FakeSms[];
+  /** Takes messages but answers none while on (a send whose answer never comes back). */
+  holdAnswers(hold: boolean): void;
   /**
    * Plays the status callback Twilio would make for a sent message: a form signed as Twilio signs
    * it (X-Twilio-Signature over its StatusCallback URL), posted to `reachAt` (the API's address
@@ -45,7 +47,8 @@ async function readBody(req: IncomingMessage): Promise<URLSearchParams> {
 /**
  * Twilio's REST API at its HTTP boundary, for the official `twilio` client to talk to: the
  * Messages resource (`POST /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded, Basic auth
- * with the account SID and auth token), answering as Twilio does, errors included.
+ * with the account SID and auth token, and its list, `GET`, by `To`), answering as Twilio does,
+ * errors included; and the status callbacks Twilio plays back, signed as Twilio signs them.
  */
 export async function startTwilioFake(): Promise<TwilioFake> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
@@ -63,13 +66,31 @@ export async function startTwilioFake(): Promise<TwilioFake> {
     res.setHeader('content-type', 'application/json');
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(path);
-    if (!match || req.method !== 'POST') {
+    if (!match || (req.method !== 'POST' && req.method !== 'GET')) {
       res.writeHead(404).end(error(404, 20404, 'The requested resource was not found'));
       return;
     }
     const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
     if (req.headers.authorization !== expected || match[1] !== accountSid) {
       res.writeHead(401).end(error(401, 20003, 'Authenticate'));
+      return;
+    }
+    if (req.method === 'GET') {
+      // The Messages list, filtered by To (the filter the sender's reconciliation uses), newest first.
+      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      const to = query.get('To');
+      const listed = messages.filter((sms) => !to || sms.to === to).reverse();
+      res.writeHead(200).end(
+        JSON.stringify({
+          messages: listed.map(resourceOf),
+          page: 0,
+          page_size: 50,
+          first_page_uri: path,
+          next_page_uri: null,
+          previous_page_uri: null,
+          uri: path,
+        }),
+      );
       return;
     }
     const form = await readBody(req);
@@ -94,23 +115,25 @@ export async function startTwilioFake(): Promise<TwilioFake> {
         : {}),
     };
     messages.push(sms);
-    res.writeHead(201).end(
-      JSON.stringify({
-        sid: sms.sid,
-        account_sid: accountSid,
-        to: sms.to,
-        from: sms.from ?? null,
-        messaging_service_sid: sms.messagingServiceSid ?? null,
-        body: sms.body,
-        status: 'queued',
-        num_segments: '1',
-        direction: 'outbound-api',
-        api_version: '2010-04-01',
-        date_created: new Date().toUTCString(),
-        uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sms.sid}.json`,
-      }),
-    );
+    // Taken, and the answer held back: the sender's process may die before it hears of it.
+    if (holding) return;
+    res.writeHead(201).end(JSON.stringify(resourceOf(sms)));
   });
+  const resourceOf = (sms: FakeSms) => ({
+    sid: sms.sid,
+    account_sid: accountSid,
+    to: sms.to,
+    from: sms.from ?? null,
+    messaging_service_sid: sms.messagingServiceSid ?? null,
+    body: sms.body,
+    status: 'queued',
+    num_segments: '1',
+    direction: 'outbound-api',
+    api_version: '2010-04-01',
+    date_created: new Date().toUTCString(),
+    uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sms.sid}.json`,
+  });
+  let holding = false;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -119,6 +142,9 @@ export async function startTwilioFake(): Promise<TwilioFake> {
     accountSid,
     authToken,
     messages,
+    holdAnswers(hold) {
+      holding = hold;
+    },
     async reportStatus(sid, status, reachAt, extra = {}) {
       const sms = messages.find((message) => message.sid === sid);
       if (!sms?.statusCallback) throw new Error(`no status callback for ${sid}`);

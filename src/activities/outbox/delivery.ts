@@ -4,8 +4,11 @@ import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { createOutbox } from './outbox.js';
 
+/** How far the provider's clock may be behind ours when a claim's time is compared with its. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 export function messageActivities(deps: ActivityDeps) {
-  const { prisma, sendEmail, sendSms, now } = deps;
+  const { prisma, sendEmail, sendSms, findSms, now } = deps;
   const outbox = createOutbox(deps);
   const markSent = (
     id: string,
@@ -45,6 +48,28 @@ export function messageActivities(deps: ActivityDeps) {
         // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
         await markSent(message.id, 'dev-outbox', { wipeContent: false });
         return { status: 'sent' };
+      }
+      if (message.channel === 'sms' && findSms) {
+        // Exactly one text per message, across a crash: a message is claimed before the provider
+        // is called, so a retry that finds it claimed asks the provider whether it took it (same
+        // number, same text, since the claim) before sending again. Email has no such question to
+        // ask its server; a mail is at least once.
+        const claimedAt = message.status === 'sending' ? message.claimedAt : null;
+        const taken =
+          claimedAt &&
+          (await findSms({
+            to: message.recipient,
+            text: (content as RenderedSms).text,
+            since: new Date(claimedAt.getTime() - CLOCK_SKEW_MS),
+          }));
+        if (taken) {
+          await markSent(message.id, taken.messageId, { wipeContent: true });
+          return { status: 'sent' };
+        }
+        await prisma.outboundMessage.update({
+          where: { id: message.id },
+          data: { status: 'sending', claimedAt: now() },
+        });
       }
       try {
         const { messageId } = await send();
