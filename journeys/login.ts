@@ -56,6 +56,12 @@ const settings = codeChallengeSettings.extend({
    * else (Kratos' "AAL2 required" flow).
    */
   requireMfa: z.boolean().default(false),
+  /**
+   * Whether a texted code counts as a second factor for aal 2. Text messages are a restricted
+   * authenticator (NIST SP 800-63B-4 §3.1.3.3): a deployment may refuse them for aal 2, and a
+   * sign-in with one then stays aal 1 (amr `pwd`, `sms`).
+   */
+  smsForAal2: z.boolean().default(true),
 });
 type Settings = z.infer<typeof settings>;
 
@@ -86,6 +92,7 @@ type Events =
   | { type: 'passkey-sign-in'; input: { credential: AuthenticationResponseJSON } }
   | { type: 'totp'; input: { code: string } | { method: string } }
   | { type: 'recovery-code'; input: { code: string } | { method: string } }
+  | { type: 'sms-code'; input: { code: string } | { resend: true } | { method: string } }
   | { type: 'email-code'; input: { code: string } | { resend: true } };
 
 interface Context extends FactorChallengeHost, CodeChallengeHost {
@@ -133,11 +140,12 @@ export const loginMachine = journeySetup({
     // Recovery codes alone ask for nothing: they stand in for a factor the account has.
     hasSecondFactor: ({ event }) =>
       outputOf('verifyPassword', event).factors.some(
-        (factor) => factor === 'totp' || factor === 'webauthn',
+        (factor) => factor === 'totp' || factor === 'webauthn' || factor === 'sms',
       ),
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     asksEmailCode: ({ context }) => context.settings.emailCodeFactor === 'when_no_other_factor',
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasSms: ({ context }) => context.factors.includes('sms'),
     givesPassword: ({ event }) =>
       event.type === 'identify' && 'password' in event.input && 'email' in event.input,
     choosesPasskey: ({ event }) =>
@@ -147,6 +155,10 @@ export const loginMachine = journeySetup({
   },
   actions: {
     codeVerified: assign({ amr: MFA_AMR }),
+    // A restricted authenticator: `mfa` (aal 2) only where the deployment takes it so.
+    smsVerified: assign({
+      amr: ({ context }) => (context.settings.smsForAal2 ? ['pwd', 'sms', 'mfa'] : ['pwd', 'sms']),
+    }),
     passkeyVerified: assign({ amr: ['pwd', 'hwk', 'user', 'mfa'] }),
     clearStepError: assign({ stepError: undefined }),
     rejectPasskey: rejectAt('/credential'),
@@ -288,6 +300,7 @@ export const loginMachine = journeySetup({
           always: [
             { guard: 'hasPasskey', target: 'passkey' },
             { guard: 'hasTotp', target: 'totp' },
+            { guard: 'hasSms', target: 'sms' },
             { target: 'recoveryCode' },
           ],
         },

@@ -68,6 +68,7 @@ type Events =
   | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'totp'; input: { code: string } | { method: string } }
   | { type: 'recovery-code'; input: { code: string } | { method: string } }
+  | { type: 'sms-code'; input: { code: string } | { resend: true } | { method: string } }
   | { type: 'new-password'; input: { password: string } };
 
 interface Context extends FactorChallengeHost, CodeChallengeHost {
@@ -101,6 +102,10 @@ const INBOX = { aal: 1, amr: ['otp'] } as const;
 const CODE = { aal: 1, amr: ['otp'] } as const;
 /** A passkey with user verification: two factors by itself. */
 const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] } as const;
+/** A texted code: a restricted authenticator, one factor. */
+const SMS = { aal: 1, amr: ['sms'] } as const;
+/** Factors stronger than a texted code: with one, the phone is no way back (NIST SP 800-63B-4). */
+const STRONGER_THAN_SMS = ['webauthn', 'totp'];
 
 export const recoveryMachine = journeySetup({
   fragments: [inboxCode, secondFactor],
@@ -120,14 +125,23 @@ export const recoveryMachine = journeySetup({
     hasFactor: ({ event }) => outputOf('findRecoveryAccount', event).factors.length > 0,
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasSms: ({ context }) => context.factors.includes('sms'),
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
     codeVerified: assign({ proven: { aal: CODE.aal, amr: [...CODE.amr] } }),
     passkeyVerified: assign({ proven: { aal: PASSKEY.aal, amr: [...PASSKEY.amr] } }),
+    smsVerified: assign({ proven: { aal: SMS.aal, amr: [...SMS.amr] } }),
+    // A texted code is never the way back into an account that has a stronger factor: it is not
+    // offered, and the challenges switch only to factors in this list.
     accountFound: assign(({ event }) => {
       const { userId, factors } = outputOf('findRecoveryAccount', event);
-      return { userId, factors, stepError: undefined };
+      const stronger = factors.some((factor) => STRONGER_THAN_SMS.includes(factor));
+      return {
+        userId,
+        factors: stronger ? factors.filter((factor) => factor !== 'sms') : factors,
+        stepError: undefined,
+      };
     }),
     sessionOpened: assign(({ context, event }) => {
       const session = outputOf('createSession', event);
@@ -183,6 +197,7 @@ export const recoveryMachine = journeySetup({
           always: [
             { guard: 'hasPasskey', target: 'passkey' },
             { guard: 'hasTotp', target: 'totp' },
+            { guard: 'hasSms', target: 'sms' },
             { target: 'recoveryCode' },
           ],
         },

@@ -49,7 +49,8 @@ type Events =
   | { type: 'password'; input: { password: string } }
   | { type: 'passkey'; input: { credential: unknown } | { method: string } }
   | { type: 'totp'; input: { code: string } | { method: string } }
-  | { type: 'recovery-code'; input: { code: string } | { method: string } };
+  | { type: 'recovery-code'; input: { code: string } | { method: string } }
+  | { type: 'sms-code'; input: { code: string } | { resend: true } | { method: string } };
 
 interface Context extends FactorChallengeHost {
   settings: Settings;
@@ -71,6 +72,8 @@ const secondFactor = secondFactorChallenges();
 const CODE = { aal: 2, amr: ['otp'] };
 /** A passkey with user verification: something you have, and something you are or know. */
 const PASSKEY = { aal: 2, amr: ['hwk', 'user', 'mfa'] };
+/** A texted code (a restricted authenticator): `sms`, beside the password the session has. */
+const SMS = { aal: 2, amr: ['sms'] };
 
 export const stepUpMachine = journeySetup({
   fragments: [secondFactor],
@@ -90,6 +93,8 @@ export const stepUpMachine = journeySetup({
       context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
     asksRecoveryCode: ({ context }) => context.wants.factor === 'recovery_code',
     hasTotp: ({ context }) => context.factors.includes('totp'),
+    hasSms: ({ context }) => context.factors.includes('sms'),
+    asksSms: ({ context }) => context.wants.factor === 'sms',
     hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     asksTotp: ({ context }) => context.wants.factor === 'totp',
     hasRecoveryCodes: ({ context }) => context.factors.includes('recovery_code'),
@@ -99,6 +104,7 @@ export const stepUpMachine = journeySetup({
   },
   actions: {
     codeVerified: assign({ proven: CODE }),
+    smsVerified: assign({ proven: SMS }),
     passkeyVerified: assign({ proven: PASSKEY }),
     sessionRaised: assign({
       result: ({ event }) => results.raisedSession(outputOf('raiseSession', event)),
@@ -161,8 +167,10 @@ export const stepUpMachine = journeySetup({
         },
         { guard: 'asksRecoveryCode', target: 'secondFactor.recoveryCode' },
         { guard: 'asksTotp', target: 'secondFactor.totp' },
+        { guard: 'asksSms', target: 'secondFactor.sms' },
         { guard: 'hasPasskey', target: 'secondFactor.passkey' },
         { guard: 'hasTotp', target: 'secondFactor.totp' },
+        { guard: 'hasSms', target: 'secondFactor.sms' },
         { guard: 'hasRecoveryCodes', target: 'secondFactor.recoveryCode' },
         {
           guard: 'asksSecondFactor',

@@ -27,7 +27,7 @@ import {
  */
 
 /** The second factors an account can hold, as `whoami` and the steps name them. */
-export const secondFactorMethods = ['webauthn', 'totp', 'recovery_code'] as const;
+export const secondFactorMethods = ['webauthn', 'totp', 'sms', 'recovery_code'] as const;
 
 // WebAuthn's JSON encodings of a browser's answers (W3C WebAuthn L3 §5.1, toJSON()): what the
 // verifying activity needs, every binary field base64url. Unknown members are dropped, not refused:
@@ -80,6 +80,8 @@ export interface FactorChallengeHost {
   factorNotice?: string;
   /** The browser's options for the passkey ceremony under way (public: a challenge, ids). */
   passkeyOptions?: unknown;
+  /** The code texted to the account's phone: its challenge, expiry and the phone, masked. */
+  smsChallenge?: { challengeId: string; expiresAt: string; phone: string };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
@@ -323,26 +325,128 @@ export const recoveryCodeChallenge = () =>
   });
 
 /**
- * The three second-factor challenges as a journey places them (login@1 and step-up@1, under one
- * state): passkey, TOTP, recovery code, each able to hand over to the others. `verified` and
- * `failed` are where the journey goes next; it names two actions of its own, `passkeyVerified`
- * and `codeVerified`, for what each kind proves.
+ * A code texted to the account's phone (a restricted authenticator, NIST SP 800-63B-4 §3.1.3.3):
+ * texted by `sendSmsCode`, checked by `verifySmsCode`. `{ resend: true }` texts a new one (the
+ * SMS defences bound how many); a text they refuse shows at the step (429 with when to come back),
+ * where the customer may turn to another factor the account has.
+ */
+export function smsChallenge() {
+  const p = 'sms.';
+  const parts = challengeParts(p, 'sms', '/code');
+  const awaiting = parts.awaiting('sms-code');
+  const state = {
+    initial: 'sending',
+    states: {
+      sending: {
+        invoke: {
+          src: 'sendSmsCode',
+          input: ({ context }: Args) => ({
+            journeyId: context.journeyId,
+            userId: context.userId as string,
+            ...(context.requester ? { requester: context.requester } : {}),
+            ...(context.locales ? { locales: context.locales } : {}),
+          }),
+          onDone: {
+            target: 'awaiting',
+            actions: assign({ smsChallenge: ({ event }: Args) => event.output }),
+          },
+          onError: [
+            { guard: `${p}refused`, target: 'awaiting', actions: `${p}rejectSend` },
+            { target: 'failed' },
+          ],
+        },
+      },
+      awaiting: {
+        on: {
+          'sms-code': [
+            { guard: `${p}wantsResend`, target: 'sending', actions: `${p}clearStepError` },
+            ...(awaiting.on['sms-code'] ?? []),
+          ],
+        },
+      },
+      checking: {
+        invoke: {
+          src: 'verifySmsCode',
+          input: ({ context, event }: Args) => ({
+            userId: context.userId as string,
+            challengeId: context.smsChallenge?.challengeId ?? '',
+            code: event.input.code,
+          }),
+          onDone: { target: 'verified', actions: assign({ stepError: undefined }) },
+          onError: [
+            { guard: `${p}refused`, target: 'awaiting', actions: `${p}reject` },
+            { target: 'failed' },
+          ],
+        },
+      },
+      ...parts.ends,
+    },
+  };
+  const implementations = {
+    actors: {
+      sendSmsCode: activity('sendSmsCode'),
+      verifySmsCode: activity('verifySmsCode'),
+    },
+    guards: {
+      ...parts.guards,
+      ...prefixed('sms.', {
+        wantsResend: ({ event }: Args) => event.input?.resend === true,
+      }),
+    },
+    actions: {
+      ...parts.actions,
+      ...prefixed('sms.', { rejectSend: rejectAt('', { withDetail: true }) }),
+    },
+    delays: {},
+  };
+  const fragment: Fragment<typeof implementations> = {
+    name: 'sms',
+    state,
+    steps: {
+      awaiting: step<FactorChallengeHost>({
+        name: 'sms-code',
+        input: z.union([
+          z.strictObject({ code: secret.oneTimeCode(6) }),
+          z.strictObject({ resend: z.literal(true) }),
+          z.strictObject({ method: z.enum(secondFactorMethods) }),
+        ]),
+        data: (context) => ({
+          factor: 'sms',
+          phone: context.smsChallenge?.phone,
+          expiresAt: context.smsChallenge?.expiresAt,
+          codeLength: 6,
+          otherFactors: parts.others(context),
+        }),
+      }),
+    },
+    implementations,
+  };
+  return fragment;
+}
+
+/**
+ * The second-factor challenges as a journey places them (login@1, step-up@1, recovery@1, under one
+ * state): passkey, TOTP, a texted code, recovery code, each able to hand over to the others.
+ * `verified` and `failed` are where the journey goes next; it names three actions of its own,
+ * `passkeyVerified`, `codeVerified` and `smsVerified`, for what each kind proves.
  */
 export function secondFactorChallenges() {
   const passkey = passkeyChallenge();
   const totp = totpChallenge();
   const recoveryCode = recoveryCodeChallenge();
+  const sms = smsChallenge();
   const switchTo = (method: SecondFactorMethod, target: string) => ({
     guard: { type: 'fragmentSwitched', params: { method } },
     target,
   });
   return {
     /** For `journeySetup({ fragments })`: the three challenges' implementations. */
-    implementations: mergeImplementations([passkey, totp, recoveryCode]),
+    implementations: mergeImplementations([passkey, totp, sms, recoveryCode]),
     /** For `defineJourney({ fragments })`, placed under the state at `at`. */
     fragments: (at: string): Record<string, Fragment> => ({
       [`${at}.passkey`]: passkey,
       [`${at}.totp`]: totp,
+      [`${at}.sms`]: sms,
       [`${at}.recoveryCode`]: recoveryCode,
     }),
     // Typed loosely, as a fragment's state is: the journey's setup() names what they refer to.
@@ -358,6 +462,7 @@ export function secondFactorChallenges() {
           onDone: [
             failed,
             switchTo('totp', 'totp'),
+            switchTo('sms', 'sms'),
             switchTo('recovery_code', 'recoveryCode'),
             { target: targets.verified, actions: 'passkeyVerified' },
           ],
@@ -366,9 +471,20 @@ export function secondFactorChallenges() {
           ...totp.state,
           onDone: [
             failed,
+            switchTo('sms', 'sms'),
             switchTo('recovery_code', 'recoveryCode'),
             switchTo('webauthn', 'passkey'),
             { target: targets.verified, actions: 'codeVerified' },
+          ],
+        },
+        sms: {
+          ...sms.state,
+          onDone: [
+            failed,
+            switchTo('totp', 'totp'),
+            switchTo('recovery_code', 'recoveryCode'),
+            switchTo('webauthn', 'passkey'),
+            { target: targets.verified, actions: 'smsVerified' },
           ],
         },
         recoveryCode: {
@@ -376,6 +492,7 @@ export function secondFactorChallenges() {
           onDone: [
             failed,
             switchTo('totp', 'totp'),
+            switchTo('sms', 'sms'),
             switchTo('webauthn', 'passkey'),
             { target: targets.verified, actions: 'codeVerified' },
           ],

@@ -124,10 +124,11 @@ export function buildOpenApi(
                           required: ['type', 'enrolled_at'],
                           properties: {
                             id: { type: 'string' },
-                            type: { enum: ['totp', 'webauthn', 'recovery_code'] },
+                            type: { enum: ['totp', 'webauthn', 'sms', 'recovery_code'] },
                             enrolled_at: { type: 'string', format: 'date-time' },
                             last_used_at: { type: 'string', format: 'date-time' },
                             suspended_at: { type: 'string', format: 'date-time' },
+                            phone: { type: 'string', description: 'A phone, masked (+33••••78)' },
                             remaining: { type: 'integer' },
                           },
                         },

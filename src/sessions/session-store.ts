@@ -25,8 +25,12 @@ export const sessionRefOf = (row: {
   factorAuthTimes: row.factorAuthTimes as Record<string, string>,
 });
 
-/** Second factors that stand on their own: with one, an account's highest level is aal 2. */
-export const STRONG_FACTORS = ['totp', 'webauthn'];
+/**
+ * Second factors that raise an account's highest level to aal 2. A phone (text-message codes) is
+ * a restricted authenticator (NIST SP 800-63B-4 §3.1.3.3) but a second factor all the same: an
+ * account that has one asks aal 2 for changes to how it authenticates, as with any other.
+ */
+export const STRONG_FACTORS = ['totp', 'webauthn', 'sms'];
 
 /**
  * The highest assurance level an account can reach (NIST SP 800-63B-4 §4.1.2): 2 once it has a
@@ -97,7 +101,7 @@ export function createSessionStore(deps: {
       const credentials = await prisma.credential.findMany({
         where: {
           userId,
-          type: { in: ['totp', 'webauthn', 'recovery_code'] },
+          type: { in: ['totp', 'webauthn', 'sms', 'recovery_code'] },
           confirmedAt: { not: null },
         },
         select: {
@@ -117,11 +121,13 @@ export function createSessionStore(deps: {
           .filter((credential) => credential.type !== 'recovery_code')
           .map((credential) => ({
             id: credential.id,
-            type: credential.type as 'totp' | 'webauthn',
+            type: credential.type as 'totp' | 'webauthn' | 'sms',
             enrolled_at: (credential.confirmedAt as Date).toISOString(),
             ...(credential.lastUsedStep !== null
               ? { last_used_at: credential.updatedAt.toISOString() }
               : {}),
+            // A phone shows its last two digits only: enough to tell two apart.
+            ...(credential.type === 'sms' ? { phone: maskedPhone(credential.data) } : {}),
             // A passkey whose counter went backwards: passkey-reinstatement@1 lifts it.
             ...(suspendedAt(credential.data) ? { suspended_at: suspendedAt(credential.data) } : {}),
           })),
@@ -141,6 +147,14 @@ export function createSessionStore(deps: {
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
+const maskedPhone = (data: unknown): string => {
+  const phone =
+    typeof data === 'object' && data !== null && 'phone' in data
+      ? String((data as { phone: unknown }).phone)
+      : '';
+  return `${phone.slice(0, 3)}••••${phone.slice(-2)}`;
+};
+
 const suspendedAt = (data: unknown): string | undefined =>
   typeof data === 'object' && data !== null && 'suspendedAt' in data
     ? String((data as { suspendedAt: unknown }).suspendedAt)
@@ -150,8 +164,9 @@ const suspendedAt = (data: unknown): string | undefined =>
 export type AccountFactor =
   | {
       id: string;
-      type: 'totp' | 'webauthn';
+      type: 'totp' | 'webauthn' | 'sms';
       enrolled_at: string;
+      phone?: string;
       last_used_at?: string;
       suspended_at?: string;
     }

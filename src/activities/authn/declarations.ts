@@ -19,4 +19,6 @@ export const authnDeclarations = {
   findRecoveryAccount: local(),
   completeRecovery: local(),
   enrolPhone: local(),
+  sendSmsCode: local(),
+  verifySmsCode: local(),
 };

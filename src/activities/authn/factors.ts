@@ -7,9 +7,9 @@ import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** Second factors a sign-in can challenge: those enrolled and confirmed. */
-export type FactorKind = 'webauthn' | 'totp' | 'recovery_code';
+export type FactorKind = 'webauthn' | 'totp' | 'sms' | 'recovery_code';
 
-const FACTOR_KINDS: readonly FactorKind[] = ['webauthn', 'totp', 'recovery_code'];
+const FACTOR_KINDS: readonly FactorKind[] = ['webauthn', 'totp', 'sms', 'recovery_code'];
 
 export function confirmedFactorsOf(
   credentials: Array<{ type: string; confirmedAt: Date | null }>,

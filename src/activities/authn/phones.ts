@@ -1,12 +1,24 @@
+import { Context } from '@temporalio/activity';
+import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
+import { otpActivities } from '../otp/otp.js';
 import { provenRecipient } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** What enrolling a phone proves it with: a code sent to it by this run (mfa-enrolment@1). */
 export const PHONE_ENROLMENT_PURPOSE = 'phone-enrolment';
+/** A code texted to the account's phone as its second factor (sign-in, step-up, recovery). */
+export const SMS_FACTOR_PURPOSE = 'sms-factor';
+/** Wrong codes one texted code takes before a new one is needed (NIST SP 800-63B-4 §3.2.2). */
+const SMS_CODE_ATTEMPTS = 5;
+/** How long a texted factor code lives. */
+const SMS_CODE_TTL_MS = 5 * 60_000;
+
+/** `+33612345678` → `+33••••78`: enough for the customer to know which phone, no more. */
+export const maskPhone = (phone: string): string => `${phone.slice(0, 3)}••••${phone.slice(-2)}`;
 
 /**
  * Phones as a second factor: text-message codes, a restricted authenticator (NIST SP 800-63B-4
@@ -17,7 +29,87 @@ export function phoneActivities(deps: ActivityDeps) {
   const { prisma, now } = deps;
   const liveSession = createSessionGuard(deps);
   const notices = createSecurityNotices(deps);
+  const otp = otpActivities(deps);
   return {
+    /**
+     * Texts a code to the account's phone (its most recent), as its second factor. The SMS
+     * defences apply as to every text (sms-limits.ts): a refusal comes back as the business
+     * failure the challenge shows at its step. The number itself stays here: the run sees it
+     * masked.
+     */
+    async sendSmsCode(input: {
+      journeyId: string;
+      userId: string;
+      requester?: string;
+      locales?: string[];
+    }): Promise<{ challengeId: string; messageId: string; expiresAt: string; phone: string }> {
+      const credential = await prisma.credential.findFirst({
+        where: { userId: input.userId, type: 'sms', confirmedAt: { not: null } },
+        orderBy: { createdAt: 'desc' },
+        select: { data: true },
+      });
+      const phone = (credential?.data as { phone?: string } | null)?.phone;
+      if (!phone) throw businessFailure('factor_not_enrolled');
+      const issued = await otp.issueOtp({
+        journeyId: input.journeyId,
+        recipient: phone,
+        ...(input.requester ? { requester: input.requester } : {}),
+        policy: {
+          purpose: SMS_FACTOR_PURPOSE,
+          channel: 'sms',
+          digits: 6,
+          ttlMs: SMS_CODE_TTL_MS,
+          resendCooldownMs: 30_000,
+          template: 'sign-in-code',
+          ...(input.locales ? { locales: input.locales } : {}),
+        },
+      });
+      return {
+        challengeId: issued.challengeId,
+        messageId: issued.messageId,
+        expiresAt: issued.expiresAt,
+        phone: maskPhone(phone),
+      };
+    },
+
+    /**
+     * Checks a texted code (by vault reference) against this run's challenge for the account's
+     * phone: single use, expiring, five wrong codes at most. A challenge of another run, or texted
+     * to a number the account no longer has, proves nothing.
+     */
+    async verifySmsCode(input: {
+      userId: string;
+      challengeId: string;
+      code: string;
+    }): Promise<{ verifiedAt: string }> {
+      const run = Context.current().info.workflowExecution?.workflowId;
+      const challenge = await prisma.otpChallenge.findUnique({
+        where: { id: input.challengeId },
+        select: { journeyId: true, purpose: true, recipient: true },
+      });
+      const phones = await prisma.credential.findMany({
+        where: { userId: input.userId, type: 'sms', confirmedAt: { not: null } },
+        select: { data: true },
+      });
+      const owned = phones.some(
+        (credential) =>
+          (credential.data as { phone?: string } | null)?.phone === challenge?.recipient,
+      );
+      if (
+        !challenge ||
+        challenge.journeyId !== run ||
+        challenge.purpose !== SMS_FACTOR_PURPOSE ||
+        !owned
+      )
+        throw businessFailure('invalid_code');
+      await otp.verifyOtp({
+        challengeId: input.challengeId,
+        code: input.code,
+        maxAttempts: SMS_CODE_ATTEMPTS,
+      });
+      return { verifiedAt: now().toISOString() };
+    },
+
     /**
      * Keeps the number this run proved (its code challenge, consumed by this run: trust boundary
      * 1 and proven-challenge.ts) as the account's phone factor, while the session the run acts for
