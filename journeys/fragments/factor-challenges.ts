@@ -1,4 +1,4 @@
-import { assign } from 'xstate';
+import { assign, raise } from 'xstate';
 import { z } from 'zod';
 import {
   activity,
@@ -81,7 +81,7 @@ export interface FactorChallengeHost {
   /** The browser's options for the passkey ceremony under way (public: a challenge, ids). */
   passkeyOptions?: unknown;
   /** The code texted to the account's phone: its challenge, expiry and the phone, masked. */
-  smsChallenge?: { challengeId: string; expiresAt: string; phone: string };
+  smsChallenge?: { challengeId: string; messageId: string; expiresAt: string; phone: string };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: implementations run against whichever journey includes them
@@ -333,9 +333,27 @@ export const recoveryCodeChallenge = () =>
 export function smsChallenge() {
   const p = 'sms.';
   const parts = challengeParts(p, 'sms', '/code');
-  const awaiting = parts.awaiting('sms-code');
+  // Deep states reach the challenge's own ends through events raised to its root (fragments
+  // target relatively), as the code challenge's do.
+  const to = (end: 'done' | 'fail' | 'switch' | 'resend') => raise({ type: `${p}${end}` });
+  const atStep = (checking: string) => [
+    { guard: `${p}wantsResend`, actions: [`${p}clearStepError`, to('resend')] },
+    ...(parts.awaiting('sms-code').on['sms-code'] ?? []).map((transition) =>
+      'target' in transition && transition.target === 'switching'
+        ? { guard: transition.guard, actions: [transition.actions, to('switch')] }
+        : 'target' in transition
+          ? { ...transition, target: checking }
+          : transition,
+    ),
+  ];
   const state = {
     initial: 'sending',
+    on: {
+      [`${p}done`]: '.verified',
+      [`${p}fail`]: '.failed',
+      [`${p}switch`]: '.switching',
+      [`${p}resend`]: '.sending',
+    },
     states: {
       sending: {
         invoke: {
@@ -347,36 +365,43 @@ export function smsChallenge() {
             ...(context.locales ? { locales: context.locales } : {}),
           }),
           onDone: {
-            target: 'awaiting',
+            target: 'live',
             actions: assign({ smsChallenge: ({ event }: Args) => event.output }),
           },
           onError: [
-            { guard: `${p}refused`, target: 'awaiting', actions: `${p}rejectSend` },
+            { guard: `${p}refused`, target: 'unsent', actions: `${p}rejectSend` },
             { target: 'failed' },
           ],
         },
       },
-      awaiting: {
-        on: {
-          'sms-code': [
-            { guard: `${p}wantsResend`, target: 'sending', actions: `${p}clearStepError` },
-            ...(awaiting.on['sms-code'] ?? []),
-          ],
-        },
-      },
-      checking: {
+      // Refused before any text went (its limits): the step says when to come back.
+      unsent: { on: { 'sms-code': atStep('live.checking') } },
+      live: {
+        // Delivery runs while the customer waits at the step, once per text.
         invoke: {
-          src: 'verifySmsCode',
-          input: ({ context, event }: Args) => ({
-            userId: context.userId as string,
-            challengeId: context.smsChallenge?.challengeId ?? '',
-            code: event.input.code,
-          }),
-          onDone: { target: 'verified', actions: assign({ stepError: undefined }) },
-          onError: [
-            { guard: `${p}refused`, target: 'awaiting', actions: `${p}reject` },
-            { target: 'failed' },
-          ],
+          src: 'deliverMessage',
+          input: ({ context }: Args) => ({ messageId: context.smsChallenge?.messageId as string }),
+          // Out of retries: the message stays in the outbox, marked; the customer may resend.
+          onError: {},
+        },
+        initial: 'awaiting',
+        states: {
+          awaiting: { on: { 'sms-code': atStep('checking') } },
+          checking: {
+            invoke: {
+              src: 'verifySmsCode',
+              input: ({ context, event }: Args) => ({
+                userId: context.userId as string,
+                challengeId: context.smsChallenge?.challengeId ?? '',
+                code: event.input.code,
+              }),
+              onDone: { actions: [assign({ stepError: undefined }), to('done')] },
+              onError: [
+                { guard: `${p}refused`, target: 'awaiting', actions: `${p}reject` },
+                { actions: to('fail') },
+              ],
+            },
+          },
         },
       },
       ...parts.ends,
@@ -386,6 +411,7 @@ export function smsChallenge() {
     actors: {
       sendSmsCode: activity('sendSmsCode'),
       verifySmsCode: activity('verifySmsCode'),
+      deliverMessage: activity('deliverMessage'),
     },
     guards: {
       ...parts.guards,
@@ -399,30 +425,36 @@ export function smsChallenge() {
     },
     delays: {},
   };
+  const smsStep = smsStepOf(parts.others);
   const fragment: Fragment<typeof implementations> = {
     name: 'sms',
     state,
     steps: {
-      awaiting: step<FactorChallengeHost>({
-        name: 'sms-code',
-        input: z.union([
-          z.strictObject({ code: secret.oneTimeCode(6) }),
-          z.strictObject({ resend: z.literal(true) }),
-          z.strictObject({ method: z.enum(secondFactorMethods) }),
-        ]),
-        data: (context) => ({
-          factor: 'sms',
-          phone: context.smsChallenge?.phone,
-          expiresAt: context.smsChallenge?.expiresAt,
-          codeLength: 6,
-          otherFactors: parts.others(context),
-        }),
-      }),
+      'live.awaiting': smsStep,
+      unsent: smsStep,
     },
     implementations,
   };
   return fragment;
 }
+
+/** The step a texted code is asked at, whether or not its text went. */
+const smsStepOf = (others: (context: FactorChallengeHost) => string[]) =>
+  step<FactorChallengeHost>({
+    name: 'sms-code',
+    input: z.union([
+      z.strictObject({ code: secret.oneTimeCode(6) }),
+      z.strictObject({ resend: z.literal(true) }),
+      z.strictObject({ method: z.enum(secondFactorMethods) }),
+    ]),
+    data: (context) => ({
+      factor: 'sms',
+      phone: context.smsChallenge?.phone,
+      expiresAt: context.smsChallenge?.expiresAt,
+      codeLength: 6,
+      otherFactors: others(context),
+    }),
+  });
 
 /**
  * The second-factor challenges as a journey places them (login@1, step-up@1, recovery@1, under one

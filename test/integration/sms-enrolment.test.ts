@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn, stepApiClient } from '../support/http.js';
 import { expectProblem } from '../support/raw-http.js';
+import { enrolTotp } from '../support/sign-in.js';
 import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -205,5 +206,101 @@ describe('a phone as a second factor, and the SMS pumping defences', () => {
       expect(((await refused.json()) as { code: string }).code).toBe('callback_refused');
     }
     expect(await statusOf()).toBe('delivered');
+  });
+
+  /** A customer with a phone enrolled (and the number in E.164), by the journey above. */
+  async function withPhone(phone: string) {
+    const run = await enrolment();
+    await run.submit('phone', { phone });
+    const e164 = phone.replaceAll(' ', '');
+    const [text] = await textTo(e164, 1);
+    const done = await run.submit('verify-phone', { code: codeIn(text?.body ?? '') });
+    expect(done.body.status).toBe('completed');
+    return { ...run.customer, phone: e164 };
+  }
+  /** A client of a journey at a network of its own. */
+  const client = () => {
+    const headers = { 'x-forwarded-for': `198.51.100.${++networks}` };
+    return {
+      start: (journey: string) => api.call('POST', `/v1/journeys/${journey}/start`, { headers }),
+      submit: (id: string, token: string, step: string, body: unknown) =>
+        api.call('POST', `/v1/journeys/${id}/steps/${step}`, {
+          headers: { ...headers, 'journey-token': token },
+          body,
+        }),
+    };
+  };
+
+  it('signs in with the password and a code texted to the phone: aal 2, amr pwd, sms and mfa', async () => {
+    const customer = await withPhone('+33 6 12 34 56 03');
+    const login = client();
+    const { id, token } = (await login.start('login')).body;
+    const asked = await login.submit(id, token, 'identify', {
+      email: customer.email,
+      password: customer.password,
+    });
+    expect(asked.body.step).toMatchObject({
+      name: 'sms-code',
+      data: { factor: 'sms', phone: '+33••••03' },
+    });
+    expect(JSON.stringify(asked.body)).not.toContain(customer.phone);
+    const [, text] = await textTo(customer.phone, 2);
+    const wrong = await login.submit(id, token, 'sms-code', { code: '000000' });
+    expect(wrong.status).toBe(422);
+    const done = await login.submit(id, token, 'sms-code', { code: codeIn(text?.body ?? '') });
+    expect(done.body.result.session).toMatchObject({ aal: 2, amr: ['pwd', 'sms', 'mfa'] });
+  });
+
+  it('recovers an account whose only factor is its phone with a texted code (aal 1, sms), never with the inbox alone', async () => {
+    const customer = await withPhone('+33 6 12 34 56 04');
+    const recovery = client();
+    const { id, token } = (await recovery.start('recovery')).body;
+    await recovery.submit(id, token, 'email', { email: customer.email });
+    const mail = await smtp.waitFor(
+      (message) => message.to.includes(customer.email) && message.subject.includes('recovery'),
+    );
+    const proven = await recovery.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+    expect(proven.body.step.name).toBe('sms-code');
+    const skipped = await recovery.submit(id, token, 'new-password', { password: 'x'.repeat(12) });
+    expect(skipped.body.code).toBe('step_not_current');
+    const [, text] = await textTo(customer.phone, 2);
+    const factor = await recovery.submit(id, token, 'sms-code', { code: codeIn(text?.body ?? '') });
+    expect(factor.body.step.name).toBe('new-password');
+    const done = await recovery.submit(id, token, 'new-password', {
+      password: 'babbage and lovelace 1843',
+    });
+    expect(done.body.result.session).toMatchObject({ aal: 1, amr: ['sms'] });
+  });
+
+  it('never takes the phone as the way back into an account with a stronger factor (NIST SP 800-63B-4 §3.1.3.3)', async () => {
+    const customer = await withPhone('+33 6 12 34 56 05');
+    // The owner adds an authenticator app, from a session at aal 2 (password and phone).
+    const login = client();
+    const signedIn = (await login.start('login')).body;
+    await login.submit(signedIn.id, signedIn.token, 'identify', {
+      email: customer.email,
+      password: customer.password,
+    });
+    const [, text] = await textTo(customer.phone, 2);
+    const session = (
+      await login.submit(signedIn.id, signedIn.token, 'sms-code', {
+        code: codeIn(text?.body ?? ''),
+      })
+    ).body.result.session.token as string;
+    await enrolTotp(api, session);
+
+    const recovery = client();
+    const { id, token } = (await recovery.start('recovery')).body;
+    await recovery.submit(id, token, 'email', { email: customer.email });
+    const mail = await smtp.waitFor(
+      (message) => message.to.includes(customer.email) && message.subject.includes('recovery'),
+    );
+    const proven = await recovery.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+    expect(proven.body.step.name).toBe('totp');
+    expect(proven.body.step.data.otherFactors).not.toContain('sms');
+    const turned = await recovery.submit(id, token, 'totp', { method: 'sms' });
+    expect(turned.status).toBe(422);
+    expect(turned.body.errors[0]).toMatchObject({ path: '/method', code: 'factor_not_enrolled' });
+    expect(textsTo(customer.phone)).toHaveLength(2);
   });
 });

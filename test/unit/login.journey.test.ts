@@ -138,6 +138,49 @@ describe('login@1: the ways through', () => {
     });
   });
 
+  test.each([
+    [{}, { aal: 2, amr: ['pwd', 'sms', 'mfa'] }],
+    // A restricted authenticator (NIST SP 800-63B-4 §3.1.3.3) a deployment may refuse for aal 2.
+    [{ smsForAal2: false }, { aal: 1, amr: ['pwd', 'sms'] }],
+  ])(
+    'asks an account whose factor is its phone for a texted code: with settings %j, %j',
+    async (settings, expected) => {
+      let texted = 0;
+      const kit = startLogin({
+        factors: ['sms'],
+        settings,
+        activities: {
+          sendSmsCode: () => {
+            texted += 1;
+            return {
+              challengeId: `c-${texted}`,
+              messageId: `m-${texted}`,
+              expiresAt: 'x',
+              phone: '+33••••78',
+            };
+          },
+          verifySmsCode: (input: { code: string; challengeId: string }) => {
+            if (kit.reveal(input.code) !== '654321' || input.challengeId !== `c-${texted}`)
+              throw businessFailure('invalid_code');
+            return { verifiedAt: '2026-11-30T12:00:00.000Z' };
+          },
+        },
+      });
+      const asked = stepOf(await kit.submit('identify', { email: EMAIL, password: PASSWORD }));
+      expect(asked).toMatchObject({
+        name: 'sms-code',
+        data: { factor: 'sms', phone: '+33••••78' },
+      });
+      const wrong = await kit.submit('sms-code', { code: '111111' });
+      expect(stepOf(wrong).error?.code).toBe('invalid_code');
+      // A new text on request: the new code is the one that counts.
+      await kit.submit('sms-code', { resend: true });
+      expect(texted).toBe(2);
+      const done = await kit.submit('sms-code', { code: '654321' });
+      expect(done).toMatchObject({ status: 'completed', result: { session: expected } });
+    },
+  );
+
   test('then asks an account with a second factor for it, as after the password step', async () => {
     const kit = startLogin({ factors: ['totp'] });
     const factor = await kit.submit('identify', { email: EMAIL, password: PASSWORD });
