@@ -102,6 +102,8 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   email?: string;
   /** RFC 8176 methods proven so far. */
   amr: string[];
+  /** The account's factors were reset: the session comes with a new one required. */
+  mustEnrol?: boolean;
   session?: IssuedSession;
   result?: JourneyResult;
   stepError?: StepError;
@@ -165,19 +167,20 @@ export const loginMachine = journeySetup({
     rejectPassword: rejectAt('/password', { withDetail: true }),
     sessionOpened: assign(({ context, event }) => {
       const session = outputOf('createSession', event);
-      const mustEnrol = context.settings.requireMfa && session.aal < 2;
+      // A reset removed the account's factors: a new one comes first (factor-reset@1).
+      const required = context.mustEnrol
+        ? { journey: 'mfa-enrolment', reason: 'factors_reset' }
+        : context.settings.requireMfa && session.aal < 2
+          ? { journey: 'mfa-enrolment', reason: 'mfa_required' }
+          : undefined;
       return {
         session,
-        result: results.newSession(
-          { id: context.userId as string },
-          session,
-          mustEnrol ? { journey: 'mfa-enrolment', reason: 'mfa_required' } : undefined,
-        ),
+        result: results.newSession({ id: context.userId as string }, session, required),
       };
     }),
     passwordVerified: assign(({ event }) => {
-      const { userId, factors } = outputOf('verifyPassword', event);
-      return { userId, factors, amr: ['pwd'], stepError: undefined };
+      const { userId, factors, mustEnrol } = outputOf('verifyPassword', event);
+      return { userId, factors, amr: ['pwd'], stepError: undefined, mustEnrol: mustEnrol === true };
     }),
   },
 }).createMachine({

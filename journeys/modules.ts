@@ -27,6 +27,8 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './email-change.js').then((module) => module.emailChange),
   'recovery@1': () =>
     import(/* webpackMode: "eager" */ './recovery.js').then((module) => module.recovery),
+  'factor-reset@1': () =>
+    import(/* webpackMode: "eager" */ './factor-reset.js').then((module) => module.factorReset),
   'newsletter@1': () =>
     import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

@@ -1,4 +1,5 @@
 import { analyticsActivities } from './analytics/analytics.js';
+import { factorResetActivities } from './authn/factor-resets.js';
 import { factorActivities, factorRemovalActivities } from './authn/factors.js';
 import { passkeyActivities } from './authn/passkeys.js';
 import { passwordActivities } from './authn/passwords.js';
@@ -34,6 +35,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...recoveryCodeActivities(deps),
     ...recoveryActivities(deps),
     ...phoneActivities(deps),
+    ...factorResetActivities(deps),
     ...subscriptionActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),

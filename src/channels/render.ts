@@ -35,6 +35,9 @@ export interface MessageTemplateParams {
   'sign-in-locked': { productName: string; what: string };
   // No link: nothing in it may undo or change anything without signing in.
   'password-reset': { productName: string };
+  'factor-reset-scheduled': { productName: string; dueAt: string };
+  'factor-reset-reminder': { productName: string; dueAt: string };
+  'factor-reset-done': { productName: string };
 }
 
 export type MessageTemplate = keyof MessageTemplateParams;

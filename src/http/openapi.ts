@@ -360,9 +360,9 @@ export function buildOpenApi(
             result: {
               type: 'object',
               description:
-                'On completion: `{ type: "session" | "session_raised" | "login" | "none", ... }`',
+                'On completion: `{ type: "session" | "session_raised" | "login" | "none" | "scheduled", ... }`',
               properties: {
-                type: { enum: ['session', 'session_raised', 'login', 'none'] },
+                type: { enum: ['session', 'session_raised', 'login', 'none', 'scheduled'] },
               },
             },
             return_to: {

@@ -5,7 +5,8 @@ import type { IssuedSession } from '../activities/sessions/sessions.js';
  * - `session`: a new session (its token shown once, in this view);
  * - `session_raised`: the same session, at a higher assurance level, its token rotated;
  * - `login`: what an OpenID Connect provider needs to issue an ID token for the sign-in;
- * - `none`: the journey changed something (an address, a consent) and opened nothing.
+ * - `none`: the journey changed something (an address, a consent) and opened nothing;
+ * - `scheduled`: the journey will do it at `at` (a factor reset after its waiting period).
  */
 export type JourneyResult =
   | {
@@ -17,7 +18,8 @@ export type JourneyResult =
     }
   | { type: 'session_raised'; session: IssuedSession }
   | { type: 'login'; login: LoginResult }
-  | { type: 'none' };
+  | { type: 'none' }
+  | { type: 'scheduled'; at: string };
 
 /**
  * A journey the app must run next with the new session: `mfa-enrolment` when the deployment
@@ -54,4 +56,5 @@ export const results = {
   raisedSession: (session: IssuedSession): JourneyResult => ({ type: 'session_raised', session }),
   login: (login: LoginResult): JourneyResult => ({ type: 'login', login }),
   none: (): JourneyResult => ({ type: 'none' }),
+  scheduled: (at: string): JourneyResult => ({ type: 'scheduled', at }),
 };

@@ -21,4 +21,7 @@ export const authnDeclarations = {
   enrolPhone: local(),
   sendSmsCode: local(),
   verifySmsCode: local(),
+  scheduleFactorReset: local(),
+  remindFactorReset: local(),
+  completeFactorReset: local(),
 };

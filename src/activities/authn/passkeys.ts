@@ -18,6 +18,7 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
+import { cancelFactorResets } from './factor-resets.js';
 import { liftSignInLocks } from './sign-in-gate.js';
 
 /** How long a ceremony may take: a person finding their security key, or their phone. */
@@ -330,6 +331,8 @@ export function passkeyActivities(deps: ActivityDeps) {
       if (moved !== 1) throw refused('counter raced');
       // A passkey with user verification (required) outranks a password or a code: lifts their locks.
       await liftSignInLocks(prisma, deps.keyring, passkey.userId);
+      // The owner still has a factor: no reset of them goes ahead.
+      await cancelFactorResets(prisma, passkey.userId, now());
       return { userId: passkey.userId, userVerified };
     },
 

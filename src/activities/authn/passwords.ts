@@ -16,6 +16,8 @@ import {
 export interface PasswordVerified {
   userId: string;
   factors: FactorKind[];
+  /** The account's factors were reset (factor-reset@1) and none enrolled since: ask for one. */
+  mustEnrol?: true;
 }
 
 /** A refused attempt, as the journey shows it at the password step. */
@@ -103,7 +105,13 @@ export function passwordActivities(deps: ActivityDeps) {
         });
       }
       await vault.take(input.password);
-      return { userId: user.id, factors: confirmedFactorsOf(user.credentials) };
+      const factors = confirmedFactorsOf(user.credentials);
+      const reset =
+        factors.length === 0 &&
+        (await prisma.factorReset.count({
+          where: { userId: user.id, completedAt: { not: null } },
+        })) > 0;
+      return { userId: user.id, factors, ...(reset ? { mustEnrol: true as const } : {}) };
     },
   };
 }

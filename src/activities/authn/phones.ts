@@ -7,6 +7,7 @@ import { otpActivities } from '../otp/otp.js';
 import { provenRecipient } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
+import { cancelFactorResets } from './factor-resets.js';
 
 /** What enrolling a phone proves it with: a code sent to it by this run (mfa-enrolment@1). */
 export const PHONE_ENROLMENT_PURPOSE = 'phone-enrolment';
@@ -107,6 +108,8 @@ export function phoneActivities(deps: ActivityDeps) {
         code: input.code,
         maxAttempts: SMS_CODE_ATTEMPTS,
       });
+      // The owner still has a factor: no reset of them goes ahead.
+      await cancelFactorResets(prisma, input.userId, now());
       return { verifiedAt: now().toISOString() };
     },
 

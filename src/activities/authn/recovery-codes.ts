@@ -8,6 +8,7 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
+import { cancelFactorResets } from './factor-resets.js';
 import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
 import type { ThrottlePolicy } from './throttle.js';
 
@@ -150,6 +151,8 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
       await vault.take(input.code);
       if (!used.length) throw businessFailure('invalid_code');
       await gate.succeeded(keys);
+      // The owner still has a factor: no reset of them goes ahead.
+      await cancelFactorResets(prisma, input.userId, now());
       return prisma.$transaction(async (tx) => {
         const remaining = await tx.credential.count({
           where: { userId: input.userId, type: 'recovery_code' },

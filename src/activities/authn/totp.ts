@@ -9,6 +9,7 @@ import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
+import { cancelFactorResets } from './factor-resets.js';
 import { createSignInGate, factorAttemptKeys } from './sign-in-gate.js';
 import { FACTOR_THROTTLE, PAIR_THROTTLE } from './throttle.js';
 
@@ -215,6 +216,8 @@ export function totpActivities(deps: ActivityDeps) {
           WHERE id = ${credential.id} AND (last_used_step IS NULL OR last_used_step < ${BigInt(step)})`;
         if (claimed !== 1) throw businessFailure('code_used');
         await gate.succeeded(keys);
+        // The owner still has a factor: no reset of them goes ahead.
+        await cancelFactorResets(prisma, input.userId, now());
         return { verifiedAt: now().toISOString() };
       }
       await gate.failed(admission, { userId: input.userId, factor: 'totp' });

@@ -11,7 +11,8 @@ export type SecurityNotice =
   | { template: 'factor-added' | 'factor-removed'; factor: string }
   | { template: 'passkey-suspended' }
   | { template: 'sign-in-locked'; factor: 'password' | 'totp' }
-  | { template: 'password-reset' };
+  | { template: 'password-reset' | 'factor-reset-done' }
+  | { template: 'factor-reset-scheduled' | 'factor-reset-reminder'; dueAt: string };
 
 /** Factors as a person reads them, in the notice's words. */
 const FACTOR_NAMES: Record<string, string> = {
@@ -45,7 +46,16 @@ export function createSecurityNotices(
         );
       case 'passkey-suspended':
       case 'password-reset':
+      case 'factor-reset-done':
         return deps.renderMessage('email', notice.template, { productName }, locales);
+      case 'factor-reset-scheduled':
+      case 'factor-reset-reminder':
+        return deps.renderMessage(
+          'email',
+          notice.template,
+          { productName, dueAt: notice.dueAt.replace('T', ' ').slice(0, 16) },
+          locales,
+        );
       case 'sign-in-locked':
         return deps.renderMessage(
           'email',
