@@ -184,7 +184,11 @@ export const factorResetMachine = journeySetup({
               ...(context.locales ? { locales: context.locales } : {}),
             }),
             onDone: '#factorReset.completed',
-            onError: '#factorReset.completed',
+            // Out of retries: the reset stays pending, and the run fails where operators see it.
+            onError: {
+              target: '#factorReset.failed',
+              actions: { type: 'failWith', params: { code: 'recovery_not_completed' } },
+            },
           },
         },
       },

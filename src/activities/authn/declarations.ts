@@ -1,4 +1,4 @@
-import { local } from '../activity-spec.js';
+import { local, queued } from '../activity-spec.js';
 
 /** Database reads and writes and one hash or HMAC each: short, idempotent enough, local. */
 export const authnDeclarations = {
@@ -23,5 +23,6 @@ export const authnDeclarations = {
   verifySmsCode: local(),
   scheduleFactorReset: local(),
   remindFactorReset: local(),
-  completeFactorReset: local(),
+  // Days after its run was last busy: retried on its own for minutes, as a message is.
+  completeFactorReset: queued(),
 };
