@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
-  emailField,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -12,15 +11,9 @@ import {
   outputOf,
   results,
   type StepError,
-  startFields,
-  step,
 } from '../src/journey-kit/index.js';
-import {
-  type CodeChallengeHost,
-  codeChallenge,
-  codeChallengeHost,
-  codeChallengeSettings,
-} from './fragments/code-challenge.js';
+import { codeChallengeHost, codeChallengeSettings } from './fragments/code-challenge.js';
+import { addressStart, type InboxProofHost, inboxProof } from './fragments/inbox-proof.js';
 
 /**
  * A customer who lost every second factor (no recovery code, no device) gets them reset without a
@@ -57,20 +50,13 @@ const settings = codeChallengeSettings.extend({
 });
 type Settings = z.infer<typeof settings>;
 
-const start = z.strictObject({
-  login_hint: startFields.loginHint().optional(),
-  return_to: startFields.returnTo().optional(),
-  ui_locales: startFields.uiLocales().optional(),
-});
-type Start = z.infer<typeof start>;
-
-const emailInput = z.strictObject({ email: emailField() });
+type Start = z.infer<typeof addressStart>;
 
 type Events =
   | { type: 'email'; input: { email: string } }
   | { type: 'verify-email'; input: { code: string } | { resend: true } };
 
-interface Context extends CodeChallengeHost {
+interface Context extends InboxProofHost {
   settings: Settings;
   loginHint?: string;
   email?: string;
@@ -80,15 +66,8 @@ interface Context extends CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const inboxCode = codeChallenge({
-  name: 'inbox-code',
-  channel: 'email',
-  step: 'verify-email',
-  purpose: 'factor-reset',
-  template: 'account-recovery-code',
-  onlyToAccount: true,
-  recipient: (context: Context) => context.email as string,
-});
+const inbox = inboxProof({ purpose: 'factor-reset' });
+const inboxCode = inbox.code;
 
 export const factorResetMachine = journeySetup({
   fragments: [inboxCode],
@@ -120,21 +99,7 @@ export const factorResetMachine = journeySetup({
   }),
   initial: 'email',
   states: {
-    email: {
-      on: {
-        email: {
-          target: 'verifyingInbox',
-          actions: assign(({ event }) => ({ email: event.input.email, stepError: undefined })),
-        },
-      },
-    },
-    verifyingInbox: {
-      ...inboxCode.state,
-      onDone: [
-        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
-        { target: 'scheduling' },
-      ],
-    },
+    ...inbox.states('scheduling'),
     scheduling: {
       invoke: {
         src: 'scheduleFactorReset',
@@ -203,15 +168,11 @@ export const factorReset = defineJourney({
   title: 'Reset lost second factors after a waiting period the owner can stop by signing in',
   machine: factorResetMachine,
   settings,
-  start: { input: start },
+  start: { input: addressStart },
   // The waiting period and a day to spare: the run must outlive its timers.
   lifetimeMs: MAX_WAIT_MS + DAY_MS,
   steps: {
-    email: step<Context>({
-      name: 'email',
-      input: emailInput,
-      data: (context) => (context.loginHint ? { email: context.loginHint } : {}),
-    }),
+    email: inbox.step,
   },
   fragments: { verifyingInbox: inboxCode },
 });

@@ -4,7 +4,6 @@ import {
   activity,
   defineJourney,
   deliveringNotice,
-  emailField,
   type IssuedSession,
   type JourneyFailure,
   type JourneyInput,
@@ -15,16 +14,11 @@ import {
   results,
   type StepError,
   secret,
-  startFields,
   step,
 } from '../src/journey-kit/index.js';
-import {
-  type CodeChallengeHost,
-  codeChallenge,
-  codeChallengeHost,
-  codeChallengeSettings,
-} from './fragments/code-challenge.js';
+import { codeChallengeHost, codeChallengeSettings } from './fragments/code-challenge.js';
 import { type FactorChallengeHost, secondFactorChallenges } from './fragments/factor-challenges.js';
+import { addressStart, type InboxProofHost, inboxProof } from './fragments/inbox-proof.js';
 
 /**
  * Account recovery for a customer who forgot their password: the address, a code sent to it, the
@@ -51,15 +45,8 @@ const settings = codeChallengeSettings.extend({
 });
 type Settings = z.infer<typeof settings>;
 
-const start = z.strictObject({
-  login_hint: startFields.loginHint().optional(),
-  return_to: startFields.returnTo().optional(),
-  ui_locales: startFields.uiLocales().optional(),
-});
-type Start = z.infer<typeof start>;
+type Start = z.infer<typeof addressStart>;
 
-// One address, a scalar: a list or an array is refused by the schema (GitLab CVE-2023-7028).
-const emailInput = z.strictObject({ email: emailField() });
 const newPasswordInput = z.strictObject({ password: secret.newPassword() });
 
 type Events =
@@ -71,7 +58,7 @@ type Events =
   | { type: 'sms-code'; input: { code: string } | { resend: true } | { method: string } }
   | { type: 'new-password'; input: { password: string } };
 
-interface Context extends FactorChallengeHost, CodeChallengeHost {
+interface Context extends FactorChallengeHost, InboxProofHost {
   settings: Settings;
   loginHint?: string;
   email?: string;
@@ -85,16 +72,8 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   failure?: JourneyFailure;
 }
 
-const inboxCode = codeChallenge({
-  name: 'inbox-code',
-  channel: 'email',
-  step: 'verify-email',
-  purpose: 'recovery',
-  template: 'account-recovery-code',
-  onlyToAccount: true,
-  link: true,
-  recipient: (context: Context) => context.email as string,
-});
+const inbox = inboxProof({ purpose: 'recovery', link: true });
+const inboxCode = inbox.code;
 const secondFactor = secondFactorChallenges();
 /** The inbox code alone: a one-time code, one factor at most. */
 const INBOX = { aal: 1, amr: ['otp'] } as const;
@@ -159,21 +138,7 @@ export const recoveryMachine = journeySetup({
   }),
   initial: 'email',
   states: {
-    email: {
-      on: {
-        email: {
-          target: 'verifyingInbox',
-          actions: assign(({ event }) => ({ email: event.input.email, stepError: undefined })),
-        },
-      },
-    },
-    verifyingInbox: {
-      ...inboxCode.state,
-      onDone: [
-        { guard: 'fragmentFailed', target: 'failed', actions: 'failWithFragmentError' },
-        { target: 'findingAccount' },
-      ],
-    },
+    ...inbox.states('findingAccount'),
     findingAccount: {
       invoke: {
         src: 'findRecoveryAccount',
@@ -275,13 +240,9 @@ export const recovery = defineJourney({
   title: 'Recover an account: the inbox, the second factor, then a new password',
   machine: recoveryMachine,
   settings,
-  start: { input: start },
+  start: { input: addressStart },
   steps: {
-    email: step<Context>({
-      name: 'email',
-      input: emailInput,
-      data: (context) => (context.loginHint ? { email: context.loginHint } : {}),
-    }),
+    email: inbox.step,
     newPassword: step<Context>({
       name: 'new-password',
       input: newPasswordInput,

@@ -1,8 +1,7 @@
 import type { Prisma, PrismaClient } from '../../db/prisma.js';
-import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { provenRecipient } from '../otp/proven-challenge.js';
+import { provenAccount } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 
 /** What a factor reset's inbox code is recorded as (factor-reset@1). */
@@ -48,23 +47,13 @@ export function factorResetActivities(deps: ActivityDeps) {
     }): Promise<{ resetId: string; dueAt: string }> {
       const idempotencyKey = activityIdempotencyKey();
       return prisma.$transaction(async (tx) => {
-        const address = await provenRecipient(tx, input.challengeId, {
-          purpose: FACTOR_RESET_PURPOSE,
-          channel: 'email',
-          refusal: 'recovery_not_proven',
-        });
-        const identifier = await tx.identifier.findUnique({
-          where: { type_value: { type: 'email', value: address } },
-          select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
-        });
-        if (!identifier?.verifiedAt || identifier.user.status !== 'active')
-          throw businessFailure('recovery_not_proven');
+        const userId = await provenAccount(tx, input.challengeId, FACTOR_RESET_PURPOSE);
         const earlier = await tx.factorReset.findUnique({ where: { journeyId: input.journeyId } });
         const reset =
           earlier ??
           (await tx.factorReset.create({
             data: {
-              userId: identifier.userId,
+              userId,
               journeyId: input.journeyId,
               dueAt: new Date(now().getTime() + input.waitMs),
             },

@@ -1,10 +1,8 @@
-import { Context } from '@temporalio/activity';
+
 import { ApplicationFailure } from '@temporalio/common';
-import type { Prisma } from '../../db/prisma.js';
-import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey } from '../idempotency.js';
-import { provenRecipient } from '../otp/proven-challenge.js';
+import { provenAccount } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { confirmedFactorsOf, type FactorKind } from './factors.js';
 import { liftSignInLocks } from './sign-in-gate.js';
@@ -12,29 +10,9 @@ import { liftSignInLocks } from './sign-in-gate.js';
 /** What a code challenge for account recovery is recorded as (the journey's `purpose`). */
 export const RECOVERY_PURPOSE = 'recovery';
 
-type Reader = Pick<Prisma.TransactionClient, 'otpChallenge' | 'identifier'>;
-
-/**
- * Trust boundary 9 (docs/security.md): account recovery acts for no session, so what it may
- * change is bound to a proof made in the very run asking: this run's recovery code, consumed by it
- * (proven-challenge.ts). The account is the one whose verified address received it.
- */
-async function provenAccount(db: Reader, challengeId: string): Promise<string> {
-  const recipient = await provenRecipient(db, challengeId, {
-    purpose: RECOVERY_PURPOSE,
-    channel: 'email',
-    refusal: 'recovery_not_proven',
-  });
-  const identifier = await db.identifier.findUnique({
-    where: { type_value: { type: 'email', value: recipient } },
-    select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
-  });
-  if (!identifier?.verifiedAt || identifier.user.status !== 'active') {
-    Context.current().log.warn('recovery refused', { reason: 'no active account verified it' });
-    throw businessFailure('recovery_not_proven');
-  }
-  return identifier.userId;
-}
+// Trust boundary 9 (docs/security.md): account recovery acts for no session, so what it may change
+// is bound to a proof made in the very run asking: its code challenge, consumed by it
+// (proven-challenge.ts). The account is the one whose verified address received it.
 
 /**
  * Account recovery (recovery@1): who proved an inbox, and, once every proof the account asks for
@@ -51,7 +29,7 @@ export function recoveryActivities(deps: ActivityDeps) {
     async findRecoveryAccount(input: {
       challengeId: string;
     }): Promise<{ userId: string; factors: FactorKind[] }> {
-      const userId = await provenAccount(prisma, input.challengeId);
+      const userId = await provenAccount(prisma, input.challengeId, RECOVERY_PURPOSE);
       const credentials = await prisma.credential.findMany({
         where: { userId, confirmedAt: { not: null } },
         select: { type: true, confirmedAt: true },
@@ -79,7 +57,7 @@ export function recoveryActivities(deps: ActivityDeps) {
       const at = now();
       const idempotencyKey = activityIdempotencyKey();
       const done = await prisma.$transaction(async (tx) => {
-        const userId = await provenAccount(tx, input.challengeId);
+        const userId = await provenAccount(tx, input.challengeId, RECOVERY_PURPOSE);
         const password = await tx.credential.findFirst({
           where: { userId, type: 'password' },
           select: { id: true },

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../../errors/catalogue.js';
 import { businessFailure } from '../../errors/journey-error.js';
 
 type Reader = Pick<Prisma.TransactionClient, 'otpChallenge'>;
+type AccountReader = Pick<Prisma.TransactionClient, 'otpChallenge' | 'identifier'>;
 
 /**
  * The recipient a code challenge proved, for an activity acting on that proof: only a challenge
@@ -29,4 +30,33 @@ export async function provenRecipient(
   if (!challenge.consumedAt || !challenge.consumedBy?.startsWith(`${run}:`))
     throw refuse('the code was not proven in this run');
   return challenge.recipient;
+}
+
+/**
+ * The account an inbox proof stands for (account recovery, a factor reset: trust boundary 9): the
+ * active account that has verified the address this run's code challenge for `purpose` proved.
+ * Anything else is `recovery_not_proven`, and the reason goes to the worker's log.
+ */
+export async function provenAccount(
+  db: AccountReader,
+  challengeId: string,
+  purpose: string,
+): Promise<string> {
+  const address = await provenRecipient(db, challengeId, {
+    purpose,
+    channel: 'email',
+    refusal: 'recovery_not_proven',
+  });
+  const identifier = await db.identifier.findUnique({
+    where: { type_value: { type: 'email', value: address } },
+    select: { userId: true, verifiedAt: true, user: { select: { status: true } } },
+  });
+  if (!identifier?.verifiedAt || identifier.user.status !== 'active') {
+    Context.current().log.warn('proof refused', {
+      reason: 'no active account verified it',
+      purpose,
+    });
+    throw businessFailure('recovery_not_proven');
+  }
+  return identifier.userId;
 }
