@@ -336,13 +336,17 @@ export function smsChallenge() {
   // Deep states reach the challenge's own ends through events raised to its root (fragments
   // target relatively), as the code challenge's do.
   const to = (end: 'done' | 'fail' | 'switch' | 'resend') => raise({ type: `${p}${end}` });
-  const atStep = (checking: string) => [
+  /** At the step: a resend, a switch, or a code (`checking`; none while no text is live). */
+  const atStep = (checking?: string) => [
     { guard: `${p}wantsResend`, actions: [`${p}clearStepError`, to('resend')] },
     ...(parts.awaiting('sms-code').on['sms-code'] ?? []).map((transition) =>
       'target' in transition && transition.target === 'switching'
         ? { guard: transition.guard, actions: [transition.actions, to('switch')] }
         : 'target' in transition
-          ? { ...transition, target: checking }
+          ? // No text went: a code is answered with why (the refusal stays), and checks nothing.
+            checking
+            ? { ...transition, target: checking }
+            : {}
           : transition,
     ),
   ];
@@ -375,7 +379,7 @@ export function smsChallenge() {
         },
       },
       // Refused before any text went (its limits): the step says when to come back.
-      unsent: { on: { 'sms-code': atStep('live.checking') } },
+      unsent: { on: { 'sms-code': atStep() } },
       live: {
         // Delivery runs while the customer waits at the step, once per text.
         invoke: {

@@ -99,8 +99,9 @@ describe('the funnel equals a scripted mix of 200 real runs, across a worker kil
     });
     expect(credentials.body).toMatchObject({ step: { name: 'verify-email' } });
     // A send in flight on the killed worker is retried once its start-to-close timeout (30 s) runs
-    // out: its mail may come that much later.
-    const code = codeIn((await smtp.waitFor((m) => m.to.includes(script.email), 60_000)).text);
+    // out, then waits its backoff and the new worker's start: on a loaded 2-core machine its mail
+    // may come a minute or more later.
+    const code = codeIn((await smtp.waitFor((m) => m.to.includes(script.email), 120_000)).text);
     if (script.wrongCodeFirst) {
       const wrong = await api.submit(id, token, 'verify-email', { code: otherThan(code) });
       expect(wrong.status).toBe(422);

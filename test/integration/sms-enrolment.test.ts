@@ -303,4 +303,22 @@ describe('a phone as a second factor, and the SMS pumping defences', () => {
     expect(turned.body.errors[0]).toMatchObject({ path: '/method', code: 'factor_not_enrolled' });
     expect(textsTo(customer.phone)).toHaveLength(2);
   });
+
+  it('tells the phone by text, with every address, when a reset of the factors is asked', async () => {
+    const customer = await withPhone('+33 6 12 34 56 06');
+    const reset = client();
+    const { id, token } = (await reset.start('factor-reset')).body;
+    await reset.submit(id, token, 'email', { email: customer.email });
+    const mail = await smtp.waitFor(
+      (message) => message.to.includes(customer.email) && message.subject.includes('recovery'),
+    );
+    const answer = await reset.submit(id, token, 'verify-email', { code: codeIn(mail.text) });
+    expect(answer.body.result).toMatchObject({ type: 'scheduled' });
+    const [, told] = await textTo(customer.phone, 2);
+    expect(told?.body).toContain('remove every second factor');
+    await smtp.waitFor(
+      (message) =>
+        message.to.includes(customer.email) && message.subject.includes('will be removed'),
+    );
+  });
 });

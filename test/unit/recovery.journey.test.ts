@@ -8,6 +8,11 @@ import type { RunState } from '../../src/run/run-state.js';
 const EMAIL = 'ada@example.com';
 const UNKNOWN = 'nobody@example.com';
 const INBOX_CODE = '654321';
+/** The link sent beside the inbox code: `<challenge id>.<secret>` (src/security/link-token.ts). */
+const INBOX_LINK = '0b6f3c1e-8a2d-4e5f-9a7b-1c2d3e4f5a6b.AbCdEfGhIjKlMnOpQrStUvWxYz012-_9';
+const SMS_CODE = '246810';
+/** The account's phone, as sendSmsCode shows it: masked. */
+const MASKED_PHONE = '+33••••78';
 const TOTP = '123456';
 const RECOVERY_CODE = 'ABCD-EFGH-JKMN';
 const NEW_PASSWORD = 'a brand new passphrase';
@@ -33,7 +38,7 @@ const assertion = (id: string) => ({
   clientExtensionResults: {},
 });
 
-type Factor = 'webauthn' | 'totp' | 'recovery_code';
+type Factor = 'webauthn' | 'totp' | 'sms' | 'recovery_code';
 
 /**
  * recovery@1 against fakes with the contracts of the OTP service (a code sent only to an account's
@@ -50,6 +55,7 @@ function startRecovery(
   } = {},
 ) {
   let ceremonies = 0;
+  let texted = 0;
   const recipients = new Map<string, string>();
   const proven = new Set<string>();
   const kit = createJourneyTestKit(recovery, {
@@ -67,11 +73,15 @@ function startRecovery(
           resendAvailableAt: new Date(kit.clock.now() + 30_000).toISOString(),
         };
       },
-      verifyOtp: (input: { challengeId: string; code: string }) => {
+      verifyOtp: (input: { challengeId: string; code?: string; link?: string }) => {
         const recipient = recipients.get(input.challengeId);
+        // The link proves the inbox as its code does, checked by the same activity.
+        const proof =
+          input.link !== undefined
+            ? kit.reveal(input.link) === INBOX_LINK
+            : kit.reveal(input.code as string) === INBOX_CODE;
         // onlyToAccount: no code satisfies a challenge for an address with no account.
-        if (recipient !== EMAIL || kit.reveal(input.code) !== INBOX_CODE)
-          throw businessFailure('invalid_code');
+        if (recipient !== EMAIL || !proof) throw businessFailure('invalid_code');
         proven.add(input.challengeId);
         return { recipient };
       },
@@ -94,6 +104,21 @@ function startRecovery(
       verifyPasskey: (input: { credential: { id: string }; userId?: string }) => {
         if (input.credential.id !== 'good') throw businessFailure('passkey_refused');
         return { userId: input.userId ?? 'user-1', userVerified: true };
+      },
+      // Each text is a new challenge: only the latest one's code counts.
+      sendSmsCode: () => {
+        texted += 1;
+        return {
+          challengeId: `sms-challenge-${texted}`,
+          messageId: `text-${texted}`,
+          expiresAt: new Date(kit.clock.now() + 600_000).toISOString(),
+          phone: MASKED_PHONE,
+        };
+      },
+      verifySmsCode: (input: { challengeId: string; code: string }) => {
+        if (input.challengeId !== `sms-challenge-${texted}` || kit.reveal(input.code) !== SMS_CODE)
+          throw businessFailure('invalid_code');
+        return { verifiedAt: '2026-11-30T12:00:00.000Z' };
       },
       completeRecovery: () => ({ userId: 'user-1', sessionsEnded: 2 }),
       createSession: (input: { aal: number; amr: string[] }) => ({
@@ -596,5 +621,300 @@ describe('recovery@1: failures end the run with a code', () => {
     expect(view).toMatchObject({ status: 'failed', error: { code: 'recovery_not_completed' } });
     expect(kit.callsOf('completeRecovery')).toEqual([]);
     expect(kit.callsOf('createSession')).toEqual([]);
+  });
+});
+
+describe('recovery@1: a code texted to the phone, a restricted authenticator (NIST SP 800-63B-4 §3.1.3.3)', () => {
+  test('asks an account whose only factor is its phone for a texted code after the inbox; a wrong one stays at the step, a resent one is the one checked, and the session opens at aal1 proven by sms', async () => {
+    const { kit, view } = await pastInbox({ factors: ['sms'] });
+    expect(stepOf(view)).toEqual({
+      name: 'sms-code',
+      data: {
+        factor: 'sms',
+        phone: MASKED_PHONE,
+        expiresAt: expect.any(String),
+        codeLength: 6,
+        otherFactors: [],
+      },
+    });
+    expect(kit.callsOf('sendSmsCode')).toEqual([
+      { journeyId: 'journey-under-test', userId: 'user-1', requester: 'requester-1' },
+    ]);
+    // Delivery runs while the customer waits at the step.
+    expect(kit.callsOf('deliverMessage')).toContainEqual({ messageId: 'text-1' });
+    const wrong = await kit.submit('sms-code', { code: '111111' });
+    expect(stepOf(wrong)).toMatchObject({
+      name: 'sms-code',
+      error: { code: 'invalid_code', status: 422, path: '/code' },
+      data: { phone: MASKED_PHONE },
+    });
+    // A new text on request: a new challenge, and the error of the old code is gone.
+    const resent = await kit.submit('sms-code', { resend: true });
+    expect(stepOf(resent)).toMatchObject({ name: 'sms-code', data: { phone: MASKED_PHONE } });
+    expect(stepOf(resent).error).toBeUndefined();
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(2);
+    expect(kit.callsOf('deliverMessage')).toContainEqual({ messageId: 'text-2' });
+    // Nothing is changed and nobody signed in until the factor is proven.
+    expect(kit.callsOf('completeRecovery')).toEqual([]);
+    expect(kit.callsOf('createSession')).toEqual([]);
+    const password = await kit.submit('sms-code', { code: SMS_CODE });
+    expect(stepOf(password).name).toBe('new-password');
+    expect(kit.callsOf('verifySmsCode')).toEqual([
+      { userId: 'user-1', challengeId: 'sms-challenge-1', code: expect.stringMatching(/^sec_/) },
+      { userId: 'user-1', challengeId: 'sms-challenge-2', code: expect.stringMatching(/^sec_/) },
+    ]);
+    expect(kit.reveal(kit.callsOf('verifySmsCode')[1].code)).toBe(SMS_CODE);
+    expect(kit.callsOf('completeRecovery')).toEqual([]);
+    expect(kit.callsOf('createSession')).toEqual([]);
+    const done = await kit.submit('new-password', { password: NEW_PASSWORD });
+    // The inbox and a texted code, no password proven: one factor at most, never aal2.
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { type: 'session', user: { id: 'user-1' }, session: { aal: 1, amr: ['sms'] } },
+    });
+    expect(kit.callsOf('createSession')).toEqual([
+      { journeyId: 'journey-under-test', userId: 'user-1', aal: 1, amr: ['sms'] },
+    ]);
+    expect(callNames(kit).filter((name) => name !== 'deliverMessage')).toEqual([
+      'issueOtp',
+      'verifyOtp',
+      'findRecoveryAccount',
+      'sendSmsCode',
+      'verifySmsCode',
+      'sendSmsCode',
+      'verifySmsCode',
+      'completeRecovery',
+      'createSession',
+    ]);
+  });
+
+  test('passes ui_locales to sendSmsCode, for the text', async () => {
+    const { kit } = await pastInbox({ factors: ['sms'], start: { ui_locales: 'fr-CA fr' } });
+    expect(kit.callsOf('sendSmsCode')).toEqual([
+      {
+        journeyId: 'journey-under-test',
+        userId: 'user-1',
+        requester: 'requester-1',
+        locales: ['fr-CA', 'fr'],
+      },
+    ]);
+  });
+
+  test.each([
+    [['totp', 'sms'], 'totp'],
+    [['webauthn', 'sms'], 'passkey'],
+    [['webauthn', 'totp', 'sms', 'recovery_code'], 'passkey'],
+  ] as const)(
+    'never offers the phone as the way back into an account with a stronger factor: with %j, %s is asked, sms is not among the others and is refused factor_not_enrolled',
+    async (factors, stepName) => {
+      const { kit, view } = await pastInbox({ factors: [...factors] });
+      expect(stepOf(view).name).toBe(stepName);
+      expect(stepOf(view).data.otherFactors).not.toContain('sms');
+      const refused = await kit.submit(stepName, { method: 'sms' });
+      expect(stepOf(refused)).toMatchObject({
+        name: stepName,
+        error: { code: 'factor_not_enrolled', status: 422, path: '/method' },
+      });
+      expect(kit.callsOf('sendSmsCode')).toEqual([]);
+      expect(kit.callsOf('verifySmsCode')).toEqual([]);
+    },
+  );
+
+  test('from the phone, turns to the recovery codes the account also has, and back', async () => {
+    const { kit, view } = await pastInbox({ factors: ['sms', 'recovery_code'] });
+    expect(stepOf(view)).toMatchObject({
+      name: 'sms-code',
+      data: { otherFactors: ['recovery_code'] },
+    });
+    expect(stepOf(await kit.submit('sms-code', { method: 'totp' }))).toMatchObject({
+      name: 'sms-code',
+      error: { code: 'factor_not_enrolled', path: '/method' },
+    });
+    const recoveryCode = await kit.submit('sms-code', { method: 'recovery_code' });
+    expect(stepOf(recoveryCode)).toEqual({
+      name: 'recovery-code',
+      data: { factor: 'recovery_code', otherFactors: ['sms'] },
+    });
+    const back = await kit.submit('recovery-code', { method: 'sms' });
+    expect(stepOf(back)).toMatchObject({ name: 'sms-code', data: { phone: MASKED_PHONE } });
+    // Each turn to the phone texts a new code.
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(2);
+    await kit.submit('sms-code', { code: SMS_CODE });
+    const done = await kit.submit('new-password', { password: NEW_PASSWORD });
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 1, amr: ['sms'] } },
+    });
+  });
+
+  test('a text refused before it went (sms_limited) is shown at sms-code with when to come back (429), nothing is delivered, and a resend later texts again', async () => {
+    const retryAt = '2026-12-01T00:00:00.000Z';
+    let limited = true;
+    const { kit, view } = await pastInbox({
+      factors: ['sms'],
+      activities: {
+        sendSmsCode: () => {
+          if (limited) throw businessFailure('sms_limited', { retryAt });
+          return {
+            challengeId: 'sms-challenge-1',
+            messageId: 'text-1',
+            expiresAt: new Date(kit.clock.now() + 600_000).toISOString(),
+            phone: MASKED_PHONE,
+          };
+        },
+        verifySmsCode: (input: { challengeId: string; code: string }) => {
+          if (input.challengeId !== 'sms-challenge-1' || kit.reveal(input.code) !== SMS_CODE)
+            throw businessFailure('invalid_code');
+          return { verifiedAt: '2026-11-30T12:00:00.000Z' };
+        },
+      },
+    });
+    expect(view.status).toBe('active');
+    expect(stepOf(view)).toMatchObject({
+      name: 'sms-code',
+      data: { factor: 'sms', codeLength: 6, otherFactors: [] },
+      error: {
+        code: 'sms_limited',
+        status: 429,
+        message: 'Too many text messages: try again later, or choose another way',
+        detail: { retryAt },
+      },
+    });
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(1);
+    expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'code-1' }]);
+    expect(kit.callsOf('completeRecovery')).toEqual([]);
+    // Still refused: the step says so again, and still nothing is delivered.
+    const again = await kit.submit('sms-code', { resend: true });
+    expect(stepOf(again)).toMatchObject({
+      name: 'sms-code',
+      error: { code: 'sms_limited', status: 429, detail: { retryAt } },
+    });
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(2);
+    expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'code-1' }]);
+    // A code typed while no text is live checks nothing, delivers nothing: the refusal stays.
+    const typed = await kit.submit('sms-code', { code: SMS_CODE });
+    expect(stepOf(typed)).toMatchObject({ name: 'sms-code', error: { code: 'sms_limited' } });
+    expect(kit.callsOf('verifySmsCode')).toEqual([]);
+    expect(kit.callsOf('deliverMessage')).toEqual([{ messageId: 'code-1' }]);
+    limited = false;
+    const texted = await kit.submit('sms-code', { resend: true });
+    expect(stepOf(texted)).toMatchObject({ name: 'sms-code', data: { phone: MASKED_PHONE } });
+    expect(stepOf(texted).error).toBeUndefined();
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(3);
+    expect(kit.callsOf('deliverMessage')).toEqual([
+      { messageId: 'code-1' },
+      { messageId: 'text-1' },
+    ]);
+    expect(stepOf(await kit.submit('sms-code', { code: SMS_CODE })).name).toBe('new-password');
+  });
+});
+
+describe('recovery@1: the inbox proven by the link sent beside the code', () => {
+  test('asks issueOtp for a link, and a link submitted at verify-email is checked by verifyOtp as the code is, sealed, then moves on as a code does', async () => {
+    const kit = await atInboxCode();
+    expect(kit.callsOf('issueOtp')[0].policy).toMatchObject({ link: true });
+    const password = await kit.submit('verify-email', { link: INBOX_LINK });
+    expect(stepOf(password).name).toBe('new-password');
+    expect(kit.callsOf('verifyOtp')).toEqual([
+      { challengeId: 'challenge-1', link: expect.stringMatching(/^sec_/), maxAttempts: 5 },
+    ]);
+    // Sealed as a code is: the journey only ever holds a vault reference, never the token.
+    expect(kit.callsOf('verifyOtp')[0]).not.toHaveProperty('code');
+    expect(kit.reveal(kit.callsOf('verifyOtp')[0].link)).toBe(INBOX_LINK);
+    expect(kit.callsOf('findRecoveryAccount')).toEqual([{ challengeId: 'challenge-1' }]);
+    const done = await kit.submit('new-password', { password: NEW_PASSWORD });
+    // The link adds nothing a code does not: the inbox alone, aal1 otp.
+    expect(done).toMatchObject({
+      status: 'completed',
+      result: { session: { aal: 1, amr: ['otp'] } },
+    });
+    expect(kit.callsOf('completeRecovery')).toEqual([
+      {
+        journeyId: 'journey-under-test',
+        challengeId: 'challenge-1',
+        passwordHash: NEW_PASSWORD_HASH,
+      },
+    ]);
+  });
+
+  test('a link leads to the account second factor as a code does, never past it', async () => {
+    const kit = await atInboxCode({ factors: ['sms'] });
+    const factor = await kit.submit('verify-email', { link: INBOX_LINK });
+    expect(stepOf(factor)).toMatchObject({ name: 'sms-code', data: { phone: MASKED_PHONE } });
+    await expect(kit.submit('new-password', { password: NEW_PASSWORD })).rejects.toMatchObject({
+      code: 'step_not_current',
+    });
+  });
+
+  test('a link that is not right is refused at verify-email as a wrong code is', async () => {
+    const kit = await atInboxCode();
+    const wrong = await kit.submit('verify-email', {
+      link: `${INBOX_LINK.slice(0, -1)}A`,
+    });
+    expect(stepOf(wrong)).toMatchObject({
+      name: 'verify-email',
+      error: { code: 'invalid_code', detail: { attemptsLeft: 4 } },
+    });
+    expect(kit.callsOf('findRecoveryAccount')).toEqual([]);
+  });
+
+  test.each([
+    ['not a token', { link: 'not-a-token' }],
+    ['a secret too short', { link: INBOX_LINK.slice(0, -1) }],
+    ['a challenge id that is no uuid', { link: `challenge-1.${INBOX_LINK.split('.')[1]}` }],
+    ['a link beside a code', { link: INBOX_LINK, code: INBOX_CODE }],
+  ])('the verify-email step refuses %s as invalid_input, without checking it', async (_, input) => {
+    const kit = await atInboxCode();
+    await expect(kit.submit('verify-email', input)).rejects.toMatchObject({
+      name: 'SubmissionRefused',
+      code: 'invalid_input',
+    });
+    expect(kit.callsOf('verifyOtp')).toEqual([]);
+    expect(stepOf(await kit.view()).name).toBe('verify-email');
+  });
+});
+
+describe('recovery@1: a texted code that cannot be sent or checked', () => {
+  const crash = () => {
+    throw new Error('sms gateway unreachable');
+  };
+
+  test('sendSmsCode out of retries fails the run with recovery_not_completed, and nothing is changed', async () => {
+    const { kit, view } = await pastInbox({ factors: ['sms'], activities: { sendSmsCode: crash } });
+    expect(view).toEqual({
+      status: 'failed',
+      error: { code: 'recovery_not_completed', message: 'The account could not be recovered' },
+    });
+    expect(kit.callsOf('sendSmsCode')).toHaveLength(1);
+    expect(kit.callsOf('verifySmsCode')).toEqual([]);
+    expect(kit.callsOf('completeRecovery')).toEqual([]);
+    expect(kit.callsOf('createSession')).toEqual([]);
+  });
+
+  test('verifySmsCode out of retries fails the run with recovery_not_completed, and nothing is changed', async () => {
+    const { kit } = await pastInbox({ factors: ['sms'], activities: { verifySmsCode: crash } });
+    const view = await kit.submit('sms-code', { code: SMS_CODE });
+    expect(view).toEqual({
+      status: 'failed',
+      error: { code: 'recovery_not_completed', message: 'The account could not be recovered' },
+    });
+    expect(kit.callsOf('completeRecovery')).toEqual([]);
+    expect(kit.callsOf('createSession')).toEqual([]);
+  });
+
+  test('a text that cannot be delivered keeps the customer at sms-code, free to ask for another', async () => {
+    const { kit, view } = await pastInbox({
+      factors: ['sms'],
+      activities: {
+        deliverMessage: (input: { messageId: string }) => {
+          if (input.messageId === 'text-1') throw new Error('sms gateway unreachable');
+          return { status: 'sent' };
+        },
+      },
+    });
+    expect(view).toMatchObject({ status: 'active', step: { name: 'sms-code' } });
+    await kit.submit('sms-code', { resend: true });
+    expect(kit.callsOf('deliverMessage')).toContainEqual({ messageId: 'text-2' });
+    expect(stepOf(await kit.submit('sms-code', { code: SMS_CODE })).name).toBe('new-password');
   });
 });

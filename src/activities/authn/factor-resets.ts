@@ -62,6 +62,7 @@ export function factorResetActivities(deps: ActivityDeps) {
         await notices.tellEveryAddress(tx, {
           userId: reset.userId,
           notice: { template: 'factor-reset-scheduled', dueAt },
+          phones: true,
           idempotencyKey,
           journeyId: input.journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
@@ -82,6 +83,7 @@ export function factorResetActivities(deps: ActivityDeps) {
         await notices.tellEveryAddress(tx, {
           userId: reset.userId,
           notice: { template: 'factor-reset-reminder', dueAt: reset.dueAt.toISOString() },
+          phones: true,
           idempotencyKey,
           journeyId: reset.journeyId,
           ...(input.locales ? { locales: input.locales } : {}),

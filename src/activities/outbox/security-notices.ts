@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel } from '../../channels/render.js';
 import type { Prisma } from '../../db/prisma.js';
 import type { ActivityDeps } from '../deps.js';
 import { createOutbox } from './outbox.js';
@@ -33,7 +34,7 @@ export function createSecurityNotices(
   deps: Pick<ActivityDeps, 'keyring' | 'renderMessage' | 'productName'>,
 ) {
   const outbox = createOutbox(deps);
-  const render = (notice: SecurityNotice, locales?: string[]) => {
+  const render = (notice: SecurityNotice, locales?: string[], channel: Channel = 'email') => {
     const productName = deps.productName;
     switch (notice.template) {
       case 'factor-added':
@@ -47,11 +48,11 @@ export function createSecurityNotices(
       case 'passkey-suspended':
       case 'password-reset':
       case 'factor-reset-done':
-        return deps.renderMessage('email', notice.template, { productName }, locales);
+        return deps.renderMessage(channel, notice.template, { productName }, locales);
       case 'factor-reset-scheduled':
       case 'factor-reset-reminder':
         return deps.renderMessage(
-          'email',
+          channel,
           notice.template,
           { productName, dueAt: notice.dueAt.replace('T', ' ').slice(0, 16) },
           locales,
@@ -66,21 +67,22 @@ export function createSecurityNotices(
     }
   };
 
-  /** Queues one notice to one address, for the relay to deliver. */
+  /** Queues one notice to one address or phone, for the relay to deliver. */
   async function queue(
     tx: Prisma.TransactionClient,
     input: { notice: SecurityNotice; journeyId?: string; locales?: string[] },
     to: string,
     idempotencyKey: string,
+    channel: Channel = 'email',
   ): Promise<string> {
     const message = await outbox.enqueue(tx, {
       id: randomUUID(),
       idempotencyKey,
       ...(input.journeyId ? { journeyId: input.journeyId } : {}),
-      channel: 'email',
+      channel,
       to,
       template: input.notice.template,
-      rendered: render(input.notice, input.locales),
+      rendered: render(input.notice, input.locales, channel),
       deliveredBy: 'relay',
     });
     return message.id;
@@ -118,6 +120,7 @@ export function createSecurityNotices(
     /**
      * Queues `notice` for every verified address of the account, each once per `idempotencyKey`:
      * a change an attacker could make from one inbox (account recovery) is told to all the others.
+     * `phones`: by text to every phone the account has enrolled too (a reset of its factors).
      */
     async tellEveryAddress(
       tx: Prisma.TransactionClient,
@@ -127,21 +130,37 @@ export function createSecurityNotices(
         idempotencyKey: string;
         journeyId?: string;
         locales?: string[];
+        phones?: boolean;
       },
     ): Promise<string[]> {
-      const addresses = await tx.identifier.findMany({
-        where: { userId: input.userId, type: 'email', verifiedAt: { not: null } },
-        orderBy: { createdAt: 'asc' },
-        select: { value: true },
-      });
+      const [addresses, phones] = await Promise.all([
+        tx.identifier.findMany({
+          where: { userId: input.userId, type: 'email', verifiedAt: { not: null } },
+          orderBy: { createdAt: 'asc' },
+          select: { value: true },
+        }),
+        input.phones
+          ? tx.credential.findMany({
+              where: { userId: input.userId, type: 'sms', confirmedAt: { not: null } },
+              select: { data: true },
+            })
+          : [],
+      ]);
+      const numbers = new Set(
+        phones.map(({ data }) => (data as { phone?: string } | null)?.phone).filter(Boolean),
+      );
+      const recipients: Array<{ to: string; channel: Channel }> = [
+        ...addresses.map(({ value }) => ({ to: value, channel: 'email' as const })),
+        ...[...numbers].map((phone) => ({ to: phone as string, channel: 'sms' as const })),
+      ];
       const ids: string[] = [];
-      for (const { value } of addresses) {
-        const key = `${input.idempotencyKey}:${value}`;
+      for (const { to, channel } of recipients) {
+        const key = `${input.idempotencyKey}:${to}`;
         const earlier = await tx.outboundMessage.findUnique({
           where: { idempotencyKey: key },
           select: { id: true },
         });
-        ids.push(earlier?.id ?? (await queue(tx, input, value, key)));
+        ids.push(earlier?.id ?? (await queue(tx, input, to, key, channel)));
       }
       return ids;
     },
