@@ -44,3 +44,6 @@ export function e164Of(input: string): string | undefined {
     : undefined;
   return parsed?.isValid() ? parsed.number : undefined;
 }
+
+/** `+33612345678` → `+33••••78`: enough for the customer to know which phone, no more. */
+export const maskPhone = (phone: string): string => `${phone.slice(0, 3)}••••${phone.slice(-2)}`;

@@ -1,3 +1,4 @@
+import { maskPhone } from '../channels/phone-number.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { sha256Hex } from '../security/tokens.js';
 import { DEFAULT_SESSION_IDLE_HOURS, isLive, SEEN_RESOLUTION_MS } from './live-session.js';
@@ -147,13 +148,12 @@ export function createSessionStore(deps: {
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-const maskedPhone = (data: unknown): string => {
-  const phone =
+const maskedPhone = (data: unknown): string =>
+  maskPhone(
     typeof data === 'object' && data !== null && 'phone' in data
       ? String((data as { phone: unknown }).phone)
-      : '';
-  return `${phone.slice(0, 3)}••••${phone.slice(-2)}`;
-};
+      : '',
+  );
 
 const suspendedAt = (data: unknown): string | undefined =>
   typeof data === 'object' && data !== null && 'suspendedAt' in data

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { maskPhone } from '../../channels/phone-number.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
@@ -17,9 +18,6 @@ export const SMS_FACTOR_PURPOSE = 'sms-factor';
 const SMS_CODE_ATTEMPTS = 5;
 /** How long a texted factor code lives. */
 const SMS_CODE_TTL_MS = 5 * 60_000;
-
-/** `+33612345678` → `+33••••78`: enough for the customer to know which phone, no more. */
-export const maskPhone = (phone: string): string => `${phone.slice(0, 3)}••••${phone.slice(-2)}`;
 
 /**
  * Phones as a second factor: text-message codes, a restricted authenticator (NIST SP 800-63B-4
