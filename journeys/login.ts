@@ -66,6 +66,8 @@ const settings = codeChallengeSettings.extend({
 type Settings = z.infer<typeof settings>;
 
 const start = z.strictObject({
+  /** The registered app signing the customer in (OAuth's client id): counted, and its profiling asked. */
+  client_id: startFields.clientId().optional(),
   login_hint: startFields.loginHint().optional(),
   return_to: startFields.returnTo().optional(),
   ui_locales: startFields.uiLocales().optional(),
@@ -99,6 +101,7 @@ interface Context extends FactorChallengeHost, CodeChallengeHost {
   settings: Settings;
   requester?: string;
   loginHint?: string;
+  clientId?: string;
   email?: string;
   /** RFC 8176 methods proven so far. */
   amr: string[];
@@ -189,6 +192,7 @@ export const loginMachine = journeySetup({
   context: ({ input }) => ({
     ...codeChallengeHost(input),
     ...(input.start.login_hint ? { loginHint: input.start.login_hint } : {}),
+    ...(input.start.client_id ? { clientId: input.start.client_id } : {}),
     factors: [],
     amr: [],
   }),
@@ -326,6 +330,7 @@ export const loginMachine = journeySetup({
           userId: context.userId as string,
           aal: context.amr.includes('mfa') || context.amr.includes('hwk') ? 2 : 1,
           amr: context.amr,
+          ...(context.clientId ? { clientId: context.clientId } : {}),
         }),
         onDone: [
           { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },

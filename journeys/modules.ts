@@ -29,6 +29,10 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './recovery.js').then((module) => module.recovery),
   'factor-reset@1': () =>
     import(/* webpackMode: "eager" */ './factor-reset.js').then((module) => module.factorReset),
+  'progressive-profiling@1': () =>
+    import(/* webpackMode: "eager" */ './progressive-profiling.js').then(
+      (module) => module.progressiveProfiling,
+    ),
   'newsletter@1': () =>
     import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

@@ -6,6 +6,7 @@ import type { Activities } from './index.js';
 import { registrationV1Declarations } from './legacy/registration-v1/declarations.js';
 import { otpDeclarations } from './otp/declarations.js';
 import { messageDeclarations } from './outbox/declarations.js';
+import { profileDeclarations } from './profile/declarations.js';
 import { sessionDeclarations } from './sessions/declarations.js';
 import { subscriptionDeclarations } from './subscriptions/declarations.js';
 
@@ -24,6 +25,7 @@ const declared = {
   ...sessionDeclarations,
   ...authnDeclarations,
   ...subscriptionDeclarations,
+  ...profileDeclarations,
   ...analyticsDeclarations,
   ...registrationV1Declarations,
 };

@@ -83,6 +83,16 @@ export const defaultActivityResults: DefaultResults = {
   scheduleFactorReset: () => ({ resetId: 'reset-1', dueAt: LATER }),
   remindFactorReset: () => ({ status: 'pending' }),
   completeFactorReset: () => ({ status: 'completed' }),
+  // One question the first time, none after: a policy with one attribute missing.
+  profileQuestions: (input) => ({
+    questions: input.asked.length
+      ? []
+      : [{ attribute: 'given_name', schema: { type: 'string', minLength: 1, maxLength: 100 } }],
+  }),
+  saveProfileAnswers: (input) => ({
+    answered: Object.keys(input.answers),
+    skipped: input.asked.filter((name) => !(name in input.answers)),
+  }),
   recordJourneyEvents: () => undefined,
   issueEmailCode: () => issuedOtp,
   verifyEmailCode: () => ({ email: 'customer@example.com' }),

@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { adminUsage, runAdminCommand } from './admin-commands.js';
 import { checkJourneys } from './journeys/check.js';
 import { graphJourney } from './journeys/graph.js';
 import { listJourneys } from './journeys/list.js';
@@ -10,7 +11,7 @@ import { type Io, UsageError } from './journeys/load.js';
 import { journeyPathsCommand } from './journeys/paths.js';
 import { simulateJourney } from './journeys/simulate.js';
 
-export const usage = `Usage: parcours journeys <command> [options]
+export const usage = `Usage: parcours journeys|apps|attributes <command> [options]
 
 Commands:
   list                     every journey: id@version, title, steps, activities, fragments
@@ -27,7 +28,9 @@ Commands:
       --out <file>           write there instead of to stdout
 
 <id> is id@version, or id for its newest version. Every command takes --journeys <file>, a module
-exporting journeyModules (default journeys/modules.ts).`;
+exporting journeyModules (default journeys/modules.ts).
+
+${adminUsage}`;
 
 /** Runs `parcours <args>`: 0 done, 1 the journey or its input is at fault, 2 a usage mistake. */
 export async function runParcours(args: string[], io: Io): Promise<number> {
@@ -43,12 +46,30 @@ export async function runParcours(args: string[], io: Io): Promise<number> {
         input: { type: 'string' },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        api: { type: 'string' },
+        name: { type: 'string' },
+        kind: { type: 'string' },
+        attributes: { type: 'string' },
+        purposes: { type: 'string' },
+        'data-limit': { type: 'string' },
+        profiling: { type: 'string' },
+        schema: { type: 'string' },
+        read: { type: 'string' },
+        write: { type: 'string' },
+        owner: { type: 'string' },
+        sensitive: { type: 'boolean' },
+        'grants-access': { type: 'boolean' },
+        description: { type: 'string' },
       },
     });
     const [group, command, subject, ...extra] = positionals;
     if (values.help || group === 'help' || !group) {
       io.out(usage);
       return group || values.help ? 0 : 2;
+    }
+    if (group === 'apps' || group === 'attributes') {
+      if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+      return await runAdminCommand(group, command, subject, values, io);
     }
     if (group !== 'journeys') throw new UsageError(`unknown command '${group}'`);
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);

@@ -115,6 +115,19 @@ export const errorCatalogue = {
   session_not_opened: spec(503, 'The session could not be opened'),
   subscription_not_recorded: spec(503, 'The subscription could not be recorded'),
 
+  // Profiles, their catalogue and the apps that use them.
+  attribute_not_writable: spec(403, 'This attribute cannot be changed here'),
+  attribute_exists: spec(409, 'An attribute with this name exists already', false),
+  attribute_not_found: spec(404, 'No such attribute', false),
+  profile_not_saved: spec(503, 'The profile could not be saved'),
+  app_data_too_large: spec(413, "The app's data is larger than its limit", false),
+  app_data_forbidden: spec(403, 'An app reads and writes its own data only', false),
+  app_exists: spec(409, 'An app with this client id exists already', false),
+  app_not_found: spec(404, 'No such app', false),
+  client_authentication_failed: spec(401, 'The client id and secret do not match', false),
+  user_not_found: spec(404, 'No such customer', false),
+  session_not_found: spec(404, 'No such session'),
+
   // Internal: never shown as they are.
   message_not_found: spec(500, 'No such outbound message', false),
   message_content_gone: spec(500, 'The message has no content left to send', false),

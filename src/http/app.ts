@@ -1,15 +1,19 @@
 import type { Client } from '@temporalio/client';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { createAppRegistry, MAX_APP_DATA_BYTES } from '../apps/app-registry.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { SessionStore } from '../sessions/session-store.js';
+import { createAdminApi } from './admin-api.js';
 import { createAnalyticsApi } from './analytics-api.js';
+import { createAppApi } from './app-api.js';
 import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { type HostAllowList, hostAllowList } from './host-allow-list.js';
 import { createContinuePage, createJourneyLinks } from './journey-links.js';
+import { createMeApi } from './me-api.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
@@ -45,12 +49,17 @@ export interface AppDeps extends StepApiDeps {
 /** Step bodies are small; a larger one is refused before parsing (413). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** Bodies are JSON; a profile patch may say so as RFC 7396 does (`application/merge-patch+json`). */
+const JSON_TYPES = ['application/json', 'application/merge-patch+json'];
+
 function requireJson(req: Request, _res: Response, next: NextFunction) {
   const hasBody =
     Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (hasBody && !req.is('application/json')) throw new HttpProblem('unsupported_media_type');
+  if (hasBody && !req.is(JSON_TYPES)) throw new HttpProblem('unsupported_media_type');
   next();
 }
+
+const jsonBody = (limit: number) => express.json({ limit, strict: true, type: JSON_TYPES });
 
 export function createApp(deps: AppDeps) {
   const app = express();
@@ -62,6 +71,7 @@ export function createApp(deps: AppDeps) {
   app.set('trust proxy', deps.trustProxy);
   // First, for every route: a DNS-rebinding page reaches this socket but names its own host.
   app.use(hostAllowList(deps.allowedHosts));
+  const apps = createAppRegistry(deps.prisma);
   const openapi = buildOpenApi(deps.registry, {
     returnToAllowed: deps.returnToAllowed,
     analytics: deps.analytics !== undefined,
@@ -100,24 +110,47 @@ export function createApp(deps: AppDeps) {
     writesPerMinute: deps.rateLimitPerMinute,
     readsPerMinute: deps.rateLimitReadsPerMinute,
   });
+  const journeys = createStepApi({
+    ...deps,
+    onCountFailed: (error) => deps.log.warn({ err: error }, 'a refused submission went uncounted'),
+    onRecordFailed: (error) =>
+      deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
+  });
+  app.use('/v1/journeys', ...limits, requireJson, jsonBody(BODY_LIMIT_BYTES), journeys);
   app.use(
-    '/v1/journeys',
+    '/v1/me',
     ...limits,
     requireJson,
-    express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
-    createStepApi({
-      ...deps,
-      onCountFailed: (error) =>
-        deps.log.warn({ err: error }, 'a refused submission went uncounted'),
-      onRecordFailed: (error) =>
-        deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
+    jsonBody(BODY_LIMIT_BYTES),
+    createMeApi({
+      prisma: deps.prisma,
+      store: deps.sessions,
+      bearerSession: deps.bearerSession,
+      journeys,
+      ...(deps.now ? { now: deps.now } : {}),
     }),
   );
+  app.use(
+    '/v1/apps/me',
+    ...limits,
+    requireJson,
+    // An app's namespace may be given up to MAX_APP_DATA_BYTES; its own limit is checked after.
+    jsonBody(2 * MAX_APP_DATA_BYTES),
+    createAppApi({ prisma: deps.prisma, apps }),
+  );
+  if (deps.analytics)
+    app.use(
+      '/v1/admin',
+      ...limits,
+      requireJson,
+      jsonBody(BODY_LIMIT_BYTES),
+      createAdminApi({ prisma: deps.prisma, apps, operatorKey: deps.analytics.adminKey }),
+    );
   app.use(
     '/v1/links',
     ...limits,
     requireJson,
-    express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
+    jsonBody(BODY_LIMIT_BYTES),
     createJourneyLinks({
       ...deps,
       onRecordFailed: (error) =>

@@ -86,6 +86,12 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
     { revealSecrets: reveal = true }: { revealSecrets?: boolean } = {},
   ): Promise<PublicView> {
     const step = view.step && registry.step(definition, view.step.name);
+    const data = view.step
+      ? ((await revealSecrets(view.step.data, vault, reveal ? 'reveal' : 'hide')) as Record<
+          string,
+          unknown
+        >)
+      : {};
     return {
       id,
       journey: definition.id,
@@ -95,12 +101,8 @@ export function createPublicViews(registry: JourneyRegistry, vault: Vault) {
         ? {
             step: {
               name: view.step.name,
-              schema: step ? schemaOf(step) : undefined,
-              data: (await revealSecrets(
-                view.step.data,
-                vault,
-                reveal ? 'reveal' : 'hide',
-              )) as Record<string, unknown>,
+              schema: step?.viewSchema ? step.viewSchema(data) : step ? schemaOf(step) : undefined,
+              data,
               ...(view.step.error ? { error: view.step.error } : {}),
             },
           }

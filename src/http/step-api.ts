@@ -17,7 +17,7 @@ import { isAllowedReturnTo, returnToFieldsOf } from '../journey-kit/start-fields
 import type { JourneyRegistry } from '../journey-registry/registry.js';
 import { initialRunState, type RunState, stepTimeoutMs } from '../run/run-state.js';
 import type { SessionGrants } from '../sessions/session-grant.js';
-import { unmetRequirement } from '../sessions/session-requirement.js';
+import type { SessionStore } from '../sessions/session-store.js';
 import {
   JOURNEY_WORKFLOW,
   type JourneyWorkflowArgs,
@@ -47,6 +47,7 @@ import { createRefusalBudget } from './refusal-budget.js';
 import type { createStepInputSealer } from './seal-step-input.js';
 import { createSeenSteps } from './seen-steps.js';
 import { createStartSchemas, pinnedStartPath, startInputOf } from './start-schemas.js';
+import { requireSession, STEP_UP_JOURNEY } from './step-up-problem.js';
 
 export interface StepApiDeps {
   registry: JourneyRegistry;
@@ -78,12 +79,19 @@ export interface StepApiDeps {
   recordJourneyEvents: (events: JourneyEventRecord[]) => Promise<void>;
   /** Hears of a step's journey events not written now (the run writes them with its next activity). */
   onRecordFailed?: (error: unknown) => void;
+  /** Names the device a new session was handed to (the customer's session list shows it). */
+  sessions?: Pick<SessionStore, 'describeDevice'>;
+}
+
+/** The session a completed view hands over, if it opens one. */
+function openedSessionOf(result: unknown): string | undefined {
+  const opened = result as { type?: string; session?: { id?: unknown } } | undefined;
+  return opened?.type === 'session' && typeof opened.session?.id === 'string'
+    ? opened.session.id
+    : undefined;
 }
 
 const notFound = () => new HttpProblem('journey_not_found');
-
-/** The journey that raises a session to what another journey demands (journeys/step-up.ts). */
-const STEP_UP_JOURNEY = 'step-up';
 
 /** Where journeys start: an expired run's answer links to it. */
 const API_BASE = '/v1/journeys';
@@ -171,22 +179,9 @@ export function createStepApi(deps: StepApiDeps): Router {
     // The account's highest level, resolved now: aal 2 once it has a TOTP key or a passkey.
     const accountAal = demand.accountAal ? await deps.accountAal(session.userId) : 1;
     const aal = Math.max(demand.aal ?? 1, accountAal) as 1 | 2 | 3;
-    const unmet = unmetRequirement(session, { ...demand, ...(aal > 1 ? { aal } : {}) }, now());
-    if (unmet)
-      throw new HttpProblem(unmet.code, {
-        requirement: unmet.requirement,
-        // Where the app raises the session first: step-up, with what is missing as its start body.
-        ...(registry.latest(STEP_UP_JOURNEY)
-          ? {
-              step_up: {
-                method: 'POST',
-                href: `${API_BASE}/${STEP_UP_JOURNEY}/start`,
-                body: unmet.requirement,
-              },
-            }
-          : {}),
-        session: { aal: session.aal, auth_time: session.authTime },
-      });
+    requireSession(session, { ...demand, ...(aal > 1 ? { aal } : {}) }, now(), {
+      stepUp: registry.latest(STEP_UP_JOURNEY) !== undefined,
+    });
     return deps.sessionGrants.sign(session, {
       run,
       journey: journeyKey(definition.id, definition.version),
@@ -426,7 +421,8 @@ export function createStepApi(deps: StepApiDeps): Router {
     );
     res
       .status(201)
-      .location(`${req.baseUrl}/${id}`)
+      // Absolute from the root: `/v1/me` forwards its changes here (me-api.ts).
+      .location(`${API_BASE}/${id}`)
       .json({ ...(await publicView(id, definition, view)), token });
   });
 
@@ -539,11 +535,22 @@ export function createStepApi(deps: StepApiDeps): Router {
         res,
         new HttpProblem(
           code,
-          { errors: [{ path: path ?? '', code, message, ...detail }], view: next },
+          {
+            // A step may refuse several fields at once (progressive profiling's answers).
+            errors: Array.isArray(detail?.errors)
+              ? detail.errors
+              : [{ path: path ?? '', code, message, ...detail }],
+            view: next,
+          },
           { title: message, headers },
         ),
       );
     }
+    const opened = openedSessionOf(view.result);
+    if (opened)
+      await deps.sessions
+        ?.describeDevice(opened, req.get('user-agent'))
+        .catch((error) => deps.onRecordFailed?.(error));
     res.json(next);
   });
 

@@ -1,4 +1,4 @@
-import type { IssuedSession } from '../activities/sessions/sessions.js';
+import type { ContinueWith, IssuedSession } from '../activities/sessions/sessions.js';
 
 /**
  * How a journey ends, for the app that drove it, as the completed view's `result`:
@@ -15,6 +15,11 @@ export type JourneyResult =
       session: IssuedSession;
       /** What the app must have the customer do next with this session (a policy's demand). */
       required?: RequiredAction;
+      /**
+       * What the app should run next with this session, as Kratos' `continue_with`: progressive
+       * profiling when the app's policy finds questions to ask. The customer may skip it.
+       */
+      continue_with?: ContinueWithAction[];
     }
   | { type: 'session_raised'; session: IssuedSession }
   | { type: 'login'; login: LoginResult }
@@ -30,6 +35,13 @@ export interface RequiredAction {
   reason: string;
 }
 
+/** A journey to run next: where it starts and with what body (the session as its bearer). */
+export interface ContinueWithAction {
+  action: 'run_journey';
+  journey: string;
+  start: { method: 'POST'; href: string; body: Record<string, unknown> };
+}
+
 /** OIDC Core §2: the claims a provider puts in the ID token for this authentication. */
 export interface LoginResult {
   /** The account (`sub`). */
@@ -41,17 +53,25 @@ export interface LoginResult {
   auth_time: number;
 }
 
+const continueAction = (next: ContinueWith): ContinueWithAction => ({
+  action: 'run_journey',
+  journey: next.journey,
+  start: { method: 'POST', href: `/v1/journeys/${next.journey}/start`, body: next.start },
+});
+
 /** The journey results, for a final state's `output`. */
 export const results = {
   newSession: (
     user: { id: string },
-    session: IssuedSession,
+    { continueWith, ...session }: IssuedSession,
     required?: RequiredAction,
   ): JourneyResult => ({
     type: 'session',
     user,
     session,
     ...(required ? { required } : {}),
+    // An enrolment a policy requires comes first; profiling waits for a later sign-in.
+    ...(continueWith && !required ? { continue_with: [continueAction(continueWith)] } : {}),
   }),
   raisedSession: (session: IssuedSession): JourneyResult => ({ type: 'session_raised', session }),
   login: (login: LoginResult): JourneyResult => ({ type: 'login', login }),

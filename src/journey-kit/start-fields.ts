@@ -28,6 +28,11 @@ export const startFields = {
         message: 'Give an absolute http(s) URL',
       })
       .meta({ [RETURN_TO_META]: true }),
+  /** A registered app's client id (OAuth 2.0, RFC 6749 §2.2), as the operator named it. */
+  clientId: () =>
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'Lower-case letters, digits and -, 2 to 63 of them'),
   /** The customer's preferred languages, most preferred first (`fr-CA fr en`). */
   uiLocales: () =>
     z

@@ -12,6 +12,12 @@ export interface StepDefinition<TContext = any> {
   input: z.ZodType;
   /** What the app shows at this step; never include secrets. */
   data?: (context: TContext) => Record<string, unknown>;
+  /**
+   * The JSON Schema the view publishes, drawn from the step's data, where what is asked differs
+   * from run to run (progressive profiling's questions): narrower than `input`, never wider.
+   * `input` still validates; what it cannot know (each answer's own schema) an activity checks.
+   */
+  viewSchema?: (data: Record<string, unknown>) => Record<string, unknown>;
   /** Inactivity timeout in milliseconds (default 30 minutes). */
   timeoutMs?: number;
 }

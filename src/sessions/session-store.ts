@@ -85,6 +85,57 @@ export function createSessionStore(deps: {
         data: { revokedAt: now() },
       });
     },
+    /**
+     * The customer's sessions still in use, newest first, as a security page lists them: where
+     * (the device's User-Agent), since and until when, how strongly; never a token or its hash.
+     */
+    async list(userId: string, currentId: string) {
+      const at = now();
+      const rows = await prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: at } },
+        orderBy: { createdAt: 'desc' },
+        take: 100,
+      });
+      return rows
+        .filter((row) => isLive(row, at, idleMs))
+        .map((row) => ({
+          id: row.id,
+          current: row.id === currentId,
+          ...(row.device ? { device: row.device } : {}),
+          ...(row.clientId ? { client_id: row.clientId } : {}),
+          aal: row.aal,
+          amr: row.amr,
+          auth_time: row.authTime.toISOString(),
+          created_at: row.createdAt.toISOString(),
+          last_seen_at: row.lastSeenAt.toISOString(),
+          expires_at: row.expiresAt.toISOString(),
+        }));
+    },
+    /** Logs out one of the customer's sessions: false when it is not theirs, or not live. */
+    async revokeOwn(userId: string, sessionId: string): Promise<boolean> {
+      const { count } = await prisma.session.updateMany({
+        where: { id: sessionId, userId, revokedAt: null },
+        data: { revokedAt: now() },
+      });
+      return count === 1;
+    },
+    /** Logs out every session of the customer but `keepId`: how many ended. */
+    async revokeOthers(userId: string, keepId: string): Promise<number> {
+      const { count } = await prisma.session.updateMany({
+        where: { userId, id: { not: keepId }, revokedAt: null },
+        data: { revokedAt: now() },
+      });
+      return count;
+    },
+    /**
+     * Names the device a new session's token was handed to (its User-Agent, cut short), once: a
+     * later request cannot rename it.
+     */
+    async describeDevice(sessionId: string, userAgent: string | undefined): Promise<void> {
+      const device = userAgent?.replace(/[^\x20-\x7e]/g, '').slice(0, 256);
+      if (!device) return;
+      await prisma.session.updateMany({ where: { id: sessionId, device: null }, data: { device } });
+    },
     /** The customer behind a session: id and primary (first verified) email address. */
     async identity(userId: string): Promise<{ id: string; email?: string }> {
       const email = await prisma.identifier.findFirst({

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { createAppRegistry, type RegisteredApp } from '../../apps/app-registry.js';
 import { businessFailure } from '../../errors/journey-error.js';
+import { loadCatalogue } from '../../profile/attribute-catalogue.js';
+import { pendingQuestions } from '../../profile/profiling.js';
 import { randomToken, sha256Hex } from '../../security/tokens.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
+import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { createSessionGuard } from './session-guard.js';
 
@@ -14,6 +18,13 @@ export interface IssuedSession {
   amr: string[];
   authTime: string;
   expiresAt: string;
+  /** A journey the app should run next with this session (its start body): progressive profiling. */
+  continueWith?: ContinueWith;
+}
+
+export interface ContinueWith {
+  journey: string;
+  start: Record<string, unknown>;
 }
 
 const HANDOFF_TTL_MS = 10 * 60_000;
@@ -22,6 +33,35 @@ export function sessionActivities(deps: ActivityDeps) {
   const { prisma, vault, sessionTtlMs } = deps;
   const { now } = deps;
   const liveSession = createSessionGuard(deps);
+  const apps = createAppRegistry(prisma);
+
+  /**
+   * What the app's progressive profiling would ask after this sign-in: a journey for the app to run
+   * next with the new session (login's `continue_with`), or nothing.
+   */
+  async function profilingAfterSignIn(
+    userId: string,
+    app: RegisteredApp,
+    session: { id: string; aal: number; authTime: Date },
+  ): Promise<ContinueWith | undefined> {
+    if (!app.profiling.questions.length) return undefined;
+    const signIns = await prisma.appSignIn.findUnique({
+      where: { userId_appId: { userId, appId: app.id } },
+    });
+    const pending = await pendingQuestions(prisma, {
+      catalogue: await loadCatalogue(prisma),
+      userId,
+      app,
+      when: { signIn: signIns?.signIns ?? 0 },
+      sessionId: session.id,
+      // Just signed in: as recent as a sign-in gets, at the level it reached.
+      canChangeSensitive: session.aal >= (await accountAal(prisma, userId)),
+      now: now(),
+    });
+    return pending.length
+      ? { journey: 'progressive-profiling', start: { client_id: app.id } }
+      : undefined;
+  }
   /** A session's token goes to the journey's answer through a slot derived from the session. */
   async function handOff(sessionId: string, token: string, purpose: string): Promise<SecretRef> {
     const ref =
@@ -79,10 +119,13 @@ export function sessionActivities(deps: ActivityDeps) {
       userId: string;
       aal: number;
       amr: string[];
+      /** The registered app signed in through (login's `client_id`): counted, and its profiling asked. */
+      clientId?: string;
     }): Promise<IssuedSession> {
       const token = randomToken(32);
       const authTime = now();
       const expiresAt = new Date(authTime.getTime() + sessionTtlMs);
+      const app = input.clientId ? await apps.find(input.clientId) : undefined;
       const data = {
         userId: input.userId,
         tokenHash: sha256Hex(token),
@@ -91,12 +134,26 @@ export function sessionActivities(deps: ActivityDeps) {
         authTime,
         factorAuthTimes: Object.fromEntries(input.amr.map((method) => [method, authTime])),
         expiresAt,
+        ...(app ? { clientId: app.id } : {}),
       };
-      const session = await prisma.session.upsert({
-        where: { createdByJourney: input.journeyId },
-        create: { ...data, createdByJourney: input.journeyId, createdAt: authTime },
-        update: { tokenHash: data.tokenHash },
+      // A retry of the same run finds its session (and has counted its sign-in already).
+      const session = await prisma.$transaction(async (tx) => {
+        const made = await tx.session.findUnique({ where: { createdByJourney: input.journeyId } });
+        if (made)
+          return tx.session.update({ where: { id: made.id }, data: { tokenHash: data.tokenHash } });
+        if (app)
+          await tx.appSignIn.upsert({
+            where: { userId_appId: { userId: input.userId, appId: app.id } },
+            create: { userId: input.userId, appId: app.id, signIns: 1, lastAt: authTime },
+            update: { signIns: { increment: 1 }, lastAt: authTime },
+          });
+        return tx.session.create({
+          data: { ...data, createdByJourney: input.journeyId, createdAt: authTime },
+        });
       });
+      const continueWith = app
+        ? await profilingAfterSignIn(session.userId, app, session)
+        : undefined;
       // The reference is derived from the session so a retried call hands off through the same slot.
       const ref = await handOff(session.id, token, 'session');
       return {
@@ -106,6 +163,7 @@ export function sessionActivities(deps: ActivityDeps) {
         amr: session.amr,
         authTime: session.authTime.toISOString(),
         expiresAt: session.expiresAt.toISOString(),
+        ...(continueWith ? { continueWith } : {}),
       };
     },
   };

@@ -1,0 +1,7 @@
+import { local } from '../activity-spec.js';
+
+/** A few reads and writes each, idempotent: local. */
+export const profileDeclarations = {
+  profileQuestions: local(),
+  saveProfileAnswers: local(),
+};

@@ -1,0 +1,134 @@
+import { type Request, type Response, Router } from 'express';
+import { type AppRegistry, appChange, appInput } from '../apps/app-registry.js';
+import type { PrismaClient } from '../db/prisma.js';
+import {
+  attributeDefinitionInput,
+  defineAttribute,
+  describeAttribute,
+  loadCatalogue,
+} from '../profile/attribute-catalogue.js';
+import {
+  checkPatch,
+  type ProfileActor,
+  readProfile,
+  writeProfile,
+} from '../profile/profile-store.js';
+import { fieldErrorsOf } from './field-errors.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { requireOperatorKey } from './operator-key.js';
+import { HttpProblem } from './problem.js';
+import { objectBody, profileProblems } from './profile-problems.js';
+
+const OPERATOR: ProfileActor = { party: 'operator' };
+
+function parsed<T>(
+  schema: {
+    safeParse: (
+      body: unknown,
+    ) =>
+      | { success: true; data: T }
+      | { success: false; error: { issues: Parameters<typeof fieldErrorsOf>[0] } };
+  },
+  body: unknown,
+): T {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success)
+    throw new HttpProblem('invalid_input', { errors: fieldErrorsOf(result.error.issues) });
+  return result.data;
+}
+
+/**
+ * The operator's API (`/v1/admin`, behind the operator key): the registry of apps (OAuth clients)
+ * and the attribute catalogue, as `npx parcours apps|attributes` drive them, and any customer's
+ * profile as the operator may read and write it.
+ */
+export function createAdminApi(deps: {
+  prisma: PrismaClient;
+  apps: AppRegistry;
+  operatorKey: string;
+}) {
+  const router = Router();
+  router.use(requireOperatorKey({ operatorKey: deps.operatorKey, realm: 'parcours-admin' }));
+
+  router.get('/apps', async (_req: Request, res: Response) => {
+    res.json({ apps: await deps.apps.list() });
+  });
+  /** Registers an app: its client secret is in this answer and nowhere else, ever. */
+  router.post('/apps', async (req: Request, res: Response) => {
+    const added = await deps.apps.add(parsed(appInput, req.body));
+    if (added === 'exists') throw new HttpProblem('app_exists');
+    res.status(201).location(`${req.baseUrl}/apps/${added.app.client_id}`).json(added);
+  });
+  router.get('/apps/:id', async (req: Request, res: Response) => {
+    const app = await deps.apps.get(String(req.params.id));
+    if (!app) throw new HttpProblem('app_not_found');
+    res.json(app);
+  });
+  router.patch('/apps/:id', async (req: Request, res: Response) => {
+    const app = await deps.apps.change(String(req.params.id), parsed(appChange, req.body));
+    if (!app) throw new HttpProblem('app_not_found');
+    res.json(app);
+  });
+  router.delete('/apps/:id', async (req: Request, res: Response) => {
+    if (!(await deps.apps.remove(String(req.params.id)))) throw new HttpProblem('app_not_found');
+    res.status(204).end();
+  });
+  /** A new client secret; the previous one stops working at once. */
+  router.post('/apps/:id/secret', async (req: Request, res: Response) => {
+    const rotated = await deps.apps.rotateSecret(String(req.params.id));
+    if (!rotated) throw new HttpProblem('app_not_found');
+    res.json(rotated);
+  });
+
+  router.get('/attributes', async (_req: Request, res: Response) => {
+    const catalogue = await loadCatalogue(deps.prisma);
+    res.json({
+      attributes: [...catalogue].map(([name, spec]) => describeAttribute(name, spec)),
+    });
+  });
+  router.post('/attributes', async (req: Request, res: Response) => {
+    const attribute = await defineAttribute(
+      deps.prisma,
+      parsed(attributeDefinitionInput, req.body),
+    );
+    res.status(201).json(attribute);
+  });
+  router.delete('/attributes/:name', async (req: Request, res: Response) => {
+    const { count } = await deps.prisma.attributeDefinition.deleteMany({
+      where: { name: String(req.params.name) },
+    });
+    if (count !== 1) throw new HttpProblem('attribute_not_found');
+    res.status(204).end();
+  });
+
+  router.get('/users/:user/profile', async (req: Request, res: Response) => {
+    const userId = String(req.params.user);
+    if (
+      !/^[0-9a-f-]{36}$/i.test(userId) ||
+      !(await deps.prisma.user.count({ where: { id: userId } }))
+    )
+      throw new HttpProblem('user_not_found');
+    res.json(await readProfile(deps.prisma, await loadCatalogue(deps.prisma), userId, OPERATOR));
+  });
+  router.patch('/users/:user/profile', async (req: Request, res: Response) => {
+    const userId = String(req.params.user);
+    if (
+      !/^[0-9a-f-]{36}$/i.test(userId) ||
+      !(await deps.prisma.user.count({ where: { id: userId } }))
+    )
+      throw new HttpProblem('user_not_found');
+    const catalogue = await loadCatalogue(deps.prisma);
+    const { values } = checkPatch(catalogue, OPERATOR, objectBody(req.body));
+    await writeProfile(deps.prisma, userId, OPERATOR, values);
+    res.json(await readProfile(deps.prisma, catalogue, userId, OPERATOR));
+  });
+
+  router.all('/apps', methodNotAllowed('GET', 'POST'));
+  router.all('/apps/:id', methodNotAllowed('GET', 'PATCH', 'DELETE'));
+  router.all('/apps/:id/secret', methodNotAllowed('POST'));
+  router.all('/attributes', methodNotAllowed('GET', 'POST'));
+  router.all('/attributes/:name', methodNotAllowed('DELETE'));
+  router.all('/users/:user/profile', methodNotAllowed('GET', 'PATCH'));
+  router.use(profileProblems);
+  return router;
+}
