@@ -29,6 +29,8 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './recovery.js').then((module) => module.recovery),
   'factor-reset@1': () =>
     import(/* webpackMode: "eager" */ './factor-reset.js').then((module) => module.factorReset),
+  'phone-change@1': () =>
+    import(/* webpackMode: "eager" */ './phone-change.js').then((module) => module.phoneChange),
   'progressive-profiling@1': () =>
     import(/* webpackMode: "eager" */ './progressive-profiling.js').then(
       (module) => module.progressiveProfiling,

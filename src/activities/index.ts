@@ -12,6 +12,7 @@ import { identifierActivities } from './identifiers/identifiers.js';
 import { registrationV1Activities } from './legacy/registration-v1/registration-v1.js';
 import { otpActivities } from './otp/otp.js';
 import { messageActivities } from './outbox/delivery.js';
+import { profilePhoneActivities } from './profile/phone-number.js';
 import { profileActivities } from './profile/profiling.js';
 import { sessionActivities } from './sessions/sessions.js';
 import { subscriptionActivities } from './subscriptions/subscriptions.js';
@@ -39,6 +40,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...factorResetActivities(deps),
     ...subscriptionActivities(deps),
     ...profileActivities(deps),
+    ...profilePhoneActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

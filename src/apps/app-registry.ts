@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { DbClient } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma.js';
-import { startFields } from '../journey-kit/start-fields.js';
-import { policyOf, profilingPolicy } from '../profile/profiling-policy.js';
 import { randomToken, safeEqualHex, sha256Hex } from '../security/tokens.js';
+import { clientId } from './client-id.js';
+import { policyOf, profilingPolicy } from './profiling-policy.js';
 
-/** A client id: what the operator calls the app, as OAuth clients are named (RFC 6749 §2.2). */
-export const clientId = startFields.clientId;
+export { clientId } from './client-id.js';
 
 /** The most an app's namespace may be given per customer (its `data_limit_bytes`). */
 export const MAX_APP_DATA_BYTES = 64 * 1024;

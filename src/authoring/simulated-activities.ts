@@ -93,6 +93,7 @@ export const defaultActivityResults: DefaultResults = {
     answered: Object.keys(input.answers),
     skipped: input.asked.filter((name) => !(name in input.answers)),
   }),
+  setVerifiedPhone: () => ({ changed: true }),
   recordJourneyEvents: () => undefined,
   issueEmailCode: () => issuedOtp,
   verifyEmailCode: () => ({ email: 'customer@example.com' }),

@@ -11,7 +11,7 @@ import { type Io, UsageError } from './journeys/load.js';
 import { journeyPathsCommand } from './journeys/paths.js';
 import { simulateJourney } from './journeys/simulate.js';
 
-export const usage = `Usage: parcours journeys|apps|attributes <command> [options]
+export const usage = `Usage: parcours journeys <command> [options]
 
 Commands:
   list                     every journey: id@version, title, steps, activities, fragments

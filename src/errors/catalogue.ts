@@ -169,6 +169,14 @@ export interface StepError {
   detail?: Record<string, unknown>;
 }
 
+/** A field-level error: a JSON pointer into the submitted body, and why. */
+export interface FieldError {
+  path: string;
+  code: ErrorCode;
+  message: string;
+  [extra: string]: unknown;
+}
+
 /** Why a run failed, as its view reports it. */
 export interface JourneyFailure {
   code: ErrorCode;

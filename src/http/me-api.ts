@@ -93,6 +93,11 @@ export function createMeApi(deps: MeApiDeps) {
     '/factors/:id',
     startJourney('factor-removal', (req) => ({ factor: String(req.params.id) })),
   );
+  // A number verified by a texted code (phone-change@1); one typed into the profile stays unverified.
+  router.post(
+    '/phone',
+    startJourney('phone-change', (req) => req.body ?? {}),
+  );
   router.post(
     '/email',
     startJourney('email-change', (req) => req.body ?? {}),
@@ -104,6 +109,7 @@ export function createMeApi(deps: MeApiDeps) {
   router.all('/factors', methodNotAllowed('GET'));
   router.all('/factors/:id', methodNotAllowed('DELETE'));
   router.all('/email', methodNotAllowed('POST'));
+  router.all('/phone', methodNotAllowed('POST'));
   router.use(profileProblems);
   return router;
 }

@@ -1,13 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { type ErrorCode, errorSpec } from '../errors/catalogue.js';
 
-/** A field-level error inside a problem: a JSON pointer into the submitted body. */
-export interface FieldError {
-  path: string;
-  code: ErrorCode;
-  message: string;
-  [extra: string]: unknown;
-}
+export type { FieldError } from '../errors/catalogue.js';
 
 /**
  * An HTTP error answered as RFC 9457 problem+json, with a stable `code` from the error catalogue

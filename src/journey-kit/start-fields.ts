@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clientId } from '../apps/client-id.js';
 
 // BCP 47 language tags, space-separated as OpenID Connect's ui_locales (Core §3.1.2.1).
 const localeList = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*( [A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)*$/;
@@ -29,10 +30,7 @@ export const startFields = {
       })
       .meta({ [RETURN_TO_META]: true }),
   /** A registered app's client id (OAuth 2.0, RFC 6749 §2.2), as the operator named it. */
-  clientId: () =>
-    z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'Lower-case letters, digits and -, 2 to 63 of them'),
+  clientId,
   /** The customer's preferred languages, most preferred first (`fr-CA fr en`). */
   uiLocales: () =>
     z

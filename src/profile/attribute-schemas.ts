@@ -1,8 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { ErrorCode } from '../errors/catalogue.js';
+import type { ErrorCode, FieldError } from '../errors/catalogue.js';
 import { errorSpec } from '../errors/catalogue.js';
-import type { FieldError } from '../http/problem.js';
 
 // ajv-formats is CommonJS: its default export is the function under Node's ESM interop.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;

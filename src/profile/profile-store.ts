@@ -1,8 +1,8 @@
 import type { RegisteredApp } from '../apps/app-registry.js';
 import { e164Of } from '../channels/phone-number.js';
 import type { DbClient, PrismaClient } from '../db/prisma.js';
+import type { FieldError } from '../errors/catalogue.js';
 import { type ErrorCode, errorSpec } from '../errors/catalogue.js';
-import type { FieldError } from '../http/problem.js';
 import type { SessionRequirement } from '../sessions/session-ref.js';
 import type { AttributeSpec, Catalogue, Party } from './attribute-catalogue.js';
 import { checkValue } from './attribute-schemas.js';

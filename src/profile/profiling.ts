@@ -1,8 +1,8 @@
 import type { RegisteredApp } from '../apps/app-registry.js';
+import { questionsDue } from '../apps/profiling-policy.js';
 import type { DbClient } from '../db/prisma.js';
 import type { Catalogue } from './attribute-catalogue.js';
 import { mayWrite, presentAttributes } from './profile-store.js';
-import { questionsDue } from './profiling-policy.js';
 
 /** When progressive profiling is asked to look: a sign-in through the app, or the app's moment. */
 export type ProfilingMoment = { signIn: number } | { moment: string };

@@ -1,4 +1,4 @@
-import type { AttributeSpec } from './attribute-catalogue.js';
+import type { AttributeSpec } from './attribute-spec.js';
 
 /**
  * The standard attributes, named as OpenID Connect names its claims (Core §5.1). Every app of the

@@ -22,7 +22,13 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
     api = stepApiClient(stack.url);
     for (const app of [
       { id: 'shop', name: 'Shop', kind: 'first_party', attributes: ['given_name', 'email'] },
-      { id: 'partner', name: 'Partner', kind: 'third_party', attributes: ['given_name'], data_limit_bytes: 1024 },
+      {
+        id: 'partner',
+        name: 'Partner',
+        kind: 'third_party',
+        attributes: ['given_name'],
+        data_limit_bytes: 1024,
+      },
     ]) {
       const added = await api.call('POST', '/v1/admin/apps', { headers: admin, body: app });
       expect(added.status).toBe(201);
@@ -53,7 +59,11 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
       body: { given_name: 'Ada', family_name: 'Lovelace' },
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ given_name: 'Ada', family_name: 'Lovelace', email: customer.email });
+    expect(patched.body).toMatchObject({
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      email: customer.email,
+    });
     const read = await api.call('GET', `/v1/apps/me/users/${customer.userId}/profile`, {
       headers: basic('shop', secrets.shop as string),
     });
@@ -113,11 +123,15 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
     const customer = await signUp(api, smtp);
     const shop = basic('shop', secrets.shop as string);
     const data = `/v1/apps/me/users/${customer.userId}/data`;
-    expect((await api.call('PUT', data, { headers: shop, body: { cart: [1, 2] } })).status).toBe(200);
+    expect((await api.call('PUT', data, { headers: shop, body: { cart: [1, 2] } })).status).toBe(
+      200,
+    );
     const other = await api.call('GET', `${data}/partner`, { headers: shop });
     expect(other.status).toBe(403);
     expect(other.body.code).toBe('app_data_forbidden');
-    expect((await api.call('GET', `${data}/shop`, { headers: shop })).body).toEqual({ cart: [1, 2] });
+    expect((await api.call('GET', `${data}/shop`, { headers: shop })).body).toEqual({
+      cart: [1, 2],
+    });
   });
 
   it('sensitive changes need a recent sign-in: 403 with the step_up link', async () => {
@@ -140,7 +154,9 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
 
   it('revoking a session from /v1/me stops its token at once', async () => {
     const customer = await signUp(api, smtp);
-    const sessions = await api.call('GET', '/v1/me/sessions', { headers: bearer(customer.sessionToken) });
+    const sessions = await api.call('GET', '/v1/me/sessions', {
+      headers: bearer(customer.sessionToken),
+    });
     expect(sessions.status).toBe(200);
     const [current] = sessions.body.sessions;
     expect(current).toMatchObject({ current: true });
@@ -148,6 +164,8 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
       headers: bearer(customer.sessionToken),
     });
     expect(revoked.status).toBe(204);
-    expect((await api.call('GET', '/v1/me', { headers: bearer(customer.sessionToken) })).status).toBe(401);
+    expect(
+      (await api.call('GET', '/v1/me', { headers: bearer(customer.sessionToken) })).status,
+    ).toBe(401);
   });
 });

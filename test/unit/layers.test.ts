@@ -14,6 +14,8 @@ const floors: string[][] = [
   ['src/db'],
   ['src/security', 'src/channels', 'src/errors'],
   ['src/sessions', 'src/analytics'],
+  ['src/apps'],
+  ['src/profile'],
   ['src/activities'],
   ['src/journey-kit'],
   ['journeys', 'src/run'],

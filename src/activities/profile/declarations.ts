@@ -4,4 +4,5 @@ import { local } from '../activity-spec.js';
 export const profileDeclarations = {
   profileQuestions: local(),
   saveProfileAnswers: local(),
+  setVerifiedPhone: local(),
 };

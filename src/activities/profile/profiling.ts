@@ -1,5 +1,5 @@
 import { createAppRegistry } from '../../apps/app-registry.js';
-import type { FieldError } from '../../http/problem.js';
+import type { FieldError } from '../../errors/catalogue.js';
 import { loadCatalogue } from '../../profile/attribute-catalogue.js';
 import {
   checkPatch,
