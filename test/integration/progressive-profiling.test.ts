@@ -150,5 +150,29 @@ describe('progressive-profiling@1 after login, on real Temporal and Postgres', (
       where: { journeyId: run.body.id },
     });
     expect(rows).toEqual([expect.objectContaining({ attribute: 'birthdate', outcome: 'skipped' })]);
+    // The analysts' view: per attribute and app, every run of this file counted exactly.
+    const funnel = await api.call('GET', '/v1/analytics/profiling/questions?client_id=web', {
+      headers: admin,
+    });
+    expect(funnel.status).toBe(200);
+    const byAttribute = Object.fromEntries(
+      funnel.body.questions.map((row: { attribute: string }) => [row.attribute, row]),
+    );
+    const counted = await stack.prisma.profilingQuestion.groupBy({
+      by: ['attribute', 'outcome'],
+      _count: true,
+    });
+    for (const attribute of ['given_name', 'family_name', 'birthdate']) {
+      const of = (outcome: string | null) =>
+        counted.find((row) => row.attribute === attribute && row.outcome === outcome)?._count ?? 0;
+      expect(byAttribute[attribute], attribute).toMatchObject({
+        client_id: 'web',
+        asked: of('answered') + of('skipped') + of(null),
+        answered: of('answered'),
+        skipped: of('skipped'),
+        unanswered: of(null),
+      });
+    }
+    expect(byAttribute.birthdate.skipped).toBeGreaterThanOrEqual(1);
   });
 });
