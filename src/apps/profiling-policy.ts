@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A moment an app signals (`first_purchase`). */
+const momentName = () => z.string().regex(/^[a-z][a-z0-9_]{0,39}$/);
+
 /** Seconds in a day, for the defaults below. */
 const DAY_SECONDS = 86_400;
 
@@ -13,18 +16,19 @@ const DAY_SECONDS = 86_400;
 export const profilingPolicy = z.strictObject({
   questions: z
     .array(
-      z
-        .strictObject({
+      // When: from the n-th sign-in, at a moment the app signals, or both (at least one).
+      z.union([
+        z.strictObject({
+          attribute: z.string().min(1).max(63),
+          at_sign_in: z.int().min(1).max(1000),
+          moment: momentName().optional(),
+        }),
+        z.strictObject({
           attribute: z.string().min(1).max(63),
           at_sign_in: z.int().min(1).max(1000).optional(),
-          moment: z
-            .string()
-            .regex(/^[a-z][a-z0-9_]{0,39}$/)
-            .optional(),
-        })
-        .refine((question) => question.at_sign_in !== undefined || question.moment !== undefined, {
-          message: 'Say when: `at_sign_in`, `moment`, or both',
+          moment: momentName(),
         }),
+      ]),
     )
     .max(50)
     .default([]),

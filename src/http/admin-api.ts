@@ -31,7 +31,12 @@ function parsed<T>(
   },
   body: unknown,
 ): T {
-  const result = schema.safeParse(body ?? {});
+  // Every body here is a JSON object; none at all is refused, not read as `{}`.
+  if (body === undefined)
+    throw new HttpProblem('invalid_input', {
+      errors: [{ path: '', code: 'invalid_type', message: 'Send a JSON object' }],
+    });
+  const result = schema.safeParse(body);
   if (!result.success)
     throw new HttpProblem('invalid_input', { errors: fieldErrorsOf(result.error.issues) });
   return result.data;
@@ -87,10 +92,15 @@ export function createAdminApi(deps: {
     });
   });
   router.post('/attributes', async (req: Request, res: Response) => {
-    const attribute = await defineAttribute(
-      deps.prisma,
-      parsed(attributeDefinitionInput, req.body),
-    );
+    const definition = parsed(attributeDefinitionInput, req.body);
+    // An owner named before it is registered would hand the attribute to whoever registers it.
+    if (definition.owner_app && !(await deps.apps.find(definition.owner_app)))
+      throw new HttpProblem('invalid_input', {
+        errors: [
+          { path: '/owner_app', code: 'app_not_found', message: 'No app with this client id' },
+        ],
+      });
+    const attribute = await defineAttribute(deps.prisma, definition);
     res.status(201).json(attribute);
   });
   router.delete('/attributes/:name', async (req: Request, res: Response) => {

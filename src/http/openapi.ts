@@ -4,6 +4,7 @@ import { funnelOpenApi } from './openapi-funnel.js';
 import { journeysOpenApi } from './openapi-journeys.js';
 import { linksOpenApi } from './openapi-links.js';
 import { journeyIdParameter, limited, problemResponse, viewResponse } from './openapi-parts.js';
+import { adminOpenApi, profileOpenApi } from './openapi-profile.js';
 import { problemSlug } from './problem.js';
 import { createStartSchemas } from './start-schemas.js';
 
@@ -156,7 +157,9 @@ export function buildOpenApi(
         },
       },
       ...linksOpenApi,
+      ...profileOpenApi.paths,
       ...funnel?.paths,
+      ...(funnel ? adminOpenApi.paths : {}),
       '/problems/{code}': {
         get: {
           operationId: 'explainProblem',
@@ -232,6 +235,7 @@ export function buildOpenApi(
             'The `token` of the start answer: it names the journey and proves the caller started it',
         },
         ...funnel?.securitySchemes,
+        ...profileOpenApi.securitySchemes,
         sessionBearer: {
           type: 'http',
           scheme: 'bearer',
@@ -278,6 +282,7 @@ export function buildOpenApi(
           },
         },
         ...funnel?.schemas,
+        ...profileOpenApi.schemas,
         Whoami: {
           type: 'object',
           required: ['session', 'identity'],

@@ -27,7 +27,7 @@ export const attributeDefinitionInput = z
     description: z.string().max(500).optional(),
   })
   .superRefine((definition, context) => {
-    if (definition.name in STANDARD_ATTRIBUTES)
+    if (Object.hasOwn(STANDARD_ATTRIBUTES, definition.name))
       context.addIssue({
         code: 'custom',
         path: ['name'],
@@ -98,7 +98,7 @@ export async function loadCatalogue(db: DbClient): Promise<Catalogue> {
 /** An attribute as the admin API and the CLI show it. */
 export const describeAttribute = (name: string, spec: AttributeSpec) => ({
   name,
-  standard: name in STANDARD_ATTRIBUTES,
+  standard: Object.hasOwn(STANDARD_ATTRIBUTES, name),
   schema: spec.schema,
   ...(spec.ownerApp ? { owner_app: spec.ownerApp } : {}),
   sensitivity: spec.sensitivity,

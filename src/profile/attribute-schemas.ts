@@ -6,8 +6,20 @@ import { errorSpec } from '../errors/catalogue.js';
 // ajv-formats is CommonJS: its default export is the function under Node's ESM interop.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
-TIME_ZONES.add('UTC');
+/**
+ * An IANA time zone the runtime knows, by any of its names: `Intl.supportedValuesOf` lists one
+ * canonical name per zone (ICU's, `Asia/Calcutta`) where browsers report the current one
+ * (`Asia/Kolkata`), so the formatter decides.
+ */
+function isTimeZone(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A birth date: a real calendar day (YYYY-MM-DD), not in the future, not before 1900. */
 function isBirthdate(value: string): boolean {
@@ -30,17 +42,48 @@ function isBirthdate(value: string): boolean {
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats(ajv);
 ajv.addFormat('birthdate', { type: 'string', validate: isBirthdate });
-ajv.addFormat('iana-time-zone', { type: 'string', validate: (value) => TIME_ZONES.has(value) });
+ajv.addFormat('iana-time-zone', { type: 'string', validate: isTimeZone });
 
-const compiled = new Map<string, ValidateFunction>();
+/** Compiled validators by schema text, the oldest let go past this many (ajv's own copy too). */
+const COMPILED_LIMIT = 500;
+const compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
+
+/**
+ * Where a schema names something outside itself: an `$id` (ajv would register it, and a later
+ * schema with the same `$id` would clash) or a `$ref` / `$dynamicRef` not within the document.
+ */
+function outsideReference(value: unknown, path = ''): string | undefined {
+  if (Array.isArray(value))
+    return value.map((item, index) => outsideReference(item, `${path}/${index}`)).find(Boolean);
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '$id' || key === '$anchor' || key === '$dynamicAnchor')
+      return `${path}/${key}: a schema names nothing for others to refer to`;
+    if (
+      (key === '$ref' || key === '$dynamicRef') &&
+      !(typeof item === 'string' && item.startsWith('#'))
+    )
+      return `${path}/${key}: a schema refers to nothing outside itself`;
+    const found = outsideReference(item, `${path}/${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** The validator of a schema, compiled once per distinct schema; throws on a schema ajv refuses. */
 export function validatorOf(schema: object): ValidateFunction {
   const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(key, validate);
+  const known = compiled.get(key);
+  if (known) return known.validate;
+  const outside = outsideReference(schema);
+  if (outside) throw new Error(outside);
+  const copy = JSON.parse(key) as object;
+  const validate = ajv.compile(copy);
+  compiled.set(key, { schema: copy, validate });
+  if (compiled.size > COMPILED_LIMIT) {
+    const [oldest, entry] = compiled.entries().next().value as [string, { schema: object }];
+    compiled.delete(oldest);
+    ajv.removeSchema(entry.schema);
   }
   return validate;
 }
@@ -77,7 +120,8 @@ const KEYWORD_CODES: Record<string, ErrorCode> = {
   unevaluatedProperties: 'unknown_field',
 };
 
-const escape = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+/** A member name as a JSON pointer segment (RFC 6901 §3). */
+export const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 /** ajv's errors for the value at `base` (a JSON pointer) as field errors. */
 function fieldErrorsOfAjv(base: string, errors: readonly ErrorObject[]): FieldError[] {
@@ -85,9 +129,9 @@ function fieldErrorsOfAjv(base: string, errors: readonly ErrorObject[]): FieldEr
     const code = KEYWORD_CODES[error.keyword] ?? 'invalid_value';
     const member =
       error.keyword === 'additionalProperties'
-        ? `/${escape(String(error.params.additionalProperty))}`
+        ? `/${escapePointer(String(error.params.additionalProperty))}`
         : error.keyword === 'required'
-          ? `/${escape(String(error.params.missingProperty))}`
+          ? `/${escapePointer(String(error.params.missingProperty))}`
           : '';
     return {
       path: `${base}${error.instancePath}${member}`,

@@ -5,7 +5,7 @@ import type { FieldError } from '../errors/catalogue.js';
 import { type ErrorCode, errorSpec } from '../errors/catalogue.js';
 import type { SessionRequirement } from '../sessions/session-ref.js';
 import type { AttributeSpec, Catalogue, Party } from './attribute-catalogue.js';
-import { checkValue } from './attribute-schemas.js';
+import { checkValue, escapePointer } from './attribute-schemas.js';
 import { DERIVED_ATTRIBUTES } from './standard-attributes.js';
 
 /**
@@ -51,8 +51,6 @@ export const mayWrite = (actor: ProfileActor, name: string, spec: AttributeSpec)
 
 /** A value larger than this is refused whatever its schema says (the row is read on every profile read). */
 export const MAX_VALUE_BYTES = 4096;
-
-const escape = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 /**
  * What a change to a sensitive attribute needs, by every path (`/v1/me`, a journey step): a sign-in
@@ -136,7 +134,7 @@ export function checkPatch(
   const invalid: FieldError[] = [];
   const values = new Map<string, unknown>();
   for (const [name, raw] of Object.entries(patch)) {
-    const path = `${base}/${escape(name)}`;
+    const path = `${base}/${escapePointer(name)}`;
     const spec = catalogue.get(name);
     if (!spec) {
       invalid.push({ path, code: 'unknown_field', message: `No attribute '${name}'` });
@@ -238,9 +236,14 @@ export async function writeProfile(
 
 /** Whether an app may address this customer: first-party apps every one, others only those who signed in through them. */
 export async function appReaches(db: DbClient, app: RegisteredApp, userId: string) {
-  if (app.kind === 'first_party')
-    return (await db.user.count({ where: { id: userId, status: { not: 'deleted' } } })) === 1;
-  return (await db.appSignIn.count({ where: { userId, appId: app.id } })) === 1;
+  const reached = await db.user.count({
+    where: {
+      id: userId,
+      status: { not: 'deleted' },
+      ...(app.kind === 'first_party' ? {} : { appSignIns: { some: { appId: app.id } } }),
+    },
+  });
+  return reached === 1;
 }
 
 /** An app's own document about a customer ({} when it has none). */

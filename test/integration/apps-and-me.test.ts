@@ -137,7 +137,7 @@ describe('the app registry, client credentials, the catalogue and /v1/me, on rea
       expect(row.secretHash).toBe(sha256(secrets.twice as string));
     });
 
-    it('answers an invalid registration with 422 and each field\'s JSON pointer', async () => {
+    it("answers an invalid registration with 422 and each field's JSON pointer", async () => {
       const refused = await api.call('POST', '/v1/admin/apps', {
         headers: admin,
         body: { id: 'Not An Id!', name: '', kind: 'fourth_party', colour: 'red' },
@@ -170,10 +170,7 @@ describe('the app registry, client credentials, the catalogue and /v1/me, on rea
         ['Bearer instead of Basic', bearer(secrets.shop as string)],
       ];
       for (const [label, headers] of cases)
-        expectClientRefused(
-          await api.call('GET', profileAt(customer.userId), { headers }),
-          label,
-        );
+        expectClientRefused(await api.call('GET', profileAt(customer.userId), { headers }), label);
       expect(
         (await api.call('GET', profileAt(customer.userId), { headers: asApp('shop') })).status,
       ).toBe(200);
@@ -279,7 +276,9 @@ describe('the app registry, client credentials, the catalogue and /v1/me, on rea
       ]);
       const listed = await api.call('GET', '/v1/admin/attributes', { headers: admin });
       expect(
-        listed.body.attributes.find((attribute: { name: string }) => attribute.name === 'given_name'),
+        listed.body.attributes.find(
+          (attribute: { name: string }) => attribute.name === 'given_name',
+        ),
       ).toMatchObject({ standard: true, schema: { type: 'string' } });
     });
 

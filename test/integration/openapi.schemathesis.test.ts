@@ -43,7 +43,22 @@ describe('the OpenAPI document against a client we did not write (schemathesis, 
     const api = stepApiClient(stack.url);
     // Real credentials per area: a session for the sessions API and session-started journeys (and
     // one more for logout to spend), the operator key for analytics, a live run for its steps.
-    const [customer, leaving] = [await signUp(api, smtp), await signUp(api, smtp)];
+    const [customer, leaving, revoking] = [
+      await signUp(api, smtp),
+      await signUp(api, smtp),
+      await signUp(api, smtp),
+    ];
+    // A registered app, for the app API (first-party: it reaches every customer).
+    const app = await api.call('POST', '/v1/admin/apps', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: {
+        id: 'contract-app',
+        name: 'Contract',
+        kind: 'first_party',
+        attributes: ['given_name'],
+      },
+    });
+    expect(app.status).toBe(201);
     const run = (await api.start('registration')).body;
     const listed: ListedVersion[] = (await api.call('GET', '/v1/journeys')).body.journeys;
     const runSteps = new Set(listed.find((v) => v.journey === 'registration' && v.latest)?.steps);
@@ -68,6 +83,10 @@ describe('the OpenAPI document against a client we did not write (schemathesis, 
       {
         PARCOURS_TEST_SESSION: customer.sessionToken,
         PARCOURS_TEST_LOGOUT_SESSION: leaving.sessionToken,
+        PARCOURS_TEST_REVOKING_SESSION: revoking.sessionToken,
+        PARCOURS_TEST_APP_ID: 'contract-app',
+        PARCOURS_TEST_APP_SECRET: app.body.client_secret,
+        PARCOURS_TEST_USER_ID: customer.userId,
         PARCOURS_TEST_ADMIN_KEY: ADMIN_KEY,
         PARCOURS_TEST_JOURNEY_ID: run.id,
         PARCOURS_TEST_JOURNEY_TOKEN: run.token,
