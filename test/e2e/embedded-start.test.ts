@@ -97,7 +97,9 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
   // In the order a newcomer pastes them: each uses what the ones before it set.
   const walkthroughs = [
     shellBlock('README.md', 'Register a customer with curl'),
-    shellBlock('README.md', 'Recover the account with curl'),
+    // Before the second factor of the sign-in walkthrough: these sign-ins give the password alone.
+    shellBlock('README.md', 'One profile, filled in a little at a time, with curl'),
+    shellBlock('docs/walkthroughs.md', 'Recover the account'),
     shellBlock('docs/walkthroughs.md', 'Change the email address'),
     shellBlock(
       'docs/walkthroughs.md',
@@ -111,6 +113,10 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
     expect(run.status, `round ${round}:\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('"status": "completed"');
     expect(run.stdout).toContain('logged out');
+    // Progressive profiling: asked at the third sign-in, skipped, resting, then asked again.
+    expect(run.stdout).toContain('"journey": "progressive-profiling"');
+    expect(run.stdout).toContain('"nothing asked: the question rests"');
+    expect(run.stdout).toMatch(/"given_name": "Ada",\s*"family_name": "Lovelace"/);
     expect(run.stdout).toContain('other sessions ended');
     expect(run.stdout).toMatch(/"aal": 1,\s*"amr": \[\s*"otp"\s*\]/);
     expect(run.stdout).toMatch(/"aal": 2,\s*"amr": \[\s*"pwd",\s*"otp",\s*"mfa"\s*\]/);
@@ -125,4 +131,4 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
   -H "Journey-Token: $TOKEN" -H 'Content-Type: application/json' -d '{"code":"000000"}'`);
   expect(refused.status).not.toBe(0);
   expect(refused.stderr).toMatch(/HTTP 409 \{.*"code":"journey_closed"/);
-}, 120_000);
+}, 300_000);

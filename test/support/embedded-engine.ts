@@ -90,7 +90,7 @@ export function runShell(script: string) {
   return spawnSync('bash', ['-c', `set -eo pipefail\n${script}`], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    timeout: 60_000,
+    timeout: 120_000,
   });
 }
 
