@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  failOnActivityError,
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
@@ -68,14 +69,8 @@ export const factorRemovalMachine = journeySetup({
           keepOne: context.settings.requireMfa,
         }),
         onDone: 'completed',
-        onError: [
-          // No such factor, or the last one a policy requiring MFA keeps.
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        // No such factor, or the last one a policy requiring MFA keeps.
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     completed: { type: 'final', output: () => results.none() },

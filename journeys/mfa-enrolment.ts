@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  failOnActivityError,
   type JourneyFailure,
   type JourneyInput,
   journeyEnds,
@@ -212,13 +213,7 @@ export const mfaEnrolmentMachine = journeySetup({
           target: 'confirmTotp',
           actions: assign({ enrolment: ({ event }) => event.output }),
         },
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     confirmTotp: {
@@ -276,13 +271,7 @@ export const mfaEnrolmentMachine = journeySetup({
         }),
         // A restricted factor (NIST SP 800-63B-4 §3.1.3.3): no recovery codes stand in for it.
         onDone: 'completed',
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     issuingCodes: {
@@ -294,13 +283,7 @@ export const mfaEnrolmentMachine = journeySetup({
           actions: assign({ recoveryCodes: ({ event }) => event.output }),
         },
         // The session ended, or the account has no strong factor for codes to stand in for.
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     // Shown on this step's views until the customer says they are saved, then never again.

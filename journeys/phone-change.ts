@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   activity,
   defineJourney,
+  failOnActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -118,14 +119,8 @@ export const phoneChangeMachine = journeySetup({
           challengeId: context.codeChallenge?.challengeId as string,
         }),
         onDone: { target: 'completed', actions: 'settleResult' },
-        onError: [
-          // The session was logged out meanwhile.
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'profile_not_saved' } },
-          },
-        ],
+        // The session was logged out meanwhile.
+        onError: failOnActivityError('profile_not_saved'),
       },
     },
     ...journeyEnds,

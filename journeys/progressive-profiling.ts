@@ -4,6 +4,7 @@ import type { ProfileQuestion } from '../src/activities/profile/profiling.js';
 import {
   activity,
   defineJourney,
+  failOnActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -152,14 +153,8 @@ export const progressiveProfilingMachine = journeySetup({
           { guard: 'nothingToAsk', target: 'completed', actions: 'settleResult' },
           { target: 'asking', actions: 'showQuestions' },
         ],
-        onError: [
-          // The session was logged out meanwhile.
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'profile_not_saved' } },
-          },
-        ],
+        // The session was logged out meanwhile.
+        onError: failOnActivityError('profile_not_saved'),
       },
     },
     asking: {
@@ -179,13 +174,7 @@ export const progressiveProfilingMachine = journeySetup({
           { guard: 'answersRefused', target: 'asking', actions: 'refuseAnswers' },
           { target: 'finding', actions: 'keepOutcome' },
         ],
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'profile_not_saved' } },
-          },
-        ],
+        onError: failOnActivityError('profile_not_saved'),
       },
     },
     ...journeyEnds,

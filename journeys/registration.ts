@@ -4,6 +4,7 @@ import {
   activity,
   defineJourney,
   emailField,
+  failOnActivityError,
   type IssuedSession,
   type JourneyFailure,
   type JourneyInput,
@@ -149,13 +150,7 @@ export const registrationMachine = journeySetup({
           target: 'openingSession',
           actions: assign({ userId: ({ event }) => event.output.userId, passwordHash: undefined }),
         },
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'account_not_created' } },
-          },
-        ],
+        onError: failOnActivityError('account_not_created'),
       },
     },
     openingSession: {

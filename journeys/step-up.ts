@@ -4,6 +4,7 @@ import {
   activity,
   defineJourney,
   deliveringNotice,
+  failOnActivityError,
   type JourneyFailure,
   type JourneyInput,
   type JourneyResult,
@@ -147,13 +148,7 @@ export const stepUpMachine = journeySetup({
               ),
           }),
         },
-        onError: [
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     // The strongest proof the account can give that meets what is asked; a recent sign-in alone
@@ -220,14 +215,8 @@ export const stepUpMachine = journeySetup({
           { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionRaised' },
           { target: 'completed', actions: 'sessionRaised' },
         ],
-        onError: [
-          // Logged out or expired while stepping up: nothing left to raise.
-          { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
-          {
-            target: 'failed',
-            actions: { type: 'failWith', params: { code: 'sign_in_not_completed' } },
-          },
-        ],
+        // Logged out or expired while stepping up: nothing left to raise.
+        onError: failOnActivityError('sign_in_not_completed'),
       },
     },
     tellingOwner: deliveringNotice((context) => context.factorNotice),

@@ -306,7 +306,21 @@ export const profileOpenApi = {
 const adminKey = [{ adminKey: [] }];
 const noKey = problemResponse('No, or a wrong, operator key');
 const invalid = problemResponse('`invalid_input`: each field at its JSON pointer');
-const appAnswer = { type: 'object', required: ['client_id', 'name', 'kind'] };
+const appAnswer = {
+  type: 'object',
+  required: ['client_id', 'name', 'kind'],
+  properties: {
+    client_id: { type: 'string' },
+    name: { type: 'string' },
+    kind: { enum: ['first_party', 'third_party'] },
+    attributes: { type: 'array', items: { type: 'string' } },
+    purposes: { type: 'array', items: { type: 'string' } },
+    data_limit_bytes: { type: 'integer' },
+    profiling: { type: 'object' },
+    created_at: { type: 'string', format: 'date-time' },
+    secret_rotated_at: { type: 'string', format: 'date-time' },
+  },
+};
 
 /** The operator's API (`/v1/admin`): apps, the attribute catalogue, any customer's profile. */
 export const adminOpenApi = {
@@ -424,7 +438,10 @@ export const adminOpenApi = {
           content: { 'application/json': { schema: bodyOf(attributeDefinitionInput) } },
         },
         responses: {
-          201: json({ type: 'object', required: ['name'] }, 'The attribute'),
+          201: json(
+            { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+            'The attribute',
+          ),
           401: noKey,
           422: invalid,
           ...bodyRefusals,

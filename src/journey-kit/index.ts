@@ -23,6 +23,7 @@ export {
 export { journeySetup, mergeImplementations } from './journey-setup.js';
 export {
   deliveringNotice,
+  failOnActivityError,
   journeyEnds,
   outcomeActions,
   outcomeGuards,

@@ -85,6 +85,15 @@ export const journeyEnds: { completed: StateConfig; failed: StateConfig } = {
 };
 
 /**
+ * The `onError` of an activity whose failure ends the run: a business failure (a logged-out
+ * session, a refused proof) is shown as it is; anything else, retries out, as `code`, generic.
+ */
+export const failOnActivityError = (code: ErrorCode): StateConfig[] => [
+  { guard: 'businessFailure', target: 'failed', actions: 'failWithActivityError' },
+  { target: 'failed', actions: { type: 'failWith', params: { code } } },
+];
+
+/**
  * A finishing state: the outcome is decided and answered (`context.result`), and the run lives on
  * to deliver a notice (`messageId`) its customer need not wait for, then goes to `completed`. A
  * delivery out of retries changes nothing: the notice stays in the outbox, marked failed.
