@@ -243,6 +243,10 @@ function funnelPage(
           csvUrl: `${journeyPath(journey)}?${csvQuery}`,
           chart: chartData(report.versions),
           versions: report.versions.map(versionView),
+          questions: report.questions?.map((row) => ({
+            ...row,
+            rate: row.asked ? `${Math.round(row.answer_rate * 100)} %` : '–',
+          })),
         }
       : null,
   };

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import { type FunnelVersion, funnel, funnelCsv } from '../analytics/funnel.js';
+import { type ProfilingQuestionCounts, profilingFunnel } from '../analytics/profiling-funnel.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { JourneyDefinition } from '../journey-kit/define-journey.js';
 import type { JourneyRegistry } from '../journey-registry/registry.js';
@@ -60,7 +61,12 @@ export interface FunnelReport {
   from: Date;
   to: Date;
   versions: FunnelVersion[];
+  /** progressive-profiling@1 only: per attribute and app, asked, answered, skipped. */
+  questions?: ProfilingQuestionCounts[];
 }
+
+/** The journey whose funnel also counts its questions, attribute by attribute. */
+const PROFILING_JOURNEY = 'progressive-profiling';
 
 /** The funnel of a journey's runs started in [from, to), each version's steps in its own order. */
 export async function funnelReport(
@@ -90,6 +96,9 @@ export async function funnelReport(
     from: query.from,
     to: query.to,
     versions,
+    ...(journey === PROFILING_JOURNEY
+      ? { questions: await profilingFunnel(prisma, { from: query.from, to: query.to }) }
+      : {}),
   };
 }
 

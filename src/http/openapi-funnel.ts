@@ -36,6 +36,21 @@ const FUNNEL_STEP = {
   },
 };
 
+/** progressive-profiling@1's counts for one attribute and app (src/analytics/profiling-funnel.ts). */
+export const PROFILING_QUESTION = {
+  type: 'object',
+  required: ['attribute', 'client_id', 'asked', 'answered', 'skipped', 'unanswered', 'answer_rate'],
+  properties: {
+    attribute: { type: 'string' },
+    client_id: { type: 'string' },
+    asked: { type: 'integer' },
+    answered: { type: 'integer' },
+    skipped: { type: 'integer' },
+    unanswered: { type: 'integer', description: 'Asked, then neither answered nor skipped' },
+    answer_rate: { type: 'number', description: 'answered ÷ asked; 0 when none was asked' },
+  },
+};
+
 /** The funnel's query parameters, their schemas from the zod query the API parses. */
 const funnelParameters: Record<keyof typeof funnelApiQuery.shape, string> = {
   version: 'One version (a positive whole number); every version side by side without it',
@@ -108,6 +123,12 @@ export function funnelOpenApi(journeyIds: readonly string[]) {
           channel: { type: 'string' },
           from: { type: 'string', format: 'date-time' },
           to: { type: 'string', format: 'date-time' },
+          questions: {
+            type: 'array',
+            description:
+              'progressive-profiling only: per attribute and app, questions asked in the window and what became of them',
+            items: PROFILING_QUESTION,
+          },
           versions: {
             type: 'array',
             items: {

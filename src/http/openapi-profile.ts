@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appChange, appInput } from '../apps/app-registry.js';
 import { attributeDefinitionInput } from '../profile/attribute-catalogue.js';
 import { profilingQuery } from './analytics-api.js';
+import { PROFILING_QUESTION } from './openapi-funnel.js';
 import {
   bodyRefusals,
   limited,
@@ -511,30 +512,7 @@ export const adminOpenApi = {
               properties: {
                 from: { type: 'string', format: 'date-time' },
                 to: { type: 'string', format: 'date-time' },
-                questions: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    required: [
-                      'attribute',
-                      'client_id',
-                      'asked',
-                      'answered',
-                      'skipped',
-                      'unanswered',
-                      'answer_rate',
-                    ],
-                    properties: {
-                      attribute: { type: 'string' },
-                      client_id: { type: 'string' },
-                      asked: { type: 'integer' },
-                      answered: { type: 'integer' },
-                      skipped: { type: 'integer' },
-                      unanswered: { type: 'integer' },
-                      answer_rate: { type: 'number' },
-                    },
-                  },
-                },
+                questions: { type: 'array', items: PROFILING_QUESTION },
               },
             },
             'The counts, exact',

@@ -174,5 +174,20 @@ describe('progressive-profiling@1 after login, on real Temporal and Postgres', (
       });
     }
     expect(byAttribute.birthdate.skipped).toBeGreaterThanOrEqual(1);
+    // The journey's own funnel carries the same counts, and the dashboard shows them.
+    const report = await api.call('GET', '/v1/analytics/journeys/progressive-profiling/funnel', {
+      headers: admin,
+    });
+    expect(report.body.questions).toEqual(funnel.body.questions);
+    const page = await fetch(`${stack.url}/dashboard/journeys/progressive-profiling`, {
+      headers: { ...admin, accept: 'text/html' },
+    });
+    const html = await page.text();
+    expect(html).toContain('Questions, attribute by attribute');
+    expect(html).toMatch(
+      new RegExp(
+        `data-attribute="birthdate" data-client-id="web"[\\s\\S]*?data-metric="skipped">${byAttribute.birthdate.skipped}<`,
+      ),
+    );
   });
 });
