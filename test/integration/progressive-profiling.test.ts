@@ -27,6 +27,9 @@ describe('progressive-profiling@1 after login, on real Temporal and Postgres', (
             { attribute: 'given_name', at_sign_in: 3 },
             { attribute: 'family_name', at_sign_in: 3 },
             { attribute: 'birthdate', moment: 'first_purchase' },
+            // Operator-only: never asked, and refused if answered all the same.
+            { attribute: 'support_tier', moment: 'checkout' },
+            { attribute: 'locale', moment: 'checkout' },
           ],
           max_fields_per_step: 1,
           ask_again_after_seconds: 2,
@@ -34,6 +37,16 @@ describe('progressive-profiling@1 after login, on real Temporal and Postgres', (
       },
     });
     expect(added.status).toBe(201);
+    const declared = await api.call('POST', '/v1/admin/attributes', {
+      headers: admin,
+      body: {
+        name: 'support_tier',
+        schema: { enum: ['basic', 'premium'] },
+        readers: ['customer', 'operator'],
+        writers: ['operator'],
+      },
+    });
+    expect(declared.status).toBe(201);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -189,5 +202,22 @@ describe('progressive-profiling@1 after login, on real Temporal and Postgres', (
         `data-attribute="birthdate" data-client-id="web"[\\s\\S]*?data-metric="skipped">${byAttribute.birthdate.skipped}<`,
       ),
     );
+  });
+
+  it('never asks an operator-only attribute, and refuses it at a journey step when answered all the same', async () => {
+    const customer = await signUp(api, smtp);
+    const run = await runProfiling(customer.sessionToken, { client_id: 'web', moment: 'checkout' });
+    expect(run.body.step.data.questions).toEqual([
+      expect.objectContaining({ attribute: 'locale' }),
+    ]);
+    const refused = await api.submit(run.body.id, run.body.token, 'profile', {
+      answers: { support_tier: 'premium' },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({ path: '/answers/support_tier', code: 'unknown_field' }),
+    ]);
+    const stored = await stack.prisma.profileValue.findMany({ where: { userId: customer.userId } });
+    expect(stored).toEqual([]);
   });
 });
