@@ -114,7 +114,6 @@ export const phoneChangeMachine = journeySetup({
       invoke: {
         src: 'setVerifiedPhone',
         input: ({ context }) => ({
-          journeyId: context.journeyId,
           session: context.session,
           challengeId: context.codeChallenge?.challengeId as string,
         }),

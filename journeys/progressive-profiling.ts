@@ -143,7 +143,6 @@ export const progressiveProfilingMachine = journeySetup({
       invoke: {
         src: 'profileQuestions',
         input: ({ context }) => ({
-          journeyId: context.journeyId,
           session: context.session,
           clientId: context.clientId,
           ...(context.moment ? { moment: context.moment } : {}),
@@ -164,7 +163,6 @@ export const progressiveProfilingMachine = journeySetup({
       invoke: {
         src: 'saveProfileAnswers',
         input: ({ context }) => ({
-          journeyId: context.journeyId,
           session: context.session,
           clientId: context.clientId,
           asked: context.questions.map((question) => question.attribute),

@@ -10,3 +10,13 @@ export function activityIdempotencyKey(): string {
     throw new Error('activityIdempotencyKey() needs an activity started by a workflow');
   return `${workflowExecution.workflowId}:${activityId}`;
 }
+
+/**
+ * The run this activity call belongs to: its workflow id, which no argument can change (trust
+ * boundary 1). What an activity records as the run's doing names this, never an argument.
+ */
+export function currentRunId(): string {
+  const run = Context.current().info.workflowExecution?.workflowId;
+  if (!run) throw new Error('currentRunId() needs an activity started by a workflow');
+  return run;
+}

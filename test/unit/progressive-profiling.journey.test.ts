@@ -107,9 +107,7 @@ describe('progressive-profiling@1: the way through', () => {
   test('completes at once with result none, showing no step, when nothing is to be asked', async () => {
     const { kit } = startProfiling({ missing: [] });
     expect(await kit.view()).toEqual({ status: 'completed', result: { type: 'none' } });
-    expect(kit.callsOf('profileQuestions')).toEqual([
-      { journeyId: 'journey-under-test', session, clientId: CLIENT_ID, asked: [] },
-    ]);
+    expect(kit.callsOf('profileQuestions')).toEqual([{ session, clientId: CLIENT_ID, asked: [] }]);
     expect(kit.callsOf('saveProfileAnswers')).toEqual([]);
     await expect(kit.submit('profile', { skip: true })).rejects.toMatchObject({
       name: 'SubmissionRefused',
@@ -131,7 +129,6 @@ describe('progressive-profiling@1: the way through', () => {
     });
     expect(kit.callsOf('profileQuestions')).toEqual([
       {
-        journeyId: 'journey-under-test',
         session,
         clientId: CLIENT_ID,
         moment: 'first_purchase',
@@ -184,7 +181,6 @@ describe('progressive-profiling@1: the way through', () => {
     });
     expect(kit.callsOf('saveProfileAnswers')).toEqual([
       {
-        journeyId: 'journey-under-test',
         session,
         clientId: CLIENT_ID,
         asked: ['given_name', 'family_name'],
@@ -231,7 +227,6 @@ describe('progressive-profiling@1: the way through', () => {
     const next = await kit.submit('profile', { skip: true });
     expect(kit.callsOf('saveProfileAnswers')).toEqual([
       {
-        journeyId: 'journey-under-test',
         session,
         clientId: CLIENT_ID,
         asked: ['given_name', 'family_name'],

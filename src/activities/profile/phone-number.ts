@@ -1,5 +1,6 @@
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
+import { currentRunId } from '../idempotency.js';
 import { provenRecipient } from '../otp/proven-challenge.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
@@ -17,7 +18,6 @@ export function profilePhoneActivities(deps: ActivityDeps) {
      * can be written by anyone who reaches Temporal (trust boundary 1). Idempotent on retry.
      */
     async setVerifiedPhone(input: {
-      journeyId: string;
       session: SessionRef;
       challengeId: string;
     }): Promise<{ changed: boolean }> {
@@ -33,9 +33,10 @@ export function profilePhoneActivities(deps: ActivityDeps) {
         });
         if (current?.value === phone && current.verifiedAt) return { changed: false };
         const at = now();
+        const run = currentRunId();
         const data = {
           value: phone,
-          source: `journey:${input.journeyId}`,
+          source: `journey:${run}`,
           verifiedAt: at,
           updatedAt: at,
         };
@@ -48,7 +49,7 @@ export function profilePhoneActivities(deps: ActivityDeps) {
           data: {
             userId,
             actor: 'journey',
-            actorId: input.journeyId,
+            actorId: run,
             attributes: ['phone_number', 'phone_number_verified'],
             at,
           },

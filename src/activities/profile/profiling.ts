@@ -13,6 +13,7 @@ import type { SessionRef } from '../../sessions/session-ref.js';
 import { unmetRequirement } from '../../sessions/session-requirement.js';
 import { accountAal, sessionRefOf } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
+import { currentRunId } from '../idempotency.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
 /** A question as the step shows it: the attribute and the JSON Schema its answer must meet. */
@@ -45,7 +46,6 @@ export function profileActivities(deps: ActivityDeps) {
      * sign-in's number is the count of sign-ins through the app so far.
      */
     async profileQuestions(input: {
-      journeyId: string;
       session: SessionRef;
       clientId: string;
       moment?: string;
@@ -81,7 +81,7 @@ export function profileActivities(deps: ActivityDeps) {
       // The funnel per attribute: asked once per run (a retried call records nothing more).
       await prisma.profilingQuestion.createMany({
         data: names.map((attribute) => ({
-          journeyId: input.journeyId,
+          journeyId: currentRunId(),
           attribute,
           appId: app.id,
           askedAt: at,
@@ -106,7 +106,6 @@ export function profileActivities(deps: ActivityDeps) {
      * is returned field by field (`/answers/<attribute>`), and nothing of the submission is kept.
      */
     async saveProfileAnswers(input: {
-      journeyId: string;
       session: SessionRef;
       clientId: string;
       asked: string[];
@@ -114,7 +113,8 @@ export function profileActivities(deps: ActivityDeps) {
     }): Promise<{ rejected?: FieldError[]; answered: string[]; skipped: string[] }> {
       const row = await liveSession(prisma, input.session);
       const catalogue = await loadCatalogue(prisma);
-      const actor: ProfileActor = { party: 'customer', via: 'journey', id: input.journeyId };
+      const run = currentRunId();
+      const actor: ProfileActor = { party: 'customer', via: 'journey', id: run };
       const unasked = Object.keys(input.answers).filter((name) => !input.asked.includes(name));
       if (unasked.length)
         return {
@@ -160,22 +160,22 @@ export function profileActivities(deps: ActivityDeps) {
         new Map(answered.map((name) => [name, values.get(name)])),
         at,
       );
+      const skip = { userId: row.userId, appId: input.clientId };
       await prisma.$transaction([
-        ...skipped.map((attribute) =>
-          prisma.profilingSkip.upsert({
-            where: {
-              userId_appId_attribute: { userId: row.userId, appId: input.clientId, attribute },
-            },
-            create: {
-              userId: row.userId,
-              appId: input.clientId,
-              attribute,
-              skippedAt: at,
-              sessionId: row.id,
-            },
-            update: { skippedAt: at, sessionId: row.id },
-          }),
-        ),
+        // A skip counts from when this session first made it: a retried call moves nothing.
+        prisma.profilingSkip.updateMany({
+          where: { ...skip, attribute: { in: skipped }, sessionId: { not: row.id } },
+          data: { skippedAt: at, sessionId: row.id },
+        }),
+        prisma.profilingSkip.createMany({
+          data: skipped.map((attribute) => ({
+            ...skip,
+            attribute,
+            skippedAt: at,
+            sessionId: row.id,
+          })),
+          skipDuplicates: true,
+        }),
         prisma.profilingSkip.deleteMany({
           where: { userId: row.userId, appId: input.clientId, attribute: { in: answered } },
         }),
@@ -185,7 +185,7 @@ export function profileActivities(deps: ActivityDeps) {
         ].map(([outcome, names]) =>
           prisma.profilingQuestion.updateMany({
             where: {
-              journeyId: input.journeyId,
+              journeyId: run,
               attribute: { in: names as string[] },
               outcome: null,
             },
