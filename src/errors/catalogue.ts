@@ -129,6 +129,8 @@ export const errorCatalogue = {
   session_not_found: spec(404, 'No such session'),
 
   // Internal: never shown as they are.
+  // An activity's argument named another run than the one calling it (a forged run).
+  run_refused: spec(403, 'This run may not do this', false),
   message_not_found: spec(500, 'No such outbound message', false),
   message_content_gone: spec(500, 'The message has no content left to send', false),
   recipient_refused: spec(

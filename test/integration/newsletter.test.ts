@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { subscriptionActivities } from '../../src/activities/subscriptions/subscriptions.js';
@@ -136,19 +137,21 @@ describe('newsletter@1 over the step API, on real Temporal, Postgres and SMTP', 
     } as ActivityDeps);
     const address = freshEmail('retried');
     const confirmation = { list: 'newsletter', address, policyVersion: '2026-11-01' };
-    const first = await recordSubscription({ ...confirmation, journeyId: 'jrn_first' });
+    // Each call inside its run, as Temporal makes it: the run's id is its workflow id.
+    const inRun = (journeyId: string, input: typeof confirmation) =>
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId: journeyId, runId: 'run' },
+        activityId: '1',
+      }).run(recordSubscription, { ...input, journeyId });
+    const first = await inRun('jrn_first', confirmation);
     clock = new Date('2026-12-01T10:00:05.000Z');
-    expect(await recordSubscription({ ...confirmation, journeyId: 'jrn_first' })).toEqual(first);
+    expect(await inRun('jrn_first', confirmation)).toEqual(first);
     expect(await subscriptionOf(address)).toMatchObject({
       journeyId: 'jrn_first',
       confirmedAt: new Date('2026-12-01T10:00:00.000Z'),
     });
 
-    const again = await recordSubscription({
-      ...confirmation,
-      policyVersion: '2027-01-15',
-      journeyId: 'jrn_second',
-    });
+    const again = await inRun('jrn_second', { ...confirmation, policyVersion: '2027-01-15' });
     expect(again).toEqual(first);
     expect(await subscriptionOf(address)).toMatchObject({
       journeyId: 'jrn_second',

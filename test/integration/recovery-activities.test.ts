@@ -298,14 +298,16 @@ describe('findRecoveryAccount: the account only for a proof of its inbox made in
     await expect(findAccount(journeyId, issued.challengeId)).rejects.toMatchObject(notProven);
   });
 
-  it('refuses a recovery code this run was sent but another run entered (recovery_not_proven)', async () => {
+  it('takes no code for a challenge from another run: it is answered as no code, spends nothing, proves nothing', async () => {
     const email = fresh('entered-elsewhere');
     await seedAccount([{ value: email, verified: true }]);
     const journeyId = freshRun('asked');
     const issued = await issue(journeyId, email);
-    // Entered through another run: the code is spent, but not by the run that asked for it.
-    await submit(freshRun('elsewhere'), issued, await codeOf(issued));
-    expect((await challengeOf(issued)).consumedAt).not.toBeNull();
+    // Entered through another run (a forged one, started on Temporal with this challenge's id).
+    await expect(submit(freshRun('elsewhere'), issued, await codeOf(issued))).rejects.toMatchObject(
+      { type: 'invalid_code' },
+    );
+    expect(await challengeOf(issued)).toMatchObject({ consumedAt: null, attempts: 0 });
 
     await expect(findAccount(journeyId, issued.challengeId)).rejects.toMatchObject(notProven);
   });
@@ -511,15 +513,19 @@ describe('completeRecovery: a new password, every session ended, every address t
     const challengeId = await proveInbox(owner, account.email);
     const attacker = freshRun('attacker');
 
-    // Its context names the attacker's run: the journeyId argument, whatever it says, proves nothing.
-    for (const journeyId of [attacker, owner]) {
+    // Its context names the attacker's run: the journeyId argument, whatever it says, proves
+    // nothing; naming the owner's run is refused outright (run_refused).
+    for (const [journeyId, refusal] of [
+      [attacker, notProven],
+      [owner, { type: 'run_refused' }],
+    ] as const) {
       await expect(
         asCall(attacker, '4').run(activities.completeRecovery, {
           journeyId,
           challengeId,
           passwordHash: newHash,
         }),
-      ).rejects.toMatchObject(notProven);
+      ).rejects.toMatchObject(refusal);
     }
 
     expect(await passwordOf(account.userId)).toBe(oldHash);

@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../../db/prisma.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { provenAccount } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 
@@ -45,16 +45,17 @@ export function factorResetActivities(deps: ActivityDeps) {
       waitMs: number;
       locales?: string[];
     }): Promise<{ resetId: string; dueAt: string }> {
+      const journeyId = ownRun(input.journeyId);
       const idempotencyKey = activityIdempotencyKey();
       return prisma.$transaction(async (tx) => {
         const userId = await provenAccount(tx, input.challengeId, FACTOR_RESET_PURPOSE);
-        const earlier = await tx.factorReset.findUnique({ where: { journeyId: input.journeyId } });
+        const earlier = await tx.factorReset.findUnique({ where: { journeyId: journeyId } });
         const reset =
           earlier ??
           (await tx.factorReset.create({
             data: {
               userId,
-              journeyId: input.journeyId,
+              journeyId: journeyId,
               dueAt: new Date(now().getTime() + input.waitMs),
             },
           }));
@@ -64,7 +65,7 @@ export function factorResetActivities(deps: ActivityDeps) {
           notice: { template: 'factor-reset-scheduled', dueAt },
           phones: true,
           idempotencyKey,
-          journeyId: input.journeyId,
+          journeyId: journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { resetId: reset.id, dueAt };
@@ -79,6 +80,7 @@ export function factorResetActivities(deps: ActivityDeps) {
       const idempotencyKey = activityIdempotencyKey();
       return prisma.$transaction(async (tx) => {
         const reset = await tx.factorReset.findUniqueOrThrow({ where: { id: input.resetId } });
+        ownRun(reset.journeyId);
         if (reset.cancelledAt) return { status: 'cancelled' };
         await notices.tellEveryAddress(tx, {
           userId: reset.userId,
@@ -105,7 +107,13 @@ export function factorResetActivities(deps: ActivityDeps) {
       return prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT 1 FROM factor_resets WHERE id = ${input.resetId} FOR UPDATE`;
         const reset = await tx.factorReset.findUniqueOrThrow({ where: { id: input.resetId } });
+        // Only the run that scheduled the reset completes it, and never before it is due: a run
+        // handed another run's reset id (anyone who reaches Temporal can write one) removes nothing.
+        ownRun(reset.journeyId);
         if (reset.cancelledAt) return { status: 'cancelled' };
+        // A clock behind the timer's: retried (not failed) until the reset is due.
+        if (!reset.completedAt && reset.dueAt > now())
+          throw new Error(`the reset is due at ${reset.dueAt.toISOString()}`);
         if (!reset.completedAt) {
           await tx.credential.deleteMany({
             where: { userId: reset.userId, type: { in: SECOND_FACTORS } },

@@ -2,7 +2,7 @@ import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import { STRONG_FACTORS } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 
@@ -51,6 +51,8 @@ export function factorRemovalActivities(deps: ActivityDeps) {
       keepOne: boolean;
       locales?: string[];
     }): Promise<{ removed: string }> {
+      // Optional: a notice with no run to deliver it goes through the outbox relay.
+      const journeyId = input.journeyId === undefined ? undefined : ownRun(input.journeyId);
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
       return deps.prisma.$transaction(async (tx) => {
         const { userId } = await liveSession(tx, input.session);
@@ -59,7 +61,7 @@ export function factorRemovalActivities(deps: ActivityDeps) {
             userId,
             notice: { template: 'factor-removed', factor },
             idempotencyKey,
-            ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+            ...(journeyId ? { journeyId: journeyId } : {}),
             ...(input.locales ? { locales: input.locales } : {}),
           });
         if (input.factor === 'recovery_code') {

@@ -15,7 +15,7 @@ import type { PrismaClient } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { cancelFactorResets } from './factor-resets.js';
@@ -142,6 +142,7 @@ export function passkeyActivities(deps: ActivityDeps) {
       journeyId: string;
       session: SessionRef;
     }): Promise<{ options: PublicKeyCredentialCreationOptionsJSON }> {
+      const journeyId = ownRun(input.journeyId);
       const { userId } = await liveSession(prisma, input.session);
       const [email, existing] = await Promise.all([
         prisma.identifier.findFirst({
@@ -161,7 +162,7 @@ export function passkeyActivities(deps: ActivityDeps) {
         ),
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
-      await rememberChallenge(input.journeyId, 'registration', options.challenge);
+      await rememberChallenge(journeyId, 'registration', options.challenge);
       return { options };
     },
 
@@ -176,11 +177,12 @@ export function passkeyActivities(deps: ActivityDeps) {
       credential: RegistrationResponseJSON;
       locales?: string[];
     }): Promise<{ passkeyId: string; firstFactor: boolean }> {
+      const journeyId = ownRun(input.journeyId);
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
       // Checked before any work is spent, and again in the transaction that keeps the factor:
       // a logout between the two stops it there.
       const { userId } = await liveSession(prisma, input.session);
-      const expectedChallenge = await takeChallenge(input.journeyId, 'registration');
+      const expectedChallenge = await takeChallenge(journeyId, 'registration');
       let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
         verification = await verifyRegistrationResponse({
@@ -205,7 +207,7 @@ export function passkeyActivities(deps: ActivityDeps) {
         aaguid,
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
-        enrolledBy: input.journeyId,
+        enrolledBy: journeyId,
       };
       return prisma.$transaction(async (tx) => {
         await liveSession(tx, input.session);
@@ -235,7 +237,7 @@ export function passkeyActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'webauthn' },
           idempotencyKey,
-          journeyId: input.journeyId,
+          journeyId: journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { passkeyId: kept.id, firstFactor: others === (existing ? 1 : 0) };
@@ -250,6 +252,7 @@ export function passkeyActivities(deps: ActivityDeps) {
       journeyId: string;
       userId?: string;
     }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
+      const journeyId = ownRun(input.journeyId);
       const passkeys = input.userId ? await passkeysOf(prisma, input.userId) : [];
       const options = await generateAuthenticationOptions({
         rpID: rp.rpId,
@@ -267,7 +270,7 @@ export function passkeyActivities(deps: ActivityDeps) {
             : [],
         ),
       });
-      await rememberChallenge(input.journeyId, 'authentication', options.challenge);
+      await rememberChallenge(journeyId, 'authentication', options.challenge);
       return { options };
     },
 
@@ -284,7 +287,8 @@ export function passkeyActivities(deps: ActivityDeps) {
       credential: AuthenticationResponseJSON;
       userId?: string;
     }): Promise<{ userId: string; userVerified: boolean }> {
-      const expectedChallenge = await takeChallenge(input.journeyId, 'authentication');
+      const journeyId = ownRun(input.journeyId);
+      const expectedChallenge = await takeChallenge(journeyId, 'authentication');
       const passkey = await prisma.credential.findUnique({
         where: { externalId: input.credential.id },
       });
@@ -319,7 +323,7 @@ export function passkeyActivities(deps: ActivityDeps) {
       const { newCounter, userVerified } = verification.authenticationInfo;
       const stored = data.counter;
       if ((stored > 0 || newCounter > 0) && newCounter <= stored) {
-        await suspend(passkey.id, passkey.userId, input.journeyId);
+        await suspend(passkey.id, passkey.userId, journeyId);
         throw refused(`counter ${newCounter} did not move past ${stored}: suspended`);
       }
       // Only forward: two assertions racing cannot both move it from the same value.

@@ -3,7 +3,7 @@ import { maskPhone } from '../../channels/phone-number.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { otpActivities } from '../otp/otp.js';
 import { provenRecipient } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
@@ -42,6 +42,7 @@ export function phoneActivities(deps: ActivityDeps) {
       requester?: string;
       locales?: string[];
     }): Promise<{ challengeId: string; messageId: string; expiresAt: string; phone: string }> {
+      const journeyId = ownRun(input.journeyId);
       const credential = await prisma.credential.findFirst({
         where: { userId: input.userId, type: 'sms', confirmedAt: { not: null } },
         orderBy: { createdAt: 'desc' },
@@ -50,7 +51,7 @@ export function phoneActivities(deps: ActivityDeps) {
       const phone = (credential?.data as { phone?: string } | null)?.phone;
       if (!phone) throw businessFailure('factor_not_enrolled');
       const issued = await otp.issueOtp({
-        journeyId: input.journeyId,
+        journeyId: journeyId,
         recipient: phone,
         ...(input.requester ? { requester: input.requester } : {}),
         policy: {
@@ -123,6 +124,7 @@ export function phoneActivities(deps: ActivityDeps) {
       challengeId: string;
       locales?: string[];
     }): Promise<{ credentialId: string }> {
+      const journeyId = ownRun(input.journeyId);
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
       return prisma.$transaction(async (tx) => {
         const { userId } = await liveSession(tx, input.session);
@@ -152,7 +154,7 @@ export function phoneActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'sms' },
           idempotencyKey,
-          journeyId: input.journeyId,
+          journeyId: journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { credentialId: credential.id };

@@ -5,7 +5,7 @@ import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { cancelFactorResets } from './factor-resets.js';
@@ -65,7 +65,8 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
       journeyId: string;
       session: SessionRef;
     }): Promise<{ codes: Array<{ $secret: SecretRef }>; count: number }> {
-      const refs = slots(input.journeyId);
+      const journeyId = ownRun(input.journeyId);
+      const refs = slots(journeyId);
       const issued = { codes: refs.map(($secret) => ({ $secret })), count: refs.length };
       if (await vault.reveal(refs[0] as SecretRef)) return issued;
       const codes = Array.from({ length: RECOVERY_CODES_PER_SET }, () =>
@@ -83,7 +84,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
             type: 'recovery_code',
             secretHash: hashOf(code),
             confirmedAt: issuedAt,
-            data: { set: input.journeyId, keyId: peppers.activeKid },
+            data: { set: journeyId, keyId: peppers.activeKid },
           })),
         });
       });
@@ -102,7 +103,8 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
 
     /** The set's reveal slot is no longer needed once the customer says it is saved. */
     async forgetRecoveryCodes(input: { journeyId: string }): Promise<void> {
-      await Promise.all(slots(input.journeyId).map((ref) => vault.take(ref)));
+      const journeyId = ownRun(input.journeyId);
+      await Promise.all(slots(journeyId).map((ref) => vault.take(ref)));
     },
 
     /**
@@ -118,6 +120,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
       locales?: string[];
       requester?: string;
     }): Promise<{ remaining: number; messageId?: string }> {
+      const journeyId = ownRun(input.journeyId);
       const keys = factorAttemptKeys('recovery', input.userId, input.requester);
       const admission = await gate.admit(keys);
       if (!admission.allowed) {
@@ -165,7 +168,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         const message = await outbox.enqueue(tx, {
           id: randomUUID(),
           idempotencyKey,
-          journeyId: input.journeyId,
+          journeyId: journeyId,
           channel: 'email',
           to: email.value,
           template: 'recovery-code-used',

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { provenAccount } from '../otp/proven-challenge.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { confirmedFactorsOf, type FactorKind } from './factors.js';
@@ -48,6 +48,7 @@ export function recoveryActivities(deps: ActivityDeps) {
       passwordHash: string;
       locales?: string[];
     }): Promise<{ userId: string; sessionsEnded: number }> {
+      const journeyId = ownRun(input.journeyId);
       // A caller's mistake no retry mends.
       if (!input.passwordHash.startsWith('$argon2id$'))
         throw ApplicationFailure.nonRetryable(
@@ -84,7 +85,7 @@ export function recoveryActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'password-reset' },
           idempotencyKey,
-          journeyId: input.journeyId,
+          journeyId: journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { userId, sessionsEnded: count };

@@ -6,7 +6,7 @@ import { openJson, sealJson } from '../../security/seal.js';
 import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { createSecurityNotices } from '../outbox/security-notices.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
 import { cancelFactorResets } from './factor-resets.js';
@@ -68,13 +68,14 @@ export function totpActivities(deps: ActivityDeps) {
       journeyId: string;
       session: SessionRef;
     }): Promise<TotpEnrolment> {
+      const journeyId = ownRun(input.journeyId);
       const { userId } = await liveSession(prisma, input.session);
       const pending = await prisma.credential.findFirst({
         where: {
           userId,
           type: 'totp',
           confirmedAt: null,
-          data: { path: ['enrolledBy'], equals: input.journeyId },
+          data: { path: ['enrolledBy'], equals: journeyId },
         },
       });
       const id = pending?.id ?? randomUUID();
@@ -86,7 +87,7 @@ export function totpActivities(deps: ActivityDeps) {
             userId,
             type: 'totp',
             sealedSecret: sealJson(keys, { secret }, id),
-            data: { enrolledBy: input.journeyId, algorithm: 'SHA1', digits: 6, period: 30 },
+            data: { enrolledBy: journeyId, algorithm: 'SHA1', digits: 6, period: 30 },
           },
         });
       const email = await prisma.identifier.findFirst({
@@ -131,6 +132,8 @@ export function totpActivities(deps: ActivityDeps) {
       code: string;
       locales?: string[];
     }): Promise<{ confirmedAt: string; firstFactor: boolean }> {
+      // Optional: a notice with no run to deliver it goes through the outbox relay.
+      const journeyId = input.journeyId === undefined ? undefined : ownRun(input.journeyId);
       const idempotencyKey = `${activityIdempotencyKey()}:notice`;
       // Checked before any work is spent, and again in the transaction that keeps the factor:
       // a logout between the two stops it there.
@@ -170,7 +173,7 @@ export function totpActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'totp' },
           idempotencyKey,
-          ...(input.journeyId ? { journeyId: input.journeyId } : {}),
+          ...(journeyId ? { journeyId: journeyId } : {}),
           ...(input.locales ? { locales: input.locales } : {}),
         });
       });

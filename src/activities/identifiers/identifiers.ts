@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, ownRun } from '../idempotency.js';
 import { canonicalRecipient } from '../otp/recipients.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { createSessionGuard } from '../sessions/session-guard.js';
@@ -38,11 +38,12 @@ export function identifierActivities(deps: ActivityDeps) {
       passwordHash?: string;
       consents?: Array<{ purpose: string; policyVersion: string }>;
     }): Promise<{ userId: string }> {
+      const journeyId = ownRun(input.journeyId);
       const at = now();
       try {
         const user = await prisma.user.create({
           data: {
-            createdByJourney: input.journeyId,
+            createdByJourney: journeyId,
             createdAt: at,
             identifiers: {
               create: input.identifiers.map((identifier) => ({
@@ -69,7 +70,7 @@ export function identifierActivities(deps: ActivityDeps) {
                 ...consent,
                 action: 'granted',
                 at,
-                source: input.journeyId,
+                source: journeyId,
               })),
             },
           },
@@ -80,7 +81,7 @@ export function identifierActivities(deps: ActivityDeps) {
         // A retry of this call (the run's account exists already), or the identifier is taken.
         if (!isUniqueViolation(error)) throw error;
         const created = await prisma.user.findUnique({
-          where: { createdByJourney: input.journeyId },
+          where: { createdByJourney: journeyId },
           select: { id: true },
         });
         if (created) return { userId: created.id };
@@ -100,6 +101,7 @@ export function identifierActivities(deps: ActivityDeps) {
       value: string;
       notifyPrevious: { template: ChangeNoticeTemplate; locales?: string[] };
     }): Promise<{ messageId?: string }> {
+      const journeyId = ownRun(input.journeyId);
       const idempotencyKey = activityIdempotencyKey();
       const value = canonicalRecipient('email', input.value);
       const at = now();
@@ -128,7 +130,7 @@ export function identifierActivities(deps: ActivityDeps) {
           const message = await outbox.enqueue(tx, {
             id: randomUUID(),
             idempotencyKey,
-            journeyId: input.journeyId,
+            journeyId: journeyId,
             channel: 'email',
             to: current.value,
             template: input.notifyPrevious.template,

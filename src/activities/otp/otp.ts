@@ -6,7 +6,7 @@ import { continueUrl, LINK_SECRET_BYTES } from '../../security/link-token.js';
 import { splitPseudonyms } from '../../security/pseudonyms.js';
 import { hmacSha256Hex, randomDigits, randomToken, safeEqualHex } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
-import { activityIdempotencyKey } from '../idempotency.js';
+import { activityIdempotencyKey, currentRunId, ownRun } from '../idempotency.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { CODE_KEY_PURPOSE, createLinkCheck, linkHashOf } from './link-check.js';
 import { canonicalRecipient, identifierTypeOf } from './recipients.js';
@@ -53,6 +53,10 @@ export interface IssuedOtp {
 }
 
 const HOUR_MS = 3_600_000;
+/** The fewest digits a code has, whatever a policy says (NIST SP 800-63B: six at least). */
+export const MIN_CODE_DIGITS = 6;
+/** The most wrong tries one code takes, whatever a policy says. */
+export const MAX_CODE_ATTEMPTS = 10;
 
 export function otpActivities(deps: ActivityDeps) {
   const { prisma, vault, renderMessage, productName, now } = deps;
@@ -117,12 +121,14 @@ export function otpActivities(deps: ActivityDeps) {
       /** Who asked (a pseudonym of the client's address, from the step API). */
       requester?: string;
     }): Promise<IssuedOtp> {
+      const journeyId = ownRun(input.journeyId);
       const { policy } = input;
       const idempotencyKey = activityIdempotencyKey();
       const recipient = canonicalRecipient(policy.channel, input.recipient);
       const challengeId = randomUUID();
       const messageId = randomUUID();
-      const code = randomDigits(policy.digits);
+      // A floor whoever asks: the policy is an argument, and arguments can be forged.
+      const code = randomDigits(Math.max(MIN_CODE_DIGITS, policy.digits));
       // Made for every recipient alike, kept only with a working code.
       const linkSecret = policy.link && deps.publicUrl ? randomToken(LINK_SECRET_BYTES) : undefined;
       const createdAt = now();
@@ -170,7 +176,7 @@ export function otpActivities(deps: ActivityDeps) {
             data: {
               id: challengeId,
               idempotencyKey,
-              journeyId: input.journeyId,
+              journeyId: journeyId,
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
@@ -193,7 +199,7 @@ export function otpActivities(deps: ActivityDeps) {
           await outbox.enqueue(tx, {
             id: messageId,
             idempotencyKey,
-            journeyId: input.journeyId,
+            journeyId: journeyId,
             channel: policy.channel,
             to: recipient,
             template: notice ?? policy.template,
@@ -231,6 +237,9 @@ export function otpActivities(deps: ActivityDeps) {
       maxAttempts: number;
     }): Promise<{ recipient: string }> {
       const attempt = activityIdempotencyKey();
+      // A ceiling whoever asks (NIST SP 800-63B-4 §3.2.2): the limit is an argument, and a forged
+      // run could name any.
+      const maxAttempts = Math.min(input.maxAttempts, MAX_CODE_ATTEMPTS);
       const ref = input.link ?? input.code;
       if (!ref) throw businessFailure('invalid_code');
       // Revealed, not taken: a retry of this call must still see what was submitted.
@@ -238,14 +247,16 @@ export function otpActivities(deps: ActivityDeps) {
         vault.reveal(ref),
         prisma.otpChallenge.findUnique({ where: { id: input.challengeId } }),
       ]);
-      if (!challenge) throw businessFailure('invalid_code');
+      // Another run's challenge is not this run's to guess at or spend: answered as an unknown one.
+      if (!challenge || challenge.journeyId !== currentRunId())
+        throw businessFailure('invalid_code');
       if (challenge.consumedAt) {
         // This very call consumed it before a crash or retry: the answer is still yes.
         if (challenge.consumedBy === attempt) return { recipient: challenge.recipient };
         throw businessFailure('code_used');
       }
       if (challenge.expiresAt <= now()) throw businessFailure('code_expired');
-      if (challenge.attempts >= input.maxAttempts)
+      if (challenge.attempts >= maxAttempts)
         throw businessFailure('too_many_attempts', { attemptsLeft: 0 });
       // Compute the hash even when no working code exists, so both paths cost the same. A code
       // hashed under a key since removed from the keyring can no longer match.
@@ -261,10 +272,10 @@ export function otpActivities(deps: ActivityDeps) {
             safeEqualHex(expected, challenge.codeHash));
       if (!matches) {
         await prisma.otpChallenge.updateMany({
-          where: { id: challenge.id, attempts: { lt: input.maxAttempts } },
+          where: { id: challenge.id, attempts: { lt: maxAttempts } },
           data: { attempts: { increment: 1 } },
         });
-        const attemptsLeft = Math.max(0, input.maxAttempts - challenge.attempts - 1);
+        const attemptsLeft = Math.max(0, maxAttempts - challenge.attempts - 1);
         throw businessFailure(attemptsLeft === 0 ? 'too_many_attempts' : 'invalid_code', {
           attemptsLeft,
         });

@@ -8,6 +8,7 @@ import type { SecretRef } from '../../security/vault.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
+import { ownRun } from '../idempotency.js';
 import { createSessionGuard } from './session-guard.js';
 
 /** A session as journeys see it: the token is a vault reference the step API reveals once. */
@@ -85,6 +86,7 @@ export function sessionActivities(deps: ActivityDeps) {
       aal: number;
       amr: string[];
     }): Promise<IssuedSession> {
+      const journeyId = ownRun(input.journeyId);
       const token = randomToken(32);
       const at = now();
       const current = await liveSession(prisma, input.session);
@@ -99,7 +101,7 @@ export function sessionActivities(deps: ActivityDeps) {
       });
       // Raised by a concurrent step-up or logged out in between: this run's proof is spent.
       if (count !== 1) throw businessFailure('session_required');
-      const ref = await handOff(current.id, token, `raised:${input.journeyId}`);
+      const ref = await handOff(current.id, token, `raised:${journeyId}`);
       return {
         id: current.id,
         token: { $secret: ref },
@@ -122,6 +124,7 @@ export function sessionActivities(deps: ActivityDeps) {
       /** The registered app signed in through (login's `client_id`): counted, and its profiling asked. */
       clientId?: string;
     }): Promise<IssuedSession> {
+      const journeyId = ownRun(input.journeyId);
       const token = randomToken(32);
       const authTime = now();
       const expiresAt = new Date(authTime.getTime() + sessionTtlMs);
@@ -138,7 +141,7 @@ export function sessionActivities(deps: ActivityDeps) {
       };
       // A retry of the same run finds its session (and has counted its sign-in already).
       const session = await prisma.$transaction(async (tx) => {
-        const made = await tx.session.findUnique({ where: { createdByJourney: input.journeyId } });
+        const made = await tx.session.findUnique({ where: { createdByJourney: journeyId } });
         if (made)
           return tx.session.update({ where: { id: made.id }, data: { tokenHash: data.tokenHash } });
         if (app)
@@ -148,7 +151,7 @@ export function sessionActivities(deps: ActivityDeps) {
             update: { signIns: { increment: 1 }, lastAt: authTime },
           });
         return tx.session.create({
-          data: { ...data, createdByJourney: input.journeyId, createdAt: authTime },
+          data: { ...data, createdByJourney: journeyId, createdAt: authTime },
         });
       });
       const continueWith = app

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from '../deps.js';
+import { ownRun } from '../idempotency.js';
 import { canonicalRecipient } from '../otp/recipients.js';
 
 /** A subscription a journey has seen confirmed: the address proved by its code. */
@@ -21,17 +22,18 @@ export function subscriptionActivities(deps: ActivityDeps) {
      * row its first attempt wrote and leaves it as it is.
      */
     async recordSubscription(input: ConfirmedSubscription): Promise<{ subscriptionId: string }> {
+      const run = ownRun(input.journeyId);
       const address = canonicalRecipient('email', input.address);
       const where = { list_address: { list: input.list, address } };
       const existing = await prisma.subscription.findUnique({
         where,
         select: { id: true, journeyId: true },
       });
-      if (existing?.journeyId === input.journeyId) return { subscriptionId: existing.id };
+      if (existing?.journeyId === run) return { subscriptionId: existing.id };
       const confirmation = {
         policyVersion: input.policyVersion,
         confirmedAt: now(),
-        journeyId: input.journeyId,
+        journeyId: run,
       };
       const { id } = await prisma.subscription.upsert({
         where,
