@@ -134,7 +134,8 @@ export function createSessionStore(deps: {
     async describeDevice(sessionId: string, userAgent: string | undefined): Promise<void> {
       const device = userAgent?.replace(/[^\x20-\x7e]/g, '').slice(0, 256);
       if (!device) return;
-      await prisma.session.updateMany({ where: { id: sessionId, device: null }, data: { device } });
+      // One plain statement: it runs on the API's event loop after every completed sign-in.
+      await prisma.$executeRaw`UPDATE sessions SET device = ${device} WHERE id = ${sessionId} AND device IS NULL`;
     },
     /** The customer behind a session: id and primary (first verified) email address. */
     async identity(userId: string): Promise<{ id: string; email?: string }> {

@@ -139,21 +139,30 @@ export function sessionActivities(deps: ActivityDeps) {
         expiresAt,
         ...(app ? { clientId: app.id } : {}),
       };
-      // A retry of the same run finds its session (and has counted its sign-in already).
-      const session = await prisma.$transaction(async (tx) => {
-        const made = await tx.session.findUnique({ where: { createdByJourney: journeyId } });
-        if (made)
-          return tx.session.update({ where: { id: made.id }, data: { tokenHash: data.tokenHash } });
-        if (app)
-          await tx.appSignIn.upsert({
-            where: { userId_appId: { userId: input.userId, appId: app.id } },
-            create: { userId: input.userId, appId: app.id, signIns: 1, lastAt: authTime },
-            update: { signIns: { increment: 1 }, lastAt: authTime },
+      const create = { ...data, createdByJourney: journeyId, createdAt: authTime };
+      // A retry of the same run finds its session and rotates its token. Through an app, the
+      // sign-in is counted with the session's creation, once; otherwise one statement does
+      // (a sign-in's cost, measured: docs/performance.md).
+      const session = app
+        ? await prisma.$transaction(async (tx) => {
+            const made = await tx.session.findUnique({ where: { createdByJourney: journeyId } });
+            if (made)
+              return tx.session.update({
+                where: { id: made.id },
+                data: { tokenHash: data.tokenHash },
+              });
+            await tx.appSignIn.upsert({
+              where: { userId_appId: { userId: input.userId, appId: app.id } },
+              create: { userId: input.userId, appId: app.id, signIns: 1, lastAt: authTime },
+              update: { signIns: { increment: 1 }, lastAt: authTime },
+            });
+            return tx.session.create({ data: create });
+          })
+        : await prisma.session.upsert({
+            where: { createdByJourney: journeyId },
+            create,
+            update: { tokenHash: data.tokenHash },
           });
-        return tx.session.create({
-          data: { ...data, createdByJourney: journeyId, createdAt: authTime },
-        });
-      });
       const continueWith = app
         ? await profilingAfterSignIn(session.userId, app, session)
         : undefined;
