@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,12 +8,12 @@ import {
 } from '../../src/activities/index.js';
 import type { OtpPolicy } from '../../src/activities/otp/otp.js';
 import { createOutbox } from '../../src/activities/outbox/outbox.js';
-import { createMessageRenderer } from '../../src/channels/render.js';
 import { createTwilioSender } from '../../src/channels/sms-transport.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createRequesterIds } from '../../src/http/requester.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
+import { asCall, testActivityDefaults } from '../support/activity-call.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { grantedSession } from '../support/granted-session.js';
 import { codeIn } from '../support/http.js';
@@ -32,18 +31,6 @@ let activities: Activities;
 const keySpec = generateKeySpec('test');
 const keyring = createKeyring(keySpec);
 const outbox = createOutbox({ keyring });
-
-/** Runs an activity as Temporal would for one call of one journey run: retries keep the same ids. */
-const asCall = (journeyId: string, activityId: string) => {
-  const environment = new MockActivityEnvironment({
-    activityId,
-    workflowExecution: { workflowId: journeyId, runId: 'run' },
-  } as never);
-  return {
-    run: <I, O>(activity: (input: I) => Promise<O>, input: I) =>
-      environment.run(activity, input) as Promise<O>,
-  };
-};
 
 /** The activities on this file's database, with the senders (or the keys) a test gives them. */
 const activitiesWith = (
@@ -64,11 +51,7 @@ const activitiesWith = (
     prisma,
     keyring,
     vault,
-    renderMessage: createMessageRenderer().render,
-    productName: 'Parcours',
-    sessionTtlMs: 3_600_000,
-    codesPerRecipientPerHour: 10,
-    codesPerRequesterPerHour: 5,
+    ...testActivityDefaults,
     smsLimits: {
       countries: ['FR', 'US'],
       perNumberPerHour: 3,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FACTOR_RESET_PURPOSE } from '../../src/activities/authn/factor-resets.js';
 import { type Activities, createActivities } from '../../src/activities/index.js';
@@ -11,7 +10,6 @@ import {
   type OtpPolicy,
 } from '../../src/activities/otp/otp.js';
 import { createOutbox } from '../../src/activities/outbox/outbox.js';
-import { createMessageRenderer } from '../../src/channels/render.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { sha256Hex } from '../../src/security/tokens.js';
@@ -19,6 +17,7 @@ import { createVault, type Vault } from '../../src/security/vault.js';
 import { createSessionGrants } from '../../src/sessions/session-grant.js';
 import type { SessionRef } from '../../src/sessions/session-ref.js';
 import { sessionRefOf } from '../../src/sessions/session-store.js';
+import { asCall, testActivityDefaults } from '../support/activity-call.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { codeIn } from '../support/http.js';
 import { createSoftAuthenticator } from '../support/soft-authenticator.js';
@@ -59,11 +58,7 @@ beforeAll(async () => {
     prisma,
     keyring,
     vault,
-    renderMessage: createMessageRenderer().render,
-    productName: 'Parcours',
-    sessionTtlMs: 3_600_000,
-    codesPerRecipientPerHour: 10,
-    codesPerRequesterPerHour: 5,
+    ...testActivityDefaults,
     webauthn: RP,
     now: () => clock.at,
   });
@@ -75,18 +70,6 @@ afterAll(async () => {
 beforeEach(() => {
   clock.at = START;
 });
-
-/** Runs an activity as Temporal would for one call of one run: a retry keeps the same ids. */
-const asCall = (journeyId: string, activityId: string) => {
-  const environment = new MockActivityEnvironment({
-    activityId,
-    workflowExecution: { workflowId: journeyId, runId: 'run' },
-  } as never);
-  return {
-    run: <I, O>(activity: (input: I) => Promise<O>, input: I) =>
-      environment.run(activity, input) as Promise<O>,
-  };
-};
 
 /** What an activity answers a `journeyId` naming another run than its own. */
 const runRefused = { type: 'run_refused', nonRetryable: true };

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../../src/activities/index.js';
 import { appInput, createAppRegistry } from '../../src/apps/app-registry.js';
-import { createMessageRenderer } from '../../src/channels/render.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { createVault } from '../../src/security/vault.js';
 import { createSessionGrants } from '../../src/sessions/session-grant.js';
 import type { SessionRef } from '../../src/sessions/session-ref.js';
 import { sessionRefOf } from '../../src/sessions/session-store.js';
+import { asCall, testActivityDefaults } from '../support/activity-call.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /*
@@ -47,11 +46,7 @@ beforeAll(async () => {
     prisma,
     keyring,
     vault: createVault(prisma, keyring),
-    renderMessage: createMessageRenderer().render,
-    productName: 'Parcours',
-    sessionTtlMs: 3_600_000,
-    codesPerRecipientPerHour: 10,
-    codesPerRequesterPerHour: 5,
+    ...testActivityDefaults,
     now: () => clock.at,
   });
   await prisma.attributeDefinition.create({
@@ -70,18 +65,6 @@ afterAll(async () => {
 beforeEach(() => {
   clock.at = START;
 });
-
-/** Runs an activity as Temporal would for one call of one run: a retry keeps the same ids. */
-const asCall = (journeyId: string, activityId: string) => {
-  const environment = new MockActivityEnvironment({
-    activityId,
-    workflowExecution: { workflowId: journeyId, runId: 'run' },
-  } as never);
-  return {
-    run: <I, O>(activity: (input: I) => Promise<O>, input: I) =>
-      environment.run(activity, input) as Promise<O>,
-  };
-};
 
 let runs = 0;
 /** A journey run id no other test uses. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   factorAttemptKeys,
@@ -8,11 +7,11 @@ import {
 import { type Activities, createActivities } from '../../src/activities/index.js';
 import type { IssuedOtp, OtpPolicy } from '../../src/activities/otp/otp.js';
 import { createOutbox } from '../../src/activities/outbox/outbox.js';
-import { createMessageRenderer } from '../../src/channels/render.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
 import { hashPassword, verifyPassword } from '../../src/security/password-hash.js';
 import { createVault, type Vault } from '../../src/security/vault.js';
+import { asCall, testActivityDefaults } from '../support/activity-call.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { codeIn } from '../support/http.js';
 
@@ -42,11 +41,7 @@ beforeAll(async () => {
     prisma,
     keyring,
     vault,
-    renderMessage: createMessageRenderer().render,
-    productName: 'Parcours',
-    sessionTtlMs: 3_600_000,
-    codesPerRecipientPerHour: 10,
-    codesPerRequesterPerHour: 5,
+    ...testActivityDefaults,
   });
   [oldHash, newHash] = await Promise.all([hashPassword(OLD_PASSWORD), hashPassword(NEW_PASSWORD)]);
 });
@@ -54,18 +49,6 @@ afterAll(async () => {
   await prisma?.$disconnect();
   await db?.drop();
 });
-
-/** Runs an activity as Temporal would for one call of one run: a retry keeps the same ids. */
-const asCall = (journeyId: string, activityId: string) => {
-  const environment = new MockActivityEnvironment({
-    activityId,
-    workflowExecution: { workflowId: journeyId, runId: 'run' },
-  } as never);
-  return {
-    run: <I, O>(activity: (input: I) => Promise<O>, input: I) =>
-      environment.run(activity, input) as Promise<O>,
-  };
-};
 
 const recoveryPolicy: OtpPolicy = {
   purpose: 'recovery',
