@@ -85,37 +85,54 @@ const appRefusals = {
   404: problemResponse('`user_not_found`: no such customer, or one this app may not reach'),
 };
 
+/** An operation as the document describes it, before who may call it is said. */
+interface Operation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  parameters?: object[];
+  requestBody?: object;
+  responses: Record<string, object>;
+}
+
+/** Who may call an operation: its security scheme, and the answers every such call may get. */
+const callableBy =
+  (security: object[], refusals: Record<string, object>) => (operation: Operation) => ({
+    ...operation,
+    security,
+    responses: { ...operation.responses, ...refusals, ...limited },
+  });
+/** With the customer's session (`/v1/me`). */
+const customerOperation = callableBy([{ sessionBearer: [] }], { 401: noSession });
+/** With an app's client credentials (`/v1/apps/me`). */
+const appOperation = callableBy([{ clientBasic: [] }], appRefusals);
+
 /** Self-service (`/v1/me`) and the app API (`/v1/apps/me`): one profile, read the same by both. */
 export const profileOpenApi = {
   paths: {
     '/v1/me': {
-      get: {
+      get: customerOperation({
         operationId: 'readMyProfile',
         summary: "The signed-in customer's profile: `sub` and each attribute with a value",
-        security: [{ sessionBearer: [] }],
-        responses: { 200: json(PROFILE, 'The profile'), 401: noSession, ...limited },
-      },
-      patch: {
+        responses: { 200: json(PROFILE, 'The profile') },
+      }),
+      patch: customerOperation({
         operationId: 'updateMyProfile',
         summary: 'Change the profile (RFC 7396 merge patch: `null` removes an attribute)',
         description:
           "Nothing of a refused patch is kept. Email, phone and address need a sign-in in the last 15 minutes at the account's highest level.",
-        security: [{ sessionBearer: [] }],
         requestBody: OBJECT_BODY,
         responses: {
           200: json(PROFILE, 'The profile after the change'),
-          401: noSession,
           ...refusedPatch,
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/sessions': {
-      get: {
+      get: customerOperation({
         operationId: 'listMySessions',
         summary: "The customer's live sessions: device, created, last seen, which is this one",
-        security: [{ sessionBearer: [] }],
         responses: {
           200: json(
             {
@@ -125,120 +142,96 @@ export const profileOpenApi = {
             },
             'Newest first',
           ),
-          401: noSession,
-          ...limited,
         },
-      },
-      delete: {
+      }),
+      delete: customerOperation({
         operationId: 'revokeMyOtherSessions',
         summary: 'Log out every other session of the customer; this one stays',
-        security: [{ sessionBearer: [] }],
         responses: {
           200: json(
             { type: 'object', required: ['revoked'], properties: { revoked: { type: 'integer' } } },
             'How many sessions ended',
           ),
-          401: noSession,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/sessions/{id}': {
-      delete: {
+      delete: customerOperation({
         operationId: 'revokeMySession',
         summary: "Log out one of the customer's sessions: its token stops working at once",
-        security: [{ sessionBearer: [] }],
         parameters: [pathParameter('id', 'A session id from the list')],
         responses: {
           204: { description: 'Logged out' },
-          401: noSession,
           404: problemResponse('`session_not_found`: no live session of this customer'),
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/factors': {
-      get: {
+      get: customerOperation({
         operationId: 'listMyFactors',
         summary: "The account's second factors, never a secret (as `/v1/sessions/factors`)",
-        security: [{ sessionBearer: [] }],
         responses: {
           200: json(
             { type: 'object', required: ['factors'], properties: { factors: { type: 'array' } } },
             'The factors',
           ),
-          401: noSession,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/factors/{id}': {
-      delete: {
+      delete: customerOperation({
         operationId: 'removeMyFactor',
         summary: 'Remove a factor: starts factor-removal@1 (aal 2, a recent sign-in)',
-        security: [{ sessionBearer: [] }],
         parameters: [pathParameter('id', 'A factor id, or `recovery_code` for the whole set')],
         responses: {
           ...started,
-          401: noSession,
           403: stepUpNeeded,
           422: problemResponse('`invalid_input`: not a factor id'),
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/email': {
-      post: {
+      post: customerOperation({
         operationId: 'changeMyEmail',
         summary: 'Change the email address: starts email-change@1 (its start body)',
-        security: [{ sessionBearer: [] }],
         responses: {
           ...started,
-          401: noSession,
           403: stepUpNeeded,
           422: problemResponse('`invalid_input`: the start body'),
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/me/phone': {
-      post: {
+      post: customerOperation({
         operationId: 'changeMyPhone',
         summary: 'Change and verify the phone number by a texted code: starts phone-change@1',
-        security: [{ sessionBearer: [] }],
         responses: {
           ...started,
-          401: noSession,
           403: stepUpNeeded,
           422: problemResponse('`invalid_input`: the start body'),
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/apps/me/users/{user}/profile': {
-      get: {
+      get: appOperation({
         operationId: 'appReadsProfile',
         summary: "A customer's profile as the catalogue lets this app read it",
-        security: [{ clientBasic: [] }],
         parameters: [userParameter],
-        responses: { 200: json(PROFILE, 'The profile'), ...appRefusals, ...limited },
-      },
-      patch: {
+        responses: { 200: json(PROFILE, 'The profile') },
+      }),
+      patch: appOperation({
         operationId: 'appUpdatesProfile',
         summary: 'Change what the catalogue lets this app write (merge patch)',
-        security: [{ clientBasic: [] }],
         parameters: [userParameter],
         requestBody: OBJECT_BODY,
         responses: {
           200: json(PROFILE, 'The profile after the change'),
-          ...appRefusals,
           ...refusedPatch,
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     ...Object.fromEntries(
       [
@@ -250,22 +243,18 @@ export const profileOpenApi = {
       ].map(([path, extra], index) => [
         path,
         {
-          get: {
+          get: appOperation({
             operationId: index ? 'appReadsNamespace' : 'appReadsData',
             summary: "The app's own JSON document about the customer ({} when none)",
-            security: [{ clientBasic: [] }],
             parameters: [userParameter, ...(extra as object[])],
             responses: {
               200: json({ type: 'object' }, 'The document'),
-              ...appRefusals,
               403: problemResponse("`app_data_forbidden`: another app's namespace"),
-              ...limited,
             },
-          },
-          put: {
+          }),
+          put: appOperation({
             operationId: index ? 'appWritesNamespace' : 'appWritesData',
             summary: "Replace the app's own document, within its size limit",
-            security: [{ clientBasic: [] }],
             parameters: [userParameter, ...(extra as object[])],
             requestBody: {
               required: true,
@@ -273,14 +262,12 @@ export const profileOpenApi = {
             },
             responses: {
               200: json({ type: 'object' }, 'The document as kept'),
-              ...appRefusals,
               403: problemResponse("`app_data_forbidden`: another app's namespace"),
               422: problemResponse('`invalid_input`: not a JSON object'),
               ...bodyRefusals,
               413: problemResponse('`app_data_too_large`, or a body over 128 KiB'),
-              ...limited,
             },
-          },
+          }),
         },
       ]),
     ),
@@ -304,8 +291,9 @@ export const profileOpenApi = {
   },
 };
 
-const adminKey = [{ adminKey: [] }];
 const noKey = problemResponse('No, or a wrong, operator key');
+/** With the operator key (`/v1/admin`, analytics). */
+const operatorOperation = callableBy([{ adminKey: [] }], { 401: noKey });
 const invalid = problemResponse('`invalid_input`: each field at its JSON pointer');
 const appAnswer = {
   type: 'object',
@@ -327,16 +315,14 @@ const appAnswer = {
 export const adminOpenApi = {
   paths: {
     '/v1/admin/apps': {
-      get: {
+      get: operatorOperation({
         operationId: 'listApps',
         summary: 'Every registered app, never a secret',
-        security: adminKey,
-        responses: { 200: json({ type: 'object' }, 'The apps'), 401: noKey, ...limited },
-      },
-      post: {
+        responses: { 200: json({ type: 'object' }, 'The apps') },
+      }),
+      post: operatorOperation({
         operationId: 'addApp',
         summary: 'Register an app: its client secret is in this answer only',
-        security: adminKey,
         requestBody: {
           required: true,
           content: { 'application/json': { schema: bodyOf(appInput) } },
@@ -350,31 +336,25 @@ export const adminOpenApi = {
             },
             'Registered',
           ),
-          401: noKey,
           409: problemResponse('`app_exists`'),
           422: invalid,
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/admin/apps/{id}': {
-      get: {
+      get: operatorOperation({
         operationId: 'getApp',
         summary: 'One app',
-        security: adminKey,
         parameters: [pathParameter('id', 'The client id')],
         responses: {
           200: json(appAnswer, 'The app'),
-          401: noKey,
           404: problemResponse('`app_not_found`'),
-          ...limited,
         },
-      },
-      patch: {
+      }),
+      patch: operatorOperation({
         operationId: 'changeApp',
         summary: 'Change an app (not its id nor its secret)',
-        security: adminKey,
         parameters: [pathParameter('id', 'The client id')],
         requestBody: {
           required: true,
@@ -382,31 +362,25 @@ export const adminOpenApi = {
         },
         responses: {
           200: json(appAnswer, 'The app'),
-          401: noKey,
           404: problemResponse('`app_not_found`'),
           422: invalid,
           ...bodyRefusals,
-          ...limited,
         },
-      },
-      delete: {
+      }),
+      delete: operatorOperation({
         operationId: 'removeApp',
         summary: 'Remove an app, its namespaces and counts',
-        security: adminKey,
         parameters: [pathParameter('id', 'The client id')],
         responses: {
           204: { description: 'Removed' },
-          401: noKey,
           404: problemResponse('`app_not_found`'),
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/admin/apps/{id}/secret': {
-      post: {
+      post: operatorOperation({
         operationId: 'rotateAppSecret',
         summary: 'A new client secret; the old one stops working at once',
-        security: adminKey,
         parameters: [pathParameter('id', 'The client id')],
         responses: {
           200: json(
@@ -417,23 +391,19 @@ export const adminOpenApi = {
             },
             'The new secret, shown once',
           ),
-          401: noKey,
           404: problemResponse('`app_not_found`'),
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/admin/attributes': {
-      get: {
+      get: operatorOperation({
         operationId: 'listAttributes',
         summary: 'The attribute catalogue: the standard attributes and every declared one',
-        security: adminKey,
-        responses: { 200: json({ type: 'object' }, 'The catalogue'), 401: noKey, ...limited },
-      },
-      post: {
+        responses: { 200: json({ type: 'object' }, 'The catalogue') },
+      }),
+      post: operatorOperation({
         operationId: 'defineAttribute',
         summary: 'Declare (or redeclare) a custom attribute',
-        security: adminKey,
         requestBody: {
           required: true,
           content: { 'application/json': { schema: bodyOf(attributeDefinitionInput) } },
@@ -443,61 +413,49 @@ export const adminOpenApi = {
             { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
             'The attribute',
           ),
-          401: noKey,
           422: invalid,
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/admin/attributes/{name}': {
-      delete: {
+      delete: operatorOperation({
         operationId: 'removeAttribute',
         summary: 'Remove a custom attribute from the catalogue (values stay, unread)',
-        security: adminKey,
         parameters: [pathParameter('name', 'The attribute')],
         responses: {
           204: { description: 'Removed' },
-          401: noKey,
           404: problemResponse('`attribute_not_found`'),
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/admin/users/{user}/profile': {
-      get: {
+      get: operatorOperation({
         operationId: 'operatorReadsProfile',
         summary: "A customer's profile as the operator may read it",
-        security: adminKey,
         parameters: [userParameter],
         responses: {
           200: json(PROFILE, 'The profile'),
-          401: noKey,
           404: problemResponse('`user_not_found`'),
-          ...limited,
         },
-      },
-      patch: {
+      }),
+      patch: operatorOperation({
         operationId: 'operatorUpdatesProfile',
         summary: 'Change what the operator may write (merge patch)',
-        security: adminKey,
         parameters: [userParameter],
         requestBody: OBJECT_BODY,
         responses: {
           200: json(PROFILE, 'The profile'),
-          401: noKey,
           404: problemResponse('`user_not_found`'),
           ...refusedPatch,
           ...bodyRefusals,
-          ...limited,
         },
-      },
+      }),
     },
     '/v1/analytics/profiling/questions': {
-      get: {
+      get: operatorOperation({
         operationId: 'profilingQuestions',
         summary: 'progressive-profiling@1 per attribute and app: asked, answered, skipped',
-        security: adminKey,
         parameters: Object.entries(profilingQuery.shape).map(([name, schema]) => ({
           name,
           in: 'query',
@@ -517,11 +475,9 @@ export const adminOpenApi = {
             },
             'The counts, exact',
           ),
-          401: noKey,
           422: problemResponse('`invalid_input`: a query parameter, in `query`'),
-          ...limited,
         },
-      },
+      }),
     },
   },
 };
