@@ -27,6 +27,10 @@ export const errorCatalogue = {
   invalid_value: spec(422, 'This value is not one of those allowed'),
   too_small: spec(422, 'This value is too short or too small'),
   too_big: spec(422, 'This value is too long or too large'),
+  invalid_character: spec(
+    422,
+    'This text holds a character that cannot be kept (NUL, or half a surrogate pair)',
+  ),
   malformed_json: spec(400, 'Request body is not valid JSON', false),
   bad_request: spec(400, 'The request could not be read', false),
   body_too_large: spec(413, 'Request body too large', false),

@@ -21,6 +21,7 @@ import { createProblemPages } from './problem-pages.js';
 import { stepApiRateLimit } from './rate-limit.js';
 import { createSessionsApi } from './sessions-api.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
+import { refuseUnstorableText } from './storable-text.js';
 import { createTwilioCallbacks, type TwilioCallbackOptions } from './twilio-callbacks.js';
 
 export interface AppDeps extends StepApiDeps {
@@ -59,7 +60,11 @@ function requireJson(req: Request, _res: Response, next: NextFunction) {
   next();
 }
 
-const jsonBody = (limit: number) => express.json({ limit, strict: true, type: JSON_TYPES });
+/** A JSON body, parsed and refused if it holds text the database could not keep as sent. */
+const jsonBody = (limit: number) => [
+  express.json({ limit, strict: true, type: JSON_TYPES }),
+  refuseUnstorableText,
+];
 
 export function createApp(deps: AppDeps) {
   const app = express();

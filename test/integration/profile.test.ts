@@ -168,4 +168,38 @@ describe('one profile for every app: /v1/me, the app API and the catalogue, on r
       (await api.call('GET', '/v1/me', { headers: bearer(customer.sessionToken) })).status,
     ).toBe(401);
   });
+
+  // PostgreSQL refuses NUL in text and jsonb (the write failed as a 500) and would store half a
+  // surrogate pair as U+FFFD: refused on every path before any route reads the body.
+  it('refuses text the database could not keep as sent, with its path, on every path', async () => {
+    const customer = await signUp(api, smtp);
+    const me = await api.call('PATCH', '/v1/me', {
+      headers: { ...bearer(customer.sessionToken), 'content-type': 'application/json' },
+      raw: '{"given_name":"Ada\\u0000"}',
+    });
+    expect(me.status).toBe(422);
+    expect(me.body.errors).toEqual([
+      expect.objectContaining({ path: '/given_name', code: 'invalid_character' }),
+    ]);
+    const app = await api.call('PATCH', '/v1/admin/apps/shop', {
+      headers: { ...admin, 'content-type': 'application/json' },
+      raw: '{"purposes":["ok","x\\ud800"]}',
+    });
+    expect(app.status).toBe(422);
+    expect(app.body.errors).toEqual([expect.objectContaining({ path: '/purposes/1' })]);
+    const data = await api.call('PUT', `/v1/apps/me/users/${customer.userId}/data`, {
+      headers: { ...basic('shop', secrets.shop as string), 'content-type': 'application/json' },
+      raw: '{"cart\\u0000":1}',
+    });
+    expect(data.status).toBe(422);
+    const started = await api.start('registration');
+    const step = await api.call('POST', `/v1/journeys/${started.body.id}/steps/credentials`, {
+      headers: { 'journey-token': started.body.token, 'content-type': 'application/json' },
+      raw: '{"email":"a\\u0000@example.com","password":"correct horse battery staple"}',
+    });
+    expect(step.status).toBe(422);
+    expect(
+      (await api.call('GET', '/v1/me', { headers: bearer(customer.sessionToken) })).body,
+    ).not.toHaveProperty('given_name');
+  });
 });
