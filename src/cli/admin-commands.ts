@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Io, repoRoot, UsageError } from './journeys/load.js';
 
-export const adminUsage = `Usage: parcours apps|attributes <command> [options]
+export const adminUsage = `Usage: parcours apps|attributes|purposes|policies <command> [options]
 
 Apps (OAuth clients: a client id and a secret shown once):
   apps add <client-id> --name <name> [--kind first_party|third_party] [--attributes a,b]
@@ -22,8 +22,21 @@ Attributes (custom profile attributes; the OpenID Connect ones are built in):
   attributes list
   attributes remove <name>
 
+Purposes (what customers consent to) and policies (immutable versions per locale):
+  purposes add <id> --name <name> [--attributes a,b] [--apps x,y] [--description <text>]
+  purposes list
+  purposes remove <id>
+  policies publish <policy> --version <v> --locale <tag> --file <content.md> [--material]
+           [--effective <ISO 8601 instant, default now>]
+  policies list [<policy>]
+  policies show <policy> --version <v> --locale <tag>
+
 Every command takes --api <url> (default $PARCOURS_API or http://127.0.0.1:3000) and reads the
 operator key from $PARCOURS_ADMIN_KEY, else from ./.parcours/operator-key (made by npm start).`;
+
+/** The operator's command groups. */
+export const ADMIN_GROUPS = ['apps', 'attributes', 'purposes', 'policies'] as const;
+export type AdminGroup = (typeof ADMIN_GROUPS)[number];
 
 export interface AdminOptions {
   api?: string | undefined;
@@ -39,7 +52,13 @@ export interface AdminOptions {
   owner?: string | undefined;
   sensitive?: boolean | undefined;
   'grants-access'?: boolean | undefined;
+  apps?: string | undefined;
   description?: string | undefined;
+  version?: string | undefined;
+  locale?: string | undefined;
+  file?: string | undefined;
+  material?: boolean | undefined;
+  effective?: string | undefined;
 }
 
 const list = (value: string | undefined) =>
@@ -93,7 +112,7 @@ async function appBody(options: AdminOptions) {
 
 /** Runs `parcours apps|attributes …`: 0 done, 1 refused by the engine, 2 a usage mistake. */
 export async function runAdminCommand(
-  group: 'apps' | 'attributes',
+  group: AdminGroup,
   command: string | undefined,
   subject: string | undefined,
   options: AdminOptions,
@@ -151,6 +170,61 @@ export async function runAdminCommand(
         return (await call('DELETE', `/apps/${need('client id')}`)) === undefined ? 1 : 0;
       default:
         throw new UsageError(command ? `unknown command 'apps ${command}'` : 'name a command');
+    }
+  if (group === 'purposes')
+    switch (command) {
+      case 'add':
+        return show(
+          await call(
+            'PUT',
+            `/purposes/${need('purpose')}`,
+            definedOnly({
+              name: options.name,
+              description: options.description,
+              attributes: list(options.attributes),
+              apps: list(options.apps),
+            }),
+          ),
+        );
+      case 'list':
+        return show(await call('GET', '/purposes'));
+      case 'remove':
+        return (await call('DELETE', `/purposes/${need('purpose')}`)) === undefined ? 1 : 0;
+      default:
+        throw new UsageError(command ? `unknown command 'purposes ${command}'` : 'name a command');
+    }
+  if (group === 'policies')
+    switch (command) {
+      case 'publish': {
+        need('policy');
+        if (!options.version || !options.locale || !options.file)
+          throw new UsageError('--version, --locale and --file are required');
+        return show(
+          await call('POST', '/policies', {
+            policy: subject,
+            version: options.version,
+            locale: options.locale,
+            content: await readFile(options.file, 'utf8'),
+            material: options.material === true,
+            effective_at: options.effective ?? new Date().toISOString(),
+          }),
+        );
+      }
+      case 'list':
+        return show(
+          await call('GET', `/policies${subject ? `?policy=${encodeURIComponent(subject)}` : ''}`),
+        );
+      case 'show':
+        if (!options.version || !options.locale)
+          throw new UsageError('--version and --locale are required');
+        return show(
+          await call(
+            'GET',
+            `/policies/${need('policy')}/${encodeURIComponent(options.version)}/${encodeURIComponent(options.locale)}`,
+          ),
+        );
+      default:
+        throw new UsageError(command ? `unknown command 'policies ${command}'` : 'name a command');
     }
   switch (command) {
     case 'add': {

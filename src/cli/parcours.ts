@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { adminUsage, runAdminCommand } from './admin-commands.js';
+import { ADMIN_GROUPS, type AdminGroup, adminUsage, runAdminCommand } from './admin-commands.js';
 import { checkJourneys } from './journeys/check.js';
 import { graphJourney } from './journeys/graph.js';
 import { listJourneys } from './journeys/list.js';
@@ -60,6 +60,12 @@ export async function runParcours(args: string[], io: Io): Promise<number> {
         sensitive: { type: 'boolean' },
         'grants-access': { type: 'boolean' },
         description: { type: 'string' },
+        apps: { type: 'string' },
+        version: { type: 'string' },
+        locale: { type: 'string' },
+        file: { type: 'string' },
+        material: { type: 'boolean' },
+        effective: { type: 'string' },
       },
     });
     const [group, command, subject, ...extra] = positionals;
@@ -67,9 +73,9 @@ export async function runParcours(args: string[], io: Io): Promise<number> {
       io.out(usage);
       return group || values.help ? 0 : 2;
     }
-    if (group === 'apps' || group === 'attributes') {
+    if ((ADMIN_GROUPS as readonly string[]).includes(group)) {
       if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-      return await runAdminCommand(group, command, subject, values, io);
+      return await runAdminCommand(group as AdminGroup, command, subject, values, io);
     }
     if (group !== 'journeys') throw new UsageError(`unknown command '${group}'`);
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);

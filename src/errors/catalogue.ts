@@ -131,6 +131,14 @@ export const errorCatalogue = {
   client_authentication_failed: spec(401, 'The client id and secret do not match', false),
   user_not_found: spec(404, 'No such customer', false),
   session_not_found: spec(404, 'No such session'),
+  // Consent: purposes and the policy documents customers accept.
+  purpose_not_found: spec(404, 'No such purpose', false),
+  policy_version_exists: spec(
+    409,
+    'This version of the policy is published already, with other content: publish a new version',
+    false,
+  ),
+  policy_version_not_found: spec(404, 'No such version of the policy', false),
 
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).

@@ -1,5 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { type AppRegistry, appChange, appInput } from '../apps/app-registry.js';
+import { createPolicies, policyVersionInput } from '../consent/policies.js';
+import { createPurposes, purposeInput } from '../consent/purposes.js';
 import type { PrismaClient } from '../db/prisma.js';
 import {
   attributeDefinitionInput,
@@ -133,6 +135,79 @@ export function createAdminApi(deps: {
     res.json(await readProfile(deps.prisma, catalogue, userId, OPERATOR));
   });
 
+  const purposes = createPurposes(deps.prisma);
+  const policies = createPolicies(deps.prisma);
+  router.get('/purposes', async (_req: Request, res: Response) => {
+    res.json({ purposes: await purposes.list() });
+  });
+  /** Declares or redeclares a purpose: the attributes and apps it covers must exist. */
+  router.put('/purposes/:id', async (req: Request, res: Response) => {
+    const input = parsed(purposeInput, {
+      ...objectBody(req.body ?? {}),
+      id: String(req.params.id),
+    });
+    const catalogue = await loadCatalogue(deps.prisma);
+    const known = new Set((await deps.apps.list()).map((app) => app.client_id));
+    const errors = [
+      ...input.attributes.flatMap((name, index) =>
+        catalogue.has(name)
+          ? []
+          : [
+              {
+                path: `/attributes/${index}`,
+                code: 'attribute_not_found',
+                message: 'No such attribute',
+              },
+            ],
+      ),
+      ...input.apps.flatMap((app, index) =>
+        known.has(app)
+          ? []
+          : [
+              {
+                path: `/apps/${index}`,
+                code: 'app_not_found',
+                message: 'No app with this client id',
+              },
+            ],
+      ),
+    ];
+    if (errors.length) throw new HttpProblem('invalid_input', { errors });
+    res.json(await purposes.define(input));
+  });
+  router.delete('/purposes/:id', async (req: Request, res: Response) => {
+    if (!(await purposes.remove(String(req.params.id)))) throw new HttpProblem('purpose_not_found');
+    res.status(204).end();
+  });
+
+  router.get('/policies', async (req: Request, res: Response) => {
+    const policy = typeof req.query.policy === 'string' ? req.query.policy : undefined;
+    res.json({ versions: await policies.list(policy) });
+  });
+  /** Publishes a version of a policy in a locale: immutable once published. */
+  router.post('/policies', async (req: Request, res: Response) => {
+    const published = await policies.publish(parsed(policyVersionInput, req.body));
+    if (published.outcome === 'conflict') throw new HttpProblem('policy_version_exists');
+    const { policy, version, locale } = published.version;
+    res
+      .status(published.outcome === 'published' ? 201 : 200)
+      .location(`${req.baseUrl}/policies/${policy}/${version}/${locale}`)
+      .json(published.version);
+  });
+  router.get('/policies/:policy/:version/:locale', async (req: Request, res: Response) => {
+    const found = await policies.get(
+      String(req.params.policy),
+      String(req.params.version),
+      String(req.params.locale),
+    );
+    if (!found) throw new HttpProblem('policy_version_not_found');
+    res.json(found);
+  });
+
+  router.all('/purposes', methodNotAllowed('GET'));
+  router.all('/purposes/:id', methodNotAllowed('PUT', 'DELETE'));
+  router.all('/policies', methodNotAllowed('GET', 'POST'));
+  router.all('/policies/:policy/:version/:locale', methodNotAllowed('GET'));
   router.all('/apps', methodNotAllowed('GET', 'POST'));
   router.all('/apps/:id', methodNotAllowed('GET', 'PATCH', 'DELETE'));
   router.all('/apps/:id/secret', methodNotAllowed('POST'));

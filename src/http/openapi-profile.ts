@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { appChange, appInput } from '../apps/app-registry.js';
+import { policyVersionInput } from '../consent/policies.js';
+import { purposeId, purposeInput } from '../consent/purposes.js';
 import { attributeDefinitionInput } from '../profile/attribute-catalogue.js';
 import { profilingQuery } from './analytics-api.js';
 import { PROFILING_QUESTION } from './openapi-funnel.js';
@@ -311,6 +313,34 @@ const appAnswer = {
   },
 };
 
+const PURPOSE = {
+  type: 'object',
+  required: ['id', 'name', 'attributes', 'apps'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    attributes: { type: 'array', items: { type: 'string' } },
+    apps: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+const POLICY_VERSION = {
+  type: 'object',
+  required: ['policy', 'version', 'locale', 'content_hash', 'material', 'effective_at'],
+  properties: {
+    policy: { type: 'string' },
+    version: { type: 'string' },
+    locale: { type: 'string' },
+    content_hash: { type: 'string', description: 'SHA-256 hex of the content' },
+    material: { type: 'boolean', description: 'Customers consent again once it is in effect' },
+    effective_at: { type: 'string', format: 'date-time' },
+    published_at: { type: 'string', format: 'date-time' },
+    content: { type: 'string' },
+  },
+};
+
 /** The operator's API (`/v1/admin`): apps, the attribute catalogue, any customer's profile. */
 export const adminOpenApi = {
   paths: {
@@ -426,6 +456,102 @@ export const adminOpenApi = {
         responses: {
           204: { description: 'Removed' },
           404: problemResponse('`attribute_not_found`'),
+        },
+      }),
+    },
+    '/v1/admin/purposes': {
+      get: operatorOperation({
+        operationId: 'listPurposes',
+        summary: 'Every purpose customers consent to, and what it covers',
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              required: ['purposes'],
+              properties: { purposes: { type: 'array', items: PURPOSE } },
+            },
+            'The purposes',
+          ),
+        },
+      }),
+    },
+    '/v1/admin/purposes/{id}': {
+      put: operatorOperation({
+        operationId: 'definePurpose',
+        summary:
+          'Declare or redeclare a purpose: the attributes and apps it covers (each must exist)',
+        parameters: [
+          {
+            ...pathParameter('id', 'The purpose (`marketing_email`)'),
+            schema: parameterSchema(purposeId()),
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: bodyOf(purposeInput.omit({ id: true })) } },
+        },
+        responses: {
+          200: json(PURPOSE, 'The purpose'),
+          422: invalid,
+          ...bodyRefusals,
+        },
+      }),
+      delete: operatorOperation({
+        operationId: 'removePurpose',
+        summary: 'Remove a purpose',
+        parameters: [pathParameter('id', 'The purpose')],
+        responses: {
+          204: { description: 'Removed' },
+          404: problemResponse('`purpose_not_found`'),
+        },
+      }),
+    },
+    '/v1/admin/policies': {
+      get: operatorOperation({
+        operationId: 'listPolicyVersions',
+        summary: 'Every published version of every policy, per locale, newest in effect first',
+        parameters: [{ name: 'policy', in: 'query', required: false, schema: { type: 'string' } }],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              required: ['versions'],
+              properties: { versions: { type: 'array', items: POLICY_VERSION } },
+            },
+            'The versions (without their content)',
+          ),
+        },
+      }),
+      post: operatorOperation({
+        operationId: 'publishPolicyVersion',
+        summary: 'Publish a version of a policy in a locale: immutable once published',
+        description:
+          'The same content again answers 200 with the version as it is; other content under a published version answers 409.',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: bodyOf(policyVersionInput) } },
+        },
+        responses: {
+          201: json(POLICY_VERSION, 'Published'),
+          200: json(POLICY_VERSION, 'Published already, with this very content'),
+          409: problemResponse('`policy_version_exists`: published with other content'),
+          422: invalid,
+          ...bodyRefusals,
+        },
+      }),
+    },
+    '/v1/admin/policies/{policy}/{version}/{locale}': {
+      get: operatorOperation({
+        operationId: 'getPolicyVersion',
+        summary: 'One published version in one locale, with its content and content hash',
+        parameters: [
+          pathParameter('policy', 'The policy (`privacy`)'),
+          pathParameter('version', 'The version'),
+          pathParameter('locale', 'The locale'),
+        ],
+        responses: {
+          200: json(POLICY_VERSION, 'The version'),
+          404: problemResponse('`policy_version_not_found`'),
         },
       }),
     },

@@ -16,6 +16,7 @@ const floors: string[][] = [
   ['src/sessions', 'src/analytics'],
   ['src/apps'],
   ['src/profile'],
+  ['src/consent'],
   ['src/activities'],
   ['src/journey-kit'],
   ['journeys', 'src/run'],
