@@ -13,6 +13,7 @@ import {
   checkPatch,
   type ProfileActor,
   readProfile,
+  userExists,
   writeProfile,
 } from '../profile/profile-store.js';
 import { fieldErrorsOf } from './field-errors.js';
@@ -113,22 +114,18 @@ export function createAdminApi(deps: {
     res.status(204).end();
   });
 
-  router.get('/users/:user/profile', async (req: Request, res: Response) => {
+  /** The customer the path names, or 404 as for any unknown id. */
+  async function existingUser(req: Request): Promise<string> {
     const userId = String(req.params.user);
-    if (
-      !/^[0-9a-f-]{36}$/i.test(userId) ||
-      !(await deps.prisma.user.count({ where: { id: userId } }))
-    )
-      throw new HttpProblem('user_not_found');
+    if (!(await userExists(deps.prisma, userId))) throw new HttpProblem('user_not_found');
+    return userId;
+  }
+  router.get('/users/:user/profile', async (req: Request, res: Response) => {
+    const userId = await existingUser(req);
     res.json(await readProfile(deps.prisma, await loadCatalogue(deps.prisma), userId, OPERATOR));
   });
   router.patch('/users/:user/profile', async (req: Request, res: Response) => {
-    const userId = String(req.params.user);
-    if (
-      !/^[0-9a-f-]{36}$/i.test(userId) ||
-      !(await deps.prisma.user.count({ where: { id: userId } }))
-    )
-      throw new HttpProblem('user_not_found');
+    const userId = await existingUser(req);
     const catalogue = await loadCatalogue(deps.prisma);
     const { values } = checkPatch(catalogue, OPERATOR, objectBody(req.body));
     await writeProfile(deps.prisma, userId, OPERATOR, values);

@@ -31,8 +31,7 @@ export function createAppApi(deps: { prisma: PrismaClient; apps: AppRegistry; no
   async function reached(req: Request): Promise<{ app: RegisteredApp; userId: string }> {
     const app = await authenticatedApp(req);
     const userId = String(req.params.user);
-    if (!/^[0-9a-f-]{36}$/i.test(userId) || !(await appReaches(deps.prisma, app, userId)))
-      throw new HttpProblem('user_not_found');
+    if (!(await appReaches(deps.prisma, app, userId))) throw new HttpProblem('user_not_found');
     return { app, userId };
   }
 

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors/catalogue.js';
+import { pointerSegment } from '../errors/json-pointer.js';
 import type { FieldError } from './problem.js';
 
 // RFC 6901: the whole body is '' ('/' would name a member called "").
 const pointer = (path: readonly PropertyKey[]) =>
-  path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  path.map((key) => `/${pointerSegment(String(key))}`).join('');
 
 /** zod's issue codes in the catalogue's words: a field error's code is always a catalogue code. */
 const ZOD_CODES: Record<string, ErrorCode> = {

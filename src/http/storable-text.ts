@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { errorSpec, type FieldError } from '../errors/catalogue.js';
+import { pointerSegment } from '../errors/json-pointer.js';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -14,8 +15,6 @@ const unstorable = (text: string) => text.includes(NUL) || text.search(LONE_SURR
 /** The text as a pointer may show it: each such character as U+FFFD. */
 const shown = (text: string) => text.replaceAll(NUL, '\ufffd').replace(LONE_SURROGATE, '\ufffd');
 
-const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
-
 /** Each place in a parsed JSON value holding such a character, as a field error. */
 export function unstorableText(value: unknown, path = ''): FieldError[] {
   const error = (at: string): FieldError => ({
@@ -28,7 +27,7 @@ export function unstorableText(value: unknown, path = ''): FieldError[] {
     return value.flatMap((item, index) => unstorableText(item, `${path}/${index}`));
   if (typeof value !== 'object' || value === null) return [];
   return Object.entries(value).flatMap(([key, item]) => {
-    const at = `${path}/${escapePointer(shown(key))}`;
+    const at = `${path}/${pointerSegment(shown(key))}`;
     return unstorable(key) ? [error(at)] : unstorableText(item, at);
   });
 }

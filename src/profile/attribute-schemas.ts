@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { ErrorCode, FieldError } from '../errors/catalogue.js';
 import { errorSpec } from '../errors/catalogue.js';
+import { pointerSegment } from '../errors/json-pointer.js';
 
 // ajv-formats is CommonJS: its default export is the function under Node's ESM interop.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -120,18 +121,15 @@ const KEYWORD_CODES: Record<string, ErrorCode> = {
   unevaluatedProperties: 'unknown_field',
 };
 
-/** A member name as a JSON pointer segment (RFC 6901 §3). */
-export const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
-
 /** ajv's errors for the value at `base` (a JSON pointer) as field errors. */
 function fieldErrorsOfAjv(base: string, errors: readonly ErrorObject[]): FieldError[] {
   return errors.map((error) => {
     const code = KEYWORD_CODES[error.keyword] ?? 'invalid_value';
     const member =
       error.keyword === 'additionalProperties'
-        ? `/${escapePointer(String(error.params.additionalProperty))}`
+        ? `/${pointerSegment(String(error.params.additionalProperty))}`
         : error.keyword === 'required'
-          ? `/${escapePointer(String(error.params.missingProperty))}`
+          ? `/${pointerSegment(String(error.params.missingProperty))}`
           : '';
     return {
       path: `${base}${error.instancePath}${member}`,

@@ -3,9 +3,10 @@ import { e164Of } from '../channels/phone-number.js';
 import type { DbClient, PrismaClient } from '../db/prisma.js';
 import type { FieldError } from '../errors/catalogue.js';
 import { type ErrorCode, errorSpec } from '../errors/catalogue.js';
+import { pointerSegment } from '../errors/json-pointer.js';
 import type { SessionRequirement } from '../sessions/session-ref.js';
 import type { AttributeSpec, Catalogue, Party } from './attribute-catalogue.js';
-import { checkValue, escapePointer } from './attribute-schemas.js';
+import { checkValue } from './attribute-schemas.js';
 import { DERIVED_ATTRIBUTES } from './standard-attributes.js';
 
 /**
@@ -134,7 +135,7 @@ export function checkPatch(
   const invalid: FieldError[] = [];
   const values = new Map<string, unknown>();
   for (const [name, raw] of Object.entries(patch)) {
-    const path = `${base}/${escapePointer(name)}`;
+    const path = `${base}/${pointerSegment(name)}`;
     const spec = catalogue.get(name);
     if (!spec) {
       invalid.push({ path, code: 'unknown_field', message: `No attribute '${name}'` });
@@ -234,8 +235,17 @@ export async function writeProfile(
   });
 }
 
+/** A customer id as a path gives it: a UUID's shape, checked before any query. */
+const looksLikeUserId = (id: string) => /^[0-9a-f-]{36}$/i.test(id);
+
+/** Whether the operator may address this customer: any account there is. */
+export async function userExists(db: DbClient, userId: string) {
+  return looksLikeUserId(userId) && (await db.user.count({ where: { id: userId } })) === 1;
+}
+
 /** Whether an app may address this customer: first-party apps every one, others only those who signed in through them. */
 export async function appReaches(db: DbClient, app: RegisteredApp, userId: string) {
+  if (!looksLikeUserId(userId)) return false;
   const reached = await db.user.count({
     where: {
       id: userId,

@@ -49,13 +49,13 @@ export function factorResetActivities(deps: ActivityDeps) {
       const idempotencyKey = activityIdempotencyKey();
       return prisma.$transaction(async (tx) => {
         const userId = await provenAccount(tx, input.challengeId, FACTOR_RESET_PURPOSE);
-        const earlier = await tx.factorReset.findUnique({ where: { journeyId: journeyId } });
+        const earlier = await tx.factorReset.findUnique({ where: { journeyId } });
         const reset =
           earlier ??
           (await tx.factorReset.create({
             data: {
               userId,
-              journeyId: journeyId,
+              journeyId,
               dueAt: new Date(now().getTime() + input.waitMs),
             },
           }));
@@ -65,7 +65,7 @@ export function factorResetActivities(deps: ActivityDeps) {
           notice: { template: 'factor-reset-scheduled', dueAt },
           phones: true,
           idempotencyKey,
-          journeyId: journeyId,
+          journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { resetId: reset.id, dueAt };

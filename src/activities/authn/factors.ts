@@ -61,7 +61,7 @@ export function factorRemovalActivities(deps: ActivityDeps) {
             userId,
             notice: { template: 'factor-removed', factor },
             idempotencyKey,
-            ...(journeyId ? { journeyId: journeyId } : {}),
+            ...(journeyId ? { journeyId } : {}),
             ...(input.locales ? { locales: input.locales } : {}),
           });
         if (input.factor === 'recovery_code') {

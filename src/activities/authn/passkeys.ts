@@ -237,7 +237,7 @@ export function passkeyActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'webauthn' },
           idempotencyKey,
-          journeyId: journeyId,
+          journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { passkeyId: kept.id, firstFactor: others === (existing ? 1 : 0) };

@@ -51,7 +51,7 @@ export function phoneActivities(deps: ActivityDeps) {
       const phone = (credential?.data as { phone?: string } | null)?.phone;
       if (!phone) throw businessFailure('factor_not_enrolled');
       const issued = await otp.issueOtp({
-        journeyId: journeyId,
+        journeyId,
         recipient: phone,
         ...(input.requester ? { requester: input.requester } : {}),
         policy: {
@@ -154,7 +154,7 @@ export function phoneActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'sms' },
           idempotencyKey,
-          journeyId: journeyId,
+          journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { credentialId: credential.id };

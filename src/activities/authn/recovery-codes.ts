@@ -168,7 +168,7 @@ export function recoveryCodeActivities(deps: ActivityDeps) {
         const message = await outbox.enqueue(tx, {
           id: randomUUID(),
           idempotencyKey,
-          journeyId: journeyId,
+          journeyId,
           channel: 'email',
           to: email.value,
           template: 'recovery-code-used',

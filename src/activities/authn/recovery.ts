@@ -85,7 +85,7 @@ export function recoveryActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'password-reset' },
           idempotencyKey,
-          journeyId: journeyId,
+          journeyId,
           ...(input.locales ? { locales: input.locales } : {}),
         });
         return { userId, sessionsEnded: count };

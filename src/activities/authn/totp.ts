@@ -173,7 +173,7 @@ export function totpActivities(deps: ActivityDeps) {
           userId,
           notice: { template: 'factor-added', factor: 'totp' },
           idempotencyKey,
-          ...(journeyId ? { journeyId: journeyId } : {}),
+          ...(journeyId ? { journeyId } : {}),
           ...(input.locales ? { locales: input.locales } : {}),
         });
       });

@@ -130,7 +130,7 @@ export function identifierActivities(deps: ActivityDeps) {
           const message = await outbox.enqueue(tx, {
             id: randomUUID(),
             idempotencyKey,
-            journeyId: journeyId,
+            journeyId,
             channel: 'email',
             to: current.value,
             template: input.notifyPrevious.template,

@@ -176,7 +176,7 @@ export function otpActivities(deps: ActivityDeps) {
             data: {
               id: challengeId,
               idempotencyKey,
-              journeyId: journeyId,
+              journeyId,
               purpose: policy.purpose,
               channel: policy.channel,
               recipient,
@@ -199,7 +199,7 @@ export function otpActivities(deps: ActivityDeps) {
           await outbox.enqueue(tx, {
             id: messageId,
             idempotencyKey,
-            journeyId: journeyId,
+            journeyId,
             channel: policy.channel,
             to: recipient,
             template: notice ?? policy.template,
