@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import twilio from 'twilio';
+import { recordProviderReport } from '../channels/provider-status.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
@@ -9,19 +10,6 @@ export interface TwilioCallbackOptions {
   /** The status callback URL as Twilio was given it (on PARCOURS_PUBLIC_URL): what it signs. */
   url: string;
 }
-
-/** Twilio's message statuses, in the order a message goes through them. */
-const STATUS_ORDER = [
-  'accepted',
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'undelivered',
-  'failed',
-];
-/** Where a message ends: no later report moves it back. */
-const FINAL = ['delivered', 'undelivered', 'failed'];
 
 /**
  * Twilio's status callbacks for the text messages sent (delivered, undelivered, failed), kept on
@@ -39,29 +27,13 @@ export function createTwilioCallbacks(options: TwilioCallbackOptions & { prisma:
       throw new HttpProblem('callback_refused');
     const sid = form.MessageSid;
     const status = form.MessageStatus;
-    if (typeof sid === 'string' && typeof status === 'string' && STATUS_ORDER.includes(status)) {
-      // Reports may arrive out of order: a status only moves a message forward.
-      await options.prisma.outboundMessage.updateMany({
-        where: {
-          channel: 'sms',
-          providerMessageId: sid,
-          OR: [
-            { providerStatus: null },
-            {
-              providerStatus: {
-                in: STATUS_ORDER.slice(0, STATUS_ORDER.indexOf(status)).filter(
-                  (earlier) => !FINAL.includes(earlier),
-                ),
-              },
-            },
-          ],
-        },
-        data: {
-          providerStatus: status,
-          ...(typeof form.ErrorCode === 'string' ? { providerError: form.ErrorCode } : {}),
-        },
+    // Reports may arrive out of order, or before the message carries Twilio's id: both are kept.
+    if (typeof sid === 'string' && typeof status === 'string')
+      await recordProviderReport(options.prisma, {
+        providerMessageId: sid,
+        status,
+        error: typeof form.ErrorCode === 'string' ? form.ErrorCode : undefined,
       });
-    }
     // Twilio retries on errors: an unknown message or status is acknowledged, and ignored.
     res.status(204).end();
   });

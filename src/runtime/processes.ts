@@ -7,6 +7,7 @@ import { recordJourneyEvents } from '../activities/analytics/analytics.js';
 import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
+import { purgeEarlyReports } from '../channels/provider-status.js';
 import { createMessageRenderer } from '../channels/render.js';
 import { createTwilioSender, twilioStatusUrl } from '../channels/sms-transport.js';
 import { createSmtpSender } from '../channels/smtp-transport.js';
@@ -182,11 +183,14 @@ export async function startWorkerProcess(
     deliver: activities.deliverMessage,
     onError: (err, messageId) => ctx.log.warn({ err, messageId }, 'outbox relay: not delivered'),
   });
-  // Expired vault entries (codes never checked, tokens never shown) are removed on a timer.
-  const purge = setInterval(
-    () => void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed')),
-    60_000,
-  );
+  // Expired vault entries (codes never checked, tokens never shown) and provider reports no
+  // message claimed are removed on a timer.
+  const purge = setInterval(() => {
+    void vault.purgeExpired().catch((err) => ctx.log.warn({ err }, 'vault purge failed'));
+    void purgeEarlyReports(prisma, new Date()).catch((err) =>
+      ctx.log.warn({ err }, 'early provider reports purge failed'),
+    );
+  }, 60_000);
   purge.unref();
   const done = worker.run().finally(async () => {
     clearInterval(purge);

@@ -1,4 +1,5 @@
 import { RecipientRefusedError } from '../../channels/addresses.js';
+import { applyEarlyReport } from '../../channels/provider-status.js';
 import type { RenderedEmail, RenderedSms } from '../../channels/render.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { ActivityDeps } from '../deps.js';
@@ -10,12 +11,12 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 export function messageActivities(deps: ActivityDeps) {
   const { prisma, sendEmail, sendSms, findSms, now } = deps;
   const outbox = createOutbox(deps);
-  const markSent = (
+  const markSent = async (
     id: string,
     providerMessageId: string,
     { wipeContent }: { wipeContent: boolean },
-  ) =>
-    prisma.outboundMessage.update({
+  ) => {
+    await prisma.outboundMessage.update({
       where: { id },
       data: {
         status: 'sent',
@@ -25,6 +26,9 @@ export function messageActivities(deps: ActivityDeps) {
         ...(wipeContent ? { sealedContent: null } : {}),
       },
     });
+    // The provider may have reported on the message before its send call answered.
+    await applyEarlyReport(prisma, providerMessageId);
+  };
   return {
     /**
      * Delivers one outbox message on its channel (email over SMTP, SMS through the provider).
