@@ -11,6 +11,10 @@ export const journeyModules: JourneyModules = {
       (module) => module.registrationV1,
     ),
   'registration@2': () =>
+    import(/* webpackMode: "eager" */ './registration-v2.js').then(
+      (module) => module.registrationV2,
+    ),
+  'registration@3': () =>
     import(/* webpackMode: "eager" */ './registration.js').then((module) => module.registration),
   'login@1': () => import(/* webpackMode: "eager" */ './login.js').then((module) => module.login),
   'mfa-enrolment@1': () =>
@@ -35,6 +39,8 @@ export const journeyModules: JourneyModules = {
     import(/* webpackMode: "eager" */ './progressive-profiling.js').then(
       (module) => module.progressiveProfiling,
     ),
+  'consent@1': () =>
+    import(/* webpackMode: "eager" */ './consent.js').then((module) => module.consent),
   'newsletter@1': () =>
     import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

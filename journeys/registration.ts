@@ -1,80 +1,49 @@
 import { assign } from 'xstate';
-import { z } from 'zod';
+import type { ConsentRequest } from '../src/consent/consent-request.js';
 import {
   activity,
   defineJourney,
-  emailField,
   failOnActivityError,
   type IssuedSession,
-  type JourneyFailure,
   type JourneyInput,
   journeyEnds,
   journeySetup,
+  outputOf,
   results,
-  secret,
-  startFields,
   step,
   stepError,
 } from '../src/journey-kit/index.js';
+import { codeChallengeHost } from './fragments/code-challenge.js';
 import {
-  type CodeChallengeHost,
-  codeChallenge,
-  codeChallengeHost,
-  codeChallengeSettings,
-} from './fragments/code-challenge.js';
+  type ConsentStepInput,
+  consentStepInput,
+  consentStepSchema,
+} from './parts/consent-step.js';
+import {
+  credentialsInput,
+  emailCode,
+  type Settings,
+  type Start,
+  settings,
+  start,
+  termsInput,
+  type Context as V2Context,
+  type Events as V2Events,
+} from './registration-v2.js';
 
 /**
  * Registration: email + password, the email proven by the shared code challenge, terms accepted,
- * then an account and a session. registration@1 (registration-v1.ts) is the same journey as it was
- * first written; this version is built from shared parts.
+ * then a decision on each purpose the data is used for (when the operator declared any), then an
+ * account, its consent records and a session. registration@2 (registration-v2.ts) is the same
+ * journey without the consent step, kept while its runs are open.
  */
 
-const settings = codeChallengeSettings.extend({
-  // NIST SP 800-63B-4 §3.1.1.2: 15 characters when the password is the only factor, 8 when it is
-  // part of multi-factor authentication. 8 by default (the policy's floor); raise it here.
-  passwordMinLength: z.number().int().min(8).max(64).default(8),
-  termsVersion: z.string().default('2026-11-01'),
-  termsUrl: z.string().default('/legal/terms'),
-});
-type Settings = z.infer<typeof settings>;
+type Events = V2Events | { type: 'consent'; input: ConsentStepInput };
 
-const start = z.strictObject({
-  login_hint: startFields.loginHint().optional(),
-  return_to: startFields.returnTo().optional(),
-  ui_locales: startFields.uiLocales().optional(),
-});
-type Start = z.infer<typeof start>;
-
-const credentialsInput = z.strictObject({ email: emailField(), password: secret.newPassword() });
-const termsInput = z.strictObject({ accept: z.literal(true), policyVersion: z.string().min(1) });
-
-// What the workflow receives: secrets are sealed by the step API (hash or vault reference).
-type Events =
-  | { type: 'credentials'; input: { email: string; password: string } }
-  | { type: 'verify-email'; input: { code: string } | { resend: true } }
-  | { type: 'terms'; input: z.infer<typeof termsInput> };
-
-// The run, settings, languages, requester, step error and challenge state come with the host.
-interface Context extends CodeChallengeHost {
-  settings: Settings;
-  loginHint?: string;
-  email?: string;
-  passwordHash?: string;
-  userId?: string;
-  session?: IssuedSession;
-  failure?: JourneyFailure;
+interface Context extends V2Context {
+  request?: ConsentRequest;
+  decisions?: ConsentStepInput;
 }
-
-const emailCode = codeChallenge({
-  name: 'email-code',
-  channel: 'email',
-  step: 'verify-email',
-  purpose: 'registration',
-  template: 'registration-code',
-  // Someone registering an address that has an account: its owner is told, and no code works.
-  whenTaken: { template: 'registration-existing-account' },
-  recipient: (context: Context) => context.email as string,
-});
 
 export const registrationMachine = journeySetup({
   fragments: [emailCode],
@@ -84,12 +53,16 @@ export const registrationMachine = journeySetup({
     input: {} as JourneyInput<Settings, Start>,
   },
   actors: {
+    consentToAsk: activity('consentToAsk'),
+    checkConsent: activity('checkConsent'),
     createAccount: activity('createAccount'),
     createSession: activity('createSession'),
   },
   guards: {
     currentTerms: ({ context, event }) =>
       event.type === 'terms' && event.input.policyVersion === context.settings.termsVersion,
+    nothingToAsk: ({ event }) => outputOf('consentToAsk', event).purposes.length === 0,
+    decisionsRefused: ({ event }) => outputOf('checkConsent', event).rejected !== undefined,
   },
   actions: {
     clearStepError: assign({ stepError: undefined }),
@@ -99,6 +72,24 @@ export const registrationMachine = journeySetup({
         path: '/policyVersion',
       }),
     })),
+    showRequest: assign({ request: ({ event }) => outputOf('consentToAsk', event) }),
+    takeDecisions: assign({
+      decisions: ({ event }) => (event.type === 'consent' ? event.input : undefined),
+      stepError: undefined,
+    }),
+    // Every refusal at once, each with its path; the step is shown again as it stands now.
+    refuseDecisions: assign({
+      stepError: ({ event }) => {
+        const errors = outputOf('checkConsent', event).rejected ?? [];
+        const first = errors[0];
+        return stepError(first?.code ?? 'invalid_input', {
+          path: first?.path ?? '/decisions',
+          ...(first ? { message: first.message } : {}),
+          detail: { errors },
+        });
+      },
+      decisions: undefined,
+    }),
   },
 }).createMachine({
   id: 'registration',
@@ -132,9 +123,37 @@ export const registrationMachine = journeySetup({
     terms: {
       on: {
         terms: [
-          { guard: 'currentTerms', target: 'creatingAccount', actions: 'clearStepError' },
+          { guard: 'currentTerms', target: 'askingConsent', actions: 'clearStepError' },
           { actions: 'rejectOutdatedTerms' },
         ],
+      },
+    },
+    askingConsent: {
+      invoke: {
+        src: 'consentToAsk',
+        input: ({ context }) => ({ locales: context.locales ?? [] }),
+        onDone: [
+          { guard: 'nothingToAsk', target: 'creatingAccount' },
+          { target: 'consent', actions: 'showRequest' },
+        ],
+        onError: failOnActivityError('account_not_created'),
+      },
+    },
+    consent: {
+      on: { consent: { target: 'checkingConsent', actions: 'takeDecisions' } },
+    },
+    checkingConsent: {
+      invoke: {
+        src: 'checkConsent',
+        input: ({ context }) => ({
+          locales: context.locales ?? [],
+          ...(context.decisions as ConsentStepInput),
+        }),
+        onDone: [
+          { guard: 'decisionsRefused', target: 'askingConsent', actions: 'refuseDecisions' },
+          { target: 'creatingAccount' },
+        ],
+        onError: failOnActivityError('account_not_created'),
       },
     },
     creatingAccount: {
@@ -145,6 +164,16 @@ export const registrationMachine = journeySetup({
           identifiers: [{ type: 'email' as const, value: context.email as string, verified: true }],
           passwordHash: context.passwordHash as string,
           consents: [{ purpose: 'terms', policyVersion: context.settings.termsVersion }],
+          // Checked again where the account is created: what is recorded is what is in effect.
+          ...(context.decisions
+            ? {
+                consent: {
+                  ...context.decisions,
+                  locales: context.locales ?? [],
+                  step: 'consent',
+                },
+              }
+            : {}),
         }),
         onDone: {
           target: 'openingSession',
@@ -180,7 +209,7 @@ export const registrationMachine = journeySetup({
 
 export const registration = defineJourney({
   id: 'registration',
-  version: 2,
+  version: 3,
   title: 'Sign up with email and password',
   machine: registrationMachine,
   settings,
@@ -201,6 +230,12 @@ export const registration = defineJourney({
         policyVersion: context.settings.termsVersion,
         url: context.settings.termsUrl,
       }),
+    }),
+    consent: step<Context>({
+      name: 'consent',
+      input: consentStepInput,
+      data: (context) => ({ ...(context.request ?? { policies: [], purposes: [] }) }),
+      viewSchema: consentStepSchema,
     }),
   },
   fragments: { verifyEmail: emailCode },

@@ -1,6 +1,7 @@
 import type { ActivitySpec } from './activity-spec.js';
 import { analyticsDeclarations } from './analytics/declarations.js';
 import { authnDeclarations } from './authn/declarations.js';
+import { consentDeclarations } from './consent/declarations.js';
 import { identifierDeclarations } from './identifiers/declarations.js';
 import type { Activities } from './index.js';
 import { registrationV1Declarations } from './legacy/registration-v1/declarations.js';
@@ -26,6 +27,7 @@ const declared = {
   ...authnDeclarations,
   ...subscriptionDeclarations,
   ...profileDeclarations,
+  ...consentDeclarations,
   ...analyticsDeclarations,
   ...registrationV1Declarations,
 };

@@ -7,6 +7,7 @@ import { phoneActivities } from './authn/phones.js';
 import { recoveryActivities } from './authn/recovery.js';
 import { recoveryCodeActivities } from './authn/recovery-codes.js';
 import { totpActivities } from './authn/totp.js';
+import { consentActivities } from './consent/consent.js';
 import type { ActivityDeps } from './deps.js';
 import { identifierActivities } from './identifiers/identifiers.js';
 import { registrationV1Activities } from './legacy/registration-v1/registration-v1.js';
@@ -41,6 +42,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...subscriptionActivities(deps),
     ...profileActivities(deps),
     ...profilePhoneActivities(deps),
+    ...consentActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

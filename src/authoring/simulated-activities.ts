@@ -94,6 +94,33 @@ export const defaultActivityResults: DefaultResults = {
     skipped: input.asked.filter((name) => !(name in input.answers)),
   }),
   setVerifiedPhone: () => ({ changed: true }),
+  // One optional purpose under the privacy policy in effect: asked, then recorded.
+  consentToAsk: () => ({
+    policies: [
+      {
+        policy: 'privacy',
+        version: '2026-12-01',
+        locale: 'en',
+        content_hash: '0'.repeat(64),
+        material: true,
+        effective_at: '2026-12-01T00:00:00.000Z',
+        href: '/v1/policies/privacy/2026-12-01/en',
+      },
+    ],
+    purposes: [
+      {
+        id: 'partner_sharing',
+        name: 'Share my email with Partner',
+        attributes: ['email'],
+        apps: ['partner'],
+        policy: 'privacy',
+        required: false,
+        changed: 'new' as const,
+      },
+    ],
+  }),
+  checkConsent: () => ({}),
+  recordConsent: (input) => ({ recorded: Object.keys(input.decisions).length }),
   recordJourneyEvents: () => undefined,
   issueEmailCode: () => issuedOtp,
   verifyEmailCode: () => ({ email: 'customer@example.com' }),

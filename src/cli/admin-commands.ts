@@ -24,6 +24,7 @@ Attributes (custom profile attributes; the OpenID Connect ones are built in):
 
 Purposes (what customers consent to) and policies (immutable versions per locale):
   purposes add <id> --name <name> [--attributes a,b] [--apps x,y] [--description <text>]
+           [--policy <name>] [--required] [--validity-days <n>]
   purposes list
   purposes remove <id>
   policies publish <policy> --version <v> --locale <tag> --file <content.md> [--material]
@@ -59,6 +60,9 @@ export interface AdminOptions {
   file?: string | undefined;
   material?: boolean | undefined;
   effective?: string | undefined;
+  policy?: string | undefined;
+  required?: boolean | undefined;
+  'validity-days'?: string | undefined;
 }
 
 const list = (value: string | undefined) =>
@@ -183,6 +187,12 @@ export async function runAdminCommand(
               description: options.description,
               attributes: list(options.attributes),
               apps: list(options.apps),
+              policy: options.policy,
+              required: options.required,
+              validity_days:
+                options['validity-days'] === undefined
+                  ? undefined
+                  : Number(options['validity-days']),
             }),
           ),
         );

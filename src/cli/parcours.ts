@@ -66,6 +66,9 @@ export async function runParcours(args: string[], io: Io): Promise<number> {
         file: { type: 'string' },
         material: { type: 'boolean' },
         effective: { type: 'string' },
+        policy: { type: 'string' },
+        required: { type: 'boolean' },
+        'validity-days': { type: 'string' },
       },
     });
     const [group, command, subject, ...extra] = positionals;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DbClient } from '../db/prisma.js';
+import { policyName } from './policies.js';
 
 /** A purpose's id: snake case, as an operator names it (`marketing_email`). */
 export const purposeId = () =>
@@ -14,6 +15,12 @@ export const purposeInput = z.strictObject({
   description: z.string().max(1000).optional(),
   attributes: z.array(z.string().min(1).max(63)).max(200).default([]),
   apps: z.array(z.string().min(1).max(63)).max(200).default([]),
+  /** The policy document a decision on it is made under. */
+  policy: policyName().default('privacy'),
+  /** Needed to hold an account (terms of use): never denied, withdrawn only by erasure. */
+  required: z.boolean().default(false),
+  /** Days a grant lasts before it is asked again; absent: until withdrawn. */
+  validity_days: z.number().int().min(1).max(3650).optional(),
 });
 export type PurposeInput = z.infer<typeof purposeInput>;
 
@@ -23,6 +30,9 @@ type PurposeRow = {
   description: string | null;
   attributes: string[];
   apps: string[];
+  policy: string;
+  required: boolean;
+  validityDays: number | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -34,6 +44,9 @@ export const describePurpose = (row: PurposeRow) => ({
   ...(row.description ? { description: row.description } : {}),
   attributes: row.attributes,
   apps: row.apps,
+  policy: row.policy,
+  required: row.required,
+  ...(row.validityDays ? { validity_days: row.validityDays } : {}),
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 });
@@ -47,6 +60,9 @@ export function createPurposes(db: DbClient) {
         description: input.description ?? null,
         attributes: input.attributes,
         apps: input.apps,
+        policy: input.policy,
+        required: input.required,
+        validityDays: input.validity_days ?? null,
         updatedAt: new Date(),
       };
       const row = await db.purpose.upsert({

@@ -139,6 +139,9 @@ export const errorCatalogue = {
     false,
   ),
   policy_version_not_found: spec(404, 'No such version of the policy', false),
+  consent_required: spec(422, 'This is needed to have an account: it cannot be refused here'),
+  consent_not_recorded: spec(503, 'The consent could not be recorded'),
+  consent_not_found: spec(404, 'No such consent receipt'),
 
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).

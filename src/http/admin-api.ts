@@ -1,7 +1,9 @@
 import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
 import { type AppRegistry, appChange, appInput } from '../apps/app-registry.js';
 import { createPolicies, policyVersionInput } from '../consent/policies.js';
 import { createPurposes, purposeInput } from '../consent/purposes.js';
+import { withheldCounts } from '../consent/release.js';
 import type { PrismaClient } from '../db/prisma.js';
 import {
   attributeDefinitionInput,
@@ -16,6 +18,7 @@ import {
   userExists,
   writeProfile,
 } from '../profile/profile-store.js';
+import { servePolicyVersion } from './consent-api.js';
 import { fieldErrorsOf } from './field-errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { requireOperatorKey } from './operator-key.js';
@@ -23,6 +26,12 @@ import { HttpProblem } from './problem.js';
 import { objectBody, profileProblems } from './profile-problems.js';
 
 const OPERATOR: ProfileActor = { party: 'operator' };
+
+/** `GET /consent/withheld`: one app's counts, and from which day. */
+export const withheldQuery = z.strictObject({
+  app: z.string().min(1).max(63).optional(),
+  since: z.iso.date().optional(),
+});
 
 function parsed<T>(
   schema: {
@@ -191,20 +200,24 @@ export function createAdminApi(deps: {
       .location(`${req.baseUrl}/policies/${policy}/${version}/${locale}`)
       .json(published.version);
   });
-  router.get('/policies/:policy/:version/:locale', async (req: Request, res: Response) => {
-    const found = await policies.get(
-      String(req.params.policy),
-      String(req.params.version),
-      String(req.params.locale),
-    );
-    if (!found) throw new HttpProblem('policy_version_not_found');
-    res.json(found);
+  router.get('/policies/:policy/:version/:locale', servePolicyVersion(policies));
+
+  /** Attributes kept from apps' reads for want of consent: counts per app, attribute and day. */
+  router.get('/consent/withheld', async (req: Request, res: Response) => {
+    const query = parsed(withheldQuery, req.query);
+    res.json({
+      withheld: await withheldCounts(deps.prisma, {
+        ...(query.app ? { appId: query.app } : {}),
+        ...(query.since ? { since: new Date(query.since) } : {}),
+      }),
+    });
   });
 
   router.all('/purposes', methodNotAllowed('GET'));
   router.all('/purposes/:id', methodNotAllowed('PUT', 'DELETE'));
   router.all('/policies', methodNotAllowed('GET', 'POST'));
   router.all('/policies/:policy/:version/:locale', methodNotAllowed('GET'));
+  router.all('/consent/withheld', methodNotAllowed('GET'));
   router.all('/apps', methodNotAllowed('GET', 'POST'));
   router.all('/apps/:id', methodNotAllowed('GET', 'PATCH', 'DELETE'));
   router.all('/apps/:id/secret', methodNotAllowed('POST'));

@@ -1,7 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import type { AppRegistry, RegisteredApp } from '../apps/app-registry.js';
+import { releaseToApp } from '../consent/release.js';
 import type { PrismaClient } from '../db/prisma.js';
-import { loadCatalogue } from '../profile/attribute-catalogue.js';
+import { type Catalogue, loadCatalogue } from '../profile/attribute-catalogue.js';
 import {
   appReaches,
   checkPatch,
@@ -35,10 +36,21 @@ export function createAppApi(deps: { prisma: PrismaClient; apps: AppRegistry; no
     return { app, userId };
   }
 
+  /** The profile as the catalogue and the customer's consents now let this app read it. */
+  async function profileFor(app: RegisteredApp, userId: string, catalogue?: Catalogue) {
+    const actor: ProfileActor = { party: 'app', app };
+    const profile = await readProfile(
+      deps.prisma,
+      catalogue ?? (await loadCatalogue(deps.prisma)),
+      userId,
+      actor,
+    );
+    return releaseToApp(deps.prisma, { userId, appId: app.id, profile, now: now() });
+  }
+
   router.get('/users/:user/profile', async (req: Request, res: Response) => {
     const { app, userId } = await reached(req);
-    const actor: ProfileActor = { party: 'app', app };
-    res.json(await readProfile(deps.prisma, await loadCatalogue(deps.prisma), userId, actor));
+    res.json(await profileFor(app, userId));
   });
   router.patch('/users/:user/profile', async (req: Request, res: Response) => {
     const { app, userId } = await reached(req);
@@ -46,7 +58,7 @@ export function createAppApi(deps: { prisma: PrismaClient; apps: AppRegistry; no
     const catalogue = await loadCatalogue(deps.prisma);
     const { values } = checkPatch(catalogue, actor, objectBody(req.body));
     await writeProfile(deps.prisma, userId, actor, values, now());
-    res.json(await readProfile(deps.prisma, catalogue, userId, actor));
+    res.json(await profileFor(app, userId, catalogue));
   });
 
   /** The app's own namespace; `:namespace` names it, and only its own is served. */

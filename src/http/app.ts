@@ -9,6 +9,7 @@ import { createAdminApi } from './admin-api.js';
 import { createAnalyticsApi } from './analytics-api.js';
 import { createAppApi } from './app-api.js';
 import { type CodecServerOptions, createCodecServer } from './codec-server.js';
+import { createPolicyPages } from './consent-api.js';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { type HostAllowList, hostAllowList } from './host-allow-list.js';
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps) {
         deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
     }),
   );
+  app.use('/v1/policies', ...limits, createPolicyPages({ prisma: deps.prisma }));
   app.use('/continue', createContinuePage());
   if (deps.twilioCallbacks)
     app.use(

@@ -11,6 +11,7 @@ import {
 } from '../profile/profile-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { BearerSessions } from './bearer-session.js';
+import { createConsentApi } from './consent-api.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
 import { objectBody, profileProblems } from './profile-problems.js';
@@ -27,8 +28,8 @@ export interface MeApiDeps {
 
 /**
  * Self-service for a signed-in customer (`Authorization: Bearer <session token>`): the profile,
- * sessions, factors, and the changes that are journeys (a new email address, removing a factor),
- * which start here exactly as at `/v1/journeys/{journey}/start`, with the same session checks.
+ * sessions, factors, consents, and the changes that are journeys (a new email address, removing a
+ * factor), which start here exactly as at `/v1/journeys/{journey}/start`, with the same checks.
  */
 export function createMeApi(deps: MeApiDeps) {
   const router = Router();
@@ -102,6 +103,8 @@ export function createMeApi(deps: MeApiDeps) {
     '/email',
     startJourney('email-change', (req) => req.body ?? {}),
   );
+
+  router.use('/consents', createConsentApi(deps));
 
   router.all('/', methodNotAllowed('GET', 'PATCH'));
   router.all('/sessions', methodNotAllowed('GET', 'DELETE'));

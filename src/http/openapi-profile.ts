@@ -13,7 +13,7 @@ import {
   viewResponse,
 } from './openapi-parts.js';
 
-const json = (schema: unknown, description: string) => ({
+export const json = (schema: unknown, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
@@ -40,14 +40,14 @@ const refusedPatch = {
     '`invalid_input`: each refused attribute at its JSON pointer, with its code',
   ),
 };
-const pathParameter = (name: string, description: string) => ({
+export const pathParameter = (name: string, description: string) => ({
   name,
   in: 'path',
   required: true,
   description,
   schema: { type: 'string' },
 });
-const started = {
+export const started = {
   201: {
     ...viewResponse,
     description: 'The journey started, as `POST /v1/journeys/{journey}/start` answers',
@@ -105,7 +105,7 @@ const callableBy =
     responses: { ...operation.responses, ...refusals, ...limited },
   });
 /** With the customer's session (`/v1/me`). */
-const customerOperation = callableBy([{ sessionBearer: [] }], { 401: noSession });
+export const customerOperation = callableBy([{ sessionBearer: [] }], { 401: noSession });
 /** With an app's client credentials (`/v1/apps/me`). */
 const appOperation = callableBy([{ clientBasic: [] }], appRefusals);
 
@@ -295,8 +295,8 @@ export const profileOpenApi = {
 
 const noKey = problemResponse('No, or a wrong, operator key');
 /** With the operator key (`/v1/admin`, analytics). */
-const operatorOperation = callableBy([{ adminKey: [] }], { 401: noKey });
-const invalid = problemResponse('`invalid_input`: each field at its JSON pointer');
+export const operatorOperation = callableBy([{ adminKey: [] }], { 401: noKey });
+export const invalid = problemResponse('`invalid_input`: each field at its JSON pointer');
 const appAnswer = {
   type: 'object',
   required: ['client_id', 'name', 'kind'],
@@ -313,7 +313,7 @@ const appAnswer = {
   },
 };
 
-const PURPOSE = {
+export const PURPOSE = {
   type: 'object',
   required: ['id', 'name', 'attributes', 'apps'],
   properties: {
@@ -322,11 +322,14 @@ const PURPOSE = {
     description: { type: 'string' },
     attributes: { type: 'array', items: { type: 'string' } },
     apps: { type: 'array', items: { type: 'string' } },
+    policy: { type: 'string', description: 'The policy a decision on it is made under' },
+    required: { type: 'boolean', description: 'Needed to hold an account: never denied' },
+    validity_days: { type: 'integer', description: 'Days a grant lasts' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
   },
 };
-const POLICY_VERSION = {
+export const POLICY_VERSION = {
   type: 'object',
   required: ['policy', 'version', 'locale', 'content_hash', 'material', 'effective_at'],
   properties: {

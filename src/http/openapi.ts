@@ -1,5 +1,6 @@
 import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
 import type { JourneyRegistry } from '../journey-registry/registry.js';
+import { consentAdminOpenApi, consentOpenApi } from './openapi-consent.js';
 import { funnelOpenApi } from './openapi-funnel.js';
 import { journeysOpenApi } from './openapi-journeys.js';
 import { linksOpenApi } from './openapi-links.js';
@@ -158,8 +159,10 @@ export function buildOpenApi(
       },
       ...linksOpenApi,
       ...profileOpenApi.paths,
+      ...consentOpenApi,
       ...funnel?.paths,
       ...(funnel ? adminOpenApi.paths : {}),
+      ...(funnel ? consentAdminOpenApi : {}),
       '/problems/{code}': {
         get: {
           operationId: 'explainProblem',

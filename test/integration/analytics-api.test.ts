@@ -38,20 +38,23 @@ describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () =>
 
   it("counts the registrations run over the step API, step by step in the journey's order", async () => {
     const answer = await eventually('both registrations recorded', async () => {
-      const got = await api.call('GET', `${path}?version=2`, { headers: asAdmin });
+      const got = await api.call('GET', `${path}?version=3`, { headers: asAdmin });
       return got.body.versions?.[0]?.outcomes.completed === 2 ? got : undefined;
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    const [v2] = answer.body.versions;
-    expect(v2).toMatchObject({ version: 2, started: 2 });
-    expect(v2.steps.map((step: { step: string }) => step.step)).toEqual([
+    const [latest] = answer.body.versions;
+    expect(latest).toMatchObject({ version: 3, started: 2 });
+    expect(latest.steps.map((step: { step: string }) => step.step)).toEqual([
       'credentials',
       'verify-email',
       'terms',
+      'consent',
     ]);
-    for (const step of v2.steps)
+    for (const step of latest.steps.slice(0, 3))
       expect(step).toMatchObject({ reached: 2, completed: 2, abandoned: 0, conversion: 1 });
+    // No purpose is declared here: the consent step is passed by, reached by none.
+    expect(latest.steps[3]).toMatchObject({ step: 'consent', reached: 0 });
   });
 
   it("records the app a run was started from (Parcours-Channel) and counts each app's runs apart", async () => {
@@ -70,7 +73,7 @@ describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () =>
       const got = await api.call('GET', `${path}?channel=ios`, { headers: asAdmin });
       return got.body.versions?.[0]?.outcomes.completed === 1 ? got : undefined;
     });
-    expect(ios.body).toMatchObject({ channel: 'ios', versions: [{ version: 2, started: 1 }] });
+    expect(ios.body).toMatchObject({ channel: 'ios', versions: [{ version: 3, started: 1 }] });
     const channels = await stack.prisma.journeyEvent.findMany({
       where: { journeyId: id },
       select: { channel: true },
@@ -98,9 +101,9 @@ describe('the funnel API for analysts (real HTTP, Temporal and Postgres)', () =>
       const [header, ...rows] = (await answer.text()).trimEnd().split('\r\n');
       expect(header).toMatch(/^journey,version,step,reached,completed,/);
       // The counts and the conversion; the times in step vary from run to run.
-      const credentials = rows.find((row) => row.startsWith('registration,2,credentials,'));
+      const credentials = rows.find((row) => row.startsWith('registration,3,credentials,'));
       expect(credentials?.split(',').slice(0, 9)).toEqual(
-        'registration,2,credentials,2,2,0,0,0,1.0000'.split(','),
+        'registration,3,credentials,2,2,0,0,0,1.0000'.split(','),
       );
     }
   });

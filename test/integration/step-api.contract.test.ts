@@ -85,11 +85,25 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
           journey: 'registration',
           version: 2,
           title: expect.any(String),
-          latest: true,
+          latest: false,
           steps: ['credentials', 'verify-email', 'terms'],
           start: {
             method: 'POST',
             href: '/v1/journeys/registration@2/start',
+            schema: expect.objectContaining({
+              properties: expect.objectContaining({ login_hint: expect.any(Object) }),
+            }),
+          },
+        },
+        {
+          journey: 'registration',
+          version: 3,
+          title: expect.any(String),
+          latest: true,
+          steps: ['credentials', 'verify-email', 'terms', 'consent'],
+          start: {
+            method: 'POST',
+            href: '/v1/journeys/registration@3/start',
             schema: expect.objectContaining({
               properties: expect.objectContaining({ login_hint: expect.any(Object) }),
             }),
@@ -179,7 +193,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       doc.paths['/v1/journeys/registration/start'].post.requestBody.content['application/json']
         .schema,
     ).toEqual({
-      $ref: '#/components/schemas/registration.v2.start',
+      $ref: '#/components/schemas/registration.v3.start',
     });
     expect(doc.paths['/v1/journeys/registration/start'].post.security).toEqual([]);
     expect(doc.paths['/v1/journeys/email-change/start'].post.security).toEqual([
@@ -200,6 +214,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       anyOf: [
         { $ref: '#/components/schemas/registration.v1.credentials' },
         { $ref: '#/components/schemas/registration.v2.credentials' },
+        { $ref: '#/components/schemas/registration.v3.credentials' },
       ],
     });
     expect(
@@ -222,6 +237,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
         '/v1/journeys/registration/start',
         '/v1/journeys/registration@1/start',
         '/v1/journeys/registration@2/start',
+        '/v1/journeys/registration@3/start',
         '/v1/journeys/email-change/start',
         '/v1/journeys/{id}',
         '/v1/journeys/{id}/steps/credentials',
@@ -257,7 +273,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
     const terms = (await api.submit(id, token, 'verify-email', { code })).body.step;
     expect(terms.name).toBe('terms');
     for (const step of [first, view.step, terms]) {
-      expect(doc.components.schemas[`registration.v2.${step.name}`], step.name).toEqual(
+      expect(doc.components.schemas[`registration.v3.${step.name}`], step.name).toEqual(
         step.schema,
       );
     }
@@ -497,7 +513,7 @@ describe('the step API contract (real HTTP, Temporal and Postgres; mail kept in 
       expect(expired.body).toEqual({
         id,
         journey: 'registration',
-        version: 2,
+        version: 3,
         status: 'expired',
         restart: { method: 'POST', href: '/v1/journeys/registration/start' },
       });

@@ -21,6 +21,7 @@ describe('registration@2 shipped while registration@1 runs are in flight', () =>
   let smtp: SmtpSink;
   let stack: Stack;
   let before: Awaited<ReturnType<typeof startApiVariant>>;
+  let after: Awaited<ReturnType<typeof startApiVariant>>;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
@@ -30,9 +31,16 @@ describe('registration@2 shipped while registration@1 runs are in flight', () =>
         (definition) => definition.id !== 'registration' || definition.version === 1,
       ),
     });
+    // The release that shipped @2 (later ones shipped @3: this test is about one release).
+    after = await startApiVariant(stack, {
+      journeys: journeyDefinitions.filter(
+        (definition) => definition.id !== 'registration' || definition.version <= 2,
+      ),
+    });
   });
   afterAll(async () => {
     await before?.stop();
+    await after?.stop();
     await stack?.stop();
     await smtp?.close();
   });
@@ -42,7 +50,7 @@ describe('registration@2 shipped while registration@1 runs are in flight', () =>
 
   it('finishes the runs in flight on @1, starts new runs on @2, still starts @1 when pinned, and counts both', async () => {
     const old = stepApiClient(before.url);
-    const current = stepApiClient(stack.url);
+    const current = stepApiClient(after.url);
 
     // Before the release: three runs on @1, left at each of its steps.
     const inFlight = [];

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { type AnyStateMachine, fromPromise, setup } from 'xstate';
 import { z } from 'zod';
-import { registration } from '../../journeys/registration.js';
 import { registrationV1 } from '../../journeys/registration-v1.js';
+import { registrationV2 as registration } from '../../journeys/registration-v2.js';
 import { activityNames } from '../../src/activities/catalog.js';
 import type { StepDefinition } from '../../src/journey-kit/define-journey.js';
 import { absoluteIdsIn } from '../../src/journey-kit/fragment.js';

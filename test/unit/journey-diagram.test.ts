@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { and, fromPromise, not, or, setup, stateIn } from 'xstate';
 import { z } from 'zod';
 import { journeyDefinitions } from '../../journeys/index.js';
-import { registration } from '../../journeys/registration.js';
+import { registrationV2 as registration } from '../../journeys/registration-v2.js';
 import { activityNames } from '../../src/activities/catalog.js';
 import {
   journeyDiagram,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { registration } from '../../journeys/registration.js';
 import { registrationV1 } from '../../journeys/registration-v1.js';
+import { registrationV2 as registration } from '../../journeys/registration-v2.js';
 import type { ActivityName } from '../../src/activities/catalog.js';
 import {
   createJourneyTestKit,

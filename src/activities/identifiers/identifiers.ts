@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeNoticeTemplate } from '../../channels/render.js';
-import { isUniqueViolation } from '../../db/prisma.js';
+import { recordDecisions } from '../../consent/consent-records.js';
+import { type ConsentDecisions, checkDecisions } from '../../consent/consent-request.js';
+import { type DbClient, isUniqueViolation } from '../../db/prisma.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
@@ -37,11 +39,47 @@ export function identifierActivities(deps: ActivityDeps) {
       identifiers: NewIdentifier[];
       passwordHash?: string;
       consents?: Array<{ purpose: string; policyVersion: string }>;
+      /** The consent step's decisions (registration@3), checked again and recorded with it. */
+      consent?: ConsentDecisions & { locales: string[]; step: string };
     }): Promise<{ userId: string }> {
       const journeyId = ownRun(input.journeyId);
       const at = now();
+      const { consent } = input;
       try {
-        const user = await prisma.user.create({
+        if (consent)
+          // One transaction: an account never exists without the decisions made to open it.
+          return await prisma.$transaction(async (tx) => {
+            const checked = await checkDecisions(tx, { ...consent, now: at });
+            if ('rejected' in checked)
+              throw businessFailure(checked.rejected[0]?.code ?? 'policy_version_mismatch');
+            const { userId } = await create(tx);
+            await recordDecisions(tx, {
+              userId,
+              decisions: checked.decisions,
+              collection: {
+                method: 'journey',
+                source: journeyId,
+                step: consent.step,
+                channel: 'api',
+              },
+              now: at,
+            });
+            return { userId };
+          });
+        return await create(prisma);
+      } catch (error) {
+        // A retry of this call (the run's account exists already), or the identifier is taken.
+        if (!isUniqueViolation(error)) throw error;
+        const created = await prisma.user.findUnique({
+          where: { createdByJourney: journeyId },
+          select: { id: true },
+        });
+        if (created) return { userId: created.id };
+        throw businessFailure('email_taken');
+      }
+
+      async function create(db: DbClient): Promise<{ userId: string }> {
+        const user = await db.user.create({
           data: {
             createdByJourney: journeyId,
             createdAt: at,
@@ -77,15 +115,6 @@ export function identifierActivities(deps: ActivityDeps) {
           select: { id: true },
         });
         return { userId: user.id };
-      } catch (error) {
-        // A retry of this call (the run's account exists already), or the identifier is taken.
-        if (!isUniqueViolation(error)) throw error;
-        const created = await prisma.user.findUnique({
-          where: { createdByJourney: journeyId },
-          select: { id: true },
-        });
-        if (created) return { userId: created.id };
-        throw businessFailure('email_taken');
       }
     },
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createAppRegistry, type RegisteredApp } from '../../apps/app-registry.js';
+import { consentDue } from '../../consent/consent-request.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import { loadCatalogue } from '../../profile/attribute-catalogue.js';
 import { pendingQuestions } from '../../profile/profiling.js';
@@ -19,7 +20,7 @@ export interface IssuedSession {
   amr: string[];
   authTime: string;
   expiresAt: string;
-  /** A journey the app should run next with this session (its start body): progressive profiling. */
+  /** A journey the app should run next with this session (its start body): consent, profiling. */
   continueWith?: ContinueWith;
 }
 
@@ -163,9 +164,12 @@ export function sessionActivities(deps: ActivityDeps) {
             create,
             update: { tokenHash: data.tokenHash },
           });
-      const continueWith = app
-        ? await profilingAfterSignIn(session.userId, app, session)
-        : undefined;
+      // A decision due on consent (a material policy change, a required purpose) comes first.
+      const continueWith = (await consentDue(prisma, { userId: session.userId, now: authTime }))
+        ? { journey: 'consent', start: {} }
+        : app
+          ? await profilingAfterSignIn(session.userId, app, session)
+          : undefined;
       // The reference is derived from the session so a retried call hands off through the same slot.
       const ref = await handOff(session.id, token, 'session');
       return {
