@@ -8,7 +8,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The house's floors, from the ground up: a folder may import its own floor's files and any floor
- * below, never one above or beside it. The README's Layout names the same floors.
+ * below, never one above or beside it. docs/layout.md names the same floors.
  */
 const floors: string[][] = [
   ['src/db'],
