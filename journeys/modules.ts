@@ -41,6 +41,8 @@ export const journeyModules: JourneyModules = {
     ),
   'consent@1': () =>
     import(/* webpackMode: "eager" */ './consent.js').then((module) => module.consent),
+  'erasure@1': () =>
+    import(/* webpackMode: "eager" */ './erasure.js').then((module) => module.erasure),
   'newsletter@1': () =>
     import(/* webpackMode: "eager" */ './newsletter.js').then((module) => module.newsletter),
 };

@@ -7,6 +7,7 @@ import type { Activities } from './index.js';
 import { registrationV1Declarations } from './legacy/registration-v1/declarations.js';
 import { otpDeclarations } from './otp/declarations.js';
 import { messageDeclarations } from './outbox/declarations.js';
+import { privacyDeclarations } from './privacy/declarations.js';
 import { profileDeclarations } from './profile/declarations.js';
 import { sessionDeclarations } from './sessions/declarations.js';
 import { subscriptionDeclarations } from './subscriptions/declarations.js';
@@ -28,6 +29,7 @@ const declared = {
   ...subscriptionDeclarations,
   ...profileDeclarations,
   ...consentDeclarations,
+  ...privacyDeclarations,
   ...analyticsDeclarations,
   ...registrationV1Declarations,
 };

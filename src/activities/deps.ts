@@ -3,6 +3,7 @@ import type { SmsFind, SmsSend } from '../channels/sms-transport.js';
 import type { EmailSender } from '../channels/smtp-transport.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
+import type { RunKeys } from '../security/run-keys.js';
 import type { Vault } from '../security/vault.js';
 import type { SmsLimits } from './otp/sms-limits.js';
 
@@ -37,5 +38,7 @@ export interface ActivityDeps {
   signInFailuresPerRequesterPerHour?: number;
   /** The WebAuthn relying party passkeys are bound to (origins checked in every ceremony). */
   webauthn?: { rpId: string; rpName: string; origins: string[] };
+  /** Runs' own payload keys, shared with the worker's codec: erasure forgets them here at once. */
+  runKeys?: RunKeys;
   now: () => Date;
 }

@@ -13,6 +13,7 @@ import { identifierActivities } from './identifiers/identifiers.js';
 import { registrationV1Activities } from './legacy/registration-v1/registration-v1.js';
 import { otpActivities } from './otp/otp.js';
 import { messageActivities } from './outbox/delivery.js';
+import { erasureActivities } from './privacy/erasure.js';
 import { profilePhoneActivities } from './profile/phone-number.js';
 import { profileActivities } from './profile/profiling.js';
 import { sessionActivities } from './sessions/sessions.js';
@@ -43,6 +44,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...profileActivities(deps),
     ...profilePhoneActivities(deps),
     ...consentActivities(deps),
+    ...erasureActivities(deps),
     ...analyticsActivities(deps),
     ...registrationV1Activities(deps),
   };

@@ -120,6 +120,8 @@ export const defaultActivityResults: DefaultResults = {
     ],
   }),
   checkConsent: () => ({}),
+  requestErasure: () => ({ erasureId: 'erasure-1', dueAt: '2026-02-01T00:00:00.000Z' }),
+  completeErasure: () => ({ status: 'completed' as const }),
   recordConsent: (input) => ({ recorded: Object.keys(input.decisions).length }),
   recordJourneyEvents: () => undefined,
   issueEmailCode: () => issuedOtp,

@@ -38,6 +38,9 @@ export interface MessageTemplateParams {
   'factor-reset-scheduled': { productName: string; dueAt: string };
   'factor-reset-reminder': { productName: string; dueAt: string };
   'factor-reset-done': { productName: string };
+  // GDPR erasure: asked (with the day it happens), and cancelled by a sign-in.
+  'erasure-scheduled': { productName: string; dueAt: string };
+  'erasure-cancelled': { productName: string };
 }
 
 export type MessageTemplate = keyof MessageTemplateParams;

@@ -142,6 +142,11 @@ export const errorCatalogue = {
   consent_required: spec(422, 'This is needed to have an account: it cannot be refused here'),
   consent_not_recorded: spec(503, 'The consent could not be recorded'),
   consent_not_found: spec(404, 'No such consent receipt'),
+  // GDPR: the customer's export and erasure.
+  export_limited: spec(429, 'Too many exports asked for today: try again later'),
+  export_not_found: spec(404, 'This download link does not work: ask for a new export'),
+  erasure_not_scheduled: spec(503, 'The erasure could not be scheduled'),
+  erasure_not_completed: spec(503, 'The erasure could not be completed'),
 
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).

@@ -27,6 +27,9 @@ import { objectBody, profileProblems } from './profile-problems.js';
 
 const OPERATOR: ProfileActor = { party: 'operator' };
 
+/** `PUT /users/{user}/legal-hold`: why the customer's data must be kept. */
+export const legalHoldInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
 /** `GET /consent/withheld`: one app's counts, and from which day. */
 export const withheldQuery = z.strictObject({
   app: z.string().min(1).max(63).optional(),
@@ -202,6 +205,28 @@ export function createAdminApi(deps: {
   });
   router.get('/policies/:policy/:version/:locale', servePolicyVersion(policies));
 
+  /** A legal hold: erasure waits while it stands (GDPR Art. 17(3)(e)); the reason is kept. */
+  router.put('/users/:user/legal-hold', async (req: Request, res: Response) => {
+    const { reason } = parsed(legalHoldInput, req.body);
+    const userId = String(req.params.user);
+    if (!(await userExists(deps.prisma, userId))) throw new HttpProblem('user_not_found');
+    const at = new Date();
+    await deps.prisma.user.update({
+      where: { id: userId },
+      data: { legalHoldAt: at, legalHoldReason: reason },
+    });
+    res.json({ user: userId, held_since: at.toISOString(), reason });
+  });
+  router.delete('/users/:user/legal-hold', async (req: Request, res: Response) => {
+    const userId = String(req.params.user);
+    if (!(await userExists(deps.prisma, userId))) throw new HttpProblem('user_not_found');
+    await deps.prisma.user.update({
+      where: { id: userId },
+      data: { legalHoldAt: null, legalHoldReason: null },
+    });
+    res.status(204).end();
+  });
+
   /** Attributes kept from apps' reads for want of consent: counts per app, attribute and day. */
   router.get('/consent/withheld', async (req: Request, res: Response) => {
     const query = parsed(withheldQuery, req.query);
@@ -218,6 +243,7 @@ export function createAdminApi(deps: {
   router.all('/policies', methodNotAllowed('GET', 'POST'));
   router.all('/policies/:policy/:version/:locale', methodNotAllowed('GET'));
   router.all('/consent/withheld', methodNotAllowed('GET'));
+  router.all('/users/:user/legal-hold', methodNotAllowed('PUT', 'DELETE'));
   router.all('/apps', methodNotAllowed('GET', 'POST'));
   router.all('/apps/:id', methodNotAllowed('GET', 'PATCH', 'DELETE'));
   router.all('/apps/:id/secret', methodNotAllowed('POST'));

@@ -12,6 +12,7 @@ import { type CodecServerOptions, createCodecServer } from './codec-server.js';
 import { createPolicyPages } from './consent-api.js';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
+import { createExportsApi } from './exports-api.js';
 import { type HostAllowList, hostAllowList } from './host-allow-list.js';
 import { createContinuePage, createJourneyLinks } from './journey-links.js';
 import { createMeApi } from './me-api.js';
@@ -164,6 +165,11 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('/v1/policies', ...limits, createPolicyPages({ prisma: deps.prisma }));
+  app.use(
+    '/v1/exports',
+    ...limits,
+    createExportsApi({ prisma: deps.prisma, store: deps.sessions }),
+  );
   app.use('/continue', createContinuePage());
   if (deps.twilioCallbacks)
     app.use(

@@ -6,6 +6,7 @@ import {
   createEncryptionCodec,
   isEncryptedPayload as encrypted,
 } from '../security/payload-codec.js';
+import type { RunKeys } from '../security/run-keys.js';
 import { fieldErrorsOf } from './field-errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { requireOperatorKey } from './operator-key.js';
@@ -87,6 +88,8 @@ async function decodeEach(codec: PayloadCodec, payloads: Payload[]): Promise<Pay
 
 export interface CodecServerOptions {
   keyring: Keyring;
+  /** Runs' own keys: a run whose key was destroyed (an erased customer's) stays unreadable. */
+  runKeys?: RunKeys;
   /** The key operators send (`Authorization: Bearer <key>`) to see payloads decoded. */
   decodeKey: string;
   /**
@@ -104,7 +107,7 @@ export interface CodecServerOptions {
  * Secrets stay what the history holds: vault references. Every call needs its key.
  */
 export function createCodecServer(options: CodecServerOptions): Router {
-  const codec = createEncryptionCodec(options.keyring);
+  const codec = createEncryptionCodec(options.keyring, options.runKeys);
   const router = Router();
 
   // The UI calls from the browser: answer its preflight, and only for the origins named.

@@ -1,5 +1,6 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { PrismaClient } from '../db/prisma.js';
+import { createExportLink } from '../privacy/export-links.js';
 import { loadCatalogue } from '../profile/attribute-catalogue.js';
 import {
   checkPatch,
@@ -106,13 +107,49 @@ export function createMeApi(deps: MeApiDeps) {
 
   router.use('/consents', createConsentApi(deps));
 
-  router.all('/', methodNotAllowed('GET', 'PATCH'));
+  /**
+   * A download link for everything held about the customer (GDPR Art. 15, 20): from a sign-in in
+   * the last 15 minutes at the account's highest level, three a day, working ten minutes.
+   */
+  router.post('/export', async (req: Request, res: Response) => {
+    const session = await deps.bearerSession(req);
+    requireSession(
+      session,
+      sensitiveChangeRequirement(await deps.store.accountAal(session.userId)),
+      now(),
+    );
+    const link = await createExportLink(deps.prisma, { userId: session.userId, now: now() });
+    if (link.outcome === 'limited')
+      throw new HttpProblem(
+        'export_limited',
+        { retryAt: link.retryAt.toISOString() },
+        {
+          headers: {
+            'Retry-After': String(
+              Math.max(1, Math.ceil((link.retryAt.getTime() - now().getTime()) / 1000)),
+            ),
+          },
+        },
+      );
+    res
+      .status(201)
+      .json({ href: `/v1/exports/${link.token}`, expires_at: link.expiresAt.toISOString() });
+  });
+
+  // Erase the account (erasure@1): from a recent sign-in at the account's highest level.
+  router.delete(
+    '/',
+    startJourney('erasure', (req) => req.body ?? {}),
+  );
+
+  router.all('/', methodNotAllowed('GET', 'PATCH', 'DELETE'));
   router.all('/sessions', methodNotAllowed('GET', 'DELETE'));
   router.all('/sessions/:id', methodNotAllowed('DELETE'));
   router.all('/factors', methodNotAllowed('GET'));
   router.all('/factors/:id', methodNotAllowed('DELETE'));
   router.all('/email', methodNotAllowed('POST'));
   router.all('/phone', methodNotAllowed('POST'));
+  router.all('/export', methodNotAllowed('POST'));
   router.use(profileProblems);
   return router;
 }

@@ -1,12 +1,14 @@
-import { withheldQuery } from './admin-api.js';
+import { legalHoldInput, withheldQuery } from './admin-api.js';
 import { bodyRefusals, limited, parameterSchema, problemResponse } from './openapi-parts.js';
 import {
+  bodyOf,
   customerOperation,
   json,
   operatorOperation,
   POLICY_VERSION,
   pathParameter,
   started,
+  stepUpNeeded,
 } from './openapi-profile.js';
 
 const RECEIPT = {
@@ -112,6 +114,45 @@ export const consentOpenApi = {
       },
     }),
   },
+  '/v1/me/export': {
+    post: customerOperation({
+      operationId: 'exportMyData',
+      summary: 'A download link for everything held about the customer (GDPR Art. 15, 20)',
+      description:
+        "Needs a sign-in in the last 15 minutes at the account's highest level. The link works ten minutes; three a day.",
+      responses: {
+        201: json(
+          {
+            type: 'object',
+            required: ['href', 'expires_at'],
+            properties: {
+              href: { type: 'string', description: '`/v1/exports/{token}`: shown once' },
+              expires_at: { type: 'string', format: 'date-time' },
+            },
+          },
+          'The link',
+        ),
+        403: stepUpNeeded,
+        429: problemResponse('`export_limited`: three a day, `Retry-After` says when'),
+      },
+    }),
+  },
+  '/v1/exports/{token}': {
+    get: {
+      operationId: 'downloadExport',
+      summary: "The customer's data as JSON, as a download: the link is the credential",
+      security: [],
+      parameters: [pathParameter('token', 'From `POST /v1/me/export`')],
+      responses: {
+        200: json(
+          { type: 'object', required: ['format', 'exported_at', 'account'] },
+          'Account, identifiers, profile, app data, consents, subscriptions, sessions, factor metadata (never a secret), sign-ins, profile changes, journey events',
+        ),
+        404: problemResponse('`export_not_found`: unknown, expired or malformed'),
+        ...limited,
+      },
+    },
+  },
   '/v1/policies/{policy}/{version}/{locale}': {
     get: {
       operationId: 'readPolicy',
@@ -132,6 +173,32 @@ export const consentOpenApi = {
 };
 
 export const consentAdminOpenApi = {
+  '/v1/admin/users/{user}/legal-hold': {
+    put: operatorOperation({
+      operationId: 'placeLegalHold',
+      summary: "Hold the customer's data: erasure waits while the hold stands",
+      parameters: [pathParameter('user', "The customer's id (`sub`)")],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: bodyOf(legalHoldInput) } },
+      },
+      responses: {
+        200: json({ type: 'object' }, 'Held: since when, and why'),
+        404: problemResponse('`user_not_found`'),
+        422: problemResponse('`invalid_input`: the reason'),
+        ...bodyRefusals,
+      },
+    }),
+    delete: operatorOperation({
+      operationId: 'liftLegalHold',
+      summary: 'Lift the hold: a due erasure proceeds at its next check',
+      parameters: [pathParameter('user', "The customer's id (`sub`)")],
+      responses: {
+        204: { description: 'Lifted' },
+        404: problemResponse('`user_not_found`'),
+      },
+    }),
+  },
   '/v1/admin/consent/withheld': {
     get: operatorOperation({
       operationId: 'consentWithheld',

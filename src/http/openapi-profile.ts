@@ -18,7 +18,7 @@ export const json = (schema: unknown, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
-const bodyOf = (schema: z.ZodType) => {
+export const bodyOf = (schema: z.ZodType) => {
   const { $schema: _, ...body } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   return body;
 };
@@ -53,7 +53,7 @@ export const started = {
     description: 'The journey started, as `POST /v1/journeys/{journey}/start` answers',
   },
 };
-const stepUpNeeded = problemResponse(
+export const stepUpNeeded = problemResponse(
   'The session is not recent or strong enough: `step_up` names where to raise it',
 );
 const sessionItem = {
@@ -127,6 +127,18 @@ export const profileOpenApi = {
         responses: {
           200: json(PROFILE, 'The profile after the change'),
           ...refusedPatch,
+          ...bodyRefusals,
+        },
+      }),
+      delete: customerOperation({
+        operationId: 'eraseMe',
+        summary: 'Erase the account after a grace period: starts erasure@1 (its start body)',
+        description:
+          "Needs a sign-in in the last 15 minutes at the account's highest level. Every session ends at once; signing in before the day keeps the account.",
+        responses: {
+          ...started,
+          403: stepUpNeeded,
+          422: problemResponse('`invalid_input`: the start body'),
           ...bodyRefusals,
         },
       }),

@@ -70,7 +70,10 @@ export const sensitiveOf = (catalogue: Catalogue, names: Iterable<string>): stri
 type ValueRow = { attribute: string; value: unknown; verifiedAt: Date | null };
 
 /** Derived flags and the account's address, beside the stored values. */
-async function storedAttributes(db: DbClient, userId: string): Promise<Map<string, unknown>> {
+export async function storedAttributes(
+  db: DbClient,
+  userId: string,
+): Promise<Map<string, unknown>> {
   const [rows, email] = await Promise.all([
     db.profileValue.findMany({
       where: { userId },
@@ -249,7 +252,7 @@ export async function appReaches(db: DbClient, app: RegisteredApp, userId: strin
   const reached = await db.user.count({
     where: {
       id: userId,
-      status: { not: 'deleted' },
+      status: 'active',
       ...(app.kind === 'first_party' ? {} : { appSignIns: { some: { appId: app.id } } }),
     },
   });

@@ -26,6 +26,7 @@ import { createRegistry } from '../journey-registry/registry.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
+import { createRunKeys } from '../security/run-keys.js';
 import { createVault } from '../security/vault.js';
 import { createSessionGrants } from '../sessions/session-grant.js';
 import { createSessionStore } from '../sessions/session-store.js';
@@ -119,6 +120,8 @@ export async function startWorkerProcess(
   createRegistry(journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring);
+  // One set of run keys for the codec and the activities: an erasure forgets its keys here at once.
+  const runKeys = createRunKeys(prisma, keyring);
   const smtpUrl = overrides.smtpUrl ?? config.SMTP_URL;
   const sender = smtpUrl ? createSmtpSender(smtpUrl, config.MAIL_FROM) : undefined;
   if (!sender && !config.embeddedDatabase) {
@@ -143,6 +146,7 @@ export async function startWorkerProcess(
     prisma,
     keyring,
     vault,
+    runKeys,
     renderMessage: renderer.render,
     ...(sender ? { sendEmail: sender.send } : {}),
     ...(sms ? { sendSms: sms.send, findSms: sms.find } : {}),
@@ -168,7 +172,7 @@ export async function startWorkerProcess(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
-    dataConverter: journeyDataConverter(keyring),
+    dataConverter: journeyDataConverter(keyring, runKeys),
     debug: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
     stackTraces: config.WORKFLOW_STACK_TRACES === 'on',
     cachedRuns: config.WORKER_CACHED_RUNS,
@@ -232,10 +236,12 @@ export async function startApiProcess(
   const registry = createRegistry(overrides.journeys ?? journeyDefinitions, activityNames);
   const prisma = createPrisma(ctx.databaseUrl, { max: 5 });
   const vault = createVault(prisma, keyring);
+  const runKeys = createRunKeys(prisma, keyring);
   const { connection, client } = await connectTemporalClient({
     address: ctx.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring,
+    runKeys,
   });
   const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch((err) => {
     log.warn(
@@ -288,7 +294,7 @@ export async function startApiProcess(
     accountAal: sessions.accountAal,
     sessionGrants: createSessionGrants(keyring),
     requesterOf: createRequesterIds(keyring),
-    ...(operator.codec ? { codec: operator.codec } : {}),
+    ...(operator.codec ? { codec: { ...operator.codec, runKeys } } : {}),
     ...(operator.analytics ? { analytics: operator.analytics } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(config.twilio && config.PARCOURS_PUBLIC_URL

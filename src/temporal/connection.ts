@@ -4,6 +4,7 @@ import type { DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { Keyring } from '../security/keyring.js';
 import { createEncryptionCodec } from '../security/payload-codec.js';
+import type { RunKeys } from '../security/run-keys.js';
 
 /** A search attribute's type, as the dev server and the operator API name it. */
 export type SearchAttributeType = 'Keyword' | 'Int' | 'Text' | 'Datetime' | 'Bool' | 'Double';
@@ -21,9 +22,12 @@ export const failureConverterPath = fileURLToPath(
   new URL('../temporal-contract/failure-converter.cjs', import.meta.url),
 );
 
-/** Every payload is encrypted on its way to Temporal: client, worker and workflow bundle share this. */
-export const journeyDataConverter = (keyring: Keyring): DataConverter => ({
-  payloadCodecs: [createEncryptionCodec(keyring)],
+/**
+ * Every payload is encrypted on its way to Temporal: client, worker and workflow bundle share this.
+ * With `runKeys`, each run's payloads are sealed with its own key too (crypto-shredding).
+ */
+export const journeyDataConverter = (keyring: Keyring, runKeys?: RunKeys): DataConverter => ({
+  payloadCodecs: [createEncryptionCodec(keyring, runKeys)],
   failureConverterPath,
 });
 
@@ -31,12 +35,13 @@ export async function connectTemporalClient(opts: {
   address: string;
   namespace: string;
   keyring: Keyring;
+  runKeys?: RunKeys;
 }) {
   const connection = await Connection.connect({ address: opts.address });
   const client = new Client({
     connection,
     namespace: opts.namespace,
-    dataConverter: journeyDataConverter(opts.keyring),
+    dataConverter: journeyDataConverter(opts.keyring, opts.runKeys),
   });
   return { connection, client };
 }

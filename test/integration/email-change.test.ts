@@ -176,7 +176,7 @@ describe('email-change@1 over the step API, from a session, on real Temporal, Po
     await api.submit(id, token, 'new-email', { email: 'reference.only@example.com' });
     const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
     const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
+      createEncryptionCodec(stack.keyring, stack.runKeys).decode(payloads),
     );
     const session = await stack.prisma.session.findUniqueOrThrow({
       where: { tokenHash: sha256Hex(customer.sessionToken) },

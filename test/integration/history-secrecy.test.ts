@@ -98,7 +98,7 @@ describe('workflow history of a registration (DESIGN "Where data lives": no secr
 
   it('never holds the password, a one-time code or the session token, even decrypted (NIST SP 800-63B §5.1.1.2; ASVS 2.4.1, 7.1.1)', async () => {
     const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
+      createEncryptionCodec(stack.keyring, stack.runKeys).decode(payloads),
     );
     // Decoding worked: the journey's own data is there to read.
     expect(text).toContain(run.email);

@@ -85,7 +85,7 @@ describe('newsletter@1 over the step API, on real Temporal, Postgres and SMTP', 
     // The code reached the run as a vault reference only.
     const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
     const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
+      createEncryptionCodec(stack.keyring, stack.runKeys).decode(payloads),
     );
     expect(text).toContain('recordSubscription');
     expect(text).not.toMatch(digitsPattern(code));

@@ -41,7 +41,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
   async function expectHistoryHolds(id: string, shown: string, secrets: string[]) {
     const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
     const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
+      createEncryptionCodec(stack.keyring, stack.runKeys).decode(payloads),
     );
     expect(text).toContain(shown);
     for (const secret of secrets) expect(text).not.toContain(secret);
@@ -151,7 +151,7 @@ describe('sign-in and second factors over the step API (real Temporal, Postgres 
 
     const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
     const text = await decodedHistoryText(history, (payloads) =>
-      createEncryptionCodec(stack.keyring).decode(payloads),
+      createEncryptionCodec(stack.keyring, stack.runKeys).decode(payloads),
     );
     expect(text).toContain(customer.userId);
     expect(text).not.toContain(secret);

@@ -11,6 +11,7 @@ import {
   startWorkerProcess,
 } from '../../src/runtime/processes.js';
 import { createKeyring, generateKeySpec } from '../../src/security/keyring.js';
+import { createRunKeys } from '../../src/security/run-keys.js';
 import { connectTemporalClient } from '../../src/temporal/connection.js';
 import { createTestDatabase } from './database.js';
 
@@ -61,10 +62,13 @@ export async function startStack(options: StackOptions = {}) {
     : await startWorkerProcess(ctx, { workflowBundle });
   const api = await startApiProcess(ctx, { ...options, port: 0 });
   const prisma = createPrisma(db.url, { max: 2 });
+  // The runs' own keys, as the API and the worker use them: what a test decodes, it decodes as they do.
+  const runKeys = createRunKeys(prisma, keyring);
   const temporal = await connectTemporalClient({
     address: ctx.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring,
+    runKeys,
   });
   return {
     url: api.url,
@@ -73,6 +77,7 @@ export async function startStack(options: StackOptions = {}) {
     keyring,
     keySpec,
     prisma,
+    runKeys,
     temporal: temporal.client,
     workflowBundle,
     databaseUrl: db.url,

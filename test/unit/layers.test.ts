@@ -17,6 +17,7 @@ const floors: string[][] = [
   ['src/apps'],
   ['src/profile'],
   ['src/consent'],
+  ['src/privacy'],
   ['src/activities'],
   ['src/journey-kit'],
   ['journeys', 'src/run'],

@@ -83,7 +83,11 @@ export function passwordActivities(deps: ActivityDeps) {
           include: { user: { include: { credentials: true } } },
         }),
       ]);
-      const user = identifier?.user.status === 'active' ? identifier.user : undefined;
+      // An account in erasure@1's grace period may sign in: that keeps it (createSession).
+      const user =
+        identifier && ['active', 'erasure_pending'].includes(identifier.user.status)
+          ? identifier.user
+          : undefined;
       const credential = user?.credentials.find(
         (candidate) => candidate.type === 'password' && candidate.secretHash,
       );

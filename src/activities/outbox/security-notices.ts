@@ -12,8 +12,11 @@ export type SecurityNotice =
   | { template: 'factor-added' | 'factor-removed'; factor: string }
   | { template: 'passkey-suspended' }
   | { template: 'sign-in-locked'; factor: 'password' | 'totp' }
-  | { template: 'password-reset' | 'factor-reset-done' }
-  | { template: 'factor-reset-scheduled' | 'factor-reset-reminder'; dueAt: string };
+  | { template: 'password-reset' | 'factor-reset-done' | 'erasure-cancelled' }
+  | {
+      template: 'factor-reset-scheduled' | 'factor-reset-reminder' | 'erasure-scheduled';
+      dueAt: string;
+    };
 
 /** Factors as a person reads them, in the notice's words. */
 const FACTOR_NAMES: Record<string, string> = {
@@ -48,9 +51,11 @@ export function createSecurityNotices(
       case 'passkey-suspended':
       case 'password-reset':
       case 'factor-reset-done':
+      case 'erasure-cancelled':
         return deps.renderMessage(channel, notice.template, { productName }, locales);
       case 'factor-reset-scheduled':
       case 'factor-reset-reminder':
+      case 'erasure-scheduled':
         return deps.renderMessage(
           channel,
           notice.template,

@@ -10,6 +10,8 @@ import type { SessionRef } from '../../sessions/session-ref.js';
 import { accountAal } from '../../sessions/session-store.js';
 import type { ActivityDeps } from '../deps.js';
 import { ownRun } from '../idempotency.js';
+import { createSecurityNotices } from '../outbox/security-notices.js';
+import { cancelErasure } from '../privacy/erasure.js';
 import { createSessionGuard } from './session-guard.js';
 
 /** A session as journeys see it: the token is a vault reference the step API reveals once. */
@@ -36,6 +38,7 @@ export function sessionActivities(deps: ActivityDeps) {
   const { now } = deps;
   const liveSession = createSessionGuard(deps);
   const apps = createAppRegistry(prisma);
+  const notices = createSecurityNotices(deps);
 
   /**
    * What the app's progressive profiling would ask after this sign-in: a journey for the app to run
@@ -164,6 +167,17 @@ export function sessionActivities(deps: ActivityDeps) {
             create,
             update: { tokenHash: data.tokenHash },
           });
+      // Signing in during an erasure's grace period keeps the account (erasure@1).
+      if (
+        (await prisma.user.count({ where: { id: session.userId, status: 'erasure_pending' } })) > 0
+      )
+        await prisma.$transaction((tx) =>
+          cancelErasure(tx, notices, {
+            userId: session.userId,
+            at: authTime,
+            idempotencyKey: `erasure-cancelled:${session.id}`,
+          }),
+        );
       // A decision due on consent (a material policy change, a required purpose) comes first.
       const continueWith = (await consentDue(prisma, { userId: session.userId, now: authTime }))
         ? { journey: 'consent', start: {} }

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '../db/prisma.js';
+import { destroyRunKeys } from '../security/run-keys.js';
+import { customerRuns } from './data-export.js';
+
+/** Grace periods an operator may set (erasure@1's `graceDays`): 30 by default. */
+export const DEFAULT_GRACE_DAYS = 30;
+
+/**
+ * Erases a customer everywhere the database holds them (GDPR Art. 17), in the caller's transaction:
+ * - deleted: the account and all that hangs on it (identifiers, credentials, sessions, consents,
+ *   profile, app data, sign-ins, exports, factor resets), its profile changes, subscriptions, codes
+ *   and messages sent to its addresses or by its runs, its runs' pending arguments and passkey
+ *   challenges, and its throttling counters;
+ * - anonymised: its runs' journey events and profiling questions move to a fresh random run id, so
+ *   funnels keep their counts and nothing joins them to the customer any more.
+ * - shredded: the keys of its runs' Temporal payloads (run-keys.ts), but those of `keep`.
+ * Answers the runs it unlinked.
+ */
+export async function eraseCustomer(
+  tx: Prisma.TransactionClient,
+  userId: string,
+  options: { keep: string[] },
+): Promise<{ runs: string[] }> {
+  const user = await tx.user.findUnique({
+    where: { id: userId },
+    include: {
+      identifiers: true,
+      sessions: { select: { createdByJourney: true } },
+      consents: { select: { source: true } },
+    },
+  });
+  if (!user) return { runs: [] };
+  const changes = await tx.profileChange.findMany({
+    where: { userId },
+    select: { actor: true, actorId: true },
+  });
+  const phone = await tx.profileValue.findUnique({
+    where: { userId_attribute: { userId, attribute: 'phone_number' } },
+  });
+  const addresses = [
+    ...user.identifiers.map((identifier) => identifier.value),
+    ...(typeof phone?.value === 'string' ? [phone.value] : []),
+  ];
+  const challengeRuns = await tx.otpChallenge.findMany({
+    where: { recipient: { in: addresses } },
+    select: { journeyId: true },
+  });
+  const resets = await tx.factorReset.findMany({ where: { userId }, select: { journeyId: true } });
+  const erasures = await tx.erasure.findMany({ where: { userId }, select: { journeyId: true } });
+  const runs = [
+    ...new Set([
+      ...customerRuns({
+        user,
+        sessions: user.sessions,
+        consents: user.consents,
+        changes,
+      }),
+      ...challengeRuns.map((row) => row.journeyId),
+      ...resets.map((row) => row.journeyId),
+      ...erasures.map((row) => row.journeyId),
+    ]),
+  ];
+
+  // Funnels keep their counts: each run's events move to an id that names no one.
+  for (const run of runs) {
+    const anonymous = `erased-${randomUUID()}`;
+    await tx.journeyEvent.updateMany({ where: { journeyId: run }, data: { journeyId: anonymous } });
+    await tx.profilingQuestion.updateMany({
+      where: { journeyId: run },
+      data: { journeyId: anonymous },
+    });
+  }
+  await tx.outboundMessage.deleteMany({
+    where: { OR: [{ recipient: { in: addresses } }, { journeyId: { in: runs } }] },
+  });
+  await tx.otpChallenge.deleteMany({
+    where: { OR: [{ recipient: { in: addresses } }, { journeyId: { in: runs } }] },
+  });
+  await tx.subscription.deleteMany({ where: { address: { in: addresses } } });
+  await tx.profileChange.deleteMany({ where: { userId } });
+  await tx.pendingRun.deleteMany({ where: { id: { in: runs } } });
+  await tx.webauthnChallenge.deleteMany({ where: { journeyId: { in: runs } } });
+  await tx.authThrottle.deleteMany({ where: { key: { contains: userId } } });
+  await tx.user.delete({ where: { id: userId } });
+  // Crypto-shredding: what their runs' Temporal histories hold can no longer be read anywhere.
+  // The erasure's own run keeps its key: it is still running, and holds nothing but ids.
+  await destroyRunKeys(
+    tx,
+    runs.filter((run) => !options.keep.includes(run)),
+  );
+  return { runs };
+}
