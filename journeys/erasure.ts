@@ -10,7 +10,6 @@ import {
   journeyEnds,
   journeySetup,
   maxAgeSetting,
-  outputOf,
   results,
   type SessionRef,
   startFields,
@@ -21,8 +20,8 @@ import {
  * for the account to be erased. At once every session ends, apps and recovery can no longer reach
  * the account, and the customer is told when it happens and that signing in before then keeps it.
  * After the grace period (a Temporal timer: it survives restarts) everything held about the
- * customer is erased; funnels keep their counts. An operator's legal hold makes it wait: the run
- * asks again every day until the hold is lifted.
+ * customer is erased; funnels keep their counts. If an operator's legal hold stands on the day, the
+ * run ends and the erasure waits for the hold: lifting it erases at once (the admin API).
  *
  * The customer's part ends when the erasure is scheduled (the answer says when it is due); the run
  * lives on to erase.
@@ -40,8 +39,6 @@ const settings = z.strictObject({
     .min(1_000)
     .max(MAX_GRACE_MS)
     .default(30 * DAY_MS),
-  /** While a legal hold stands, how often the run asks again (default a day). */
-  holdRecheckMs: z.number().int().min(1_000).default(DAY_MS),
   /** How recent the sign-in must be (seconds). */
   maxAgeSeconds: maxAgeSetting(),
 });
@@ -72,12 +69,8 @@ export const erasureMachine = journeySetup({
     requestErasure: activity('requestErasure'),
     completeErasure: activity('completeErasure'),
   },
-  guards: {
-    held: ({ event }) => outputOf('completeErasure', event).status === 'held',
-  },
   delays: {
     gracePeriod: ({ context }) => context.settings.graceMs,
-    holdRecheck: ({ context }) => context.settings.holdRecheckMs,
   },
 }).createMachine({
   id: 'erasure',
@@ -119,15 +112,15 @@ export const erasureMachine = journeySetup({
           invoke: {
             src: 'completeErasure',
             input: ({ context }) => ({ erasureId: context.erasure?.erasureId as string }),
-            // Completed, or cancelled by a sign-in: the run ends as it answered (`scheduled`).
-            onDone: [{ guard: 'held', target: 'held' }, { target: '#erasure.completed' }],
+            // Completed, cancelled by a sign-in, or held (lifting the hold erases): the run ends
+            // as it answered (`scheduled`).
+            onDone: '#erasure.completed',
             onError: {
               target: '#erasure.failed',
               actions: { type: 'failWith', params: { code: 'erasure_not_completed' } },
             },
           },
         },
-        held: { after: { holdRecheck: 'erasing' } },
       },
     },
     ...journeyEnds,
@@ -140,6 +133,8 @@ export const erasure = defineJourney({
   title: 'Erase the account and everything held about the customer, after a grace period',
   machine: erasureMachine,
   settings,
+  // The longest grace period and a day to spare: the run must outlive its timer.
+  lifetimeMs: MAX_GRACE_MS + DAY_MS,
   start: {
     input: start,
     // Nothing is more sensitive: a recent sign-in at the account's highest level.

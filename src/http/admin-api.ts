@@ -5,6 +5,7 @@ import { createPolicies, policyVersionInput } from '../consent/policies.js';
 import { createPurposes, purposeInput } from '../consent/purposes.js';
 import { withheldCounts } from '../consent/release.js';
 import type { PrismaClient } from '../db/prisma.js';
+import { completeDueErasure } from '../privacy/erasure.js';
 import {
   attributeDefinitionInput,
   defineAttribute,
@@ -18,6 +19,7 @@ import {
   userExists,
   writeProfile,
 } from '../profile/profile-store.js';
+import type { RunKeys } from '../security/run-keys.js';
 import { servePolicyVersion } from './consent-api.js';
 import { fieldErrorsOf } from './field-errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
@@ -66,6 +68,8 @@ export function createAdminApi(deps: {
   prisma: PrismaClient;
   apps: AppRegistry;
   operatorKey: string;
+  /** Runs' own payload keys: an erasure done here forgets its shredded keys at once. */
+  runKeys?: RunKeys;
 }) {
   const router = Router();
   router.use(requireOperatorKey({ operatorKey: deps.operatorKey, realm: 'parcours-admin' }));
@@ -224,7 +228,18 @@ export function createAdminApi(deps: {
       where: { id: userId },
       data: { legalHoldAt: null, legalHoldReason: null },
     });
-    res.status(204).end();
+    // An erasure that fell due under the hold waited for it: it is done now.
+    const due = await deps.prisma.erasure.findFirst({
+      where: { userId, cancelledAt: null, completedAt: null, dueAt: { lte: new Date() } },
+    });
+    const outcome = due
+      ? await deps.prisma.$transaction(
+          (tx) => completeDueErasure(tx, due.id, { now: new Date(), keep: [] }),
+          { timeout: 60_000 },
+        )
+      : undefined;
+    if (outcome?.runs) deps.runKeys?.forget(outcome.runs);
+    res.json({ user: userId, erased: outcome?.status === 'completed' });
   });
 
   /** Attributes kept from apps' reads for want of consent: counts per app, attribute and day. */

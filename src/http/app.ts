@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createAppRegistry, MAX_APP_DATA_BYTES } from '../apps/app-registry.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
+import type { RunKeys } from '../security/run-keys.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { createAdminApi } from './admin-api.js';
 import { createAnalyticsApi } from './analytics-api.js';
@@ -47,6 +48,8 @@ export interface AppDeps extends StepApiDeps {
   twilioCallbacks?: TwilioCallbackOptions;
   /** Temporal's remote codec for operators; absent, it is not served. */
   codec?: Omit<CodecServerOptions, 'keyring'>;
+  /** Runs' own payload keys (the codec's): an erasure the admin API completes forgets them. */
+  runKeys?: RunKeys;
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */
@@ -151,7 +154,12 @@ export function createApp(deps: AppDeps) {
       ...limits,
       requireJson,
       jsonBody(BODY_LIMIT_BYTES),
-      createAdminApi({ prisma: deps.prisma, apps, operatorKey: deps.analytics.adminKey }),
+      createAdminApi({
+        prisma: deps.prisma,
+        apps,
+        operatorKey: deps.analytics.adminKey,
+        ...(deps.runKeys ? { runKeys: deps.runKeys } : {}),
+      }),
     );
   app.use(
     '/v1/links',

@@ -145,7 +145,15 @@ export const consentOpenApi = {
       parameters: [pathParameter('token', 'From `POST /v1/me/export`')],
       responses: {
         200: json(
-          { type: 'object', required: ['format', 'exported_at', 'account'] },
+          {
+            type: 'object',
+            required: ['format', 'exported_at', 'account'],
+            properties: {
+              format: { const: 'parcours-export/1' },
+              exported_at: { type: 'string', format: 'date-time' },
+              account: { type: 'object' },
+            },
+          },
           'Account, identifiers, profile, app data, consents, subscriptions, sessions, factor metadata (never a secret), sign-ins, profile changes, journey events',
         ),
         404: problemResponse('`export_not_found`: unknown, expired or malformed'),
@@ -191,10 +199,17 @@ export const consentAdminOpenApi = {
     }),
     delete: operatorOperation({
       operationId: 'liftLegalHold',
-      summary: 'Lift the hold: a due erasure proceeds at its next check',
+      summary: 'Lift the hold: an erasure that fell due under it is done at once',
       parameters: [pathParameter('user', "The customer's id (`sub`)")],
       responses: {
-        204: { description: 'Lifted' },
+        200: json(
+          {
+            type: 'object',
+            required: ['user', 'erased'],
+            properties: { user: { type: 'string' }, erased: { type: 'boolean' } },
+          },
+          'Lifted; `erased` when a due erasure was done',
+        ),
         404: problemResponse('`user_not_found`'),
       },
     }),

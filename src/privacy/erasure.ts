@@ -91,3 +91,25 @@ export async function eraseCustomer(
   );
   return { runs };
 }
+
+/**
+ * Completes an erasure that is due, in the caller's transaction (locking its row): erases the
+ * customer unless a sign-in cancelled it or a legal hold stands. Answers what it found, and the
+ * runs whose keys it destroyed.
+ */
+export async function completeDueErasure(
+  tx: Prisma.TransactionClient,
+  erasureId: string,
+  options: { now: Date; keep: string[] },
+): Promise<{ status: 'completed' | 'cancelled' | 'held' | 'not_due'; runs?: string[] }> {
+  await tx.$executeRaw`SELECT 1 FROM erasures WHERE id = ${erasureId} FOR UPDATE`;
+  const erasure = await tx.erasure.findUniqueOrThrow({ where: { id: erasureId } });
+  if (erasure.cancelledAt) return { status: 'cancelled' };
+  if (erasure.completedAt) return { status: 'completed' };
+  if (erasure.dueAt > options.now) return { status: 'not_due' };
+  const user = await tx.user.findUnique({ where: { id: erasure.userId } });
+  if (user?.legalHoldAt) return { status: 'held' };
+  const { runs } = await eraseCustomer(tx, erasure.userId, { keep: options.keep });
+  await tx.erasure.update({ where: { id: erasure.id }, data: { completedAt: options.now } });
+  return { status: 'completed', runs };
+}

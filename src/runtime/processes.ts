@@ -295,6 +295,7 @@ export async function startApiProcess(
     sessionGrants: createSessionGrants(keyring),
     requesterOf: createRequesterIds(keyring),
     ...(operator.codec ? { codec: { ...operator.codec, runKeys } } : {}),
+    runKeys,
     ...(operator.analytics ? { analytics: operator.analytics } : {}),
     returnToAllowed: config.RETURN_TO_ALLOWED,
     ...(config.twilio && config.PARCOURS_PUBLIC_URL

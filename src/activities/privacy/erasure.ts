@@ -1,5 +1,5 @@
 import type { Prisma } from '../../db/prisma.js';
-import { eraseCustomer } from '../../privacy/erasure.js';
+import { completeDueErasure } from '../../privacy/erasure.js';
 import type { SessionRef } from '../../sessions/session-ref.js';
 import type { ActivityDeps } from '../deps.js';
 import { activityIdempotencyKey, currentRunId, ownRun } from '../idempotency.js';
@@ -88,30 +88,22 @@ export function erasureActivities(deps: ActivityDeps) {
 
     /**
      * When the grace period has run: erases the customer everywhere (privacy/erasure.ts), unless
-     * a sign-in cancelled it (`cancelled`) or a legal hold stands (`held`: the run asks again
-     * later). Checked and done under the erasure's row lock.
+     * a sign-in cancelled it (`cancelled`) or a legal hold stands (`held`: lifting the hold
+     * erases). Checked and done under the erasure's row lock, by the run that asked only.
      */
     async completeErasure(input: {
       erasureId: string;
     }): Promise<{ status: 'completed' | 'cancelled' | 'held' }> {
       const outcome = await prisma.$transaction(
-        async (tx): Promise<{ status: 'completed' | 'cancelled' | 'held'; runs?: string[] }> => {
-          await tx.$executeRaw`SELECT 1 FROM erasures WHERE id = ${input.erasureId} FOR UPDATE`;
+        async (tx) => {
           const erasure = await tx.erasure.findUniqueOrThrow({ where: { id: input.erasureId } });
           ownRun(erasure.journeyId);
-          if (erasure.cancelledAt) return { status: 'cancelled' };
-          if (erasure.completedAt) return { status: 'completed' };
-          // A clock behind the timer's: retried (not failed) until the erasure is due.
-          if (erasure.dueAt > now())
-            throw new Error(`the erasure is due at ${erasure.dueAt.toISOString()}`);
-          const user = await tx.user.findUnique({ where: { id: erasure.userId } });
-          if (user?.legalHoldAt) return { status: 'held' };
-          const { runs } = await eraseCustomer(tx, erasure.userId, { keep: [erasure.journeyId] });
-          await tx.erasure.update({ where: { id: erasure.id }, data: { completedAt: now() } });
-          return { status: 'completed', runs };
+          return completeDueErasure(tx, erasure.id, { now: now(), keep: [erasure.journeyId] });
         },
         { timeout: 60_000 },
       );
+      // A clock behind the timer's: retried (not failed) until the erasure is due.
+      if (outcome.status === 'not_due') throw new Error('the erasure is not due yet');
       // This process forgets the shredded keys at once; the others within RUN_KEY_CACHE_MS.
       if (outcome.runs) deps.runKeys?.forget(outcome.runs);
       return { status: outcome.status };
