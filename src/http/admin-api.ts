@@ -19,6 +19,7 @@ import {
   userExists,
   writeProfile,
 } from '../profile/profile-store.js';
+import type { Keyring } from '../security/keyring.js';
 import type { RunKeys } from '../security/run-keys.js';
 import { servePolicyVersion } from './consent-api.js';
 import { fieldErrorsOf } from './field-errors.js';
@@ -68,6 +69,7 @@ export function createAdminApi(deps: {
   prisma: PrismaClient;
   apps: AppRegistry;
   operatorKey: string;
+  keyring: Keyring;
   /** Runs' own payload keys: an erasure done here forgets its shredded keys at once. */
   runKeys?: RunKeys;
 }) {
@@ -234,7 +236,8 @@ export function createAdminApi(deps: {
     });
     const outcome = due
       ? await deps.prisma.$transaction(
-          (tx) => completeDueErasure(tx, due.id, { now: new Date(), keep: [] }),
+          (tx) =>
+            completeDueErasure(tx, due.id, { now: new Date(), keep: [], keyring: deps.keyring }),
           { timeout: 60_000 },
         )
       : undefined;

@@ -158,6 +158,7 @@ export function createApp(deps: AppDeps) {
         prisma: deps.prisma,
         apps,
         operatorKey: deps.analytics.adminKey,
+        keyring: deps.keyring,
         ...(deps.runKeys ? { runKeys: deps.runKeys } : {}),
       }),
     );

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/prisma.js';
+import type { Keyring } from '../security/keyring.js';
 import { destroyRunKeys } from '../security/run-keys.js';
 import { customerRuns } from './data-export.js';
+import { runsNaming } from './run-subjects.js';
 
 /** Grace periods an operator may set (erasure@1's `graceDays`): 30 by default. */
 export const DEFAULT_GRACE_DAYS = 30;
@@ -12,6 +14,7 @@ export const DEFAULT_GRACE_DAYS = 30;
  *   profile, app data, sign-ins, exports, factor resets), its profile changes, subscriptions, codes
  *   and messages sent to its addresses or by its runs, its runs' pending arguments and passkey
  *   challenges, and its throttling counters;
+ *   and the blind index of the runs handed its addresses (run-subjects.ts);
  * - anonymised: its runs' journey events and profiling questions move to a fresh random run id, so
  *   funnels keep their counts and nothing joins them to the customer any more.
  * - shredded: the keys of its runs' Temporal payloads (run-keys.ts), but those of `keep`.
@@ -20,7 +23,7 @@ export const DEFAULT_GRACE_DAYS = 30;
 export async function eraseCustomer(
   tx: Prisma.TransactionClient,
   userId: string,
-  options: { keep: string[] },
+  options: { keep: string[]; keyring: Keyring },
 ): Promise<{ runs: string[] }> {
   const user = await tx.user.findUnique({
     where: { id: userId },
@@ -48,6 +51,8 @@ export async function eraseCustomer(
   });
   const resets = await tx.factorReset.findMany({ where: { userId }, select: { journeyId: true } });
   const erasures = await tx.erasure.findMany({ where: { userId }, select: { journeyId: true } });
+  // Runs handed one of its addresses with nothing else to link them (a wrong password).
+  const named = await runsNaming(tx, options.keyring, addresses);
   const runs = [
     ...new Set([
       ...customerRuns({
@@ -59,6 +64,7 @@ export async function eraseCustomer(
       ...challengeRuns.map((row) => row.journeyId),
       ...resets.map((row) => row.journeyId),
       ...erasures.map((row) => row.journeyId),
+      ...named.runs,
     ]),
   ];
 
@@ -82,6 +88,7 @@ export async function eraseCustomer(
   await tx.pendingRun.deleteMany({ where: { id: { in: runs } } });
   await tx.webauthnChallenge.deleteMany({ where: { journeyId: { in: runs } } });
   await tx.authThrottle.deleteMany({ where: { key: { contains: userId } } });
+  await tx.runSubject.deleteMany({ where: { subject: { in: named.subjects } } });
   await tx.user.delete({ where: { id: userId } });
   // Crypto-shredding: what their runs' Temporal histories hold can no longer be read anywhere.
   // The erasure's own run keeps its key: it is still running, and holds nothing but ids.
@@ -100,7 +107,7 @@ export async function eraseCustomer(
 export async function completeDueErasure(
   tx: Prisma.TransactionClient,
   erasureId: string,
-  options: { now: Date; keep: string[] },
+  options: { now: Date; keep: string[]; keyring: Keyring },
 ): Promise<{ status: 'completed' | 'cancelled' | 'held' | 'not_due'; runs?: string[] }> {
   await tx.$executeRaw`SELECT 1 FROM erasures WHERE id = ${erasureId} FOR UPDATE`;
   const erasure = await tx.erasure.findUniqueOrThrow({ where: { id: erasureId } });
@@ -109,7 +116,7 @@ export async function completeDueErasure(
   if (erasure.dueAt > options.now) return { status: 'not_due' };
   const user = await tx.user.findUnique({ where: { id: erasure.userId } });
   if (user?.legalHoldAt) return { status: 'held' };
-  const { runs } = await eraseCustomer(tx, erasure.userId, { keep: options.keep });
+  const { runs } = await eraseCustomer(tx, erasure.userId, options);
   await tx.erasure.update({ where: { id: erasure.id }, data: { completedAt: options.now } });
   return { status: 'completed', runs };
 }

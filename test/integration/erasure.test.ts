@@ -187,6 +187,14 @@ describe('erasure of a customer after a grace period', () => {
 
   it('leaves the email nowhere in the database nor in a decoded history of its runs, and funnels keep their counts', async () => {
     const { email, givenName, userId, session, runs } = await customer();
+    // A sign-in with a wrong password: nothing but the address it was handed links it to them.
+    const started = await api.call('POST', '/v1/journeys/login/start', { body: {} });
+    const wrong = await api.call('POST', `/v1/journeys/${started.body.id}/steps/identify`, {
+      headers: { 'journey-token': started.body.token },
+      body: { email, password: 'not the password at all' },
+    });
+    expect(JSON.stringify(wrong.body)).toContain('invalid_credentials');
+    runs.push(started.body.id);
     const codec = createEncryptionCodec(stack.keyring, stack.runKeys);
     /** Every payload of a run's history decoded where it still can be; the shredded ones counted. */
     const readable = async (run: string) => {

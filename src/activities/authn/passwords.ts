@@ -1,7 +1,9 @@
 import { businessFailure } from '../../errors/journey-error.js';
+import { recordRunSubject } from '../../privacy/run-subjects.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../security/password-hash.js';
 import { randomToken } from '../../security/tokens.js';
 import type { ActivityDeps } from '../deps.js';
+import { currentRunId } from '../idempotency.js';
 import { canonicalRecipient } from '../otp/recipients.js';
 import { confirmedFactorsOf, type FactorKind } from './factors.js';
 import { createSignInGate, passwordAttemptKeys } from './sign-in-gate.js';
@@ -73,6 +75,8 @@ export function passwordActivities(deps: ActivityDeps) {
           : undefined);
       if (!address) throw businessFailure('invalid_credentials');
       const canonical = canonicalRecipient('email', address);
+      // The blind index erasure finds this run by, whatever the password's outcome.
+      await recordRunSubject(prisma, keyring, { runId: currentRunId(), address: canonical });
       const keys = passwordAttemptKeys(keyring, canonical, input.requester);
       const admission = await gate.admit(keys);
       if (!admission.allowed) throw refusal(admission);

@@ -98,7 +98,11 @@ export function erasureActivities(deps: ActivityDeps) {
         async (tx) => {
           const erasure = await tx.erasure.findUniqueOrThrow({ where: { id: input.erasureId } });
           ownRun(erasure.journeyId);
-          return completeDueErasure(tx, erasure.id, { now: now(), keep: [erasure.journeyId] });
+          return completeDueErasure(tx, erasure.id, {
+            now: now(),
+            keep: [erasure.journeyId],
+            keyring: deps.keyring,
+          });
         },
         { timeout: 60_000 },
       );
