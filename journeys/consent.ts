@@ -16,10 +16,10 @@ import {
   type StepError,
   startFields,
   step,
-  stepError,
 } from '../src/journey-kit/index.js';
 import {
   type ConsentStepInput,
+  consentRefusal,
   consentStepInput,
   consentStepSchema,
 } from './parts/consent-step.js';
@@ -74,15 +74,7 @@ export const consentMachine = journeySetup({
     takeDecisions: assign({ decisions: ({ event }) => event.input, stepError: undefined }),
     // Every refusal at once, each with its path; the step is shown again as it stands now.
     refuseDecisions: assign({
-      stepError: ({ event }) => {
-        const errors = outputOf('recordConsent', event).rejected ?? [];
-        const first = errors[0];
-        return stepError(first?.code ?? 'invalid_input', {
-          path: first?.path ?? '/decisions',
-          ...(first ? { message: first.message } : {}),
-          detail: { errors },
-        });
-      },
+      stepError: ({ event }) => consentRefusal(outputOf('recordConsent', event).rejected),
       decisions: undefined,
     }),
     settleResult: assign({ result: results.none() }),

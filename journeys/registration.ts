@@ -16,6 +16,7 @@ import {
 import { codeChallengeHost } from './fragments/code-challenge.js';
 import {
   type ConsentStepInput,
+  consentRefusal,
   consentStepInput,
   consentStepSchema,
 } from './parts/consent-step.js';
@@ -79,15 +80,7 @@ export const registrationMachine = journeySetup({
     }),
     // Every refusal at once, each with its path; the step is shown again as it stands now.
     refuseDecisions: assign({
-      stepError: ({ event }) => {
-        const errors = outputOf('checkConsent', event).rejected ?? [];
-        const first = errors[0];
-        return stepError(first?.code ?? 'invalid_input', {
-          path: first?.path ?? '/decisions',
-          ...(first ? { message: first.message } : {}),
-          detail: { errors },
-        });
-      },
+      stepError: ({ event }) => consentRefusal(outputOf('checkConsent', event).rejected),
       decisions: undefined,
     }),
   },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConsentRequest } from '../../src/consent/consent-request.js';
+import { type FieldError, type StepError, stepError } from '../../src/journey-kit/index.js';
 
 /**
  * The consent step, as consent@1 and registration@3 both ask it: a decision per purpose (each on
@@ -50,4 +51,14 @@ export function consentStepSchema(data: Record<string, unknown>): Record<string,
     required: ['decisions', 'policies'],
     additionalProperties: false,
   };
+}
+
+/** Refused decisions as the step's error: every refusal at once, each with its path. */
+export function consentRefusal(errors: FieldError[] = []): StepError {
+  const first = errors[0];
+  return stepError(first?.code ?? 'invalid_input', {
+    path: first?.path ?? '/decisions',
+    ...(first ? { message: first.message } : {}),
+    detail: { errors },
+  });
 }

@@ -3,6 +3,7 @@ import type { FieldError } from '../errors/catalogue.js';
 import { errorSpec } from '../errors/catalogue.js';
 import { pointerSegment } from '../errors/json-pointer.js';
 import { type ConsentState, latestRecords, policyDates, stateOf } from './consent-state.js';
+import { describePolicyVersion } from './policies.js';
 
 /** A policy version as the consent step shows it: the one a decision will be recorded under. */
 export interface ShownPolicy {
@@ -12,6 +13,7 @@ export interface ShownPolicy {
   content_hash: string;
   material: boolean;
   effective_at: string;
+  published_at?: string;
   /** Where the page reads its text (public). */
   href: string;
 }
@@ -81,15 +83,7 @@ async function policiesInEffect(
     if (!latest) continue;
     const candidates = ofPolicy.filter((row) => row.version === latest.version);
     const row = candidates.sort((a, b) => rank(a.locale) - rank(b.locale))[0] ?? latest;
-    shown.set(name, {
-      policy: row.policy,
-      version: row.version,
-      locale: row.locale,
-      content_hash: row.contentHash,
-      material: row.material,
-      effective_at: row.effectiveAt.toISOString(),
-      href: policyHref(row),
-    });
+    shown.set(name, { ...describePolicyVersion(row), href: policyHref(row) });
   }
   return shown;
 }

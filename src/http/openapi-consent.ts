@@ -1,5 +1,5 @@
 import { legalHoldInput, withheldQuery } from './admin-api.js';
-import { bodyRefusals, limited, parameterSchema, problemResponse } from './openapi-parts.js';
+import { bodyRefusals, limited, problemResponse, queryParameters } from './openapi-parts.js';
 import {
   bodyOf,
   customerOperation,
@@ -218,12 +218,7 @@ export const consentAdminOpenApi = {
     get: operatorOperation({
       operationId: 'consentWithheld',
       summary: "Attributes kept from apps' reads for want of consent, per app and day",
-      parameters: Object.entries(withheldQuery.shape).map(([name, schema]) => ({
-        name,
-        in: 'query',
-        required: false,
-        schema: parameterSchema(schema),
-      })),
+      parameters: queryParameters(withheldQuery.shape),
       responses: {
         200: json(
           {

@@ -15,6 +15,15 @@ export const parameterSchema = (schema: z.ZodType) => {
   return json;
 };
 
+/** Every field of a query schema as an optional query parameter, its schema from zod. */
+export const queryParameters = (shape: Record<string, z.ZodType>) =>
+  Object.entries(shape).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: parameterSchema(schema),
+  }));
+
 /** `email-change` → `EmailChange`, for operation ids. */
 export const pascal = (id: string) =>
   id.replace(/(^|[^a-zA-Z0-9])([a-zA-Z0-9])/g, (_match, _sep, letter: string) =>

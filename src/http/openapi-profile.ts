@@ -10,6 +10,7 @@ import {
   limited,
   parameterSchema,
   problemResponse,
+  queryParameters,
   viewResponse,
 } from './openapi-parts.js';
 
@@ -597,12 +598,7 @@ export const adminOpenApi = {
       get: operatorOperation({
         operationId: 'profilingQuestions',
         summary: 'progressive-profiling@1 per attribute and app: asked, answered, skipped',
-        parameters: Object.entries(profilingQuery.shape).map(([name, schema]) => ({
-          name,
-          in: 'query',
-          required: false,
-          schema: parameterSchema(schema),
-        })),
+        parameters: queryParameters(profilingQuery.shape),
         responses: {
           200: json(
             {

@@ -4,6 +4,7 @@ export type { IssuedSession } from '../activities/sessions/sessions.js';
 export type { CodeTemplate, NoticeTemplate } from '../channels/render.js';
 export {
   type ErrorCode,
+  type FieldError,
   type JourneyFailure,
   journeyFailure,
   type StepError,

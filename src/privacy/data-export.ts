@@ -1,6 +1,7 @@
 import { receiptOf } from '../consent/consent-records.js';
 import type { DbClient } from '../db/prisma.js';
 import { storedAttributes } from '../profile/profile-store.js';
+import { describeSession } from '../sessions/session-store.js';
 
 /** Factor metadata as `/v1/me/factors` lists it: never a secret. */
 export type FactorMetadata = Record<string, unknown>;
@@ -65,14 +66,7 @@ export async function customerExport(
     })),
     sessions: sessions.map((row) => ({
       id: row.id,
-      ...(row.device ? { device: row.device } : {}),
-      ...(row.clientId ? { client_id: row.clientId } : {}),
-      aal: row.aal,
-      amr: row.amr,
-      auth_time: row.authTime.toISOString(),
-      created_at: row.createdAt.toISOString(),
-      last_seen_at: row.lastSeenAt.toISOString(),
-      expires_at: row.expiresAt.toISOString(),
+      ...describeSession(row),
       ...(row.revokedAt ? { revoked_at: row.revokedAt.toISOString() } : {}),
     })),
     factors: input.factors,

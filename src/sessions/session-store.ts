@@ -31,6 +31,27 @@ export const sessionRefOf = (row: {
  * a restricted authenticator (NIST SP 800-63B-4 §3.1.3.3) but a second factor all the same: an
  * account that has one asks aal 2 for changes to how it authenticates, as with any other.
  */
+/** A session as the customer reads it (`/v1/me/sessions`, the data export): never its token. */
+export const describeSession = (row: {
+  device: string | null;
+  clientId: string | null;
+  aal: number;
+  amr: string[];
+  authTime: Date;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}) => ({
+  ...(row.device ? { device: row.device } : {}),
+  ...(row.clientId ? { client_id: row.clientId } : {}),
+  aal: row.aal,
+  amr: row.amr,
+  auth_time: row.authTime.toISOString(),
+  created_at: row.createdAt.toISOString(),
+  last_seen_at: row.lastSeenAt.toISOString(),
+  expires_at: row.expiresAt.toISOString(),
+});
+
 export const STRONG_FACTORS = ['totp', 'webauthn', 'sms'];
 
 /**
@@ -101,14 +122,7 @@ export function createSessionStore(deps: {
         .map((row) => ({
           id: row.id,
           current: row.id === currentId,
-          ...(row.device ? { device: row.device } : {}),
-          ...(row.clientId ? { client_id: row.clientId } : {}),
-          aal: row.aal,
-          amr: row.amr,
-          auth_time: row.authTime.toISOString(),
-          created_at: row.createdAt.toISOString(),
-          last_seen_at: row.lastSeenAt.toISOString(),
-          expires_at: row.expiresAt.toISOString(),
+          ...describeSession(row),
         }));
     },
     /** Logs out one of the customer's sessions: false when it is not theirs, or not live. */
