@@ -101,9 +101,11 @@ describe('replay of recorded journey histories (determinism across deploys)', ()
       email: 'fresh.replay@example.com',
       password: 'replayed from the top',
     });
-    await Worker.runReplayHistory({ workflowBundle, dataConverter }, history);
+    // Sealed with the run's own key too: replayed as the worker reads it, with the run keys.
+    const withRunKeys = journeyDataConverter(stack.keyring, stack.runKeys);
+    await Worker.runReplayHistory({ workflowBundle, dataConverter: withRunKeys }, history);
     await Worker.runReplayHistory(
-      { workflowBundle, dataConverter },
+      { workflowBundle, dataConverter: withRunKeys },
       historyFromJson(historyToJson(history)),
     );
   });
