@@ -20,6 +20,7 @@ import { fieldErrorsOf } from './field-errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
 import type { createStepInputSealer } from './seal-step-input.js';
+import { sendUpdate } from './update-retry.js';
 
 export interface JourneyLinksDeps {
   prisma: PrismaClient;
@@ -114,9 +115,10 @@ export function createJourneyLinks(deps: JourneyLinksDeps): Router {
     if (!sealed.ok) throw refuse('link_invalid');
     let answer: StepAnswer;
     try {
-      answer = await handle.executeUpdate(submitStepUpdate, {
-        args: [{ step: view.step.name, input: sealed.sealed }],
-      });
+      const submission = { step: view.step.name, input: sealed.sealed };
+      answer = await sendUpdate((updateId) =>
+        handle.executeUpdate(submitStepUpdate, { args: [submission], updateId }),
+      );
     } catch (error) {
       // Moved on between the read and the update.
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError)

@@ -21,6 +21,7 @@ import {
   type StepSubmission,
   submitStepUpdate,
 } from '../temporal-contract/workflow-api.js';
+import { sendUpdate } from './update-retry.js';
 
 /** Runs the sweep takes from the table at a time. */
 const SWEEP_BATCH = 100;
@@ -211,13 +212,17 @@ export function createPendingRuns(deps: PendingRunsDeps) {
       const { unrecorded: _, ...state } = await starting(
         run.id,
         () =>
-          temporal.client.workflow.executeUpdateWithStart(submitStepUpdate, {
-            args: [submission],
-            startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
-              JOURNEY_WORKFLOW,
-              { ...startOptions(run), workflowIdConflictPolicy: 'USE_EXISTING' },
-            ),
-          }),
+          // Each attempt names the run it starts or finds (USE_EXISTING): sent again, it starts none.
+          sendUpdate((updateId) =>
+            temporal.client.workflow.executeUpdateWithStart(submitStepUpdate, {
+              args: [submission],
+              updateId,
+              startWorkflowOperation: new WithStartWorkflowOperation<typeof journeyWorkflowV3>(
+                JOURNEY_WORKFLOW,
+                { ...startOptions(run), workflowIdConflictPolicy: 'USE_EXISTING' },
+              ),
+            }),
+          ),
         (answer) => answer.unrecorded,
       );
       return state;

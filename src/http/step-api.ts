@@ -48,6 +48,7 @@ import type { createStepInputSealer } from './seal-step-input.js';
 import { createSeenSteps } from './seen-steps.js';
 import { createStartSchemas, pinnedStartPath, startInputOf } from './start-schemas.js';
 import { requireSession, STEP_UP_JOURNEY } from './step-up-problem.js';
+import { sendUpdate } from './update-retry.js';
 
 export interface StepApiDeps {
   registry: JourneyRegistry;
@@ -505,9 +506,11 @@ export function createStepApi(deps: StepApiDeps): Router {
       view = await recorded(
         pending
           ? await deps.pendingRuns.submit(pending, submission)
-          : await temporal.client.workflow
-              .getHandle(id)
-              .executeUpdate(submitStepUpdate, { args: [submission] }),
+          : await sendUpdate((updateId) =>
+              temporal.client.workflow
+                .getHandle(id)
+                .executeUpdate(submitStepUpdate, { args: [submission], updateId }),
+            ),
       );
     } catch (error) {
       const rejection = rejectionOf(error);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FACTOR_RESET_PURPOSE } from '../../src/activities/authn/factor-resets.js';
+import { PHONE_ENROLMENT_PURPOSE } from '../../src/activities/authn/phones.js';
 import { type Activities, createActivities } from '../../src/activities/index.js';
 import {
   type IssuedOtp,
@@ -514,5 +515,54 @@ describe('trust boundary 1: an activity acts only for the run calling it, whatev
     }
 
     expect(await rows()).toEqual(before);
+  });
+});
+
+describe('a local activity run again after a failed workflow task (Temporal runs them at least once)', () => {
+  it("enrolPhone, run twice by one run whose session must be at the account's level, enrols the phone once and succeeds both times", async () => {
+    const { userId } = await seedAccount({ totp: false });
+    const run = freshRun('phone');
+    const row = await prisma.session.create({
+      data: {
+        userId,
+        tokenHash: randomUUID(),
+        aal: 1,
+        amr: ['pwd'],
+        authTime: clock.at,
+        expiresAt: later(DAY),
+        lastSeenAt: clock.at,
+      },
+    });
+    // As mfa-enrolment starts: held to the account's highest level, which is 1 before the phone.
+    const session = grants.sign(sessionRefOf(row), {
+      run,
+      journey: 'mfa-enrolment@1',
+      notAfter: later(HOUR).toISOString(),
+      demand: { accountAal: true },
+    });
+    // The code texted to the number, proven in this run.
+    const challenge = await prisma.otpChallenge.create({
+      data: {
+        idempotencyKey: randomUUID(),
+        journeyId: run,
+        purpose: PHONE_ENROLMENT_PURPOSE,
+        channel: 'sms',
+        recipient: '+33612345678',
+        expiresAt: later(MINUTE),
+        consumedAt: clock.at,
+        consumedBy: `${run}:3`,
+      },
+    });
+    const enrol = () =>
+      asCall(run, '4').run(activities.enrolPhone, {
+        journeyId: run,
+        session,
+        challengeId: challenge.id,
+      });
+    const first = await enrol();
+    // Without `enrolledBy`, the phone it just enrolled made the account aal 2, and this run's
+    // aal 1 session was refused (session_required): the run failed where it had succeeded.
+    expect(await enrol()).toEqual(first);
+    expect(await prisma.credential.count({ where: { userId, type: 'sms' } })).toBe(1);
   });
 });

@@ -28,6 +28,9 @@ export interface StackOptions extends ApiOverrides {
  * The engine as `npm start` runs it, against the real Temporal dev server and a fresh Postgres
  * database, on its own task queue so test files do not take each other's work.
  */
+/** Silent, unless a run looking into a failure asks for the stack's logs (PARCOURS_TEST_LOG=error). */
+const TEST_LOG_LEVEL = (process.env.PARCOURS_TEST_LOG ?? 'silent') as 'silent';
+
 export async function startStack(options: StackOptions = {}) {
   const db = await createTestDatabase();
   const keySpec = options.keySpec ?? generateKeySpec('test');
@@ -37,7 +40,7 @@ export async function startStack(options: StackOptions = {}) {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: taskQueue,
     PARCOURS_KEYS: keySpec,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: TEST_LOG_LEVEL,
     // Tests drive hundreds of requests from one address; the limit has a test of its own.
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
@@ -52,7 +55,7 @@ export async function startStack(options: StackOptions = {}) {
   const ctx: ProcessContext = {
     config,
     keyring,
-    log: createLogger('silent'),
+    log: createLogger(TEST_LOG_LEVEL),
     databaseUrl: db.url,
     temporalAddress: config.TEMPORAL_ADDRESS as string,
   };

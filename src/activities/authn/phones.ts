@@ -143,7 +143,9 @@ export function phoneActivities(deps: ActivityDeps) {
           data: {
             userId,
             type: 'sms',
-            data: { phone },
+            // The run that enrols it: a local activity may run again after a failed workflow task,
+            // and the session guard must not then hold this run to the level its own phone gives.
+            data: { phone, enrolledBy: journeyId },
             confirmedAt: at,
             createdAt: at,
             updatedAt: at,
