@@ -75,8 +75,11 @@ export function passwordActivities(deps: ActivityDeps) {
           : undefined);
       if (!address) throw businessFailure('invalid_credentials');
       const canonical = canonicalRecipient('email', address);
-      // The blind index erasure finds this run by, whatever the password's outcome.
-      await recordRunSubject(prisma, keyring, { runId: currentRunId(), address: canonical });
+      // The blind index erasure finds this run by where nothing else will link it to the account:
+      // a refused password, or one the sign-in goes on from to a second factor. (A sign-in that
+      // ends here opens a session, which names its run.)
+      const indexRun = () =>
+        recordRunSubject(prisma, keyring, { runId: currentRunId(), address: canonical });
       const keys = passwordAttemptKeys(keyring, canonical, input.requester);
       const admission = await gate.admit(keys);
       if (!admission.allowed) throw refusal(admission);
@@ -100,6 +103,7 @@ export function passwordActivities(deps: ActivityDeps) {
         submitted ?? '',
       );
       if (!matches || !user || !credential?.secretHash || submitted === undefined) {
+        await indexRun();
         await vault.take(input.password);
         await gate.failed(admission, user && { userId: user.id, factor: 'password' });
         throw businessFailure('invalid_credentials');
@@ -114,6 +118,7 @@ export function passwordActivities(deps: ActivityDeps) {
       }
       await vault.take(input.password);
       const factors = confirmedFactorsOf(user.credentials);
+      if (factors.length > 0) await indexRun();
       const reset =
         factors.length === 0 &&
         (await prisma.factorReset.count({

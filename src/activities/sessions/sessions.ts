@@ -167,10 +167,12 @@ export function sessionActivities(deps: ActivityDeps) {
             create,
             update: { tokenHash: data.tokenHash },
           });
+      // One read for what a sign-in may change: an erasure pending, purposes to decide on.
+      const [standing] = await prisma.$queryRaw<Array<{ status: string; purposes: boolean }>>`
+        SELECT status, EXISTS (SELECT 1 FROM purposes) AS purposes FROM users
+        WHERE id = ${session.userId}`;
       // Signing in during an erasure's grace period keeps the account (erasure@1).
-      if (
-        (await prisma.user.count({ where: { id: session.userId, status: 'erasure_pending' } })) > 0
-      )
+      if (standing?.status === 'erasure_pending')
         await prisma.$transaction((tx) =>
           cancelErasure(tx, notices, {
             userId: session.userId,
@@ -179,11 +181,12 @@ export function sessionActivities(deps: ActivityDeps) {
           }),
         );
       // A decision due on consent (a material policy change, a required purpose) comes first.
-      const continueWith = (await consentDue(prisma, { userId: session.userId, now: authTime }))
-        ? { journey: 'consent', start: {} }
-        : app
-          ? await profilingAfterSignIn(session.userId, app, session)
-          : undefined;
+      const continueWith =
+        standing?.purposes && (await consentDue(prisma, { userId: session.userId, now: authTime }))
+          ? { journey: 'consent', start: {} }
+          : app
+            ? await profilingAfterSignIn(session.userId, app, session)
+            : undefined;
       // The reference is derived from the session so a retried call hands off through the same slot.
       const ref = await handOff(session.id, token, 'session');
       return {
