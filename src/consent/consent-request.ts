@@ -2,7 +2,7 @@ import type { DbClient } from '../db/prisma.js';
 import type { FieldError } from '../errors/catalogue.js';
 import { errorSpec } from '../errors/catalogue.js';
 import { pointerSegment } from '../errors/json-pointer.js';
-import { type ConsentState, latestRecords, policyDates, stateOf } from './consent-state.js';
+import { type ConsentState, standings } from './consent-state.js';
 import { describePolicyVersion } from './policies.js';
 
 /** A policy version as the consent step shows it: the one a decision will be recorded under. */
@@ -27,6 +27,8 @@ export interface ShownPurpose {
   apps: string[];
   policy: string;
   required: boolean;
+  /** Days a grant lasts before it is asked again; absent: until withdrawn. */
+  validity_days?: number;
   /** The customer's standing now; absent: never decided. */
   decision?: ConsentState;
   decided_at?: string;
@@ -105,16 +107,12 @@ export async function consentRequest(
     input.locales,
     input.now,
   );
-  const records = input.userId ? await latestRecords(db, input.userId) : new Map();
-  const versions = await policyDates(
-    db,
-    [...records.values()].flatMap((record) => (record.policy ? [record.policy] : [])),
-  );
+  const standing = input.userId ? await standings(db, input.userId, input.now) : new Map();
   const shown: ShownPurpose[] = [];
   for (const purpose of purposes) {
     if (!policies.has(purpose.policy)) continue;
-    const record = records.get(purpose.id);
-    const state = record ? stateOf(record, versions, input.now) : undefined;
+    const record = standing.get(purpose.id)?.record;
+    const state = standing.get(purpose.id)?.state;
     const changed =
       state === undefined
         ? 'new'
@@ -131,6 +129,7 @@ export async function consentRequest(
       apps: purpose.apps,
       policy: purpose.policy,
       required: purpose.required,
+      ...(purpose.validityDays ? { validity_days: purpose.validityDays } : {}),
       ...(state ? { decision: state, decided_at: record?.at.toISOString() } : {}),
       ...(changed ? { changed } : {}),
     });
@@ -188,15 +187,12 @@ export async function checkDecisions(
   input: ConsentDecisions & { userId?: string; locales: string[]; now: Date },
 ): Promise<{ rejected: FieldError[] } | { decisions: CheckedDecision[] }> {
   const request = await consentRequest(db, input);
-  const purposes = await db.purpose.findMany({
-    where: { id: { in: request.purposes.map((purpose) => purpose.id) } },
-  });
   const rejected: FieldError[] = [];
   const checked: CheckedDecision[] = [];
   const policyOf = new Map(request.policies.map((policy) => [policy.policy, policy]));
   const staleReported = new Set<string>();
   for (const [id, granted] of Object.entries(input.decisions)) {
-    const purpose = purposes.find((row) => row.id === id);
+    const purpose = request.purposes.find((asked) => asked.id === id);
     const path = `/decisions/${pointerSegment(id)}`;
     if (!purpose) {
       rejected.push(fieldError(path, 'invalid_value', 'No such purpose is asked'));
@@ -227,7 +223,7 @@ export async function checkDecisions(
       apps: purpose.apps,
       granted,
       policy,
-      validityDays: purpose.validityDays,
+      validityDays: purpose.validity_days ?? null,
     });
   }
   for (const purpose of request.purposes)

@@ -41,6 +41,7 @@ const STANDING = {
     apps: { type: 'array', items: { type: 'string' } },
     policy: { type: 'string' },
     required: { type: 'boolean' },
+    validity_days: { type: 'integer', description: 'Days a grant lasts' },
     decision: { enum: ['granted', 'denied', 'withdrawn', 'expired', 'renewal_due'] },
     decided_at: { type: 'string', format: 'date-time' },
     changed: { enum: ['new', 'policy_changed', 'expired'] },

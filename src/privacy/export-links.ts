@@ -44,13 +44,14 @@ export async function followExportLink(
   input: { token: string; now: Date },
 ): Promise<{ userId: string } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) return undefined;
+  const tokenHash = sha256Hex(input.token);
   const { count } = await db.dataExport.updateMany({
-    where: { tokenHash: sha256Hex(input.token), expiresAt: { gt: input.now } },
+    where: { tokenHash, expiresAt: { gt: input.now } },
     data: { downloads: { increment: 1 } },
   });
   if (count === 0) return undefined;
   const row = await db.dataExport.findUnique({
-    where: { tokenHash: sha256Hex(input.token) },
+    where: { tokenHash },
     select: { userId: true },
   });
   return row ? { userId: row.userId } : undefined;
