@@ -566,3 +566,41 @@ describe('a local activity run again after a failed workflow task (Temporal runs
     expect(await prisma.credential.count({ where: { userId, type: 'sms' } })).toBe(1);
   });
 });
+
+describe('an erasure is completed only by the run that asked for it, and only once due (GDPR Art. 17)', () => {
+  it("completeErasure handed another run's erasure id gets run_refused, and erases nothing", async () => {
+    const { userId } = await seedAccount({ totp: false });
+    const victimRun = freshRun('erasure');
+    const erasure = await prisma.erasure.create({
+      data: { userId, journeyId: victimRun, requestedAt: clock.at, dueAt: later(MINUTE) },
+    });
+    clock.at = later(HOUR);
+    // Without the check, any run (anyone who reaches Temporal) could erase any account at once.
+    await expect(
+      asCall(freshRun('attacker'), '1').run(activities.completeErasure, {
+        erasureId: erasure.id,
+      }),
+    ).rejects.toMatchObject(runRefused);
+    expect(await prisma.user.count({ where: { id: userId } })).toBe(1);
+    expect(
+      (await prisma.erasure.findUniqueOrThrow({ where: { id: erasure.id } })).completedAt,
+    ).toBeNull();
+  });
+
+  it('completeErasure by its own run before the erasure is due erases nothing (retried until due)', async () => {
+    const { userId } = await seedAccount({ totp: false });
+    const run = freshRun('early');
+    const erasure = await prisma.erasure.create({
+      data: { userId, journeyId: run, requestedAt: clock.at, dueAt: later(DAY) },
+    });
+    await expect(
+      asCall(run, '1').run(activities.completeErasure, { erasureId: erasure.id }),
+    ).rejects.toThrow(/not due/);
+    expect(await prisma.user.count({ where: { id: userId } })).toBe(1);
+    clock.at = later(DAY);
+    expect(
+      await asCall(run, '2').run(activities.completeErasure, { erasureId: erasure.id }),
+    ).toEqual({ status: 'completed' });
+    expect(await prisma.user.count({ where: { id: userId } })).toBe(0);
+  });
+});
