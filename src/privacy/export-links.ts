@@ -1,4 +1,4 @@
-import type { DbClient } from '../db/prisma.js';
+import type { DbClient, PrismaClient } from '../db/prisma.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 
 /** How long a download link works: long enough to follow it, too short to be worth stealing. */
@@ -17,25 +17,29 @@ export type ExportLink =
  * three says when the next may be asked for).
  */
 export async function createExportLink(
-  db: DbClient,
+  prisma: PrismaClient,
   input: { userId: string; now: Date },
 ): Promise<ExportLink> {
-  const today = await db.dataExport.findMany({
-    where: { userId: input.userId, createdAt: { gt: new Date(input.now.getTime() - DAY_MS) } },
-    orderBy: { createdAt: 'asc' },
-    select: { createdAt: true },
+  // Counted and written under the customer's row lock: requests racing cannot pass the limit.
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT 1 FROM users WHERE id = ${input.userId} FOR UPDATE`;
+    const today = await tx.dataExport.findMany({
+      where: { userId: input.userId, createdAt: { gt: new Date(input.now.getTime() - DAY_MS) } },
+      orderBy: { createdAt: 'asc' },
+      select: { createdAt: true },
+    });
+    if (today.length >= EXPORTS_PER_DAY)
+      return {
+        outcome: 'limited' as const,
+        retryAt: new Date((today[0] as { createdAt: Date }).createdAt.getTime() + DAY_MS),
+      };
+    const token = randomToken(32);
+    const expiresAt = new Date(input.now.getTime() + EXPORT_LINK_TTL_MS);
+    await tx.dataExport.create({
+      data: { userId: input.userId, tokenHash: sha256Hex(token), createdAt: input.now, expiresAt },
+    });
+    return { outcome: 'created' as const, token, expiresAt };
   });
-  if (today.length >= EXPORTS_PER_DAY)
-    return {
-      outcome: 'limited',
-      retryAt: new Date((today[0] as { createdAt: Date }).createdAt.getTime() + DAY_MS),
-    };
-  const token = randomToken(32);
-  const expiresAt = new Date(input.now.getTime() + EXPORT_LINK_TTL_MS);
-  await db.dataExport.create({
-    data: { userId: input.userId, tokenHash: sha256Hex(token), createdAt: input.now, expiresAt },
-  });
-  return { outcome: 'created', token, expiresAt };
 }
 
 /** The customer a link exports, while it works (each download counted); none otherwise. */

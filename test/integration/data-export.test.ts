@@ -372,6 +372,18 @@ describe('the GDPR data export, on real Temporal and Postgres', () => {
     expect(await exportRows(customer.userId)).toHaveLength(3);
   });
 
+  it('lets no racing requests pass the limit: eight at once make three links and five 429s', async () => {
+    const customer = await register();
+    // Without the customer's row lock, each request counted the same zero links and made one.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => askExport(customer.sessionToken)),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([
+      201, 201, 201, 429, 429, 429, 429, 429,
+    ]);
+    expect(await exportRows(customer.userId)).toHaveLength(3);
+  });
+
   it('answers an expired link, a malformed token and an unknown one alike (404 export_not_found), and keeps only the token’s SHA-256', async () => {
     const customer = await register();
     const asked = await askExport(customer.sessionToken);
