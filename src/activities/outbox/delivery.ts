@@ -12,12 +12,12 @@ export function messageActivities(deps: ActivityDeps) {
   const { prisma, sendEmail, sendSms, findSms, now } = deps;
   const outbox = createOutbox(deps);
   const markSent = async (
-    id: string,
+    message: { id: string; channel: string },
     providerMessageId: string,
     { wipeContent }: { wipeContent: boolean },
   ) => {
     await prisma.outboundMessage.update({
-      where: { id },
+      where: { id: message.id },
       data: {
         status: 'sent',
         sentAt: now(),
@@ -26,8 +26,8 @@ export function messageActivities(deps: ActivityDeps) {
         ...(wipeContent ? { sealedContent: null } : {}),
       },
     });
-    // The provider may have reported on the message before its send call answered.
-    await applyEarlyReport(prisma, providerMessageId);
+    // Twilio may have reported on a text before its send call answered (no report comes for mail).
+    if (message.channel === 'sms') await applyEarlyReport(prisma, providerMessageId);
   };
   return {
     /**
@@ -50,7 +50,7 @@ export function messageActivities(deps: ActivityDeps) {
             (() => sendEmail({ to: message.recipient, ...(content as RenderedEmail) }));
       if (!send) {
         // Embedded mode: the dev outbox is the mailbox, so the (encrypted) content stays.
-        await markSent(message.id, 'dev-outbox', { wipeContent: false });
+        await markSent(message, 'dev-outbox', { wipeContent: false });
         return { status: 'sent' };
       }
       if (message.channel === 'sms' && findSms) {
@@ -67,7 +67,7 @@ export function messageActivities(deps: ActivityDeps) {
             since: new Date(claimedAt.getTime() - CLOCK_SKEW_MS),
           }));
         if (taken) {
-          await markSent(message.id, taken.messageId, { wipeContent: true });
+          await markSent(message, taken.messageId, { wipeContent: true });
           return { status: 'sent' };
         }
         await prisma.outboundMessage.update({
@@ -78,7 +78,7 @@ export function messageActivities(deps: ActivityDeps) {
       try {
         const { messageId } = await send();
         // Once the provider has it, the code inside has no business staying at rest.
-        await markSent(message.id, messageId, { wipeContent: true });
+        await markSent(message, messageId, { wipeContent: true });
         return { status: 'sent' };
       } catch (error) {
         // A recipient the mailer would misread is refused for good: no retry can make it plain.
