@@ -6,6 +6,7 @@ import { createJourneyWorker } from '../../workers/worker.js';
 import { recordJourneyEvents } from '../activities/analytics/analytics.js';
 import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
+import { messageDelivery } from '../activities/outbox/delivery.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
 import { purgeEarlyReports } from '../channels/provider-status.js';
 import { createMessageRenderer } from '../channels/render.js';
@@ -110,6 +111,12 @@ export interface WorkerOverrides {
   stickyQueueScheduleToStartTimeout?: string;
 }
 
+/**
+ * How often the outbox relay looks for messages: a recovery code waits at most this long to leave,
+ * and its sending lands at no fixed time after the answer that queued it.
+ */
+const OUTBOX_RELAY_INTERVAL_MS = 1_000;
+
 /** The worker process: runs journeys (workflow + activities) until stopped. */
 export async function startWorkerProcess(
   ctx: ProcessContext,
@@ -142,7 +149,7 @@ export async function startWorkerProcess(
     );
   }
   const renderer = createMessageRenderer();
-  const activities = createActivities({
+  const activityDeps = {
     prisma,
     keyring,
     vault,
@@ -166,7 +173,9 @@ export async function startWorkerProcess(
     },
     signInFailuresPerRequesterPerHour: config.SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR,
     webauthn: config.webauthn,
-  });
+    now: () => new Date(),
+  };
+  const activities = createActivities(activityDeps);
   const { worker, connection } = await createJourneyWorker({
     address: ctx.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -181,10 +190,13 @@ export async function startWorkerProcess(
       ? { stickyQueueScheduleToStartTimeout: overrides.stickyQueueScheduleToStartTimeout }
       : {}),
   });
-  // Security notices raised where no run delivers them (a lock, a suspended passkey).
+  // Security notices raised where no run delivers them (a lock, a suspended passkey), and codes
+  // only an account gets (recovery), sent apart from the answer that queued them.
+  const { deliver } = messageDelivery(activityDeps);
   const relay = startOutboxRelay({
     prisma,
-    deliver: activities.deliverMessage,
+    deliver: ({ messageId }) => deliver(messageId, { by: 'relay' }),
+    intervalMs: OUTBOX_RELAY_INTERVAL_MS,
     onError: (err, messageId) => ctx.log.warn({ err, messageId }, 'outbox relay: not delivered'),
   });
   // Expired vault entries (codes never checked, tokens never shown) and provider reports no

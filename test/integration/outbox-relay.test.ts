@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import type { ActivityDeps } from '../../src/activities/index.js';
+import { messageActivities, messageDelivery } from '../../src/activities/outbox/delivery.js';
 import { startOutboxRelay } from '../../src/activities/outbox/outbox-relay.js';
 import { createSecurityNotices } from '../../src/activities/outbox/security-notices.js';
 import { createMessageRenderer } from '../../src/channels/render.js';
@@ -20,25 +21,29 @@ describe('the outbox relay', () => {
   const sent: Array<{ to: string; subject: string }> = [];
   let failNext = 0;
 
-  const deliverer = () =>
-    createActivities({
-      prisma,
-      keyring,
-      vault: createVault(prisma, keyring),
-      renderMessage,
-      productName: 'Parcours',
-      sessionTtlMs: 3_600_000,
-      codesPerRecipientPerHour: 10,
-      codesPerRequesterPerHour: 5,
-      sendEmail: async (mail) => {
-        if (failNext > 0) {
-          failNext -= 1;
-          throw new Error('421 try again later');
-        }
-        sent.push({ to: mail.to, subject: mail.subject });
-        return { messageId: `smtp-${sent.length}` };
-      },
-    }).deliverMessage;
+  const deps = (): ActivityDeps => ({
+    prisma,
+    keyring,
+    vault: createVault(prisma, keyring),
+    renderMessage,
+    productName: 'Parcours',
+    sessionTtlMs: 3_600_000,
+    codesPerRecipientPerHour: 10,
+    codesPerRequesterPerHour: 5,
+    sendEmail: async (mail) => {
+      if (failNext > 0) {
+        failNext -= 1;
+        throw new Error('421 try again later');
+      }
+      sent.push({ to: mail.to, subject: mail.subject });
+      return { messageId: `smtp-${sent.length}` };
+    },
+    now: () => new Date(),
+  });
+  const deliverer = () => {
+    const { deliver } = messageDelivery(deps());
+    return ({ messageId }: { messageId: string }) => deliver(messageId, { by: 'relay' });
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -148,5 +153,18 @@ describe('the outbox relay', () => {
     expect(
       await prisma.outboundMessage.findUniqueOrThrow({ where: { id: message.id } }),
     ).toMatchObject({ status: 'pending' });
+  });
+
+  it('sends nothing when a run asks to deliver a message queued for the relay: the relay sends it, apart from the answer', async () => {
+    const userId = await accountWith('relayed@example.com');
+    const messageId = (await tell(userId, 'relayed-notice')) as string;
+    const { deliverMessage } = messageActivities(deps());
+    expect(await deliverMessage({ messageId })).toEqual({ status: 'relayed' });
+    expect(sent.filter((mail) => mail.to === 'relayed@example.com')).toHaveLength(0);
+    const one = relay();
+    await one.runOnce();
+    await one.stop();
+    expect(sent.filter((mail) => mail.to === 'relayed@example.com')).toHaveLength(1);
+    expect(await deliverMessage({ messageId })).toEqual({ status: 'sent' });
   });
 });

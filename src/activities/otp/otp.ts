@@ -33,7 +33,9 @@ export interface OtpPolicy {
    * For account recovery: the code goes only to an address that is a verified identifier of an
    * active account. Any other gets the same answers after the same work (a challenge, a message
    * rendered and kept unsent), and no code works for it: nothing is sent to an address that could
-   * not recover anything, and nothing shows which addresses have accounts.
+   * not recover anything, and nothing shows which addresses have accounts. The code is the outbox
+   * relay's to send, on its own schedule: sending it beside the step's answer made the answer
+   * slower for an address with an account, which told them apart.
    */
   onlyToAccount?: boolean;
   /**
@@ -205,6 +207,7 @@ export function otpActivities(deps: ActivityDeps) {
             template: notice ?? policy.template,
             rendered,
             suppressed,
+            ...(policy.onlyToAccount ? { deliveredBy: 'relay' as const } : {}),
           });
         });
       } catch (error) {

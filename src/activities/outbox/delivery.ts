@@ -8,7 +8,28 @@ import { createOutbox } from './outbox.js';
 /** How far the provider's clock may be behind ours when a claim's time is compared with its. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/**
+ * What delivery did: sent; kept unsent (an address over its limit, or with no account to reach);
+ * or left to the worker's outbox relay, which sends it on its own schedule.
+ */
+export type DeliveryStatus = 'sent' | 'suppressed' | 'relayed';
+
 export function messageActivities(deps: ActivityDeps) {
+  const { deliver } = messageDelivery(deps);
+  return {
+    /**
+     * Delivers one outbox message on its channel (email over SMTP, SMS through the provider).
+     * Idempotent: a message already sent is not sent again. A message queued for the relay is
+     * left to it: the run learns only that it is on its way.
+     */
+    deliverMessage(input: { messageId: string }): Promise<{ status: DeliveryStatus }> {
+      return deliver(input.messageId, { by: 'journey' });
+    },
+  };
+}
+
+/** Delivery itself, for the run's activity and for the worker's outbox relay (`by: 'relay'`). */
+export function messageDelivery(deps: ActivityDeps) {
   const { prisma, sendEmail, sendSms, findSms, now } = deps;
   const outbox = createOutbox(deps);
   const markSent = async (
@@ -30,15 +51,17 @@ export function messageActivities(deps: ActivityDeps) {
     if (message.channel === 'sms') await applyEarlyReport(prisma, providerMessageId);
   };
   return {
-    /**
-     * Delivers one outbox message on its channel (email over SMTP, SMS through the provider).
-     * Idempotent: a message already sent is not sent again.
-     */
-    async deliverMessage(input: { messageId: string }): Promise<{ status: 'sent' | 'suppressed' }> {
-      const message = await prisma.outboundMessage.findUnique({ where: { id: input.messageId } });
-      if (!message) throw businessFailure('message_not_found', { messageId: input.messageId });
+    async deliver(
+      messageId: string,
+      { by }: { by: 'journey' | 'relay' },
+    ): Promise<{ status: DeliveryStatus }> {
+      const message = await prisma.outboundMessage.findUnique({ where: { id: messageId } });
+      if (!message) throw businessFailure('message_not_found', { messageId });
       if (message.status === 'sent') return { status: 'sent' };
       if (message.status === 'suppressed') return { status: 'suppressed' };
+      // The same single read whether it was kept or is the relay's to send: a run asking after a
+      // code only an account gets learns nothing from how long this took (see OtpPolicy.onlyToAccount).
+      if (message.deliveredBy === 'relay' && by === 'journey') return { status: 'relayed' };
       if (message.status === 'failed')
         throw businessFailure('recipient_refused', { messageId: message.id });
       const content = outbox.open(message);
