@@ -8,14 +8,12 @@ import {
 } from '@temporalio/common';
 // @temporalio/proto is CommonJS: Node's ESM loader exposes it only as a default export.
 import proto from '@temporalio/proto';
-import type { Keyring } from './keyring.js';
+import type { DerivedKeys, Keyring } from './keyring.js';
 import { type RunKeys, runKeySet } from './run-keys.js';
 import { openBytes, sealBytes } from './seal.js';
 
 const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
-/** The inner envelope of a payload sealed with its run's key. */
-const RUN_SEALED_ENCODING = 'binary/run-sealed';
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
 /** Whether this codec encoded a payload (what it may decode; anything else it refuses). */
@@ -24,7 +22,7 @@ export const isEncryptedPayload = (payload: Payload): boolean => {
   return encoding !== undefined && encoding !== null && str(encoding) === ENCRYPTED_ENCODING;
 };
 
-/** Metadata naming the run whose key sealed a payload inside the deployment's encryption. */
+/** Metadata naming the run whose own key sealed a payload (its envelope's AAD binds it too). */
 const RUN_KEY_METADATA = 'run-key';
 
 /** A payload whose run key was destroyed: what it held can no longer be read (crypto-shredding). */
@@ -41,35 +39,36 @@ export class ShreddedPayloadError extends Error {
  * `keyring.derive('payload-codec')`.
  *
  * With `runKeys`, a payload that belongs to a run (Temporal's serialization context names its
- * workflow) is first sealed with that run's own key (run-keys.ts), bound to the run's id, and
- * carries `run-key: <run id>`: erasing a customer destroys the keys of their runs, and nothing
- * readable remains in those histories. Payloads without a run, and those written before run keys,
- * are sealed (and opened) with the deployment's key alone.
+ * workflow) is sealed with that run's own key instead (run-keys.ts; the key is itself sealed by
+ * the keyring where it is kept), bound to the run's id, and carries `run-key: <run id>`: erasing a
+ * customer destroys the keys of their runs, and nothing readable remains in those histories. Once
+ * sealed is enough: a second seal under the deployment's key cost every payload twice and protected
+ * nothing the run key does not. Payloads without a run, and those written before run keys, are
+ * sealed (and opened) with the deployment's key.
  */
 export function createEncryptionCodec(keyring: Keyring, runKeys?: RunKeys): PayloadCodec {
   const keys = keyring.derive('payload-codec');
-  const seal = (payload: Payload, runId?: string): Payload => ({
+  const seal = (payload: Payload): Payload => ({
     metadata: {
       [METADATA_ENCODING_KEY]: u8(ENCRYPTED_ENCODING),
       [KEY_ID_METADATA]: u8(keys.activeKid),
-      ...(runId ? { [RUN_KEY_METADATA]: u8(runId) } : {}),
     },
     data: sealBytes(keys, PayloadMessage.encode(payload).finish()),
+  });
+  const sealForRun = (payload: Payload, runId: string, runKey: DerivedKeys): Payload => ({
+    metadata: {
+      [METADATA_ENCODING_KEY]: u8(ENCRYPTED_ENCODING),
+      [KEY_ID_METADATA]: u8(runKey.activeKid),
+      [RUN_KEY_METADATA]: u8(runId),
+    },
+    data: sealBytes(runKey, PayloadMessage.encode(payload).finish(), runId),
   });
   return {
     async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
       const runId = runKeys ? context?.workflowId : undefined;
-      if (!runId || !runKeys) return payloads.map((payload) => seal(payload));
+      if (!runId || !runKeys) return payloads.map(seal);
       const runKey = runKeySet(await runKeys.keyFor(runId));
-      return payloads.map((payload) =>
-        seal(
-          {
-            metadata: { [METADATA_ENCODING_KEY]: u8(RUN_SEALED_ENCODING) },
-            data: sealBytes(runKey, PayloadMessage.encode(payload).finish(), runId),
-          },
-          runId,
-        ),
-      );
+      return payloads.map((payload) => sealForRun(payload, runId, runKey));
     },
     async decode(payloads: Payload[]): Promise<Payload[]> {
       return Promise.all(
@@ -80,19 +79,17 @@ export function createEncryptionCodec(keyring: Keyring, runKeys?: RunKeys): Payl
               `refusing a payload that is not encrypted (encoding: ${encoding ? str(encoding) : 'none'})`,
             );
           }
-          // The sealed envelope names (and authenticates) its own kid; the metadata copy is for operators.
-          const inner = PayloadMessage.decode(openBytes(keys, payload.data ?? new Uint8Array()));
-          const innerEncoding = inner.metadata?.[METADATA_ENCODING_KEY];
-          if (!innerEncoding || str(innerEncoding) !== RUN_SEALED_ENCODING) return inner;
+          const data = payload.data ?? new Uint8Array();
           const runIdBytes = payload.metadata?.[RUN_KEY_METADATA];
-          const runId = runIdBytes ? str(runIdBytes) : '';
+          // The sealed envelope names (and authenticates) its own kid; the metadata copy is for
+          // operators. Without `run-key`, the deployment's keys do not open a run's envelope.
+          if (!runIdBytes) return PayloadMessage.decode(openBytes(keys, data));
+          const runId = str(runIdBytes);
           const runKey = runKeys && runId ? await runKeys.existingKey(runId) : undefined;
           if (!runKey)
             throw new ShreddedPayloadError(`the key of run ${runId} is destroyed or unknown here`);
           // Bound to the run's id: a payload moved into another run's history does not open.
-          return PayloadMessage.decode(
-            openBytes(runKeySet(runKey), inner.data ?? new Uint8Array(), runId),
-          );
+          return PayloadMessage.decode(openBytes(runKeySet(runKey), data, runId));
         }),
       );
     },

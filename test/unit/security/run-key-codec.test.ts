@@ -76,6 +76,14 @@ describe('payloads sealed with their run’s own key', () => {
     await expect(codec.decode([moved])).rejects.toThrow();
   });
 
+  it('does not open a run’s payload stripped of the metadata naming its run: the deployment’s keys are not its key', async () => {
+    const { store } = memoryRunKeys();
+    const codec = createEncryptionCodec(keyring, store);
+    const [encoded] = await codec.encode(payloads(), ofRun('run-stripped'));
+    const { 'run-key': _run, ...metadata } = encoded?.metadata ?? {};
+    await expect(codec.decode([{ ...encoded, metadata }])).rejects.toThrow(/unknown key/);
+  });
+
   it('still opens payloads written before run keys, and seals those of no run with the deployment’s key', async () => {
     const { store } = memoryRunKeys();
     const legacy = await createEncryptionCodec(keyring).encode(payloads());
