@@ -2,6 +2,13 @@ import { z } from 'zod';
 import type { DbClient } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma.js';
 import { randomToken, safeEqualHex, sha256Hex } from '../security/tokens.js';
+import {
+  type ClientRow,
+  clientChange,
+  clientColumns,
+  clientFields,
+  describeClient,
+} from './client-fields.js';
 import { clientId } from './client-id.js';
 import { policyOf, profilingPolicy } from './profiling-policy.js';
 
@@ -22,6 +29,7 @@ const appFields = {
     .max(MAX_APP_DATA_BYTES)
     .default(16 * 1024),
   profiling: profilingPolicy.optional(),
+  ...clientFields,
 };
 
 /** An app as an operator registers it (CLI and admin API). */
@@ -34,6 +42,7 @@ export const appChange = z.strictObject({
   purposes: z.array(z.string().min(1).max(63)).max(100).optional(),
   data_limit_bytes: z.int().min(256).max(MAX_APP_DATA_BYTES).optional(),
   profiling: profilingPolicy.optional(),
+  ...clientChange,
 });
 
 export interface RegisteredApp {
@@ -46,9 +55,7 @@ export interface RegisteredApp {
   profiling: ReturnType<typeof policyOf>;
 }
 
-type AppRow = {
-  id: string;
-  name: string;
+type AppRow = ClientRow & {
   kind: string;
   attributes: string[];
   purposes: string[];
@@ -79,6 +86,7 @@ export const describeApp = (row: AppRow) => {
     purposes: app.purposes,
     data_limit_bytes: app.dataLimitBytes,
     profiling: app.profiling,
+    ...describeClient(row),
     created_at: row.createdAt.toISOString(),
     secret_rotated_at: row.secretRotatedAt.toISOString(),
   };
@@ -103,6 +111,7 @@ export function createAppRegistry(db: DbClient) {
             purposes: input.purposes,
             dataLimitBytes: input.data_limit_bytes,
             profiling: input.profiling ?? profilingPolicy.parse({}),
+            ...clientColumns(input),
           },
         });
         return { app: describeApp(row), client_secret: secret };
@@ -130,6 +139,7 @@ export function createAppRegistry(db: DbClient) {
             ? { dataLimitBytes: change.data_limit_bytes }
             : {}),
           ...(change.profiling !== undefined ? { profiling: change.profiling } : {}),
+          ...clientColumns(change),
         },
       });
       if (count !== 1) return undefined;

@@ -9,9 +9,12 @@ export const adminUsage = `Usage: parcours apps|attributes|purposes|policies <co
 Apps (OAuth clients: a client id and a secret shown once):
   apps add <client-id> --name <name> [--kind first_party|third_party] [--attributes a,b]
            [--purposes p,q] [--data-limit <bytes>] [--profiling <file.json>]
+           OpenID Connect: [--client-type confidential|public] [--redirect-uris u,v]
+           [--post-logout-uris u,v] [--scopes openid,email,…] [--grant-types authorization_code,…]
+           [--backchannel-logout-uri <uri>]
   apps list
   apps update <client-id> [--name …] [--kind …] [--attributes …] [--purposes …] [--data-limit …]
-           [--profiling <file.json>]
+           [--profiling <file.json>] [any OpenID Connect option above]
   apps rotate-secret <client-id>   a new secret; the old one stops working at once
   apps remove <client-id>
 
@@ -63,6 +66,12 @@ export interface AdminOptions {
   policy?: string | undefined;
   required?: boolean | undefined;
   'validity-days'?: string | undefined;
+  'client-type'?: string | undefined;
+  'redirect-uris'?: string | undefined;
+  'post-logout-uris'?: string | undefined;
+  scopes?: string | undefined;
+  'grant-types'?: string | undefined;
+  'backchannel-logout-uri'?: string | undefined;
 }
 
 const list = (value: string | undefined) =>
@@ -111,6 +120,12 @@ async function appBody(options: AdminOptions) {
     data_limit_bytes:
       options['data-limit'] === undefined ? undefined : Number(options['data-limit']),
     profiling: options.profiling ? await jsonArgument(options.profiling, 'profiling') : undefined,
+    client_type: options['client-type'],
+    redirect_uris: list(options['redirect-uris']),
+    post_logout_redirect_uris: list(options['post-logout-uris']),
+    scopes: list(options.scopes),
+    grant_types: list(options['grant-types']),
+    backchannel_logout_uri: options['backchannel-logout-uri'],
   });
 }
 

@@ -69,6 +69,12 @@ export async function runParcours(args: string[], io: Io): Promise<number> {
         policy: { type: 'string' },
         required: { type: 'boolean' },
         'validity-days': { type: 'string' },
+        'client-type': { type: 'string' },
+        'redirect-uris': { type: 'string' },
+        'post-logout-uris': { type: 'string' },
+        scopes: { type: 'string' },
+        'grant-types': { type: 'string' },
+        'backchannel-logout-uri': { type: 'string' },
       },
     });
     const [group, command, subject, ...extra] = positionals;

@@ -115,6 +115,12 @@ export async function withdraw(
       where: { userId: input.userId, clientId: { in: thirdParty }, revokedAt: null },
       data: { revokedAt: input.now },
     });
+    // The OpenID Connect provider's refresh tokens for the purpose's apps go too: what they would
+    // fetch again is what the customer took back (access tokens live ten minutes, and userinfo
+    // releases by the consents in force at each call).
+    await tx.oidcModel.deleteMany({
+      where: { accountId: input.userId, clientId: { in: apps }, kind: 'RefreshToken' },
+    });
     return { outcome: 'withdrawn', record, revokedSessions: count };
   });
 }

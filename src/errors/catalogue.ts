@@ -148,6 +148,12 @@ export const errorCatalogue = {
   erasure_not_scheduled: spec(503, 'The erasure could not be scheduled'),
   erasure_not_completed: spec(503, 'The erasure could not be completed'),
 
+  // OpenID Connect provider.
+  interaction_not_found: spec(
+    404,
+    'This sign-in request has expired or belongs to another browser: start again from the app',
+  ),
+
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).
   run_refused: spec(403, 'This run may not do this', false),

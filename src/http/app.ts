@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { createAppRegistry, MAX_APP_DATA_BYTES } from '../apps/app-registry.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -18,6 +18,7 @@ import { type HostAllowList, hostAllowList } from './host-allow-list.js';
 import { createContinuePage, createJourneyLinks } from './journey-links.js';
 import { createMeApi } from './me-api.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { OIDC_PATH } from './oidc-api.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { createProblemPages } from './problem-pages.js';
@@ -50,6 +51,11 @@ export interface AppDeps extends StepApiDeps {
   codec?: Omit<CodecServerOptions, 'keyring'>;
   /** Runs' own payload keys (the codec's): an erasure the admin API completes forgets them. */
   runKeys?: RunKeys;
+  /**
+   * The OpenID Connect provider's routes (oidc-api.ts), once built: its issuer names the port the
+   * API listens on, known only after it listens. Until then `/oidc` answers 503.
+   */
+  oidc?: () => Router | undefined;
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */
@@ -180,6 +186,15 @@ export function createApp(deps: AppDeps) {
     createExportsApi({ prisma: deps.prisma, store: deps.sessions }),
   );
   app.use('/continue', createContinuePage());
+  // The provider parses its own bodies (form posts, as OAuth sends them): no JSON parser first.
+  if (deps.oidc) {
+    const oidc = deps.oidc;
+    app.use(OIDC_PATH, ...limits, (req, res, next) => {
+      const router = oidc();
+      if (!router) throw new HttpProblem('not_ready');
+      router(req, res, next);
+    });
+  }
   if (deps.twilioCallbacks)
     app.use(
       '/v1/providers/twilio',

@@ -89,6 +89,8 @@ export async function eraseCustomer(
   await tx.webauthnChallenge.deleteMany({ where: { journeyId: { in: runs } } });
   await tx.authThrottle.deleteMany({ where: { key: { contains: userId } } });
   await tx.runSubject.deleteMany({ where: { subject: { in: named.subjects } } });
+  // The OpenID Connect provider's grants, sessions and tokens of theirs.
+  await tx.oidcModel.deleteMany({ where: { accountId: userId } });
   await tx.user.delete({ where: { id: userId } });
   // Crypto-shredding: what their runs' Temporal histories hold can no longer be read anywhere.
   // The erasure's own run keeps its key: it is still running, and holds nothing but ids.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Router } from 'express';
 import { journeyDefinitions } from '../../journeys/index.js';
 import { createJourneyWorker } from '../../workers/worker.js';
 import { recordJourneyEvents } from '../activities/analytics/analytics.js';
@@ -8,6 +9,7 @@ import { activityNames } from '../activities/catalog.js';
 import { createActivities } from '../activities/index.js';
 import { messageDelivery } from '../activities/outbox/delivery.js';
 import { startOutboxRelay } from '../activities/outbox/outbox-relay.js';
+import { createAppRegistry } from '../apps/app-registry.js';
 import { purgeEarlyReports } from '../channels/provider-status.js';
 import { createMessageRenderer } from '../channels/render.js';
 import { createTwilioSender, twilioStatusUrl } from '../channels/sms-transport.js';
@@ -18,12 +20,15 @@ import { createPrisma } from '../db/prisma.js';
 import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
 import { createJourneyTokens } from '../http/journey-token.js';
+import { createOidcApi, OIDC_PATH } from '../http/oidc-api.js';
 import { createPendingRuns, startPendingRunSweep } from '../http/pending-runs.js';
 import { createPublicViews } from '../http/public-view.js';
 import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import type { JourneyDefinition } from '../journey-kit/define-journey.js';
 import { createRegistry } from '../journey-registry/registry.js';
+import { createOidcProvider } from '../oidc/provider.js';
+import { loadSigningKeys } from '../oidc/signing-keys.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
 import { createKeyring, type Keyring, loadOrCreateKeySpec } from '../security/keyring.js';
 import { createPasswordPolicyPool } from '../security/password-policy-pool.js';
@@ -279,7 +284,10 @@ export async function startApiProcess(
     onError: (err) => log.warn({ err }, 'pending runs: the sweep failed; it tries again'),
   });
   const sessions = createSessionStore({ prisma, idleMs: config.sessionIdleMs });
+  const bearerSession = createBearerSessions(sessions);
+  let oidc: Router | undefined;
   const app = createApp({
+    oidc: () => oidc,
     registry,
     prisma,
     keyring,
@@ -302,7 +310,7 @@ export async function startApiProcess(
     }),
     publicView: createPublicViews(registry, vault),
     sessions,
-    bearerSession: createBearerSessions(sessions),
+    bearerSession,
     accountAal: sessions.accountAal,
     sessionGrants: createSessionGrants(keyring),
     requesterOf: createRequesterIds(keyring),
@@ -347,8 +355,19 @@ export async function startApiProcess(
     );
   }
   const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST}:${port}`;
+  const provider = createOidcProvider({
+    // The same issuer from every API process: the public URL, else where this one listens.
+    issuer: `${(config.PARCOURS_PUBLIC_URL ?? url).replace(/\/+$/, '')}${OIDC_PATH}`,
+    prisma,
+    keyring,
+    apps: createAppRegistry(prisma),
+    jwks: await loadSigningKeys(prisma, keyring),
+    proxy: config.TRUST_PROXY !== false,
+  });
+  oidc = createOidcApi({ provider, prisma, bearerSession });
   return {
-    url: `http://${config.HOST}:${port}`,
+    url,
     server,
     ...(operator.generatedKey ? { operatorKey: operator.generatedKey } : {}),
     async stop() {

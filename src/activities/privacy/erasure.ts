@@ -74,6 +74,8 @@ export function erasureActivities(deps: ActivityDeps) {
           data: { revokedAt: at },
         });
         await tx.dataExport.deleteMany({ where: { userId } });
+        // Single sign-on ends too: the provider's sessions, grants and tokens of theirs.
+        await tx.oidcModel.deleteMany({ where: { accountId: userId } });
         const dueAt = erasure.dueAt.toISOString();
         await notices.tell(tx, {
           userId,

@@ -1,0 +1,165 @@
+import { type Request, type Response, Router } from 'express';
+import type Provider from 'oidc-provider';
+import type { PrismaClient } from '../db/prisma.js';
+import { ACR, acrOf } from '../oidc/provider.js';
+import { recordClientSignIn } from '../oidc/sign-ins.js';
+import type { BearerSessions } from './bearer-session.js';
+import { HttpProblem } from './problem.js';
+import { requireSession } from './step-up-problem.js';
+
+/** Where the provider is mounted in the API. */
+export const OIDC_PATH = '/oidc';
+
+export interface OidcApiDeps {
+  provider: Provider;
+  prisma: PrismaClient;
+  bearerSession: BearerSessions;
+  now?: () => Date;
+}
+
+/** What a login interaction asks of the Parcours session that finishes it. */
+function requirementOf(
+  params: Record<string, unknown>,
+  prompt: { reasons: string[] },
+  iat: number,
+  now: Date,
+) {
+  const acrValues = String(params.acr_values ?? '').split(' ');
+  // `prompt=login`: a sign-in made after the client asked, whatever the session's age.
+  const fresh = prompt.reasons.includes('login_prompt')
+    ? Math.max(0, Math.ceil(now.getTime() / 1000) - iat)
+    : undefined;
+  const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+  const ages = [fresh, maxAge].filter((age): age is number => age !== undefined);
+  return {
+    ...(acrValues.includes(ACR.aal2) ? { aal: 2 as const } : {}),
+    ...(ages.length ? { maxAgeSeconds: Math.min(...ages) } : {}),
+  };
+}
+
+/**
+ * The provider's interactions, finished by Parcours sessions (`/oidc/interaction/{uid}`), then the
+ * provider itself. The interaction is bound to the browser by the provider's own cookie; the
+ * session by its bearer token, which a cross-site form cannot send (no login CSRF).
+ *
+ * - `GET` describes the interaction: which prompt, why, for which client, and which journey to run
+ *   (login@1 with the client's `login_hint` and `ui_locales`, or step-up@1).
+ * - `POST …/login` finishes a login prompt with the session's account, `acr`, `amr` and
+ *   `auth_time`, once the session meets what the client asked (`max_age`, `prompt=login`, aal 2
+ *   for `acr_values`): otherwise 403 with the step-up to run, as the step API answers.
+ * - `POST …/consent` grants a third-party client the scopes it asked that it is registered for.
+ * - `POST …/abort` answers the client `access_denied`.
+ */
+export function createOidcApi(deps: OidcApiDeps): Router {
+  const { provider, prisma } = deps;
+  const now = deps.now ?? (() => new Date());
+  const router = Router();
+  const noStore = (_req: Request, res: Response, next: () => void) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  const details = async (req: Request, res: Response) => {
+    try {
+      return await provider.interactionDetails(req, res);
+    } catch {
+      // No interaction cookie, another browser's, or expired: nothing to continue here.
+      throw new HttpProblem('interaction_not_found');
+    }
+  };
+
+  router.get('/interaction/:uid', noStore, async (req, res) => {
+    const interaction = await details(req, res);
+    const { params, prompt } = interaction;
+    const client = await provider.Client.find(String(params.client_id));
+    const needsStepUp = prompt.name === 'login' && prompt.reasons.includes('acr_values');
+    res.json({
+      uid: interaction.uid,
+      prompt: { name: prompt.name, reasons: prompt.reasons },
+      client: { client_id: client?.clientId, name: client?.clientName },
+      journey:
+        prompt.name !== 'login'
+          ? undefined
+          : needsStepUp && interaction.session?.accountId
+            ? { journey: 'step-up', start: { aal: 2 } }
+            : {
+                journey: 'login',
+                start: {
+                  client_id: params.client_id,
+                  ...(params.login_hint ? { login_hint: params.login_hint } : {}),
+                  ...(params.ui_locales
+                    ? { ui_locales: String(params.ui_locales).split(' ') }
+                    : {}),
+                },
+              },
+    });
+  });
+
+  router.post('/interaction/:uid/login', noStore, async (req, res) => {
+    const interaction = await details(req, res);
+    if (interaction.prompt.name !== 'login') throw new HttpProblem('interaction_not_found');
+    const session = await deps.bearerSession(req);
+    const at = now();
+    requireSession(
+      session,
+      requirementOf(interaction.params, interaction.prompt, interaction.iat, at),
+      at,
+    );
+    const clientId = String(interaction.params.client_id);
+    await recordClientSignIn(prisma, session, clientId, at);
+    const redirectTo = await provider.interactionResult(
+      req,
+      res,
+      {
+        login: {
+          accountId: session.userId,
+          acr: acrOf(session.aal),
+          amr: session.amr,
+          ts: Math.floor(Date.parse(session.authTime) / 1000),
+          remember: true,
+        },
+      },
+      { mergeWithLastSubmission: false },
+    );
+    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+  });
+
+  router.post('/interaction/:uid/consent', noStore, async (req, res) => {
+    const interaction = await details(req, res);
+    const session = await deps.bearerSession(req);
+    const accountId = interaction.session?.accountId;
+    // Only the customer the provider signed in answers for their own grant.
+    if (interaction.prompt.name !== 'consent' || accountId !== session.userId)
+      throw new HttpProblem('interaction_not_found');
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    const allowed = new Set(String(client?.scope ?? '').split(' '));
+    const asked = String(interaction.params.scope ?? '').split(' ');
+    const grant = interaction.grantId
+      ? ((await provider.Grant.find(interaction.grantId)) ??
+        new provider.Grant({ accountId, clientId: String(interaction.params.client_id) }))
+      : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+    grant.addOIDCScope(asked.filter((scope) => allowed.has(scope)).join(' '));
+    grant.addOIDCClaims(['acr', 'amr', 'auth_time']);
+    const grantId = await grant.save();
+    const redirectTo = await provider.interactionResult(
+      req,
+      res,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    );
+    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+  });
+
+  router.post('/interaction/:uid/abort', noStore, async (req, res) => {
+    await details(req, res);
+    const redirectTo = await provider.interactionResult(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The customer did not sign in' },
+      { mergeWithLastSubmission: false },
+    );
+    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+  });
+
+  router.use(provider.callback());
+  return router;
+}

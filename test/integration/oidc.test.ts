@@ -1,0 +1,301 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserJar } from '../support/browser-jar.js';
+import { stepApiClient } from '../support/http.js';
+import { enrolTotp, loginClientAt, nextCode, signIn } from '../support/sign-in.js';
+import { bearer, signUp } from '../support/sign-up.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const ADMIN_KEY = 'oidc-test-operator-key-0123456789abcdef';
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const REDIRECT = 'https://shop.example.test/callback';
+
+/*
+ * Parcours as an OpenID Connect provider, driven by a real relying party (openid-client) over
+ * HTTP: code flow with PKCE, ID tokens checked with jose against the published keys, userinfo,
+ * refresh rotation. The customer's sign-in is a Parcours session made by login@1 over the step API.
+ */
+describe('the OpenID Connect provider', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+  let api: ReturnType<typeof stepApiClient>;
+  let issuer: string;
+  let secret: string;
+  let clientIp = 0;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({
+      smtpUrl: smtp.url,
+      env: { PARCOURS_ADMIN_KEY: ADMIN_KEY, TRUST_PROXY: '1' },
+    });
+    api = stepApiClient(stack.url);
+    issuer = `${stack.url}/oidc`;
+    const added = await api.call('POST', '/v1/admin/apps', {
+      headers: admin,
+      body: {
+        id: 'shop',
+        name: 'The shop',
+        kind: 'first_party',
+        // What the app may read at all (the catalogue, by app); scopes and consent narrow it.
+        attributes: ['email', 'email_verified', 'given_name'],
+        redirect_uris: [REDIRECT],
+        scopes: ['openid', 'email', 'profile', 'offline_access'],
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+    });
+    expect(added.status).toBe(201);
+    secret = added.body.client_secret;
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  const relyingParty = () =>
+    oidc.discovery(new URL(issuer), 'shop', undefined, oidc.ClientSecretBasic(secret), {
+      execute: [oidc.allowInsecureRequests],
+    });
+
+  /** A customer signed in over the step API (login@1), as the hosted pages will do it. */
+  async function sessionOf(customer: { email: string; password: string }) {
+    clientIp += 1;
+    const login = loginClientAt(stack.url, `198.51.100.${clientIp}`);
+    const { answer } = await signIn(login, customer.email, customer.password);
+    expect(answer.body.status).toBe('completed');
+    return answer.body.result.session.token as string;
+  }
+
+  /** The authorization request, as far as the interaction it leads to (or the client's callback). */
+  async function authorize(config: oidc.Configuration, extra: Record<string, string> = {}) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email offline_access',
+      prompt: 'consent',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...extra,
+    });
+    const jar = browserJar();
+    const reached = await jar.follow(url.href, REDIRECT);
+    return { jar, reached, verifier, state, nonce };
+  }
+
+  /** Finishes the interaction with a Parcours session; answers where the browser ends up. */
+  async function finish(
+    jar: ReturnType<typeof browserJar>,
+    interactionUrl: string,
+    sessionToken: string,
+  ) {
+    const done = await jar.fetch(`${interactionUrl}/login`, {
+      method: 'POST',
+      headers: bearer(sessionToken),
+    });
+    if (done.status !== 303) return { refused: done };
+    const reached = await jar.follow(
+      new URL(done.headers.get('location') as string, interactionUrl).href,
+      REDIRECT,
+    );
+    if (!reached.response) return { reached };
+    // offline_access asks for consent (OpenID Connect Core §11): the customer grants it.
+    const interaction = (await reached.response.json()) as { prompt: { name: string } };
+    expect(interaction.prompt.name).toBe('consent');
+    const granted = await jar.fetch(`${reached.url}/consent`, {
+      method: 'POST',
+      headers: bearer(sessionToken),
+    });
+    expect(granted.status).toBe(303);
+    return {
+      reached: await jar.follow(
+        new URL(granted.headers.get('location') as string, reached.url).href,
+        REDIRECT,
+      ),
+    };
+  }
+
+  it('signs a customer in with code and PKCE: the ID token carries the Parcours session’s acr, amr and auth_time', async () => {
+    const customer = await signUp(api, smtp);
+    const config = await relyingParty();
+    const { jar, reached, verifier, state, nonce } = await authorize(config);
+    expect(reached.url).toMatch(/\/oidc\/interaction\/[\w-]+$/);
+    const interaction = await reached.response?.json();
+    expect(interaction).toMatchObject({
+      prompt: { name: 'login' },
+      client: { client_id: 'shop', name: 'The shop' },
+      journey: { journey: 'login', start: { client_id: 'shop' } },
+    });
+    const token = await sessionOf(customer);
+    const { reached: callback } = await finish(jar, reached.url, token);
+    const returned = new URL(callback?.url as string);
+    // RFC 9207: the issuer names itself in the authorization response.
+    expect(returned.searchParams.get('iss')).toBe(issuer);
+    const tokens = await oidc.authorizationCodeGrant(config, returned, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
+    const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+    const { payload, protectedHeader } = await jwtVerify(tokens.id_token as string, jwks, {
+      issuer,
+      audience: 'shop',
+    });
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({
+      sub: customer.userId,
+      acr: 'urn:parcours:aal1',
+      amr: ['pwd'],
+      nonce,
+    });
+    expect(Math.abs((payload.auth_time as number) - Date.now() / 1000)).toBeLessThan(60);
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, customer.userId);
+    expect(info).toMatchObject({
+      sub: customer.userId,
+      email: customer.email,
+      email_verified: true,
+    });
+    // Refresh tokens rotate: the new one works, the spent one no longer does.
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);
+    expect(refreshed.refresh_token).toBeDefined();
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token as string)).rejects.toThrow();
+  });
+
+  it('refuses an authorization request without PKCE, or with the plain method (RFC 9700 §2.1.1)', async () => {
+    const config = await relyingParty();
+    for (const params of [
+      { code_challenge: '', code_challenge_method: '' },
+      { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
+    ]) {
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        state: 'pkce',
+        ...params,
+      });
+      if (!params.code_challenge) url.searchParams.delete('code_challenge');
+      if (!params.code_challenge_method) url.searchParams.delete('code_challenge_method');
+      const jar = browserJar();
+      const { url: reached } = await jar.follow(url.href, REDIRECT);
+      const error = new URL(reached).searchParams;
+      expect(error.get('error')).toBe('invalid_request');
+    }
+  });
+
+  it('sends nowhere but a registered redirect URI, matched exactly (open redirect fuzz)', async () => {
+    const config = await relyingParty();
+    for (const redirect of [
+      'https://shop.example.test@evil.example/callback',
+      'https://shop.example.test/callback/../evil',
+      'https://shop.example.test/callback%2F..%2Fevil',
+      'https://shop.example.test/callback/..;/evil',
+      'https://shop.example.test\\@evil.example/callback',
+      'https://user@shop.example.test/callback',
+      'https://shop.example.test:8443/callback',
+      'https://shop.xn--exmple-cua.test/callback',
+      'https://shop.example.test/callback?extra=1',
+      'https://SHOP.example.test/callback',
+      'http://shop.example.test/callback',
+    ]) {
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: redirect,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      const answer = await browserJar().fetch(url.href);
+      expect(answer.status, redirect).toBe(400);
+      expect(answer.headers.get('location'), redirect).toBeNull();
+    }
+  });
+
+  it('answers prompt=none without a session with login_required, at the client’s callback', async () => {
+    const config = await relyingParty();
+    const { reached } = await authorize(config, { prompt: 'none' });
+    expect(new URL(reached.url).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('asks for a second factor when acr_values names aal 2: a password session is refused with the step-up to run', async () => {
+    const customer = await signUp(api, smtp);
+    const { secret: totp } = await enrolTotp(api, customer.sessionToken);
+    const config = await relyingParty();
+    const { jar, reached } = await authorize(config, { acr_values: 'urn:parcours:aal2' });
+    clientIp += 1;
+    const login = loginClientAt(stack.url, `198.51.100.${clientIp}`);
+    const { id, token, answer } = await signIn(login, customer.email, customer.password);
+    // The account has a TOTP key: login@1 asks for it, and the session proves aal 2 after it.
+    expect(answer.body.step?.name).toBe('totp');
+    const passed = await login.submit(id, token, 'totp', { code: await nextCode(totp) });
+    expect(passed.body.result.session.aal).toBe(2);
+    const { reached: callback } = await finish(jar, reached.url, passed.body.result.session.token);
+    expect(new URL(callback?.url as string).searchParams.get('code')).toBeTruthy();
+
+    // A session at aal 1 (an account without a second factor) does not satisfy aal 2.
+    const plain = await signUp(api, smtp);
+    const again = await authorize(config, { acr_values: 'urn:parcours:aal2' });
+    const { refused } = await finish(again.jar, again.reached.url, await sessionOf(plain));
+    expect(refused?.status).toBe(403);
+    expect(await refused?.json()).toMatchObject({
+      code: 'stronger_authentication_required',
+      step_up: { href: '/v1/journeys/step-up/start', body: { aal: 2 } },
+    });
+  });
+
+  it('wants a sign-in made after the request under prompt=login, not an older session', async () => {
+    const customer = await signUp(api, smtp);
+    const earlier = await sessionOf(customer);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const config = await relyingParty();
+    const { jar, reached } = await authorize(config, { prompt: 'login' });
+    const { refused } = await finish(jar, reached.url, earlier);
+    expect(refused?.status).toBe(403);
+    expect(await refused?.json()).toMatchObject({ code: 'reauthentication_required' });
+    const { reached: callback } = await finish(jar, reached.url, await sessionOf(customer));
+    expect(new URL(callback?.url as string).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('revokes what a code gave when the code is used a second time (RFC 6749 §4.1.2)', async () => {
+    const customer = await signUp(api, smtp);
+    const config = await relyingParty();
+    const { jar, reached, verifier, state, nonce } = await authorize(config);
+    const { reached: callback } = await finish(jar, reached.url, await sessionOf(customer));
+    const returned = new URL(callback?.url as string);
+    const checks = { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce };
+    const tokens = await oidc.authorizationCodeGrant(config, returned, checks);
+    await expect(oidc.authorizationCodeGrant(config, returned, checks)).rejects.toThrow();
+    await expect(
+      oidc.fetchUserInfo(config, tokens.access_token, customer.userId),
+    ).rejects.toThrow();
+  });
+
+  it('keeps no code, token or session id in the database, only their hashes beside sealed payloads', async () => {
+    const customer = await signUp(api, smtp);
+    const config = await relyingParty();
+    const { jar, reached, verifier, state, nonce } = await authorize(config);
+    const { reached: callback } = await finish(jar, reached.url, await sessionOf(customer));
+    const returned = new URL(callback?.url as string);
+    const code = returned.searchParams.get('code') as string;
+    const tokens = await oidc.authorizationCodeGrant(config, returned, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
+    const rows = await stack.prisma.$queryRaw<Array<{ dump: string }>>`
+      SELECT string_agg(kind || id_hash || encode(payload, 'escape'), ' ') AS dump FROM oidc_models`;
+    const dump = rows[0]?.dump ?? '';
+    for (const secretValue of [
+      code,
+      tokens.access_token,
+      tokens.refresh_token as string,
+      customer.email,
+    ])
+      expect(dump).not.toContain(secretValue);
+    expect(dump).toContain('AuthorizationCode');
+  });
+});
