@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Io, repoRoot, UsageError } from './journeys/load.js';
 
-export const adminUsage = `Usage: parcours apps|attributes|purposes|policies <command> [options]
+export const adminUsage = `Usage: parcours apps|attributes|purposes|policies|oidc <command> [options]
 
 Apps (OAuth clients: a client id and a secret shown once):
   apps add <client-id> --name <name> [--kind first_party|third_party] [--attributes a,b]
@@ -35,11 +35,15 @@ Purposes (what customers consent to) and policies (immutable versions per locale
   policies list [<policy>]
   policies show <policy> --version <v> --locale <tag>
 
+OpenID Connect provider (issuer <API>/oidc):
+  oidc keys                        the signing keys: which signs, which are published beside it
+  oidc rotate-keys                 new keys, published now, signing after two days
+
 Every command takes --api <url> (default $PARCOURS_API or http://127.0.0.1:3000) and reads the
 operator key from $PARCOURS_ADMIN_KEY, else from ./.parcours/operator-key (made by npm start).`;
 
 /** The operator's command groups. */
-export const ADMIN_GROUPS = ['apps', 'attributes', 'purposes', 'policies'] as const;
+export const ADMIN_GROUPS = ['apps', 'attributes', 'purposes', 'policies', 'oidc'] as const;
 export type AdminGroup = (typeof ADMIN_GROUPS)[number];
 
 export interface AdminOptions {
@@ -174,6 +178,15 @@ export async function runAdminCommand(
     io.out(JSON.stringify(answer, null, 2));
     return 0;
   };
+  if (group === 'oidc')
+    switch (command) {
+      case 'keys':
+        return show(await call('GET', '/oidc/signing-keys'));
+      case 'rotate-keys':
+        return show(await call('POST', '/oidc/signing-keys/rotate'));
+      default:
+        throw new UsageError(command ? `unknown command 'oidc ${command}'` : 'name a command');
+    }
   if (group === 'apps')
     switch (command) {
       case 'add':

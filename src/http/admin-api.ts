@@ -5,6 +5,7 @@ import { createPolicies, policyVersionInput } from '../consent/policies.js';
 import { createPurposes, purposeInput } from '../consent/purposes.js';
 import { withheldCounts } from '../consent/release.js';
 import type { PrismaClient } from '../db/prisma.js';
+import { listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.js';
 import { completeDueErasure } from '../privacy/erasure.js';
 import {
   attributeDefinitionInput,
@@ -266,6 +267,17 @@ export function createAdminApi(deps: {
   router.all('/apps/:id', methodNotAllowed('GET', 'PATCH', 'DELETE'));
   router.all('/apps/:id/secret', methodNotAllowed('POST'));
   router.all('/attributes', methodNotAllowed('GET', 'POST'));
+  // The OpenID Connect provider's signing keys: a rotation publishes new keys at once and signs
+  // with them after the overlap (src/oidc/signing-keys.ts); API processes see it within minutes.
+  router.get('/oidc/signing-keys', async (_req: Request, res: Response) => {
+    res.json({ keys: await listSigningKeys(deps.prisma) });
+  });
+  router.post('/oidc/signing-keys/rotate', async (_req: Request, res: Response) => {
+    const rotated = await rotateSigningKeys(deps.prisma, deps.keyring);
+    res.status(201).json({ rotated, keys: await listSigningKeys(deps.prisma) });
+  });
+  router.all('/oidc/signing-keys', methodNotAllowed('GET'));
+  router.all('/oidc/signing-keys/rotate', methodNotAllowed('POST'));
   router.all('/attributes/:name', methodNotAllowed('DELETE'));
   router.all('/users/:user/profile', methodNotAllowed('GET', 'PATCH'));
   router.use(profileProblems);

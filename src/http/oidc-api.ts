@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { PrismaClient } from '../db/prisma.js';
 import { ACR, acrOf } from '../oidc/provider.js';
+import { purposesToAsk } from '../oidc/scope-claims.js';
 import { recordClientSignIn } from '../oidc/sign-ins.js';
 import type { BearerSessions } from './bearer-session.js';
 import { HttpProblem } from './problem.js';
@@ -70,28 +71,41 @@ export function createOidcApi(deps: OidcApiDeps): Router {
   router.get('/interaction/:uid', noStore, async (req, res) => {
     const interaction = await details(req, res);
     const { params, prompt } = interaction;
-    const client = await provider.Client.find(String(params.client_id));
-    const needsStepUp = prompt.name === 'login' && prompt.reasons.includes('acr_values');
+    const clientId = String(params.client_id);
+    const client = await provider.Client.find(clientId);
+    const locales = params.ui_locales ? { ui_locales: String(params.ui_locales).split(' ') } : {};
+    const accountId = interaction.session?.accountId;
     res.json({
       uid: interaction.uid,
       prompt: { name: prompt.name, reasons: prompt.reasons },
       client: { client_id: client?.clientId, name: client?.clientName },
-      journey:
-        prompt.name !== 'login'
-          ? undefined
-          : needsStepUp && interaction.session?.accountId
-            ? { journey: 'step-up', start: { aal: 2 } }
-            : {
-                journey: 'login',
-                start: {
-                  client_id: params.client_id,
-                  ...(params.login_hint ? { login_hint: params.login_hint } : {}),
-                  ...(params.ui_locales
-                    ? { ui_locales: String(params.ui_locales).split(' ') }
-                    : {}),
-                },
-              },
+      journey: await journeyFor(),
     });
+
+    /** The journey the customer runs before the prompt can be finished, if any. */
+    async function journeyFor() {
+      if (prompt.name === 'login')
+        return prompt.reasons.includes('acr_values') && accountId
+          ? { journey: 'step-up', start: { aal: 2, ...locales } }
+          : {
+              journey: 'login',
+              start: {
+                client_id: clientId,
+                ...(params.login_hint ? { login_hint: params.login_hint } : {}),
+                ...locales,
+              },
+            };
+      // A partner's scopes that reach data under a purpose the customer has not granted: consent@1.
+      const purposes = accountId
+        ? await purposesToAsk(prisma, {
+            userId: accountId,
+            clientId,
+            scopes: String(params.scope ?? '').split(' '),
+            now: now(),
+          })
+        : [];
+      return purposes.length ? { journey: 'consent', start: { ...locales }, purposes } : undefined;
+    }
   });
 
   router.post('/interaction/:uid/login', noStore, async (req, res) => {

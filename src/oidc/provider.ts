@@ -4,6 +4,7 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { AppRegistry } from '../apps/app-registry.js';
 import { OIDC_SCOPES } from '../apps/client-fields.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -11,6 +12,7 @@ import type { Keyring } from '../security/keyring.js';
 import { createModelStore } from './adapter.js';
 import { accountClaims } from './claims.js';
 import { appClientAdapter } from './clients.js';
+import { SCOPE_CLAIMS } from './scope-claims.js';
 
 /**
  * Authentication context classes (OpenID Connect Core §2 `acr`), one per NIST SP 800-63B-4
@@ -40,6 +42,13 @@ export interface OidcProviderDeps {
   jwks: { keys: JWK[] };
   /** Behind a TLS-offloading proxy (TRUST_PROXY): its X-Forwarded-Proto is believed. */
   proxy: boolean;
+  /**
+   * Lets the provider's calls out reach private and loopback addresses (tests on one machine);
+   * otherwise oidc-provider refuses them on the connected socket (SSRF).
+   */
+  fetchPrivateAddresses?: boolean;
+  /** Where the provider's own failures go (a back-channel logout not delivered, a server error). */
+  log: Pick<Logger, 'warn' | 'error'>;
   now?: () => Date;
 }
 
@@ -94,11 +103,9 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     findAccount: (ctx, sub, token) => accountClaims(prisma, ctx, sub, token, now),
     // How the customer signed in goes in every ID token (it comes from the session, not the profile).
     claims: {
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
-      email: ['email', 'email_verified'],
-      phone: ['phone_number', 'phone_number_verified'],
-      profile: ['given_name', 'family_name', 'birthdate', 'zoneinfo', 'locale'],
-      address: ['address'],
+      ...Object.fromEntries(
+        Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]]),
+      ),
       sid: null,
     },
     scopes: [...OIDC_SCOPES],
@@ -119,6 +126,17 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     conformIdTokenClaims: true,
+    ...(deps.fetchPrivateAddresses
+      ? {
+          // Without the guarded dispatcher oidc-provider sets: tests receive on loopback.
+          fetch: (input: string | URL | Request, init?: RequestInit) => {
+            const { dispatcher: _, ...options } = (init ?? {}) as RequestInit & {
+              dispatcher?: unknown;
+            };
+            return globalThis.fetch(input, options);
+          },
+        }
+      : {}),
     ttl: TTL,
     features: {
       devInteractions: { enabled: false },
@@ -139,11 +157,18 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     async loadExistingGrant(ctx) {
       const { client, session } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
-      const existing = session.grantIdFor(client.clientId);
+      // The grant the consent interaction just made, else the one this session holds for the client.
+      const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       if (existing) {
         const grant = await ctx.oidc.provider.Grant.find(existing);
         if (grant) return grant;
       }
+      // A partner's app (third party) is granted only what the customer agreed to, at consent.
+      const app = await prisma.app.findUnique({
+        where: { id: client.clientId },
+        select: { kind: true },
+      });
+      if (app?.kind !== 'first_party') return undefined;
       const grant = new ctx.oidc.provider.Grant({
         clientId: client.clientId,
         accountId: session.accountId,
@@ -156,6 +181,15 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   };
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.proxy;
+  provider.on('server_error', (_ctx, err) =>
+    deps.log.error({ err }, 'OpenID Connect: server error'),
+  );
+  provider.on('backchannel.error', (_ctx, err, client) =>
+    deps.log.warn(
+      { err, client: client.clientId },
+      'OpenID Connect: back-channel logout not delivered',
+    ),
+  );
   // The registry keeps each secret's SHA-256 only: it compares what a client presents.
   provider.Client.prototype.compareClientSecret = async function compare(actual: string) {
     return (await apps.authenticate(this.clientId, actual)) !== undefined;

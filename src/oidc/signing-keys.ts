@@ -88,3 +88,15 @@ export async function rotateSigningKeys(
   ]);
   return fresh.map((key) => key.kid);
 }
+
+/** The keys as operators see them: never their private part. */
+export async function listSigningKeys(prisma: PrismaClient) {
+  const rows = await prisma.oidcSigningKey.findMany({ orderBy: { createdAt: 'desc' } });
+  return rows.map((row) => ({
+    kid: row.kid,
+    alg: row.alg,
+    created_at: row.createdAt.toISOString(),
+    signs_from: row.signsFrom.toISOString(),
+    ...(row.retiredAt ? { retired_at: row.retiredAt.toISOString() } : {}),
+  }));
+}

@@ -86,6 +86,9 @@ const configSchema = z.object({
     .transform((value) => value || undefined),
   PARCOURS_DEV_OUTBOX: z.enum(['true', 'false']).optional(),
   PARCOURS_DEV_OUTBOX_ANY_HOST: z.enum(['true', 'false']).default('false'),
+  // The OpenID Connect provider's calls out (back-channel logout) refuse private and loopback
+  // addresses (SSRF); `true` lets them reach this machine and its network, for tests only.
+  OIDC_FETCH_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false'),
   // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
   PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   PARCOURS_ADMIN_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),

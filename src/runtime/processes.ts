@@ -27,6 +27,7 @@ import { createRequesterIds } from '../http/requester.js';
 import { createStepInputSealer } from '../http/seal-step-input.js';
 import type { JourneyDefinition } from '../journey-kit/define-journey.js';
 import { createRegistry } from '../journey-registry/registry.js';
+import { purgeExpiredModels } from '../oidc/adapter.js';
 import { createOidcProvider } from '../oidc/provider.js';
 import { loadSigningKeys } from '../oidc/signing-keys.js';
 import { createBreachedPasswordCheck } from '../security/breached-passwords.js';
@@ -243,6 +244,9 @@ export interface ApiOverrides {
   pendingRunSweepMs?: number;
 }
 
+/** How often an API process looks for a change of the OpenID Connect signing keys. */
+const SIGNING_KEY_CHECK_MS = 10 * 60_000;
+
 /** The API process: the step API over HTTP. */
 export async function startApiProcess(
   ctx: ProcessContext,
@@ -356,21 +360,52 @@ export async function startApiProcess(
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
-  const provider = createOidcProvider({
-    // The same issuer from every API process: the public URL, else where this one listens.
-    issuer: `${(config.PARCOURS_PUBLIC_URL ?? url).replace(/\/+$/, '')}${OIDC_PATH}`,
-    prisma,
-    keyring,
-    apps: createAppRegistry(prisma),
-    jwks: await loadSigningKeys(prisma, keyring),
-    proxy: config.TRUST_PROXY !== false,
-  });
-  oidc = createOidcApi({ provider, prisma, bearerSession });
+  // Rebuilt when the signing keys change (a rotation published one, or its switch came): every API
+  // process serves the same key set, and signs with the same key, within one check.
+  let keySet = '';
+  const buildOidc = async () => {
+    const jwks = await loadSigningKeys(prisma, keyring);
+    const kids = jwks.keys.map((key) => key.kid).join(' ');
+    if (kids === keySet) return;
+    const provider = createOidcProvider({
+      // The same issuer from every API process: the public URL, else where this one listens.
+      issuer: `${(config.PARCOURS_PUBLIC_URL ?? url).replace(/\/+$/, '')}${OIDC_PATH}`,
+      prisma,
+      keyring,
+      apps: createAppRegistry(prisma),
+      jwks,
+      proxy: config.TRUST_PROXY !== false,
+      fetchPrivateAddresses: config.OIDC_FETCH_PRIVATE_ADDRESSES === 'true',
+      log,
+    });
+    oidc = createOidcApi({ provider, prisma, bearerSession });
+    keySet = kids;
+  };
+  try {
+    await buildOidc();
+  } catch (error) {
+    server.close();
+    await release();
+    throw error;
+  }
+  const keyCheck = setInterval(() => {
+    void buildOidc().catch((err) => log.warn({ err }, 'OpenID Connect: the key check failed'));
+  }, SIGNING_KEY_CHECK_MS);
+  keyCheck.unref();
+  // What the provider kept past its expiry (codes, sessions, tokens) is removed hourly.
+  const purge = setInterval(() => {
+    void purgeExpiredModels(prisma, new Date()).catch((err) =>
+      log.warn({ err }, 'OpenID Connect: the purge of expired models failed'),
+    );
+  }, 3_600_000);
+  purge.unref();
   return {
     url,
     server,
     ...(operator.generatedKey ? { operatorKey: operator.generatedKey } : {}),
     async stop() {
+      clearInterval(purge);
+      clearInterval(keyCheck);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

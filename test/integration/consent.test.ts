@@ -1,5 +1,7 @@
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn, stepApiClient } from '../support/http.js';
+import { relyingPartyOf } from '../support/oidc-flow.js';
 import { expectProblem } from '../support/raw-http.js';
 import { bearer, freshEmail } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -215,6 +217,76 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
     ]);
     expect(JSON.stringify(counted.body)).not.toContain(email);
     expect(JSON.stringify(counted.body)).not.toContain(userId);
+  });
+
+  it('takes a withdrawal into effect at the partner’s next userinfo call, and revokes its refresh tokens (OpenID Connect)', async () => {
+    const callback = 'https://partner.example.test/callback';
+    const client = await api.call('PATCH', '/v1/admin/apps/partner', {
+      headers: admin,
+      body: {
+        redirect_uris: [callback],
+        scopes: ['openid', 'email', 'offline_access'],
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+    });
+    expect(client.status).toBe(200);
+    const { userId, email, session } = await customer(true);
+    const partnerSession = (await signIn(email, 'partner')).session.token as string;
+    const party = relyingPartyOf(`${stack.url}/oidc`, {
+      id: 'partner',
+      secret: partnerSecret,
+      redirect: callback,
+    });
+    const { config, tokens } = await party.tokensFor(partnerSession);
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, userId)).toEqual({
+      sub: userId,
+      email,
+    });
+    const withdrawn = await api.call('DELETE', '/v1/me/consents/partner_sharing', {
+      headers: bearer(session),
+    });
+    expect(withdrawn.status).toBe(200);
+    // The same access token, the very next call: the email is no longer there.
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, userId)).toEqual({ sub: userId });
+    await expect(
+      oidc.refreshTokenGrant(config, tokens.refresh_token as string),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('names consent@1 at a partner’s consent prompt when its scopes reach data under a purpose not granted (OpenID Connect)', async () => {
+    const callback = 'https://partner.example.test/callback';
+    await api.call('PATCH', '/v1/admin/apps/partner', {
+      headers: admin,
+      body: { redirect_uris: [callback], scopes: ['openid', 'email'] },
+    });
+    const party = relyingPartyOf(`${stack.url}/oidc`, {
+      id: 'partner',
+      secret: partnerSecret,
+      redirect: callback,
+    });
+    const config = await party.configuration();
+    const consentPrompt = async (share: boolean) => {
+      const { email } = await customer(share);
+      const partnerSession = (await signIn(email, 'partner')).session.token as string;
+      const { jar, reached } = await party.authorize(config, { scope: 'openid email' });
+      const login = await jar.fetch(`${reached.url}/login`, {
+        method: 'POST',
+        headers: bearer(partnerSession),
+      });
+      expect(login.status).toBe(303);
+      const next = await jar.follow(
+        new URL(login.headers.get('location') as string, reached.url).href,
+        callback,
+      );
+      return (await next.response?.json()) as { prompt: { name: string }; journey?: unknown };
+    };
+    expect(await consentPrompt(false)).toMatchObject({
+      prompt: { name: 'consent' },
+      journey: { journey: 'consent', purposes: ['partner_sharing'] },
+    });
+    const granted = await consentPrompt(true);
+    expect(granted.prompt.name).toBe('consent');
+    expect(granted.journey).toBeUndefined();
   });
 
   it('takes a withdrawal mid-session into effect at the partner’s next read, with the same credentials', async () => {

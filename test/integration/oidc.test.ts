@@ -1,10 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserJar } from '../support/browser-jar.js';
 import { stepApiClient } from '../support/http.js';
+import { type Browser, relyingPartyOf } from '../support/oidc-flow.js';
 import { enrolTotp, loginClientAt, nextCode, signIn } from '../support/sign-in.js';
-import { bearer, signUp } from '../support/sign-up.js';
+import { signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -24,12 +27,18 @@ describe('the OpenID Connect provider', () => {
   let issuer: string;
   let secret: string;
   let clientIp = 0;
+  const party = () => relyingPartyOf(issuer, { id: 'shop', secret, redirect: REDIRECT });
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
     stack = await startStack({
       smtpUrl: smtp.url,
-      env: { PARCOURS_ADMIN_KEY: ADMIN_KEY, TRUST_PROXY: '1' },
+      // The back-channel logout receiver is a server of this test, on loopback.
+      env: {
+        PARCOURS_ADMIN_KEY: ADMIN_KEY,
+        TRUST_PROXY: '1',
+        OIDC_FETCH_PRIVATE_ADDRESSES: 'true',
+      },
     });
     api = stepApiClient(stack.url);
     issuer = `${stack.url}/oidc`;
@@ -54,11 +63,6 @@ describe('the OpenID Connect provider', () => {
     await smtp?.close();
   });
 
-  const relyingParty = () =>
-    oidc.discovery(new URL(issuer), 'shop', undefined, oidc.ClientSecretBasic(secret), {
-      execute: [oidc.allowInsecureRequests],
-    });
-
   /** A customer signed in over the step API (login@1), as the hosted pages will do it. */
   async function sessionOf(customer: { email: string; password: string }) {
     clientIp += 1;
@@ -68,57 +72,11 @@ describe('the OpenID Connect provider', () => {
     return answer.body.result.session.token as string;
   }
 
-  /** The authorization request, as far as the interaction it leads to (or the client's callback). */
-  async function authorize(config: oidc.Configuration, extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid email offline_access',
-      prompt: 'consent',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    const jar = browserJar();
-    const reached = await jar.follow(url.href, REDIRECT);
-    return { jar, reached, verifier, state, nonce };
-  }
-
-  /** Finishes the interaction with a Parcours session; answers where the browser ends up. */
-  async function finish(
-    jar: ReturnType<typeof browserJar>,
-    interactionUrl: string,
-    sessionToken: string,
-  ) {
-    const done = await jar.fetch(`${interactionUrl}/login`, {
-      method: 'POST',
-      headers: bearer(sessionToken),
-    });
-    if (done.status !== 303) return { refused: done };
-    const reached = await jar.follow(
-      new URL(done.headers.get('location') as string, interactionUrl).href,
-      REDIRECT,
-    );
-    if (!reached.response) return { reached };
-    // offline_access asks for consent (OpenID Connect Core §11): the customer grants it.
-    const interaction = (await reached.response.json()) as { prompt: { name: string } };
-    expect(interaction.prompt.name).toBe('consent');
-    const granted = await jar.fetch(`${reached.url}/consent`, {
-      method: 'POST',
-      headers: bearer(sessionToken),
-    });
-    expect(granted.status).toBe(303);
-    return {
-      reached: await jar.follow(
-        new URL(granted.headers.get('location') as string, reached.url).href,
-        REDIRECT,
-      ),
-    };
-  }
+  const relyingParty = () => party().configuration();
+  const authorize = (config: oidc.Configuration, extra?: Record<string, string>) =>
+    party().authorize(config, extra);
+  const finish = (jar: Browser, interactionUrl: string, sessionToken: string) =>
+    party().finish(jar, interactionUrl, sessionToken);
 
   it('signs a customer in with code and PKCE: the ID token carries the Parcours session’s acr, amr and auth_time', async () => {
     const customer = await signUp(api, smtp);
@@ -297,5 +255,97 @@ describe('the OpenID Connect provider', () => {
     ])
       expect(dump).not.toContain(secretValue);
     expect(dump).toContain('AuthorizationCode');
+  });
+
+  it('ends the customer’s session at the provider on the client’s request, back to a registered address, and tells the clients that asked (back-channel logout)', async () => {
+    const told: string[] = [];
+    const listener = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        told.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const back = 'https://desk.example.test/signed-out';
+    const added = await api.call('POST', '/v1/admin/apps', {
+      headers: admin,
+      body: {
+        id: 'desk',
+        name: 'The help desk',
+        kind: 'first_party',
+        redirect_uris: [REDIRECT],
+        post_logout_redirect_uris: [back],
+        backchannel_logout_uri: `http://127.0.0.1:${port}/backchannel`,
+      },
+    });
+    expect(added.status).toBe(201);
+    try {
+      const desk = relyingPartyOf(issuer, {
+        id: 'desk',
+        secret: added.body.client_secret,
+        redirect: REDIRECT,
+      });
+      const config = await desk.configuration();
+      const customer = await signUp(api, smtp);
+      const { jar, reached, verifier, state, nonce } = await desk.authorize(config, {
+        scope: 'openid',
+        prompt: 'login',
+      });
+      const { reached: callback } = await desk.finish(jar, reached.url, await sessionOf(customer));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(callback?.url as string), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+      });
+      const sid = tokens.claims()?.sid;
+      expect(sid).toEqual(expect.any(String));
+
+      // Signed in at the provider: a silent request from this browser gets a code.
+      const signedIn = await desk.authorize(config, { prompt: 'none', scope: 'openid' }, jar);
+      expect(new URL(signedIn.reached.url).searchParams.get('code')).toBeTruthy();
+
+      // An address the client did not register is refused, and nothing ends.
+      const elsewhere = oidc.buildEndSessionUrl(config, {
+        id_token_hint: tokens.id_token as string,
+        post_logout_redirect_uri: 'https://evil.example/',
+      });
+      expect((await jar.fetch(elsewhere.href)).status).toBe(400);
+
+      const end = oidc.buildEndSessionUrl(config, {
+        id_token_hint: tokens.id_token as string,
+        post_logout_redirect_uri: back,
+        state: 'bye',
+      });
+      const confirm = await jar.fetch(end.href);
+      expect(confirm.status).toBe(200);
+      const page = await confirm.text();
+      const action = page.match(/action="([^"]+)"/)?.[1] as string;
+      const xsrf = page.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+      const ended = await jar.fetch(new URL(action, issuer).href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+      });
+      expect(ended.status).toBe(303);
+      expect(ended.headers.get('location')).toBe(`${back}?state=bye`);
+      await expect.poll(() => told.length, { timeout: 5_000 }).toBe(1);
+      const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+      const { payload } = await jwtVerify(told[0] as string, jwks, { issuer, audience: 'desk' });
+      expect(payload).toMatchObject({
+        sub: customer.userId,
+        sid,
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      });
+      // The session at the provider is gone from this browser: a silent request needs a sign-in.
+      const silent = await desk.authorize(config, { prompt: 'none', scope: 'openid' }, jar);
+      expect(new URL(silent.reached.url).searchParams.get('error')).toBe('login_required');
+    } finally {
+      listener.close();
+    }
   });
 });
