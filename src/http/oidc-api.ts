@@ -5,6 +5,7 @@ import { ACR, acrOf } from '../oidc/provider.js';
 import { purposesToAsk } from '../oidc/scope-claims.js';
 import { recordClientSignIn } from '../oidc/sign-ins.js';
 import type { BearerSessions } from './bearer-session.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
 import { requireSession } from './step-up-problem.js';
 
@@ -174,6 +175,11 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
   });
 
+  router.all('/interaction/:uid', methodNotAllowed('GET'));
+  router.all(
+    ['/interaction/:uid/login', '/interaction/:uid/consent', '/interaction/:uid/abort'],
+    methodNotAllowed('POST'),
+  );
   router.use(provider.callback());
   return router;
 }

@@ -4,6 +4,7 @@ import { consentAdminOpenApi, consentOpenApi } from './openapi-consent.js';
 import { funnelOpenApi } from './openapi-funnel.js';
 import { journeysOpenApi } from './openapi-journeys.js';
 import { linksOpenApi } from './openapi-links.js';
+import { oidcAdminOpenApi, oidcOpenApi } from './openapi-oidc.js';
 import { journeyIdParameter, limited, problemResponse, viewResponse } from './openapi-parts.js';
 import { adminOpenApi, profileOpenApi } from './openapi-profile.js';
 import { problemSlug } from './problem.js';
@@ -163,6 +164,8 @@ export function buildOpenApi(
       ...funnel?.paths,
       ...(funnel ? adminOpenApi.paths : {}),
       ...(funnel ? consentAdminOpenApi : {}),
+      ...oidcOpenApi,
+      ...(funnel ? oidcAdminOpenApi : {}),
       '/problems/{code}': {
         get: {
           operationId: 'explainProblem',

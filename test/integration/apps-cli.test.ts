@@ -132,4 +132,65 @@ describe('npx parcours apps|attributes, against a running engine', () => {
       expect(mistaken.stderr, args.join(' ')).toContain('Usage: parcours');
     }
   });
+
+  it('registers an app as an OpenID Connect client, refusing a redirect URI that could be matched loosely (RFC 9700 §4.1.3)', async () => {
+    const added = await onStack(
+      'apps',
+      'add',
+      'sso-app',
+      '--name',
+      'SSO App',
+      '--kind',
+      'first_party',
+      '--client-type',
+      'public',
+      '--redirect-uris',
+      'https://sso.example/callback,com.example.sso:/callback,http://127.0.0.1:8080/cb',
+      '--scopes',
+      'openid,email,offline_access',
+      '--grant-types',
+      'authorization_code,refresh_token',
+    );
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(added.stdout).app).toMatchObject({
+      client_id: 'sso-app',
+      client_type: 'public',
+      redirect_uris: [
+        'https://sso.example/callback',
+        'com.example.sso:/callback',
+        'http://127.0.0.1:8080/cb',
+      ],
+      scopes: ['openid', 'email', 'offline_access'],
+      grant_types: ['authorization_code', 'refresh_token'],
+    });
+    // The provider serves it as a client (the discovery's issuer finds it at /oidc/auth).
+    for (const uri of [
+      'https://sso.example/callback#fragment',
+      'https://user:pass@sso.example/callback',
+      'http://sso.example/callback',
+      'javascript:alert(1)',
+      '/relative/callback',
+    ]) {
+      const refused = await onStack('apps', 'update', 'sso-app', '--redirect-uris', uri);
+      expect(refused.code, uri).toBe(1);
+      expect(refused.stderr, uri).toContain('/redirect_uris/0');
+    }
+  });
+
+  it('lists the provider’s signing keys and rotates them: new keys published, signing after the overlap', async () => {
+    const before = await onStack('oidc', 'keys');
+    expect(before.code).toBe(0);
+    const keys = JSON.parse(before.stdout).keys as Array<{ kid: string; alg: string }>;
+    expect(keys.map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(before.stdout).not.toMatch(/"d"\s*:/);
+    const rotated = await onStack('oidc', 'rotate-keys');
+    expect(rotated.code).toBe(0);
+    const answer = JSON.parse(rotated.stdout);
+    expect(answer.rotated).toHaveLength(2);
+    expect(answer.keys).toHaveLength(4);
+    for (const kid of answer.rotated)
+      expect(
+        Date.parse(answer.keys.find((key: { kid: string }) => key.kid === kid).signs_from),
+      ).toBeGreaterThan(Date.now() + 24 * 3_600_000);
+  });
 });

@@ -59,9 +59,9 @@ describe('workflow history of a registration (DESIGN "Where data lives": no secr
     }
     for (const { path, payload } of encrypted) {
       expect(encodingOf(payload), path).toBe('binary/encrypted');
-      expect(str(payload.metadata?.['encryption-key-id'] ?? new Uint8Array()), path).toBe(
-        stack.keyring.activeKid,
-      );
+      // Sealed with this run's own key (crypto-shredding), bound to the run.
+      expect(str(payload.metadata?.['encryption-key-id'] ?? new Uint8Array()), path).toBe('run');
+      expect(str(payload.metadata?.['run-key'] ?? new Uint8Array()), path).toBe(run.id);
       expect(bytesText(payload.data ?? new Uint8Array()), path).not.toContain('credentials');
     }
 
