@@ -48,7 +48,9 @@ function requirementOf(
  *   (login@1 with the client's `login_hint` and `ui_locales`, or step-up@1).
  * - `POST …/login` finishes a login prompt with the session's account, `acr`, `amr` and
  *   `auth_time`, once the session meets what the client asked (`max_age`, `prompt=login`, aal 2
- *   for `acr_values`): otherwise 403 with the step-up to run, as the step API answers.
+ *   for `acr_values`): otherwise 403 with the step-up to run, as the step API answers. Each POST
+ *   answers `{ redirect_to }`: where the browser goes next (a call with a bearer token is a page's
+ *   script or server, so the browser is sent on by it, not by a redirect of this call).
  * - `POST …/consent` grants a third-party client the scopes it asked that it is registered for.
  * - `POST …/abort` answers the client `access_denied`.
  */
@@ -135,7 +137,7 @@ export function createOidcApi(deps: OidcApiDeps): Router {
       },
       { mergeWithLastSubmission: false },
     );
-    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+    res.json({ redirect_to: redirectTo });
   });
 
   router.post('/interaction/:uid/consent', noStore, async (req, res) => {
@@ -161,7 +163,7 @@ export function createOidcApi(deps: OidcApiDeps): Router {
       { consent: { grantId } },
       { mergeWithLastSubmission: true },
     );
-    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+    res.json({ redirect_to: redirectTo });
   });
 
   router.post('/interaction/:uid/abort', noStore, async (req, res) => {
@@ -172,7 +174,7 @@ export function createOidcApi(deps: OidcApiDeps): Router {
       { error: 'access_denied', error_description: 'The customer did not sign in' },
       { mergeWithLastSubmission: false },
     );
-    res.status(303).location(redirectTo).json({ redirect_to: redirectTo });
+    res.json({ redirect_to: redirectTo });
   });
 
   router.all('/interaction/:uid', methodNotAllowed('GET'));

@@ -6,8 +6,7 @@ const gone = problemResponse(
   '`interaction_not_found`: no interaction cookie, another browser’s, or expired',
 );
 const onwards = {
-  description: 'Done: on to the provider, which goes on to the client’s callback',
-  headers: { Location: { schema: { type: 'string' } } },
+  description: 'Done: send the browser to `redirect_to`, the provider, which goes on to the client',
   content: {
     'application/json': {
       schema: {
@@ -69,7 +68,7 @@ export const oidcOpenApi = {
       operationId: 'finishLogin',
       summary: 'Finish the login with this session: its account, acr, amr and auth_time',
       responses: {
-        303: onwards,
+        200: onwards,
         401: problemResponse('No valid session'),
         403: stepUpNeeded,
         404: gone,
@@ -80,7 +79,7 @@ export const oidcOpenApi = {
     post: interactionOperation({
       operationId: 'grantConsent',
       summary: 'Grant the client the scopes it asked that it is registered for',
-      responses: { 303: onwards, 401: problemResponse('No valid session'), 404: gone },
+      responses: { 200: onwards, 401: problemResponse('No valid session'), 404: gone },
     }),
   },
   '/oidc/interaction/{uid}/abort': {
@@ -89,7 +88,7 @@ export const oidcOpenApi = {
       summary: 'The customer declines: the client gets `access_denied`',
       security: [],
       parameters: [uid],
-      responses: { 303: onwards, 404: gone },
+      responses: { 200: onwards, 404: gone },
     },
   },
 };

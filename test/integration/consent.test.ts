@@ -273,11 +273,9 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
         method: 'POST',
         headers: bearer(partnerSession),
       });
-      expect(login.status).toBe(303);
-      const next = await jar.follow(
-        new URL(login.headers.get('location') as string, reached.url).href,
-        callback,
-      );
+      expect(login.status).toBe(200);
+      const { redirect_to } = (await login.json()) as { redirect_to: string };
+      const next = await jar.follow(new URL(redirect_to, reached.url).href, callback);
       return (await next.response?.json()) as { prompt: { name: string }; journey?: unknown };
     };
     expect(await consentPrompt(false)).toMatchObject({

@@ -123,6 +123,10 @@ describe('the OpenID Connect provider', () => {
     expect(refreshed.refresh_token).toBeDefined();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     await expect(oidc.refreshTokenGrant(config, tokens.refresh_token as string)).rejects.toThrow();
+    // A spent refresh token presented again is a theft: the whole grant goes (RFC 9700 §4.14.2).
+    await expect(
+      oidc.refreshTokenGrant(config, refreshed.refresh_token as string),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('refuses an authorization request without PKCE, or with the plain method (RFC 9700 §2.1.1)', async () => {

@@ -53,9 +53,9 @@ export function relyingPartyOf(
       method: 'POST',
       headers: bearer(sessionToken),
     });
-    if (done.status !== 303) return { refused: done };
+    if (done.status !== 200) return { refused: done };
     const reached = await jar.follow(
-      new URL(done.headers.get('location') as string, interactionUrl).href,
+      new URL(((await done.json()) as { redirect_to: string }).redirect_to, interactionUrl).href,
       client.redirect,
     );
     if (!reached.response) return { reached };
@@ -66,13 +66,9 @@ export function relyingPartyOf(
       method: 'POST',
       headers: bearer(sessionToken),
     });
-    expect(granted.status).toBe(303);
-    return {
-      reached: await jar.follow(
-        new URL(granted.headers.get('location') as string, reached.url).href,
-        client.redirect,
-      ),
-    };
+    expect(granted.status).toBe(200);
+    const onwards = ((await granted.json()) as { redirect_to: string }).redirect_to;
+    return { reached: await jar.follow(new URL(onwards, reached.url).href, client.redirect) };
   }
 
   /** Tokens for a customer's session, the whole way: authorize, finish, redeem the code. */
