@@ -149,6 +149,10 @@ export const errorCatalogue = {
   erasure_not_completed: spec(503, 'The erasure could not be completed'),
 
   // OpenID Connect provider.
+  consent_due: spec(
+    409,
+    'A decision on consent is due first: run consent@1 with this session, then finish the sign-in',
+  ),
   interaction_not_found: spec(
     404,
     'This sign-in request has expired or belongs to another browser: start again from the app',

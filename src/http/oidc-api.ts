@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
+import { consentDue } from '../consent/consent-request.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { ACR, acrOf } from '../oidc/provider.js';
 import { purposesToAsk } from '../oidc/scope-claims.js';
@@ -48,7 +49,8 @@ function requirementOf(
  *   (login@1 with the client's `login_hint` and `ui_locales`, or step-up@1).
  * - `POST …/login` finishes a login prompt with the session's account, `acr`, `amr` and
  *   `auth_time`, once the session meets what the client asked (`max_age`, `prompt=login`, aal 2
- *   for `acr_values`): otherwise 403 with the step-up to run, as the step API answers. Each POST
+ *   for `acr_values`): otherwise 403 with the step-up to run, as the step API answers; 409
+ *   `consent_due` names consent@1 when a decision is due first. Each POST
  *   answers `{ redirect_to }`: where the browser goes next (a call with a bearer token is a page's
  *   script or server, so the browser is sent on by it, not by a redirect of this call).
  * - `POST …/consent` grants a third-party client the scopes it asked that it is registered for.
@@ -121,6 +123,18 @@ export function createOidcApi(deps: OidcApiDeps): Router {
       requirementOf(interaction.params, interaction.prompt, interaction.iat, at),
       at,
     );
+    // A decision due on consent (a material policy change, a required purpose) is made before the
+    // client gets a code, as login@1's continue_with asks it first.
+    if (await consentDue(prisma, { userId: session.userId, now: at }))
+      throw new HttpProblem('consent_due', {
+        continue_with: [
+          {
+            action: 'run_journey',
+            journey: 'consent',
+            start: { method: 'POST', href: '/v1/journeys/consent/start', body: {} },
+          },
+        ],
+      });
     const clientId = String(interaction.params.client_id);
     await recordClientSignIn(prisma, session, clientId, at);
     const redirectTo = await provider.interactionResult(

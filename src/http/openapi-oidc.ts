@@ -72,6 +72,9 @@ export const oidcOpenApi = {
         401: problemResponse('No valid session'),
         403: stepUpNeeded,
         404: gone,
+        409: problemResponse(
+          '`consent_due`: run consent@1 with the session first (`continue_with`)',
+        ),
       },
     }),
   },

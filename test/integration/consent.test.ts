@@ -387,6 +387,28 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
         start: { method: 'POST', href: '/v1/journeys/consent/start', body: {} },
       },
     ]);
+    // Through the OpenID Connect provider too: no code for the client until the decision is made.
+    const callback = 'https://partner.example.test/callback';
+    await api.call('PATCH', '/v1/admin/apps/partner', {
+      headers: admin,
+      body: { redirect_uris: [callback], scopes: ['openid', 'email'] },
+    });
+    const party = relyingPartyOf(`${stack.url}/oidc`, {
+      id: 'partner',
+      secret: partnerSecret,
+      redirect: callback,
+    });
+    const config = await party.configuration();
+    const { jar, reached } = await party.authorize(config, { scope: 'openid' });
+    const due = await jar.fetch(`${reached.url}/login`, {
+      method: 'POST',
+      headers: bearer(signedIn.session.token),
+    });
+    expect(due.status).toBe(409);
+    expect(await due.json()).toMatchObject({
+      code: 'consent_due',
+      continue_with: signedIn.continue_with,
+    });
     const started = await api.call('POST', '/v1/journeys/consent/start', {
       headers: bearer(signedIn.session.token),
       body: {},
@@ -402,5 +424,7 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
     });
     expect((await partnerReads(userId)).body).toEqual({ sub: userId, email });
     expect((await signIn(email)).continue_with).toBeUndefined();
+    const { reached: onwards } = await party.finish(jar, reached.url, signedIn.session.token);
+    expect(new URL(onwards?.url as string).searchParams.get('code')).toBeTruthy();
   });
 });
