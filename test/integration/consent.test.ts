@@ -87,6 +87,22 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
   const partnerReads = (userId: string) =>
     api.call('GET', `/v1/apps/me/users/${userId}/profile`, { headers: partner() });
 
+  /** The partner as an OpenID Connect client (its callback and scopes registered), as a relying party. */
+  async function partnerAsClient(scopes: string[], grantTypes = ['authorization_code']) {
+    const callback = 'https://partner.example.test/callback';
+    const client = await api.call('PATCH', '/v1/admin/apps/partner', {
+      headers: admin,
+      body: { redirect_uris: [callback], scopes, grant_types: grantTypes },
+    });
+    expect(client.status).toBe(200);
+    const party = relyingPartyOf(`${stack.url}/oidc`, {
+      id: 'partner',
+      secret: partnerSecret,
+      redirect: callback,
+    });
+    return { party, callback, config: await party.configuration() };
+  }
+
   beforeAll(async () => {
     smtp = await startSmtpSink();
     stack = await startStack({ smtpUrl: smtp.url, env: { PARCOURS_ADMIN_KEY: ADMIN_KEY } });
@@ -220,23 +236,12 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
   });
 
   it('takes a withdrawal into effect at the partner’s next userinfo call, and revokes its refresh tokens (OpenID Connect)', async () => {
-    const callback = 'https://partner.example.test/callback';
-    const client = await api.call('PATCH', '/v1/admin/apps/partner', {
-      headers: admin,
-      body: {
-        redirect_uris: [callback],
-        scopes: ['openid', 'email', 'offline_access'],
-        grant_types: ['authorization_code', 'refresh_token'],
-      },
-    });
-    expect(client.status).toBe(200);
+    const { party } = await partnerAsClient(
+      ['openid', 'email', 'offline_access'],
+      ['authorization_code', 'refresh_token'],
+    );
     const { userId, email, session } = await customer(true);
     const partnerSession = (await signIn(email, 'partner')).session.token as string;
-    const party = relyingPartyOf(`${stack.url}/oidc`, {
-      id: 'partner',
-      secret: partnerSecret,
-      redirect: callback,
-    });
     const { config, tokens } = await party.tokensFor(partnerSession);
     expect(await oidc.fetchUserInfo(config, tokens.access_token, userId)).toEqual({
       sub: userId,
@@ -254,17 +259,7 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
   });
 
   it('names consent@1 at a partner’s consent prompt when its scopes reach data under a purpose not granted (OpenID Connect)', async () => {
-    const callback = 'https://partner.example.test/callback';
-    await api.call('PATCH', '/v1/admin/apps/partner', {
-      headers: admin,
-      body: { redirect_uris: [callback], scopes: ['openid', 'email'] },
-    });
-    const party = relyingPartyOf(`${stack.url}/oidc`, {
-      id: 'partner',
-      secret: partnerSecret,
-      redirect: callback,
-    });
-    const config = await party.configuration();
+    const { party, callback, config } = await partnerAsClient(['openid', 'email']);
     const consentPrompt = async (share: boolean) => {
       const { email } = await customer(share);
       const partnerSession = (await signIn(email, 'partner')).session.token as string;
@@ -388,17 +383,7 @@ describe('consent, recorded and enforced at read time, on real Temporal and Post
       },
     ]);
     // Through the OpenID Connect provider too: no code for the client until the decision is made.
-    const callback = 'https://partner.example.test/callback';
-    await api.call('PATCH', '/v1/admin/apps/partner', {
-      headers: admin,
-      body: { redirect_uris: [callback], scopes: ['openid', 'email'] },
-    });
-    const party = relyingPartyOf(`${stack.url}/oidc`, {
-      id: 'partner',
-      secret: partnerSecret,
-      redirect: callback,
-    });
-    const config = await party.configuration();
+    const { party, config } = await partnerAsClient(['openid', 'email']);
     const { jar, reached } = await party.authorize(config, { scope: 'openid' });
     const due = await jar.fetch(`${reached.url}/login`, {
       method: 'POST',
