@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
 import { consentDue } from '../consent/consent-request.js';
 import type { PrismaClient } from '../db/prisma.js';
+import { continueAction } from '../journey-kit/results.js';
 import { ACR, acrOf } from '../oidc/provider.js';
 import { purposesToAsk } from '../oidc/scope-claims.js';
 import { recordClientSignIn } from '../oidc/sign-ins.js';
@@ -127,13 +128,7 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     // client gets a code, as login@1's continue_with asks it first.
     if (await consentDue(prisma, { userId: session.userId, now: at }))
       throw new HttpProblem('consent_due', {
-        continue_with: [
-          {
-            action: 'run_journey',
-            journey: 'consent',
-            start: { method: 'POST', href: '/v1/journeys/consent/start', body: {} },
-          },
-        ],
+        continue_with: [continueAction({ journey: 'consent', start: {} })],
       });
     const clientId = String(interaction.params.client_id);
     await recordClientSignIn(prisma, session, clientId, at);
@@ -164,10 +159,11 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     const client = await provider.Client.find(String(interaction.params.client_id));
     const allowed = new Set(String(client?.scope ?? '').split(' '));
     const asked = String(interaction.params.scope ?? '').split(' ');
-    const grant = interaction.grantId
-      ? ((await provider.Grant.find(interaction.grantId)) ??
-        new provider.Grant({ accountId, clientId: String(interaction.params.client_id) }))
-      : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+    const existing = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : undefined;
+    const grant =
+      existing ?? new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
     grant.addOIDCScope(asked.filter((scope) => allowed.has(scope)).join(' '));
     grant.addOIDCClaims(['acr', 'amr', 'auth_time']);
     const grantId = await grant.save();

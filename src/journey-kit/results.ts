@@ -53,7 +53,8 @@ export interface LoginResult {
   auth_time: number;
 }
 
-const continueAction = (next: ContinueWith): ContinueWithAction => ({
+/** A journey to run next, as a view's `continue_with` names it (and the OIDC interaction's refusal). */
+export const continueAction = (next: ContinueWith): ContinueWithAction => ({
   action: 'run_journey',
   journey: next.journey,
   start: { method: 'POST', href: `/v1/journeys/${next.journey}/start`, body: next.start },

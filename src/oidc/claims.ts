@@ -1,5 +1,5 @@
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { createAppRegistry } from '../apps/app-registry.js';
+import type { AppRegistry } from '../apps/app-registry.js';
 import { releaseToApp } from '../consent/release.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { loadCatalogue } from '../profile/attribute-catalogue.js';
@@ -14,6 +14,7 @@ import { readProfile } from '../profile/profile-store.js';
  */
 export async function accountClaims(
   prisma: PrismaClient,
+  apps: Pick<AppRegistry, 'find'>,
   ctx: KoaContextWithOIDC,
   sub: string,
   token: { clientId?: string } | undefined,
@@ -25,7 +26,7 @@ export async function accountClaims(
     accountId: sub,
     async claims() {
       const clientId = ctx.oidc.client?.clientId ?? token?.clientId;
-      const app = clientId ? await createAppRegistry(prisma).find(clientId) : undefined;
+      const app = clientId ? await apps.find(clientId) : undefined;
       if (!app) return { sub };
       const catalogue = await loadCatalogue(prisma);
       const profile = await readProfile(prisma, catalogue, sub, { party: 'app', app });

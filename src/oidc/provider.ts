@@ -100,7 +100,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       long: { httpOnly: true, sameSite: 'lax', signed: true },
       short: { httpOnly: true, sameSite: 'lax', signed: true },
     },
-    findAccount: (ctx, sub, token) => accountClaims(prisma, ctx, sub, token, now),
+    findAccount: (ctx, sub, token) => accountClaims(prisma, apps, ctx, sub, token, now),
     // How the customer signed in goes in every ID token (it comes from the session, not the profile).
     claims: {
       ...Object.fromEntries(

@@ -1,3 +1,4 @@
+import { countAppSignIn } from '../apps/app-sign-ins.js';
 import type { PrismaClient } from '../db/prisma.js';
 
 /**
@@ -17,10 +18,5 @@ export async function recordClientSignIn(
     select: { clientId: true },
   });
   if (made?.clientId === appId) return;
-  const { userId } = session;
-  await prisma.appSignIn.upsert({
-    where: { userId_appId: { userId, appId } },
-    create: { userId, appId, signIns: 1, lastAt: at },
-    update: { signIns: { increment: 1 }, lastAt: at },
-  });
+  await countAppSignIn(prisma, { userId: session.userId, appId, at });
 }

@@ -48,27 +48,21 @@ export class ShreddedPayloadError extends Error {
  */
 export function createEncryptionCodec(keyring: Keyring, runKeys?: RunKeys): PayloadCodec {
   const keys = keyring.derive('payload-codec');
-  const seal = (payload: Payload): Payload => ({
+  /** Sealed with the deployment's keys, or with a run's own key and bound to that run. */
+  const seal = (payload: Payload, run?: { id: string; key: DerivedKeys }): Payload => ({
     metadata: {
       [METADATA_ENCODING_KEY]: u8(ENCRYPTED_ENCODING),
-      [KEY_ID_METADATA]: u8(keys.activeKid),
+      [KEY_ID_METADATA]: u8((run?.key ?? keys).activeKid),
+      ...(run ? { [RUN_KEY_METADATA]: u8(run.id) } : {}),
     },
-    data: sealBytes(keys, PayloadMessage.encode(payload).finish()),
-  });
-  const sealForRun = (payload: Payload, runId: string, runKey: DerivedKeys): Payload => ({
-    metadata: {
-      [METADATA_ENCODING_KEY]: u8(ENCRYPTED_ENCODING),
-      [KEY_ID_METADATA]: u8(runKey.activeKid),
-      [RUN_KEY_METADATA]: u8(runId),
-    },
-    data: sealBytes(runKey, PayloadMessage.encode(payload).finish(), runId),
+    data: sealBytes(run?.key ?? keys, PayloadMessage.encode(payload).finish(), run?.id),
   });
   return {
     async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
       const runId = runKeys ? context?.workflowId : undefined;
-      if (!runId || !runKeys) return payloads.map(seal);
-      const runKey = runKeySet(await runKeys.keyFor(runId));
-      return payloads.map((payload) => sealForRun(payload, runId, runKey));
+      if (!runId || !runKeys) return payloads.map((payload) => seal(payload));
+      const run = { id: runId, key: runKeySet(await runKeys.keyFor(runId)) };
+      return payloads.map((payload) => seal(payload, run));
     },
     async decode(payloads: Payload[]): Promise<Payload[]> {
       return Promise.all(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createAppRegistry, type RegisteredApp } from '../../apps/app-registry.js';
+import { countAppSignIn } from '../../apps/app-sign-ins.js';
 import { consentDue } from '../../consent/consent-request.js';
 import { businessFailure } from '../../errors/journey-error.js';
 import { loadCatalogue } from '../../profile/attribute-catalogue.js';
@@ -155,11 +156,7 @@ export function sessionActivities(deps: ActivityDeps) {
                 where: { id: made.id },
                 data: { tokenHash: data.tokenHash },
               });
-            await tx.appSignIn.upsert({
-              where: { userId_appId: { userId: input.userId, appId: app.id } },
-              create: { userId: input.userId, appId: app.id, signIns: 1, lastAt: authTime },
-              update: { signIns: { increment: 1 }, lastAt: authTime },
-            });
+            await countAppSignIn(tx, { userId: input.userId, appId: app.id, at: authTime });
             return tx.session.create({ data: create });
           })
         : await prisma.session.upsert({
