@@ -7,7 +7,7 @@ import { browserJar } from '../support/browser-jar.js';
 import { stepApiClient } from '../support/http.js';
 import { type Browser, relyingPartyOf } from '../support/oidc-flow.js';
 import { enrolTotp, loginClientAt, nextCode, signIn } from '../support/sign-in.js';
-import { signUp } from '../support/sign-up.js';
+import { bearer, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -220,6 +220,40 @@ describe('the OpenID Connect provider', () => {
     expect(await refused?.json()).toMatchObject({ code: 'reauthentication_required' });
     const { reached: callback } = await finish(jar, reached.url, await sessionOf(customer));
     expect(new URL(callback?.url as string).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('finishes an interaction only in its own browser, and a consent only for the customer it signed in (login CSRF)', async () => {
+    const alice = await signUp(api, smtp);
+    const mallory = await signUp(api, smtp);
+    const config = await relyingParty();
+    const { jar, reached } = await authorize(config);
+    const aliceSession = await sessionOf(alice);
+    // Another browser (no interaction cookie) cannot finish it, even with a good session.
+    const elsewhere = await browserJar().fetch(`${reached.url}/login`, {
+      method: 'POST',
+      headers: bearer(aliceSession),
+    });
+    expect(elsewhere.status).toBe(404);
+    expect(await elsewhere.json()).toMatchObject({ code: 'interaction_not_found' });
+    const login = await jar.fetch(`${reached.url}/login`, {
+      method: 'POST',
+      headers: bearer(aliceSession),
+    });
+    expect(login.status).toBe(200);
+    const { redirect_to } = (await login.json()) as { redirect_to: string };
+    const consent = await jar.follow(new URL(redirect_to, reached.url).href, REDIRECT);
+    expect(await consent.response?.json()).toMatchObject({ prompt: { name: 'consent' } });
+    // Alice's consent is hers to give: another customer's session is refused, and nothing granted.
+    const forged = await jar.fetch(`${consent.url}/consent`, {
+      method: 'POST',
+      headers: bearer(await sessionOf(mallory)),
+    });
+    expect(forged.status).toBe(404);
+    const granted = await jar.fetch(`${consent.url}/consent`, {
+      method: 'POST',
+      headers: bearer(aliceSession),
+    });
+    expect(granted.status).toBe(200);
   });
 
   it('revokes what a code gave when the code is used a second time (RFC 6749 §4.1.2)', async () => {
