@@ -42,6 +42,8 @@ await runMain(async () => {
       'Parcours is running',
       `  step API      ${api.url}/v1/journeys`,
       `  OpenAPI       ${api.url}/openapi.json`,
+      `  hosted pages  ${api.url}/pages/login`,
+      `  OIDC issuer   ${config.PARCOURS_PUBLIC_URL?.replace(/\/+$/, '') ?? api.url}/oidc`,
       ...(config.devOutbox ? [`  dev outbox    ${api.url}/dev/outbox`] : []),
       ...(config.analytics ? [`  dashboard     ${api.url}/dashboard/`] : []),
       // Being on this machine opens no operator surface: the developer who started it is shown the key.

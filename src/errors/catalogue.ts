@@ -157,6 +157,8 @@ export const errorCatalogue = {
     404,
     'This sign-in request has expired or belongs to another browser: start again from the app',
   ),
+  // Hosted pages.
+  form_expired: spec(403, 'This form is no longer valid: reload the page and try again'),
 
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).

@@ -15,6 +15,8 @@ import { createDashboard, DASHBOARD_PATH } from './dashboard.js';
 import { createDevOutbox } from './dev-outbox.js';
 import { createExportsApi } from './exports-api.js';
 import { type HostAllowList, hostAllowList } from './host-allow-list.js';
+import { createHostedPages, type HostedPages, PAGES_PATH } from './hosted-pages/hosted-pages.js';
+import type { Brand } from './hosted-pages/page-views.js';
 import { createContinuePage, createJourneyLinks } from './journey-links.js';
 import { createMeApi } from './me-api.js';
 import { methodNotAllowed } from './method-not-allowed.js';
@@ -25,6 +27,7 @@ import { createProblemPages } from './problem-pages.js';
 import { stepApiRateLimit } from './rate-limit.js';
 import { createSessionsApi } from './sessions-api.js';
 import { createStepApi, type StepApiDeps } from './step-api.js';
+import { createStepService } from './step-service.js';
 import { refuseUnstorableText } from './storable-text.js';
 import { createTwilioCallbacks, type TwilioCallbackOptions } from './twilio-callbacks.js';
 
@@ -55,7 +58,9 @@ export interface AppDeps extends StepApiDeps {
    * The OpenID Connect provider's routes (oidc-api.ts), once built: its issuer names the port the
    * API listens on, known only after it listens. Until then `/oidc` answers 503.
    */
-  oidc?: () => Router | undefined;
+  oidc?: (pages: HostedPages) => Router | undefined;
+  /** The hosted pages' look, and whether they are served over https (`__Host-` cookies). */
+  pages: { brand: Brand; secure: boolean };
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */
@@ -126,11 +131,24 @@ export function createApp(deps: AppDeps) {
     writesPerMinute: deps.rateLimitPerMinute,
     readsPerMinute: deps.rateLimitReadsPerMinute,
   });
-  const journeys = createStepApi({
+  const stepDeps = {
     ...deps,
-    onCountFailed: (error) => deps.log.warn({ err: error }, 'a refused submission went uncounted'),
-    onRecordFailed: (error) =>
+    onCountFailed: (error: unknown) =>
+      deps.log.warn({ err: error }, 'a refused submission went uncounted'),
+    onRecordFailed: (error: unknown) =>
       deps.log.warn({ err: error }, "a step's journey events wait for the run's next activity"),
+  };
+  // One service for the API and the pages: one memory of the steps each run last showed.
+  const steps = createStepService(stepDeps);
+  const journeys = createStepApi(stepDeps, steps);
+  const pages = createHostedPages({
+    service: steps,
+    keyring: deps.keyring,
+    sessions: deps.sessions,
+    prisma: deps.prisma,
+    requesterOf: deps.requesterOf,
+    returnToAllowed: deps.returnToAllowed,
+    ...deps.pages,
   });
   app.use('/v1/journeys', ...limits, requireJson, jsonBody(BODY_LIMIT_BYTES), journeys);
   app.use(
@@ -186,11 +204,19 @@ export function createApp(deps: AppDeps) {
     createExportsApi({ prisma: deps.prisma, store: deps.sessions }),
   );
   app.use('/continue', createContinuePage());
+  // Forms post as browsers send them; each is checked against its step's schema as the API's are.
+  app.use(
+    PAGES_PATH,
+    ...limits,
+    express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES }),
+    refuseUnstorableText,
+    pages.router,
+  );
   // The provider parses its own bodies (form posts, as OAuth sends them): no JSON parser first.
   if (deps.oidc) {
     const oidc = deps.oidc;
     app.use(OIDC_PATH, ...limits, (req, res, next) => {
-      const router = oidc();
+      const router = oidc(pages);
       if (!router) throw new HttpProblem('not_ready');
       router(req, res, next);
     });

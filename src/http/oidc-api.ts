@@ -1,12 +1,16 @@
-import { type Request, type Response, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
 import { consentDue } from '../consent/consent-request.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { continueAction } from '../journey-kit/results.js';
 import { ACR, acrOf } from '../oidc/provider.js';
 import { purposesToAsk } from '../oidc/scope-claims.js';
 import { recordClientSignIn } from '../oidc/sign-ins.js';
+import type { ActiveSession } from '../sessions/session-store.js';
 import type { BearerSessions } from './bearer-session.js';
+import type { HostedPages } from './hosted-pages/hosted-pages.js';
+import { interactionPages } from './hosted-pages/interaction-pages.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { HttpProblem } from './problem.js';
 import { requireSession } from './step-up-problem.js';
@@ -18,8 +22,12 @@ export interface OidcApiDeps {
   provider: Provider;
   prisma: PrismaClient;
   bearerSession: BearerSessions;
+  /** Draws the interactions for browsers that ask for HTML (the hosted pages). */
+  pages?: HostedPages;
   now?: () => Date;
 }
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What a login interaction asks of the Parcours session that finishes it. */
 function requirementOf(
@@ -74,8 +82,14 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     }
   };
 
+  const html = deps.pages
+    ? interactionPages({ provider, prisma, pages: deps.pages, finishLogin, grantConsent, abort })
+    : undefined;
+
   router.get('/interaction/:uid', noStore, async (req, res) => {
     const interaction = await details(req, res);
+    // A browser is shown the hosted pages; a page's script or an app's server, this JSON.
+    if (html && req.accepts(['json', 'html']) === 'html') return html.show(req, res, interaction);
     const { params, prompt } = interaction;
     const clientId = String(params.client_id);
     const client = await provider.Client.find(clientId);
@@ -114,10 +128,21 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     }
   });
 
-  router.post('/interaction/:uid/login', noStore, async (req, res) => {
-    const interaction = await details(req, res);
+  function finish(req: Request, res: Response, result: InteractionResults, merge: boolean) {
+    return provider.interactionResult(req, res, result, { mergeWithLastSubmission: merge });
+  }
+
+  /**
+   * Finishes a login prompt with `session`, once it meets what the client asked: else 403 with the
+   * step-up to run, or 409 `consent_due`. Answers where the browser goes next.
+   */
+  async function finishLogin(
+    req: Request,
+    res: Response,
+    interaction: Interaction,
+    session: ActiveSession,
+  ): Promise<string> {
     if (interaction.prompt.name !== 'login') throw new HttpProblem('interaction_not_found');
-    const session = await deps.bearerSession(req);
     const at = now();
     requireSession(
       session,
@@ -132,7 +157,7 @@ export function createOidcApi(deps: OidcApiDeps): Router {
       });
     const clientId = String(interaction.params.client_id);
     await recordClientSignIn(prisma, session, clientId, at);
-    const redirectTo = await provider.interactionResult(
+    return finish(
       req,
       res,
       {
@@ -144,17 +169,20 @@ export function createOidcApi(deps: OidcApiDeps): Router {
           remember: true,
         },
       },
-      { mergeWithLastSubmission: false },
+      false,
     );
-    res.json({ redirect_to: redirectTo });
-  });
+  }
 
-  router.post('/interaction/:uid/consent', noStore, async (req, res) => {
-    const interaction = await details(req, res);
-    const session = await deps.bearerSession(req);
+  /** Grants a third-party client, for the customer the provider signed in, the scopes it may ask. */
+  async function grantConsent(
+    req: Request,
+    res: Response,
+    interaction: Interaction,
+    userId: string,
+  ): Promise<string> {
     const accountId = interaction.session?.accountId;
     // Only the customer the provider signed in answers for their own grant.
-    if (interaction.prompt.name !== 'consent' || accountId !== session.userId)
+    if (interaction.prompt.name !== 'consent' || accountId !== userId)
       throw new HttpProblem('interaction_not_found');
     const client = await provider.Client.find(String(interaction.params.client_id));
     const allowed = new Set(String(client?.scope ?? '').split(' '));
@@ -167,29 +195,51 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     grant.addOIDCScope(asked.filter((scope) => allowed.has(scope)).join(' '));
     grant.addOIDCClaims(['acr', 'amr', 'auth_time']);
     const grantId = await grant.save();
-    const redirectTo = await provider.interactionResult(
+    return finish(req, res, { consent: { grantId } }, true);
+  }
+
+  /** Answers the client `access_denied`. */
+  function abort(req: Request, res: Response): Promise<string> {
+    return finish(
       req,
       res,
-      { consent: { grantId } },
-      { mergeWithLastSubmission: true },
+      { error: 'access_denied', error_description: 'The customer did not sign in' },
+      false,
     );
-    res.json({ redirect_to: redirectTo });
+  }
+
+  router.post('/interaction/:uid/login', noStore, async (req, res) => {
+    const interaction = await details(req, res);
+    const session = await deps.bearerSession(req);
+    res.json({ redirect_to: await finishLogin(req, res, interaction, session) });
+  });
+
+  router.post('/interaction/:uid/consent', noStore, async (req, res) => {
+    const interaction = await details(req, res);
+    const session = await deps.bearerSession(req);
+    res.json({ redirect_to: await grantConsent(req, res, interaction, session.userId) });
   });
 
   router.post('/interaction/:uid/abort', noStore, async (req, res) => {
     await details(req, res);
-    const redirectTo = await provider.interactionResult(
-      req,
-      res,
-      { error: 'access_denied', error_description: 'The customer did not sign in' },
-      { mergeWithLastSubmission: false },
-    );
-    res.json({ redirect_to: redirectTo });
+    res.json({ redirect_to: await abort(req, res) });
   });
 
+  if (html)
+    router.post(
+      '/interaction/:uid/grant',
+      noStore,
+      express.urlencoded({ extended: false, limit: 4096 }),
+      async (req, res) => html.grant(req, res, await details(req, res)),
+    );
   router.all('/interaction/:uid', methodNotAllowed('GET'));
   router.all(
-    ['/interaction/:uid/login', '/interaction/:uid/consent', '/interaction/:uid/abort'],
+    [
+      '/interaction/:uid/login',
+      '/interaction/:uid/consent',
+      '/interaction/:uid/abort',
+      '/interaction/:uid/grant',
+    ],
     methodNotAllowed('POST'),
   );
   router.use(provider.callback());

@@ -100,6 +100,29 @@ const configSchema = z.object({
     .transform((value) => (value === undefined ? undefined : commaList(value)))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
   PARCOURS_PRODUCT_NAME: z.string().default('Parcours'),
+  // The hosted pages' look: a logo (an https URL, or a path on this server) and two colours.
+  PARCOURS_BRAND_LOGO_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^(https:\/\/[^\s"'<>]+|\/[A-Za-z0-9._~/-]+)$/,
+          'an https URL, or a path on this server',
+        )
+        .optional(),
+    ),
+  PARCOURS_BRAND_COLOR: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #rrggbb')
+    .default('#1d4ed8'),
+  PARCOURS_BRAND_BACKGROUND: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #rrggbb')
+    .default('#f6f7f9'),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()

@@ -289,9 +289,24 @@ export async function startApiProcess(
   });
   const sessions = createSessionStore({ prisma, idleMs: config.sessionIdleMs });
   const bearerSession = createBearerSessions(sessions);
+  // The provider's routes, built on first use from the provider of the moment (rebuilt after a key
+  // change) and the app's hosted pages, which draw its interactions.
+  let provider: ReturnType<typeof createOidcProvider> | undefined;
   let oidc: Router | undefined;
   const app = createApp({
-    oidc: () => oidc,
+    oidc: (pages) => {
+      if (provider && !oidc) oidc = createOidcApi({ provider, prisma, bearerSession, pages });
+      return oidc;
+    },
+    pages: {
+      brand: {
+        name: config.PARCOURS_PRODUCT_NAME,
+        logo: config.PARCOURS_BRAND_LOGO_URL,
+        color: config.PARCOURS_BRAND_COLOR,
+        background: config.PARCOURS_BRAND_BACKGROUND,
+      },
+      secure: config.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false,
+    },
     registry,
     prisma,
     keyring,
@@ -367,7 +382,7 @@ export async function startApiProcess(
     const jwks = await loadSigningKeys(prisma, keyring);
     const kids = jwks.keys.map((key) => key.kid).join(' ');
     if (kids === keySet) return;
-    const provider = createOidcProvider({
+    provider = createOidcProvider({
       // The same issuer from every API process: the public URL, else where this one listens.
       issuer: `${(config.PARCOURS_PUBLIC_URL ?? url).replace(/\/+$/, '')}${OIDC_PATH}`,
       prisma,
@@ -378,7 +393,7 @@ export async function startApiProcess(
       fetchPrivateAddresses: config.OIDC_FETCH_PRIVATE_ADDRESSES === 'true',
       log,
     });
-    oidc = createOidcApi({ provider, prisma, bearerSession });
+    oidc = undefined;
     keySet = kids;
   };
   try {

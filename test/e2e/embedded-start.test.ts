@@ -99,7 +99,7 @@ it('runs the curl walkthroughs of the README and docs as written, twice in a row
     shellBlock('README.md', 'Register a customer with curl'),
     // Before the second factor of the sign-in walkthrough: these sign-ins give the password alone.
     shellBlock('README.md', 'One profile, filled in a little at a time, with curl'),
-    shellBlock('README.md', 'Consent, enforced when a partner app reads, with curl'),
+    shellBlock('docs/walkthroughs.md', 'Consent, enforced when a partner app reads, with curl'),
     shellBlock('docs/walkthroughs.md', 'Recover the account'),
     shellBlock('docs/walkthroughs.md', 'Change the email address'),
     shellBlock(

@@ -1,0 +1,254 @@
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserJar } from '../support/browser-jar.js';
+import { codeIn, stepApiClient } from '../support/http.js';
+import type { Browser } from '../support/oidc-flow.js';
+import { freshEmail } from '../support/sign-up.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const ADMIN_KEY = 'hosted-pages-operator-key-0123456789abcdef';
+const REDIRECT = 'https://shop.example.test/callback';
+const PASSWORD = 'analytical engine 1843';
+const HTML = { accept: 'text/html,application/xhtml+xml' };
+
+/** One form of a page: where it posts and the values it would send as it stands. */
+interface PageForm {
+  action: string;
+  values: Record<string, string>;
+}
+
+/** The forms of a page, each with its hidden and prefilled values (enough for server-drawn HTML). */
+function formsOf(html: string): PageForm[] {
+  return [...html.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].map(
+    ([, action, body]) => ({
+      action: action as string,
+      values: Object.fromEntries(
+        [...(body as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
+          ([, name, value]) => [name as string, (value as string).replaceAll('&#x3D;', '=')],
+        ),
+      ),
+    }),
+  );
+}
+
+/** Follows redirects as a browser asking for pages does, until `stopAt` or an answer that stays. */
+async function followPages(jar: Browser, url: string, stopAt = 'https://') {
+  let next = url;
+  for (let hop = 0; hop < 12; hop += 1) {
+    if (next.startsWith(stopAt)) return { url: next };
+    const response = await jar.fetch(next, { headers: HTML });
+    const location = response.headers.get('location');
+    if (!location || response.status < 300 || response.status >= 400)
+      return { url: next, response };
+    next = new URL(location, next).href;
+  }
+  throw new Error('too many redirects');
+}
+
+const heading = (html: string) => html.match(/<h1>([^<]*)<\/h1>/)?.[1];
+
+/*
+ * The hosted pages over HTTP, as a browser without JavaScript sees them: forms posted, redirects
+ * followed, cookies kept. (test/e2e/hosted-pages.browser.test.ts drives them in Chromium.)
+ */
+describe('the hosted pages', () => {
+  let smtp: SmtpSink;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({ smtpUrl: smtp.url, env: { PARCOURS_ADMIN_KEY: ADMIN_KEY } });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  /** A page as the browser gets it after its redirects (on this server), with its forms. */
+  async function open(jar: Browser, path: string) {
+    const reached = await followPages(jar, new URL(path, stack.url).href);
+    const response = reached.response as Response;
+    const html = await response.text();
+    return { url: reached.url, response, html, forms: formsOf(html) };
+  }
+
+  /** Posts a form of the page as a browser does, with more fields, and follows where it leads. */
+  async function post(jar: Browser, form: PageForm, fields: Record<string, string> = {}) {
+    const response = await jar.fetch(new URL(form.action, stack.url).href, {
+      method: 'POST',
+      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form.values, ...fields }).toString(),
+    });
+    const location = response.headers.get('location');
+    if (location && response.status === 303) return open(jar, location);
+    const html = await response.text();
+    return { url: form.action, response, html, forms: formsOf(html) };
+  }
+
+  /** Registers through the pages, in `locale`; answers the browser, signed in. */
+  async function register(email: string, locale: 'en' | 'fr', jar = browserJar()) {
+    const credentials = await open(jar, `/pages/registration?ui_locales=${locale}`);
+    const verify = await post(jar, credentials.forms[0] as PageForm, { email, password: PASSWORD });
+    const mail = await smtp.waitFor((message) => message.to.includes(email));
+    const terms = await post(jar, verify.forms[0] as PageForm, { code: codeIn(mail.text) });
+    const done = await post(jar, terms.forms[0] as PageForm, { accept: 'true' });
+    return { jar, credentials, verify, mail, terms, done };
+  }
+
+  it('register a customer in French with plain forms: French pages and mail, signed in at the end', async () => {
+    const email = freshEmail('fr');
+    const { jar, credentials, verify, mail, terms, done } = await register(email, 'fr');
+    expect(credentials.html).toContain('<html lang="fr">');
+    expect(heading(credentials.html)).toBe('Choisissez votre adresse e-mail et votre mot de passe');
+    expect(heading(verify.html)).toBe('Consultez votre boîte de réception');
+    expect(verify.html).toContain(`Nous avons envoyé un code à ${email}.`);
+    expect(mail.subject).toMatch(/Votre code/);
+    expect(heading(terms.html)).toBe('Conditions d’utilisation');
+    expect(heading(done.html)).toBe('C’est fait');
+    expect([...jar.cookies.keys()]).toContain('parcours-session');
+    const home = await open(jar, '/pages/?ui_locales=fr');
+    expect(heading(home.html)).toBe('Vous êtes connecté.');
+  });
+
+  it('tie each refusal to its field, keep what was typed but the password, and focus the first refused field', async () => {
+    const jar = browserJar();
+    const page = await open(jar, '/pages/registration?ui_locales=en');
+    const refused = await post(jar, page.forms[0] as PageForm, {
+      email: 'not-an-address',
+      password: 'short',
+    });
+    expect(refused.response.status).toBe(422);
+    expect(refused.html).toContain('role="alert"');
+    expect(refused.html).toMatch(
+      /<input id="f0-email" name="email" type="email"[^>]*value="not-an-address"[^>]*aria-invalid="true" aria-describedby="f0-email-error" autofocus>/,
+    );
+    expect(refused.html).toMatch(/<p class="field-error" id="f0-email-error">[^<]+<\/p>/);
+    expect(refused.html).toMatch(/<input id="f0-password"[^>]*aria-invalid="true"/);
+    expect(refused.html).not.toContain('value="short"');
+    expect(refused.html.match(/autofocus/g)).toHaveLength(1);
+  });
+
+  // ASVS 5.0 V3.5.1: a form is taken only with the token its own flow's page gave it.
+  it('refuse a form without its flow’s CSRF token, or with another flow’s, and leave the run where it was', async () => {
+    const jar = browserJar();
+    const first = await open(jar, '/pages/registration');
+    const second = await open(jar, '/pages/registration');
+    const [form, other] = [first.forms[0] as PageForm, second.forms[0] as PageForm];
+    const email = freshEmail('csrf');
+    for (const csrf of ['', 'A'.repeat(43), other.values._csrf as string]) {
+      const refused = await post(
+        jar,
+        { ...form, values: { ...form.values, _csrf: csrf } },
+        {
+          email,
+          password: PASSWORD,
+        },
+      );
+      expect(refused.response.status).toBe(403);
+      expect(heading(refused.html)).toBe('This page cannot go on');
+    }
+    // Nothing reached the run: no code was sent, and it still asks for credentials.
+    const still = await open(jar, form.action);
+    expect(still.html).toContain('name="_step" value="credentials"');
+    expect(smtp.messages.some((message) => message.to.includes(email))).toBe(false);
+  });
+
+  it('reach no run from a form posted without the flow’s cookie (another site, another browser)', async () => {
+    const page = await open(browserJar(), '/pages/registration');
+    const elsewhere = await post(browserJar(), page.forms[0] as PageForm, {
+      email: freshEmail('elsewhere'),
+      password: PASSWORD,
+    });
+    expect(elsewhere.response.status).toBe(404);
+  });
+
+  it('serve every page under a strict CSP: own scripts only, no framing, forms posted here', async () => {
+    const page = await open(browserJar(), '/pages/login');
+    const csp = page.response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/form-action 'self'/);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.response.headers.get('cache-control')).toBe('no-store');
+    // No inline script: every script is a file of this server or a JSON block.
+    for (const [tag] of page.html.matchAll(/<script[^>]*>/g))
+      expect(tag).toMatch(/src="\/pages\/assets\/|type="application\/json"/);
+  });
+
+  it('send a browser without a session to sign in first, and back to the journey it asked', async () => {
+    const jar = browserJar();
+    const answer = await jar.fetch(`${stack.url}/pages/mfa-enrolment?ui_locales=fr`, {
+      headers: HTML,
+    });
+    expect(answer.status).toBe(303);
+    const to = new URL(answer.headers.get('location') as string, stack.url);
+    expect(to.pathname).toBe('/pages/login');
+    expect(to.searchParams.get('next')).toBe('/pages/mfa-enrolment?ui_locales=fr');
+  });
+
+  it('sign a customer in to an app through the provider: the interaction page leads through login@1 and back with a code', async () => {
+    const api = stepApiClient(stack.url);
+    const added = await api.call('POST', '/v1/admin/apps', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: {
+        id: 'hosted-shop',
+        name: 'The hosted shop',
+        kind: 'first_party',
+        attributes: ['email', 'email_verified'],
+        redirect_uris: [REDIRECT],
+        scopes: ['openid', 'email'],
+        grant_types: ['authorization_code'],
+      },
+    });
+    expect(added.status).toBe(201);
+    const email = freshEmail('sso');
+    await register(email, 'en');
+
+    const config = await oidc.discovery(
+      new URL(`${stack.url}/oidc`),
+      'hosted-shop',
+      undefined,
+      oidc.ClientSecretBasic(added.body.client_secret),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      login_hint: email,
+      ui_locales: 'fr',
+    });
+    // A fresh browser: the provider sends it to its interaction, which sends it to the login page.
+    const jar = browserJar();
+    const reached = await followPages(jar, url.href);
+    expect(reached.url).toMatch(/\/pages\/flow\/jrn_/);
+    const identify = await (reached.response as Response).text();
+    expect(identify).toContain('pour continuer vers The hosted shop');
+    // The login hint is the address to start with; the password form signs in.
+    const signIn = formsOf(identify).find((form) => form.values._form === '1') as PageForm;
+    const response = await jar.fetch(new URL(signIn.action, stack.url).href, {
+      method: 'POST',
+      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...signIn.values, email, password: PASSWORD }).toString(),
+    });
+    const callback = await followPages(
+      jar,
+      new URL(response.headers.get('location') as string, stack.url).href,
+      REDIRECT,
+    );
+    expect(callback.url.startsWith(REDIRECT)).toBe(true);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback.url), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const subject = tokens.claims()?.sub as string;
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, subject);
+    expect(userinfo.email).toBe(email);
+  });
+});
