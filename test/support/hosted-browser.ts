@@ -144,10 +144,13 @@ export async function openBrowserPage(browser: Browser, origin: string, locale =
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const { url } = message.location();
-    // The browser's own look for an icon, and a refused form answered with its page (422): the
-    // status is the page's, not a resource that failed.
-    const refusedForm = / status of 422\b/.test(message.text()) && url.includes('/pages/flow/');
-    if (url.endsWith('/favicon.ico') || refusedForm) return;
+    // The browser's own look for an icon, and a page answered with its status (a refused form's
+    // 422, an unknown journey's 404): the page's own, not a resource that failed to load.
+    const pageStatus =
+      /^Failed to load resource: the server responded with a status of 4\d\d\b/.test(
+        message.text(),
+      ) && /\/pages\/(?!assets\/)/.test(url);
+    if (url.endsWith('/favicon.ico') || pageStatus) return;
     errors.push(`${message.text()} (${url})`);
   });
   page.on('pageerror', (error) => errors.push(String(error)));

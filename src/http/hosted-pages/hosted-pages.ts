@@ -16,7 +16,7 @@ import { type FieldError, HttpProblem } from '../problem.js';
 import type { PublicView } from '../public-view.js';
 import type { StepService } from '../step-service.js';
 import { formInput } from './form-input.js';
-import { loadCatalogues, type PageLocale, translator } from './messages.js';
+import { loadCatalogues, PAGE_LOCALES, type PageLocale, translator } from './messages.js';
 import { pageLocale } from './page-locale.js';
 import { csrfTokens, pageCookies, pageHeaders } from './page-security.js';
 import {
@@ -147,12 +147,35 @@ export function createHostedPages(deps: HostedPagesDeps) {
   function readFlow(req: Request, id: string): Flow | undefined {
     const raw = cookies.read(req, `${FLOW_COOKIE}${id}`);
     if (!raw) return undefined;
+    let flow: Partial<Flow>;
     try {
-      const flow = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Flow;
-      return typeof flow.token === 'string' ? flow : undefined;
+      flow = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Flow>;
     } catch {
       return undefined;
     }
+    if (typeof flow.token !== 'string') return undefined;
+    // The browser holds this cookie and may have changed it: every part is checked again as read,
+    // as it was when written (a `next` elsewhere, an origin that would write CSP directives).
+    const next = safeNext(flow.next);
+    const origins = Array.isArray(flow.client?.origins)
+      ? flow.client.origins.filter(
+          (origin): origin is string =>
+            typeof origin === 'string' && /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?$/.test(origin),
+        )
+      : [];
+    return {
+      token: flow.token,
+      ...(next ? { next } : {}),
+      ...(PAGE_LOCALES.includes(flow.locale as PageLocale) ? { locale: flow.locale } : {}),
+      ...(flow.client
+        ? {
+            client: {
+              ...(typeof flow.client.name === 'string' ? { name: flow.client.name } : {}),
+              origins,
+            },
+          }
+        : {}),
+    };
   }
 
   const writeFlow = (res: Response, id: string, flow: Flow) =>
