@@ -82,6 +82,12 @@ export function createOidcApi(deps: OidcApiDeps): Router {
     }
   };
 
+  // A sign-out on the hosted pages ends the provider's session in that browser too: the next
+  // authorization request asks for a sign-in, whatever other session of the account lives.
+  deps.pages?.onSignOut(async (req, res) => {
+    const session = await provider.Session.get(provider.createContext(req, res));
+    if (session.accountId) await session.destroy();
+  });
   const html = deps.pages
     ? interactionPages({ provider, prisma, pages: deps.pages, finishLogin, grantConsent, abort })
     : undefined;

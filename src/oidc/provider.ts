@@ -9,6 +9,7 @@ import type { AppRegistry } from '../apps/app-registry.js';
 import { OIDC_SCOPES } from '../apps/client-fields.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
+import { isLive } from '../sessions/live-session.js';
 import { createModelStore } from './adapter.js';
 import { accountClaims } from './claims.js';
 import { appClientAdapter } from './clients.js';
@@ -32,6 +33,11 @@ const TTL = {
   RefreshToken: 14 * 24 * 3600,
 };
 
+/** What a cookie is read from: an Express request or a Koa context. */
+export interface CookieSource {
+  get(field: string): string | undefined;
+}
+
 export interface OidcProviderDeps {
   /** `<public base URL>/oidc`: the same in every API process, so discovery is too. */
   issuer: string;
@@ -49,17 +55,34 @@ export interface OidcProviderDeps {
   fetchPrivateAddresses?: boolean;
   /** Where the provider's own failures go (a back-channel logout not delivered, a server error). */
   log: Pick<Logger, 'warn' | 'error'>;
+  /** SESSION_IDLE_HOURS: a Parcours session unused this long has ended, and so has its sign-in here. */
+  sessionIdleMs: number;
+  /**
+   * The Parcours session the browser's hosted-pages cookie names: `absent` without the cookie,
+   * `undefined` when it names no live session.
+   */
+  browserSession?: (request: CookieSource) => Promise<{ userId: string } | undefined | 'absent'>;
   now?: () => Date;
 }
 
 /**
- * The login prompt, plus a check of its own: `acr_values` naming aal 2 while the session proves
- * aal 1 asks for an interaction (step-up), as `max_age` and `prompt=login` ask for a fresh sign-in.
+ * The login prompt, plus checks of its own:
+ * - `acr_values` naming aal 2 while the session proves aal 1 asks for an interaction (step-up), as
+ *   `max_age` and `prompt=login` ask for a fresh sign-in;
+ * - `parcours_session_ended`: the provider's session stands on a Parcours session. A browser of the
+ *   hosted pages holds one in its cookie: it must be live and the same account's. Without the
+ *   cookie (an app that finished the login with a bearer token), one of the account's sessions
+ *   signed in at that very second (`auth_time`) must be live. Once it is logged out, revoked, idle or
+ *   expired, the provider signs no one in on it.
  */
-function policy() {
+function policy(
+  deps: Pick<OidcProviderDeps, 'prisma' | 'sessionIdleMs' | 'browserSession'>,
+  now: () => Date,
+) {
   const { base, Check } = interactionPolicy;
   const prompts = base();
-  prompts.get('login')?.checks.add(
+  const login = prompts.get('login');
+  login?.checks.add(
     new Check(
       'acr_values',
       'the requested authentication context class could not be obtained',
@@ -68,6 +91,37 @@ function policy() {
         return wanted.includes(ACR.aal2) && ctx.oidc.session?.acr !== ACR.aal2
           ? Check.REQUEST_PROMPT
           : Check.NO_NEED_TO_PROMPT;
+      },
+    ),
+  );
+  login?.checks.add(
+    new Check(
+      'parcours_session_ended',
+      'the Parcours session this sign-in stood on has ended',
+      // As with no session at all (OpenID Connect Core §3.1.2.6): a sign-in is what is missing.
+      'login_required',
+      async (ctx: KoaContextWithOIDC) => {
+        const session = ctx.oidc.session;
+        if (!session?.accountId || session.loginTs === undefined) return Check.NO_NEED_TO_PROMPT;
+        const held = deps.browserSession ? await deps.browserSession(ctx) : 'absent';
+        if (held !== 'absent')
+          return held?.userId === session.accountId
+            ? Check.NO_NEED_TO_PROMPT
+            : Check.REQUEST_PROMPT;
+        const at = now();
+        const rows = await deps.prisma.session.findMany({
+          where: {
+            userId: session.accountId,
+            authTime: {
+              gte: new Date(session.loginTs * 1000),
+              lt: new Date((session.loginTs + 1) * 1000),
+            },
+          },
+          select: { revokedAt: true, expiresAt: true, lastSeenAt: true },
+        });
+        return rows.some((row) => isLive(row, at, deps.sessionIdleMs))
+          ? Check.NO_NEED_TO_PROMPT
+          : Check.REQUEST_PROMPT;
       },
     ),
   );
@@ -147,7 +201,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       claimsParameter: { enabled: true },
     },
     interactions: {
-      policy: policy(),
+      policy: policy(deps, now),
       url: (_ctx, interaction) => `/oidc/interaction/${interaction.uid}`,
     },
     /**

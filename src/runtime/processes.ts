@@ -19,6 +19,8 @@ import { applyMigrations } from '../db/migrate.js';
 import { createPrisma } from '../db/prisma.js';
 import { createApp } from '../http/app.js';
 import { createBearerSessions } from '../http/bearer-session.js';
+import { SESSION_COOKIE } from '../http/hosted-pages/hosted-pages.js';
+import { pageCookies } from '../http/hosted-pages/page-security.js';
 import { createJourneyTokens } from '../http/journey-token.js';
 import { createOidcApi, OIDC_PATH } from '../http/oidc-api.js';
 import { createPendingRuns, startPendingRunSweep } from '../http/pending-runs.js';
@@ -378,6 +380,7 @@ export async function startApiProcess(
   // Rebuilt when the signing keys change (a rotation published one, or its switch came): every API
   // process serves the same key set, and signs with the same key, within one check.
   let keySet = '';
+  const pageSessionCookie = pageCookies(config.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false);
   const buildOidc = async () => {
     const jwks = await loadSigningKeys(prisma, keyring);
     const kids = jwks.keys.map((key) => key.kid).join(' ');
@@ -391,6 +394,13 @@ export async function startApiProcess(
       jwks,
       proxy: config.TRUST_PROXY !== false,
       fetchPrivateAddresses: config.OIDC_FETCH_PRIVATE_ADDRESSES === 'true',
+      sessionIdleMs: config.sessionIdleMs,
+      browserSession: async (request) => {
+        const token = pageSessionCookie.read(request, SESSION_COOKIE);
+        if (!token) return 'absent';
+        const session = await sessions.resolve(token);
+        return session && { userId: session.userId };
+      },
       log,
     });
     oidc = undefined;

@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type BrowserPage,
+  callbackServer,
+  inlineCode,
   launchChromium,
   openBrowserPage,
   type ServedPage,
@@ -60,12 +60,9 @@ const atStep = (page: Page, name: string) =>
     timeout: 30_000,
   });
 
-/** The step's form holding these fields, and none of the fields listed after `without`. */
-function formWith(page: Page, fields: string[], without: string[] = []): Locator {
-  const has = fields.map((name) => `:has([name="${name}"])`).join('');
-  const hasNot = without.map((name) => `:not(:has([name="${name}"]))`).join('');
-  return page.locator(`form.step-form${has}${hasNot}`);
-}
+/** The step's form holding these fields (one only: Playwright refuses to act on several). */
+const formWith = (page: Page, fields: string[]): Locator =>
+  page.locator(`form.step-form${fields.map((name) => `:has([name="${name}"])`).join('')}`);
 
 const submitButton = (form: Locator) => form.locator('button[type="submit"]:not([name])');
 const focusedName = (page: Page) => page.locator('*:focus').getAttribute('name');
@@ -95,12 +92,11 @@ async function answer(page: Page, form: Locator, values: Record<string, string> 
 }
 
 /** Registration through the pages (credentials, the mailed code, the terms), signed in after. */
-async function registerThroughPages(page: Page, email = freshEmail('pages'), shots?: string) {
+async function registerThroughPages(page: Page, email = freshEmail('pages')) {
   await page.goto(pages(`/registration?next=${encodeURIComponent('/pages/')}`));
   await atStep(page, 'credentials');
   await answer(page, formWith(page, ['email', 'password']), { email, password: PASSWORD });
   await atStep(page, 'verify-email');
-  if (shots) await screenshot(page, `${shots}-verify-email`);
   await answer(page, formWith(page, ['code']), { code: (await mailedCode(email)).code });
   await atStep(page, 'terms');
   await page.locator('input[type="checkbox"][name="accept"]').check();
@@ -230,18 +226,9 @@ it('signs a customer in with the keyboard alone: Tab, typing and Enter, no click
   expect(await page.locator('html').getAttribute('lang')).toBe('en');
   // The first field has the focus on arrival; Tab goes on in reading order.
   expect(await focusedName(page)).toBe('email');
-  const tabTo = async (name: string, type?: string) => {
-    for (let tabs = 0; tabs < 8; tabs += 1) {
-      await page.keyboard.press('Tab');
-      const focused = page.locator('*:focus');
-      if ((await focused.getAttribute('name')) === name) {
-        if (!type || (await focused.getAttribute('type')) === type) return;
-      }
-    }
-    throw new Error(`Tab never reached ${name}`);
-  };
-  // Past the address-only form, to the form that takes the address and the password together.
-  await tabTo('email');
+  // Past the address-only form and its button, to the form that takes the password with it.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
   expect(await formWith(page, ['email', 'password']).locator('[name="email"]:focus').count()).toBe(
     1,
   );
@@ -263,37 +250,45 @@ it('signs a customer in with the keyboard alone: Tab, typing and Enter, no click
   expect(errors).toEqual([]);
 }, 120_000);
 
-it('enrols an authenticator app on the pages, then signs in with the password and a TOTP code from oathtool', async () => {
+it('enrols an authenticator app on the pages after signing in for it, then signs in with the password and a TOTP code from oathtool', async () => {
+  const customer = await customerByApi();
   const { page, errors } = await open();
-  const email = await registerThroughPages(page);
-
-  await page.goto(pages(`/mfa-enrolment?next=${encodeURIComponent('/pages/')}`));
+  // Signed out, the enrolment sends the browser through sign-in first, and back.
+  await page.goto(pages('/mfa-enrolment'));
+  await identify(page, customer.email);
   await atStep(page, 'confirm-totp');
   expect(await page.locator('img.qr').isVisible()).toBe(true);
   const notes = (await page.locator('p.note').allTextContents()).join('\n');
-  const secret = /enter this key by hand: ([A-Z2-7]{16,})/.exec(notes)?.[1];
+  const secret = /enter this key by hand: ([A-Z2-7]{16,})/.exec(notes)?.[1] as string;
   expect(secret).toBeDefined();
   await screenshot(page, 'totp-1-enrol');
-  await answer(page, formWith(page, ['code']), { code: totpCode(secret as string) });
+  await answer(page, formWith(page, ['code']), { code: totpCode(secret) });
 
   // The account's first factor: recovery codes, shown once, kept before going on.
   await atStep(page, 'recovery-codes');
   expect(await page.locator('ul.codes li').count()).toBeGreaterThanOrEqual(8);
   await screenshot(page, 'totp-2-recovery-codes');
   await keptRecoveryCodes(page);
-  await page.waitForURL(pages('/'));
+  await page.goto(pages('/'));
   expect(await signedIn(page)).toBe(true);
 
   await signOut(page);
   await page.goto(pages(`/login?next=${encodeURIComponent('/pages/')}`));
-  await identify(page, email);
+  await identify(page, customer.email);
   await atStep(page, 'totp');
   // Another factor may be chosen instead: one button per factor the account has.
   const choices = await attributeOfAll(page.locator('button[name="_choice"]'), 'value');
   expect(choices).toContain('recovery_code');
-  await screenshot(page, 'totp-3-sign-in');
+  // A wrong code is refused on its field.
+  const near = [-30, 0, 30].map((offset) => totpCode(secret, offset));
+  const wrong = ['000000', '111111', '222222', '333333'].find((code) => !near.includes(code));
+  await answer(page, formWith(page, ['code']), { code: wrong as string });
+  await atStep(page, 'totp');
+  expect(await page.locator('input[name="code"]').getAttribute('aria-invalid')).toBe('true');
+  expect(await focusedName(page)).toBe('code');
+  await screenshot(page, 'totp-3-sign-in-refused');
   // The next time step's code: the enrolment's may not be used twice.
-  await answer(page, formWith(page, ['code']), { code: totpCode(secret as string, 30) });
+  await answer(page, formWith(page, ['code']), { code: totpCode(secret, 30) });
   await page.waitForURL(pages('/'));
   expect(await signedIn(page)).toBe(true);
   expect(errors).toEqual([]);
@@ -344,22 +339,6 @@ it('enrols a passkey on a virtual authenticator and signs in with it alone', asy
   await screenshot(page, 'passkey-3-signed-in');
   expect(errors).toEqual([]);
 }, 120_000);
-
-/** The client's redirect target: a server of this test, which records what it was sent. */
-async function callbackServer() {
-  const received: string[] = [];
-  const server: Server = createServer((req, res) => {
-    if (req.url?.startsWith('/callback')) received.push(req.url);
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><h1>The shop</h1>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    redirect: `http://localhost:${port}/callback`,
-    received,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
 
 it.each([
   ['fr', 'pour continuer vers La boutique'],
@@ -434,20 +413,6 @@ it.each([
   },
   120_000,
 );
-
-/** Every `<script>` tag loads a file or holds JSON; no handler or style is written inline. */
-function inlineCode(html: string): string[] {
-  const found: string[] = [];
-  for (const [tag, attributes = ''] of html.matchAll(/<script\b([^>]*)>/gi))
-    if (
-      !/\ssrc="\/pages\/assets\/[a-z.]+"/.test(attributes) &&
-      !/type="application\/json"/.test(attributes)
-    )
-      found.push(tag);
-  for (const [attribute] of html.matchAll(/\s(on[a-z]+|style)\s*=/gi)) found.push(attribute);
-  for (const [tag] of html.matchAll(/<style\b|javascript:/gi)) found.push(tag);
-  return found;
-}
 
 it('serves every page with the strict CSP and no inline script', async () => {
   const { page, errors } = await open();

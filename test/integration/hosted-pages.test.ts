@@ -250,5 +250,23 @@ describe('the hosted pages', () => {
     const subject = tokens.claims()?.sub as string;
     const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, subject);
     expect(userinfo.email).toBe(email);
+
+    // Signed in already: the next request goes straight back to the app (single sign-on)...
+    const again = () =>
+      oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        state: oidc.randomState(),
+      }).href;
+    expect((await followPages(jar, again(), REDIRECT)).url.startsWith(REDIRECT)).toBe(true);
+    // ...until the customer signs out of Parcours: then the provider signs no one in on it.
+    const home = await open(jar, '/pages/');
+    const signOut = formsOf(home.html).find((form) => form.action === '/pages/sign-out');
+    const out = await post(jar, signOut as PageForm);
+    expect(heading(out.html)).toBe('You are signed out.');
+    const afterSignOut = await followPages(jar, again(), REDIRECT);
+    expect(afterSignOut.url).toMatch(/\/pages\/flow\/jrn_/);
   });
 });

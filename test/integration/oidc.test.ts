@@ -183,6 +183,23 @@ describe('the OpenID Connect provider', () => {
     expect(new URL(reached.url).searchParams.get('error')).toBe('login_required');
   });
 
+  it('signs no one in on a Parcours session that was logged out: a silent request then needs a sign-in', async () => {
+    const customer = await signUp(api, smtp);
+    const sessionToken = await sessionOf(customer);
+    const config = await relyingParty();
+    const { jar, reached } = await authorize(config);
+    const { reached: callback } = await finish(jar, reached.url, sessionToken);
+    expect(callback?.url.startsWith(REDIRECT)).toBe(true);
+    const silent = () => party().authorize(config, { prompt: 'none', scope: 'openid email' }, jar);
+    expect(new URL((await silent()).reached.url).searchParams.get('code')).toBeTruthy();
+    // Every session of the account logged out through the API: the provider's sign-in stood on one.
+    for (const token of [sessionToken, customer.sessionToken])
+      expect(
+        (await api.call('DELETE', '/v1/sessions/current', { headers: bearer(token) })).status,
+      ).toBe(204);
+    expect(new URL((await silent()).reached.url).searchParams.get('error')).toBe('login_required');
+  });
+
   it('asks for a second factor when acr_values names aal 2: a password session is refused with the step-up to run', async () => {
     const customer = await signUp(api, smtp);
     const { secret: totp } = await enrolTotp(api, customer.sessionToken);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createPrisma } from '../../src/db/prisma.js';
@@ -193,4 +194,34 @@ export async function screenshot(page: Page, name: string) {
   const path = new URL(`../../artifacts/hosted-pages/${name}.png`, import.meta.url).pathname;
   await mkdir(dirname(path), { recursive: true });
   await page.screenshot({ path, fullPage: true });
+}
+
+/** The client's redirect target: a server of this test, which records what it was sent. */
+export async function callbackServer() {
+  const received: string[] = [];
+  const server = createHttpServer((req, res) => {
+    if (req.url?.startsWith('/callback')) received.push(req.url);
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><h1>The shop</h1>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    redirect: `http://localhost:${port}/callback`,
+    received,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** Every `<script>` tag loads a file or holds JSON; no handler or style is written inline. */
+export function inlineCode(html: string): string[] {
+  const found: string[] = [];
+  for (const [tag, attributes = ''] of html.matchAll(/<script\b([^>]*)>/gi))
+    if (
+      !/\ssrc="\/pages\/assets\/[a-z.]+"/.test(attributes) &&
+      !/type="application\/json"/.test(attributes)
+    )
+      found.push(tag);
+  for (const [attribute] of html.matchAll(/\s(on[a-z]+|style)\s*=/gi)) found.push(attribute);
+  for (const [tag] of html.matchAll(/<style\b|javascript:/gi)) found.push(tag);
+  return found;
 }

@@ -67,10 +67,15 @@ interface Flow {
  */
 export function safeNext(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 2048) return undefined;
-  if (!/^\/(pages|oidc\/interaction)\/[A-Za-z0-9@._~!$&'()*+,;=:%/?-]*$/.test(value))
+  const at = value.indexOf('?');
+  const path = at < 0 ? value : value.slice(0, at);
+  const query = at < 0 ? '' : value.slice(at + 1);
+  // The path decides where the browser goes: plain segments only, nothing encoded that a server
+  // could read as a slash, a backslash or a dot. The query moves nothing (it may carry a `next`).
+  if (!/^\/(pages|oidc\/interaction)(\/[A-Za-z0-9@._~!$&'()*+,;=:-]+)*\/?$/.test(path))
     return undefined;
-  if (value.includes('//') || /\/\.\.?(\/|$|\?)/.test(value) || /%2f|%5c|%2e/i.test(value))
-    return undefined;
+  if (path.includes('//') || /\/\.\.?(\/|$)/.test(path)) return undefined;
+  if (!/^[A-Za-z0-9@._~!$&'()*+,;=:%/?-]*$/.test(query)) return undefined;
   return value;
 }
 
@@ -105,6 +110,7 @@ export function createHostedPages(deps: HostedPagesDeps) {
     ? [new URL(deps.brand.logo).origin]
     : [];
   const router = Router();
+  let signOutHook: ((req: Request, res: Response) => Promise<void>) | undefined;
 
   const headers = (res: Response, flow?: Flow) =>
     pageHeaders(res, {
@@ -418,6 +424,8 @@ export function createHostedPages(deps: HostedPagesDeps) {
       if (!csrf.verify('sign-out', signedIn.token, req.body?._csrf))
         return problemPage(res, context, 'form_expired', PAGES_PATH);
       await deps.sessions.revoke(signedIn.session.id);
+      // The provider's own session in this browser ends with it (oidc-api.ts sets this).
+      await signOutHook?.(req, res);
     }
     cookies.clear(res, SESSION_COOKIE);
     res.redirect(303, `${PAGES_PATH}/`);
@@ -520,7 +528,20 @@ export function createHostedPages(deps: HostedPagesDeps) {
     });
   };
   router.use(pageProblems);
-  return { router, startFlow, browserSession, contextOf, localeOf, headers, csrf, templates };
+  return {
+    router,
+    startFlow,
+    browserSession,
+    contextOf,
+    localeOf,
+    headers,
+    csrf,
+    templates,
+    /** What else a sign-out ends in this browser (the provider's session): one hook, the latest. */
+    onSignOut(hook: (req: Request, res: Response) => Promise<void>) {
+      signOutHook = hook;
+    },
+  };
 }
 
 export type HostedPages = ReturnType<typeof createHostedPages>;

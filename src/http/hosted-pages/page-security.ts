@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { Keyring } from '../../security/keyring.js';
 
 /**
@@ -21,9 +21,10 @@ export function pageCookies(secure: boolean) {
   return {
     name: (name: string) => `${prefix}${name}`,
     /** The request's cookie `name`, if it has one (a malformed value counts as none). */
-    read(req: Request, name: string): string | undefined {
+    read(req: { get(field: 'cookie'): unknown }, name: string): string | undefined {
       const wanted = `${prefix}${name}`;
-      for (const part of (req.get('cookie') ?? '').split(';')) {
+      const header = req.get('cookie');
+      for (const part of (typeof header === 'string' ? header : '').split(';')) {
         const at = part.indexOf('=');
         if (at < 0 || part.slice(0, at).trim() !== wanted) continue;
         try {

@@ -128,11 +128,13 @@ function withDataValue(field: StepField, shown: unknown): StepField {
  * (`otherFactors`).
  */
 export function stepForms(schema: unknown, data: Record<string, unknown> = {}): StepForm[] {
-  return alternativesOf((schema ?? {}) as JsonSchema).map((alternative) => {
+  const alternatives = alternativesOf((schema ?? {}) as JsonSchema);
+  return alternatives.map((alternative) => {
     let fields = fieldsOf(alternative).map((field) => withDataValue(field, data[field.key]));
-    // `true` that must be sent beside other fields is a box the customer must tick (the terms, a
-    // required purpose); alone, it is what the form's button does (`resend`, `skip`).
-    if (fields.length > 1)
+    // `true` the customer must send is a box to tick (the terms, a required purpose, "I kept my
+    // codes"); alone in one of several alternatives, it is what that form's button does
+    // (`resend`, `skip`).
+    if (fields.length > 1 || alternatives.length === 1)
       fields = fields.map((field) =>
         field.kind === 'hidden' && field.value === true
           ? { ...field, kind: 'checkbox', required: true }

@@ -37,6 +37,12 @@ describe('a step’s forms, drawn from its JSON Schema', () => {
   });
 });
 
+it('makes a lone `true` of a step with one form a box to tick: "I have kept my recovery codes"', () => {
+  const { schema } = schemaOf('mfa-enrolment', 'recovery-codes');
+  const [form] = stepForms(schema, { codes: ['a'] });
+  expect(form?.fields).toMatchObject([{ name: 'saved', kind: 'checkbox', required: true }]);
+});
+
 describe('a form post, read as the step input', () => {
   it('types what the browser sends as the schema wants it, and reads no field of another form', () => {
     const { schema } = schemaOf('registration', 'terms');
@@ -78,6 +84,11 @@ describe('where a flow may send the browser once done (`next`)', () => {
   it('is a hosted page or an interaction of the provider on this server', () => {
     expect(safeNext('/pages/consent?ui_locales=fr')).toBe('/pages/consent?ui_locales=fr');
     expect(safeNext('/oidc/interaction/abc-DEF_123')).toBe('/oidc/interaction/abc-DEF_123');
+  });
+
+  it('keeps a query that carries a `next` of its own, encoded (a journey sent through sign-in first)', () => {
+    const back = '/pages/mfa-enrolment?ui_locales=fr&next=%2Fpages%2F';
+    expect(safeNext(back)).toBe(back);
   });
 
   // ASVS 5.0 V3.7.2 (no open redirect): every way out of this server is refused.
