@@ -583,5 +583,8 @@ export function createStepService(deps: StepServiceDeps) {
     return next;
   }
 
-  return { list, start, read, submit };
+  /** Whether a journey (`registration`, `registration@1`) acts for a signed-in customer. */
+  const actsForSession = (journey: string) => Boolean(definitionNamed(journey)?.start?.session);
+
+  return { list, start, read, submit, actsForSession };
 }

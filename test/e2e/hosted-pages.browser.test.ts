@@ -53,6 +53,12 @@ async function open(locale?: string) {
 
 const pages = (path: string) => `${stack.url}/pages${path}`;
 
+/** A journey that acts for the signed-in customer starts from its own page's form, never a link. */
+async function startFromItsPage(page: Page, journey: string) {
+  await page.waitForSelector(`form[action="/pages/${journey}"]`);
+  await page.locator(`form[action="/pages/${journey}"] button[type="submit"]`).click();
+}
+
 /** Waits until the browser shows the run's step `name` (a page between steps refreshes itself). */
 const atStep = (page: Page, name: string) =>
   page.waitForSelector(`input[name="_step"][value="${name}"]`, {
@@ -256,6 +262,7 @@ it('enrols an authenticator app on the pages after signing in for it, then signs
   // Signed out, the enrolment sends the browser through sign-in first, and back.
   await page.goto(pages('/mfa-enrolment'));
   await identify(page, customer.email);
+  await startFromItsPage(page, 'mfa-enrolment');
   await atStep(page, 'confirm-totp');
   expect(await page.locator('img.qr').isVisible()).toBe(true);
   const notes = (await page.locator('p.note').allTextContents()).join('\n');
@@ -311,6 +318,7 @@ it('enrols a passkey on a virtual authenticator and signs in with it alone', asy
   await registerThroughPages(page);
 
   await page.goto(pages(`/mfa-enrolment?factor=passkey&next=${encodeURIComponent('/pages/')}`));
+  await startFromItsPage(page, 'mfa-enrolment');
   await atStep(page, 'register-passkey');
   expect(await page.locator('script[src="/pages/assets/webauthn.js"]').count()).toBe(1);
   expect(await page.locator('script#webauthn-options[type="application/json"]').count()).toBe(1);

@@ -1,5 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { journeyDefinitions } from '../../journeys/index.js';
+import { loadCatalogues } from '../../src/http/hosted-pages/messages.js';
 import { browserJar } from '../support/browser-jar.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 import type { Browser } from '../support/oidc-flow.js';
@@ -163,6 +165,23 @@ describe('the hosted pages', () => {
     expect(elsewhere.response.status).toBe(404);
   });
 
+  // ASVS 5.0 V3.5.1: a link is a GET any site can make the browser follow, with the session's cookie.
+  it('start nothing for the signed-in customer from a link: erasure starts only from its page’s form', async () => {
+    const { jar } = await register(freshEmail('erasure'), 'en');
+    const linked = await open(jar, '/pages/erasure');
+    expect(heading(linked.html)).toBe('Delete your account');
+    const before = await stack.prisma.user.count({ where: { status: { not: 'active' } } });
+    const startForm = linked.forms[0] as PageForm;
+    const forged = await post(jar, { ...startForm, values: { ...startForm.values, _csrf: '' } });
+    expect(forged.response.status).toBe(403);
+    expect(await stack.prisma.user.count({ where: { status: { not: 'active' } } })).toBe(before);
+    const confirmed = await post(jar, startForm);
+    expect(confirmed.response.status).toBe(200);
+    expect(await stack.prisma.user.count({ where: { status: { not: 'active' } } })).toBe(
+      before + 1,
+    );
+  });
+
   it('serve every page under a strict CSP: own scripts only, no framing, forms posted here', async () => {
     const page = await open(browserJar(), '/pages/login');
     const csp = page.response.headers.get('content-security-policy') ?? '';
@@ -187,6 +206,51 @@ describe('the hosted pages', () => {
     expect(to.pathname).toBe('/pages/login');
     expect(to.searchParams.get('next')).toBe('/pages/mfa-enrolment?ui_locales=fr');
   });
+
+  /**
+   * The start query each journey needs beyond the language: the factor a removal or a
+   * reinstatement acts on (none such here: the page that says so is drawn all the same), the app
+   * whose policy profiling asks.
+   */
+  const START_QUERY: Record<string, string> = {
+    'factor-removal': 'factor=recovery_code',
+    'passkey-reinstatement': 'factor=none',
+    'progressive-profiling': 'client_id=hosted-web&moment=checkout',
+  };
+
+  it.each(['fr', 'en'] as const)(
+    'draw the first page of every journey in %s, signed in where it needs to be',
+    async (locale) => {
+      const api = stepApiClient(stack.url);
+      await api.call('POST', '/v1/admin/apps', {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        body: {
+          id: 'hosted-web',
+          name: 'Web',
+          kind: 'first_party',
+          attributes: ['given_name'],
+          profiling: { questions: [{ attribute: 'given_name', moment: 'checkout' }] },
+        },
+      });
+      const words = loadCatalogues()[locale];
+      const { jar } = await register(freshEmail(`every-${locale}`), locale);
+      const latest = [...new Set(journeyDefinitions.map((definition) => definition.id))];
+      for (const journey of latest) {
+        const query = [`ui_locales=${locale}`, START_QUERY[journey]].filter(Boolean).join('&');
+        const linked = await open(jar, `/pages/${journey}?${query}`);
+        // A journey acting for the customer starts from its own page's form (a link starts nothing).
+        const startForm = linked.forms.find((form) => form.action === `/pages/${journey}`);
+        const page = startForm ? await post(jar, startForm) : linked;
+        expect(page.response.status, journey).toBeLessThan(500);
+        expect(page.html, journey).toContain(`<html lang="${locale}">`);
+        const title = heading(page.html) ?? '';
+        const step = page.html.match(/name="_step" value="([^"]+)"/)?.[1];
+        // A step's page is headed by the step, in the page's language; any other by its own words.
+        expect(title, journey).toBe(step ? words[`step.${step}`] : title);
+        expect(Object.values(words), journey).toContain(title);
+      }
+    },
+  );
 
   it('sign a customer in to an app through the provider: the interaction page leads through login@1 and back with a code', async () => {
     const api = stepApiClient(stack.url);

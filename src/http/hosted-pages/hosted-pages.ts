@@ -494,27 +494,65 @@ export function createHostedPages(deps: HostedPagesDeps) {
     return answerView(req, res, id, flow, next);
   });
 
-  router.get('/:journey', async (req, res) => {
-    const journey = String(req.params.journey);
-    const query = Object.fromEntries(
-      Object.entries(req.query)
+  /** A start asked by a link or a form: its fields, its `next`, its language. */
+  async function startAsked(req: Request, journey: string, source: Record<string, unknown>) {
+    const asked = Object.fromEntries(
+      Object.entries(source)
         .map(([name, value]) => [name, firstString(value)] as const)
         .filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    const { next: nextParam, ...fields } = query;
-    const locale = await localeOf(req);
+    const { next: nextParam, _csrf: _, ...fields } = asked;
+    const locale = await localeOf(req, undefined, fields.ui_locales);
     const next = safeNext(nextParam);
-    await startFlow(req, res, {
+    return {
       journey,
       body: startBody(service, journey, { ...fields, ui_locales: fields.ui_locales ?? locale }),
       ...(next ? { next } : {}),
       locale,
-    });
+      fields: { ...fields, ...(next ? { next } : {}) },
+    };
+  }
+
+  /**
+   * A link starts a journey that waits for the customer (sign-in, registration, recovery). One that
+   * acts for the signed-in customer (erasure, a factor's enrolment or removal, a step-up that may
+   * send a code) starts only from a form of its own page, with a CSRF token bound to the session:
+   * a link from another site, which the browser follows with the session's cookie, starts nothing.
+   */
+  router.get('/:journey', async (req, res) => {
+    const journey = String(req.params.journey);
+    const start = await startAsked(req, journey, req.query);
+    const signedIn = service.actsForSession(journey) ? await browserSession(req) : undefined;
+    if (!signedIn) return startFlow(req, res, start);
+    const context = contextOf(req, start.locale);
+    headers(res);
+    res.type('html').send(
+      templates.start({
+        ...pageChrome(context),
+        title: context.t(`journey.${journey.split('@')[0]}`),
+        action: `${PAGES_PATH}/${journey}`,
+        csrf: csrf.issue(`start:${journey}`, signedIn.token),
+        fields: Object.entries(start.fields).map(([name, value]) => ({ name, value })),
+      }),
+    );
+  });
+
+  router.post('/:journey', async (req, res) => {
+    const journey = String(req.params.journey);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const start = await startAsked(req, journey, body);
+    const signedIn = await browserSession(req);
+    if (!signedIn || !csrf.verify(`start:${journey}`, signedIn.token, body._csrf)) {
+      headers(res);
+      return problemPage(res, contextOf(req, start.locale), 'form_expired', `${PAGES_PATH}/`);
+    }
+    return startFlow(req, res, start);
   });
 
   router.all(['/', '/flow/:id'], methodNotAllowed('GET, POST'));
   router.all('/sign-out', methodNotAllowed('POST'));
-  router.all(['/assets/:file', '/:journey'], methodNotAllowed('GET'));
+  router.all('/assets/:file', methodNotAllowed('GET'));
+  router.all('/:journey', methodNotAllowed('GET, POST'));
 
   /** A problem on a page is a page: in the browser's language, with the code's words. */
   const pageProblems: ErrorRequestHandler = (err, req, res, next: NextFunction) => {

@@ -45,6 +45,7 @@ export function compilePageTemplates() {
     step: compile('step.hbs'),
     message: compile('message.hbs'),
     grant: compile('grant.hbs'),
+    start: compile('start.hbs'),
   };
 }
 
