@@ -17,6 +17,8 @@ export const journeyModules: JourneyModules = {
   'registration@3': () =>
     import(/* webpackMode: "eager" */ './registration.js').then((module) => module.registration),
   'login@1': () => import(/* webpackMode: "eager" */ './login.js').then((module) => module.login),
+  'social-login@1': () =>
+    import(/* webpackMode: "eager" */ './social-login.js').then((module) => module.socialLogin),
   'mfa-enrolment@1': () =>
     import(/* webpackMode: "eager" */ './mfa-enrolment.js').then((module) => module.mfaEnrolment),
   'step-up@1': () =>

@@ -10,6 +10,7 @@ import { messageDeclarations } from './outbox/declarations.js';
 import { privacyDeclarations } from './privacy/declarations.js';
 import { profileDeclarations } from './profile/declarations.js';
 import { sessionDeclarations } from './sessions/declarations.js';
+import { socialDeclarations } from './social/declarations.js';
 import { subscriptionDeclarations } from './subscriptions/declarations.js';
 
 export type { ActivitySpec } from './activity-spec.js';
@@ -25,6 +26,7 @@ const declared = {
   ...messageDeclarations,
   ...identifierDeclarations,
   ...sessionDeclarations,
+  ...socialDeclarations,
   ...authnDeclarations,
   ...subscriptionDeclarations,
   ...profileDeclarations,

@@ -5,6 +5,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { Keyring } from '../security/keyring.js';
 import type { RunKeys } from '../security/run-keys.js';
 import type { Vault } from '../security/vault.js';
+import type { SocialProvider } from '../social/social-providers.js';
 import type { SmsLimits } from './otp/sms-limits.js';
 
 /** What activities are built from: injected so tests and processes choose real or fake parts. */
@@ -38,6 +39,10 @@ export interface ActivityDeps {
   signInFailuresPerRequesterPerHour?: number;
   /** The WebAuthn relying party passkeys are bound to (origins checked in every ceremony). */
   webauthn?: { rpId: string; rpName: string; origins: string[] };
+  /** Upstream OpenID Connect providers for social login (SOCIAL_PROVIDERS). */
+  socialProviders?: readonly SocialProvider[];
+  /** Tests only: calls to social providers may reach http and private addresses. */
+  socialFetchPrivate?: boolean;
   /** Runs' own payload keys, shared with the worker's codec: erasure forgets them here at once. */
   runKeys?: RunKeys;
   now: () => Date;

@@ -17,6 +17,7 @@ import { erasureActivities } from './privacy/erasure.js';
 import { profilePhoneActivities } from './profile/phone-number.js';
 import { profileActivities } from './profile/profiling.js';
 import { sessionActivities } from './sessions/sessions.js';
+import { socialActivities } from './social/social-sign-in.js';
 import { subscriptionActivities } from './subscriptions/subscriptions.js';
 
 /**
@@ -31,6 +32,7 @@ export function createActivities(options: Omit<ActivityDeps, 'now'> & { now?: ()
     ...messageActivities(deps),
     ...identifierActivities(deps),
     ...sessionActivities(deps),
+    ...socialActivities(deps),
     ...passwordActivities(deps),
     ...factorActivities(deps),
     ...factorRemovalActivities(deps),

@@ -159,6 +159,16 @@ export const errorCatalogue = {
   ),
   // Hosted pages.
   form_expired: spec(403, 'This form is no longer valid: reload the page and try again'),
+  // Social login.
+  social_provider_unknown: spec(422, 'No such sign-in provider'),
+  social_sign_in_failed: spec(
+    422,
+    'The sign-in with this provider did not complete: try again, or sign in another way',
+  ),
+  social_email_unverified: spec(
+    422,
+    'This provider did not confirm your email address: create an account with it, or sign in another way',
+  ),
 
   // Internal: never shown as they are.
   // An activity's argument named another run than the one calling it (a forged run).

@@ -60,7 +60,11 @@ export interface AppDeps extends StepApiDeps {
    */
   oidc?: (pages: HostedPages) => Router | undefined;
   /** The hosted pages' look, and whether they are served over https (`__Host-` cookies). */
-  pages: { brand: Brand; secure: boolean };
+  pages: {
+    brand: Brand;
+    secure: boolean;
+    socialProviders?: ReadonlyArray<{ id: string; name: string }>;
+  };
 }
 
 /** Step bodies are small; a larger one is refused before parsing (413). */

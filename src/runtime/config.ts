@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseAuthority } from '../http/host-allow-list.js';
 import { isLoopback, isProxyAddress } from '../http/network-addresses.js';
+import { socialProviderSchema, socialProvidersOf } from '../social/social-providers.js';
 
 const optionalUrl = z
   .string()
@@ -89,6 +90,21 @@ const configSchema = z.object({
   // The OpenID Connect provider's calls out (back-channel logout) refuse private and loopback
   // addresses (SSRF); `true` lets them reach this machine and its network, for tests only.
   OIDC_FETCH_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false'),
+  // Upstream OpenID Connect providers for social login: a JSON array (src/social/social-providers.ts).
+  SOCIAL_PROVIDERS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON array of providers' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(socialProviderSchema)),
+  // Tests only: lets calls to social providers reach http and private addresses (their fake).
+  SOCIAL_FETCH_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false'),
   // Temporal's remote codec for operators: the key they send, and the UI origins that may call.
   PARCOURS_CODEC_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
   PARCOURS_ADMIN_KEY: z.string().trim().min(32, 'at least 32 characters').optional(),
@@ -232,6 +248,22 @@ const checkedConfig = configSchema.superRefine((values, ctx) => {
       path: ['PARCOURS_PUBLIC_URL'],
       message: `HOST=${values.HOST} listens beyond this machine: give the URL clients reach the API at (or ALLOWED_HOSTS), or every request is refused as misdirected`,
     });
+  const ids = values.SOCIAL_PROVIDERS.map((provider) => provider.id);
+  if (new Set(ids).size !== ids.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SOCIAL_PROVIDERS'],
+      message: 'two providers share an id',
+    });
+  if (
+    values.SOCIAL_PROVIDERS.some((provider) => !provider.redirect_uri) &&
+    !values.PARCOURS_PUBLIC_URL
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SOCIAL_PROVIDERS'],
+      message: 'give each provider its redirect_uri, or PARCOURS_PUBLIC_URL to build them on',
+    });
   const encodeKey = values.PARCOURS_CODEC_ENCODE_KEY;
   if (
     encodeKey &&
@@ -282,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...values,
     dataDir: resolve(values.PARCOURS_DATA_DIR),
+    socialProviders: socialProvidersOf(values.SOCIAL_PROVIDERS, values.PARCOURS_PUBLIC_URL),
     embeddedDatabase,
     embeddedTemporal: !values.TEMPORAL_ADDRESS,
     // The dev outbox shows codes: by default only in embedded mode, where no mail is really sent,

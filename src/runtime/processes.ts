@@ -181,6 +181,8 @@ export async function startWorkerProcess(
     },
     signInFailuresPerRequesterPerHour: config.SIGN_IN_FAILURES_PER_REQUESTER_PER_HOUR,
     webauthn: config.webauthn,
+    socialProviders: config.socialProviders,
+    socialFetchPrivate: config.SOCIAL_FETCH_PRIVATE_ADDRESSES === 'true',
     now: () => new Date(),
   };
   const activities = createActivities(activityDeps);
@@ -308,6 +310,7 @@ export async function startApiProcess(
         background: config.PARCOURS_BRAND_BACKGROUND,
       },
       secure: config.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false,
+      socialProviders: config.socialProviders.map(({ id, name }) => ({ id, name })),
     },
     registry,
     prisma,

@@ -63,7 +63,7 @@ export async function startStack(options: StackOptions = {}) {
   const worker = options.withoutWorker
     ? undefined
     : await startWorkerProcess(ctx, { workflowBundle });
-  const api = await startApiProcess(ctx, { ...options, port: 0 });
+  const api = await startApiProcess(ctx, { ...options, port: options.port ?? 0 });
   const prisma = createPrisma(db.url, { max: 2 });
   // The runs' own keys, as the API and the worker use them: what a test decodes, it decodes as they do.
   const runKeys = createRunKeys(prisma, keyring);

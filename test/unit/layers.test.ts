@@ -18,7 +18,7 @@ const floors: string[][] = [
   ['src/profile'],
   ['src/consent'],
   ['src/privacy'],
-  ['src/oidc'],
+  ['src/oidc', 'src/social'],
   ['src/activities'],
   ['src/journey-kit'],
   ['journeys', 'src/run'],

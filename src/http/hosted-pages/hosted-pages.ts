@@ -49,7 +49,15 @@ export interface HostedPagesDeps {
   brand: Brand;
   /** Served over https: `__Host-` cookies, `Secure`. */
   secure: boolean;
+  /** The upstream providers sign-in offers (SOCIAL_PROVIDERS): their ids and names. */
+  socialProviders?: ReadonlyArray<{ id: string; name: string }>;
 }
+
+/**
+ * The step a run waits at while the browser is at an upstream provider (social-login@1): the page
+ * sends the browser there, and the provider's answer comes back to `/pages/social/{id}/callback`.
+ */
+export const REDIRECT_STEPS = new Set(['upstream']);
 
 /** What a flow's cookie holds: its run's token, where to go after, its language, its app. */
 interface Flow {
@@ -364,12 +372,21 @@ export function createHostedPages(deps: HostedPagesDeps) {
    * one, each going on to where the sign-in was to go (`next`), in the same language.
    */
   function waysOn(context: PageContext, view: PublicView, flow: Flow) {
-    if (view.journey !== 'login' || view.step?.name !== 'identify') return [];
+    const first =
+      (view.journey === 'login' && view.step?.name === 'identify') ||
+      (view.journey === 'registration' && view.step?.name === 'credentials');
+    if (!first) return [];
     const query = new URLSearchParams({
       ui_locales: context.locale,
       ...(flow.next ? { next: flow.next } : {}),
     });
+    const social = (deps.socialProviders ?? []).map((provider) => ({
+      href: `${PAGES_PATH}/social-login?${new URLSearchParams({ provider: provider.id, ...Object.fromEntries(query) })}`,
+      label: context.t('page.social_continue', { name: provider.name }),
+    }));
+    if (view.journey === 'registration') return social;
     return [
+      ...social,
       { href: `${PAGES_PATH}/registration?${query}`, label: context.t('page.create_account') },
       { href: `${PAGES_PATH}/recovery?${query}`, label: context.t('page.forgot_password') },
     ];
@@ -378,6 +395,11 @@ export function createHostedPages(deps: HostedPagesDeps) {
   /** Whatever a run's view asks of the browser: its step, its end, or a fresh start. */
   async function answerView(req: Request, res: Response, id: string, flow: Flow, view: PublicView) {
     if (view.status === 'completed') return completed(req, res, id, flow, view);
+    const away = view.step?.data?.authorization_url;
+    if (view.status === 'active' && view.step && REDIRECT_STEPS.has(view.step.name)) {
+      // Built by the run from the provider's discovered metadata: an absolute URL, never input.
+      if (typeof away === 'string' && /^https?:\/\//.test(away)) return res.redirect(303, away);
+    }
     if (view.status === 'active' && view.step) return showStep(req, res, id, flow, view);
     const context = contextOf(req, flow.locale ?? 'en');
     headers(res, flow);
@@ -489,6 +511,53 @@ export function createHostedPages(deps: HostedPagesDeps) {
         { path: '', code: error.code, message: error.title },
       ];
       return showStep(req, res, id, flow, view, { status: error.status, errors, sent });
+    }
+    if (next.status === 'active' && next.step) return res.redirect(303, `${PAGES_PATH}/flow/${id}`);
+    return answerView(req, res, id, flow, next);
+  });
+
+  /**
+   * An upstream provider's answer (`/pages/social/{id}/callback`, its one redirect URI). Its state
+   * names the run; the run is this browser's only if the browser holds the flow's cookie (an answer
+   * carried to another browser reaches no run: no login CSRF), and it must wait for this very
+   * provider (mix-up defence). The run redeems and checks the code itself.
+   */
+  router.get('/social/:provider/callback', async (req, res) => {
+    const state = firstString(req.query.state) ?? '';
+    const id = /^(jrn_[A-Za-z0-9_-]{20,40})\.[A-Za-z0-9_-]+$/.exec(state)?.[1];
+    const flow = id ? readFlow(req, id) : undefined;
+    const context = contextOf(req, flow?.locale ?? 'en');
+    if (!id || !flow) {
+      headers(res);
+      return problemPage(res, context, 'journey_not_found', `${PAGES_PATH}/login`);
+    }
+    const current = (await service.read(id, flow.token)) as PublicView;
+    if (
+      current.status !== 'active' ||
+      current.step?.name !== 'upstream' ||
+      current.step.data?.provider !== String(req.params.provider)
+    )
+      return answerView(req, res, id, flow, current);
+    const answer = Object.fromEntries(
+      ['code', 'state', 'iss', 'error', 'error_description']
+        .map((name) => [name, firstString(req.query[name])] as const)
+        .filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    let next: PublicView;
+    try {
+      next = await service.submit({
+        id,
+        token: flow.token,
+        step: 'upstream',
+        body: answer.error
+          ? { error: answer.error, state }
+          : { code: answer.code, state, ...(answer.iss ? { iss: answer.iss } : {}) },
+        userAgent: req.get('user-agent'),
+      });
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      headers(res);
+      return problemPage(res, context, 'social_sign_in_failed', `${PAGES_PATH}/login`);
     }
     if (next.status === 'active' && next.step) return res.redirect(303, `${PAGES_PATH}/flow/${id}`);
     return answerView(req, res, id, flow, next);

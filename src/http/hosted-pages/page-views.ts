@@ -113,6 +113,8 @@ function stepNotes(t: Translate, data: Record<string, unknown>) {
   if (typeof data.otpauthUri === 'string') notes.push(t('page.totp.scan'));
   if (typeof data.secret === 'string') notes.push(t('page.totp.secret', { secret: data.secret }));
   if (Array.isArray(data.codes)) notes.push(t('page.recovery_codes'));
+  if (typeof data.provider === 'string' && typeof data.email === 'string')
+    notes.push(t('page.social_link', { email: data.email }));
   const links = [
     ...(typeof data.url === 'string' ? [{ href: data.url, label: t('page.terms') }] : []),
     ...(Array.isArray(data.policies) ? data.policies : [])

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { journeyDefinitions } from '../../../journeys/index.js';
 import { errorCatalogue } from '../../../src/errors/catalogue.js';
+import { REDIRECT_STEPS } from '../../../src/http/hosted-pages/hosted-pages.js';
 import { loadCatalogues, PAGE_LOCALES } from '../../../src/http/hosted-pages/messages.js';
 import { stepForms } from '../../../src/http/hosted-pages/step-forms.js';
 import { SCOPE_CLAIMS } from '../../../src/oidc/scope-claims.js';
@@ -32,6 +33,8 @@ function keysThePagesUse(): Set<string> {
     keys.add(`journey.${definition.id}`);
     for (const step of Object.values(definition.steps)) {
       keys.add(`step.${step.name}`);
+      // The browser is sent on to a provider from this step: it has no form.
+      if (REDIRECT_STEPS.has(step.name)) continue;
       const schemas = [
         z.toJSONSchema(step.input, { io: 'input', unrepresentable: 'any' }),
         ...(step.viewSchema ? [step.viewSchema(SAMPLE_VIEW_DATA)] : []),
