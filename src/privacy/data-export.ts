@@ -14,8 +14,8 @@ export const EXPORT_FORMAT = 'parcours-export/1';
  * structured, machine-readable form): the account, its identifiers and profile, each app's data,
  * consents with their policy versions, sessions with their devices, factor metadata (never a
  * secret, hash, key or code), sign-ins per app, subscriptions, profile changes, and the events of
- * the journey runs that acted for the customer. Linked identities are listed once social login
- * lands (none before).
+ * the journey runs that acted for the customer, and the accounts at upstream providers linked to
+ * theirs (social login: the provider, its issuer and subject).
  */
 export async function customerExport(
   db: DbClient,
@@ -23,15 +23,17 @@ export async function customerExport(
 ) {
   const { userId } = input;
   const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
-  const [identifiers, profile, appData, consents, sessions, signIns, changes] = await Promise.all([
-    db.identifier.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } }),
-    storedAttributes(db, userId),
-    db.appData.findMany({ where: { userId }, orderBy: { appId: 'asc' } }),
-    db.consentRecord.findMany({ where: { userId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }),
-    db.session.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } }),
-    db.appSignIn.findMany({ where: { userId }, orderBy: { appId: 'asc' } }),
-    db.profileChange.findMany({ where: { userId }, orderBy: { at: 'asc' } }),
-  ]);
+  const [identifiers, profile, appData, consents, sessions, signIns, changes, linked] =
+    await Promise.all([
+      db.identifier.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } }),
+      storedAttributes(db, userId),
+      db.appData.findMany({ where: { userId }, orderBy: { appId: 'asc' } }),
+      db.consentRecord.findMany({ where: { userId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }),
+      db.session.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } }),
+      db.appSignIn.findMany({ where: { userId }, orderBy: { appId: 'asc' } }),
+      db.profileChange.findMany({ where: { userId }, orderBy: { at: 'asc' } }),
+      db.linkedIdentity.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } }),
+    ]);
   const emails = identifiers.filter((row) => row.type === 'email').map((row) => row.value);
   const subscriptions = await db.subscription.findMany({ where: { address: { in: emails } } });
   const runs = customerRuns({
@@ -54,7 +56,12 @@ export async function customerExport(
       verified: row.verifiedAt !== null,
       created_at: row.createdAt.toISOString(),
     })),
-    linked_identities: [],
+    linked_identities: linked.map((row) => ({
+      provider: row.provider,
+      issuer: row.issuer,
+      subject: row.subject,
+      linked_at: row.createdAt.toISOString(),
+    })),
     profile: Object.fromEntries(profile),
     app_data: Object.fromEntries(appData.map((row) => [row.appId, row.data])),
     consents: consents.map(receiptOf),
