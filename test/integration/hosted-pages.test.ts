@@ -252,6 +252,65 @@ describe('the hosted pages', () => {
     },
   );
 
+  it('ask what the app’s profiling policy wants inside the provider’s sign-in, before the app gets its code', async () => {
+    const api = stepApiClient(stack.url);
+    const REDIRECT_PROFILED = 'https://profiled.example.test/callback';
+    const added = await api.call('POST', '/v1/admin/apps', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: {
+        id: 'profiled-shop',
+        name: 'The profiled shop',
+        kind: 'first_party',
+        attributes: ['email', 'given_name'],
+        redirect_uris: [REDIRECT_PROFILED],
+        scopes: ['openid', 'email'],
+        grant_types: ['authorization_code'],
+        profiling: { questions: [{ attribute: 'given_name', at_sign_in: 1 }] },
+      },
+    });
+    expect(added.status).toBe(201);
+    const email = freshEmail('profiled');
+    await register(email, 'en');
+    const config = await oidc.discovery(
+      new URL(`${stack.url}/oidc`),
+      'profiled-shop',
+      undefined,
+      oidc.ClientSecretBasic(added.body.client_secret),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_PROFILED,
+      scope: 'openid email',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: oidc.randomState(),
+    });
+    const jar = browserJar();
+    const login = await open(jar, url.href);
+    const signIn = login.forms.find((form) => form.values._form === '1') as PageForm;
+    // Signed in: progressive-profiling@1 comes next, inside the interaction.
+    const profile = await post(jar, signIn, { email, password: PASSWORD });
+    expect(profile.html).toContain('name="_step" value="profile"');
+    expect(profile.html).toContain('name="answers.given_name"');
+    const answered = profile.forms.find((form) => form.values._form === '0') as PageForm;
+    const response = await jar.fetch(new URL(answered.action, stack.url).href, {
+      method: 'POST',
+      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...answered.values, 'answers.given_name': 'Ada' }).toString(),
+    });
+    const callback = await followPages(
+      jar,
+      new URL(response.headers.get('location') as string, stack.url).href,
+      REDIRECT_PROFILED,
+    );
+    expect(callback.url.startsWith(`${REDIRECT_PROFILED}?code=`)).toBe(true);
+    const user = await stack.prisma.identifier.findFirstOrThrow({ where: { value: email } });
+    const given = await stack.prisma.profileValue.findFirst({
+      where: { userId: user.userId, attribute: 'given_name' },
+    });
+    expect(given?.value).toBe('Ada');
+  });
+
   it('sign a customer in to an app through the provider: the interaction page leads through login@1 and back with a code', async () => {
     const api = stepApiClient(stack.url);
     const added = await api.call('POST', '/v1/admin/apps', {

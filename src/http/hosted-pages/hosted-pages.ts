@@ -324,7 +324,11 @@ export function createHostedPages(deps: HostedPagesDeps) {
     if (then?.journey)
       return startFlow(req, res, {
         journey: then.journey,
-        body: { ...((then.start?.body as Record<string, unknown>) ?? {}), ui_locales: locale },
+        body: {
+          ...((then.start?.body as Record<string, unknown>) ?? {}),
+          // The language goes on where the next journey takes one.
+          ...(startFieldsOf(service, then.journey).has('ui_locales') ? { ui_locales: locale } : {}),
+        },
         ...(flow.next ? { next: flow.next } : {}),
         locale,
         ...(flow.client ? { client: flow.client } : {}),
@@ -664,6 +668,24 @@ function stringsOf(body: Record<string, unknown>): Record<string, string> {
   );
 }
 
+/** The properties of a journey's start schema (`registration` names the latest version). */
+function startPropertiesOf(service: StepService, journey: string): Record<string, unknown> {
+  const name = journey.split('@')[0];
+  const listed = service
+    .list()
+    .journeys.filter((entry) => entry.journey === name)
+    .find((entry) =>
+      journey.includes('@') ? `${entry.journey}@${entry.version}` === journey : entry.latest,
+    );
+  return (
+    ((listed?.start.schema ?? {}) as { properties?: Record<string, unknown> }).properties ?? {}
+  );
+}
+
+/** The fields a journey's start takes. */
+const startFieldsOf = (service: StepService, journey: string) =>
+  new Set(Object.keys(startPropertiesOf(service, journey)));
+
 /**
  * A start body from query parameters: only the fields the journey's start takes, each typed as its
  * start schema says (`aal=2` is a number). Whatever else the query holds is not the journey's.
@@ -673,16 +695,7 @@ function startBody(
   journey: string,
   query: Record<string, string>,
 ): Record<string, unknown> {
-  const name = journey.split('@')[0];
-  const listed = service
-    .list()
-    .journeys.filter((entry) => entry.journey === name)
-    .find((entry) =>
-      journey.includes('@') ? `${entry.journey}@${entry.version}` === journey : entry.latest,
-    );
-  const properties = ((listed?.start.schema ?? {}) as { properties?: Record<string, unknown> })
-    .properties;
-  if (!properties) return {};
+  const properties = startPropertiesOf(service, journey);
   return Object.fromEntries(
     Object.entries(query)
       .filter(([field]) => field in properties)
