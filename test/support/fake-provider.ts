@@ -25,9 +25,16 @@ export async function startFakeProvider(client: {
   const accounts = new Map<string, FakeAccount>();
   let signedIn: string | undefined;
   let provider: Provider | undefined;
+  /** Token requests to drop, as a network would: the connection cut before any answer. */
+  let tokenDrops = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const oidc = provider as Provider;
+    if (tokenDrops > 0 && req.url?.startsWith('/token')) {
+      tokenDrops -= 1;
+      req.socket.destroy();
+      return;
+    }
     const interaction = /^\/interaction\/[A-Za-z0-9_-]+$/.exec(req.url ?? '');
     if (!interaction) return oidc.callback()(req, res);
     if (!signedIn) {
@@ -57,10 +64,13 @@ export async function startFakeProvider(client: {
   prompts
     .get('login')
     ?.checks.add(
-      new interactionPolicy.Check('choose_account', 'an account is chosen at each sign-in', (ctx) =>
-        ctx.oidc.result?.login
-          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
-          : interactionPolicy.Check.REQUEST_PROMPT,
+      new interactionPolicy.Check(
+        'choose_account',
+        'an account is chosen at each sign-in',
+        (ctx) =>
+          ctx.oidc.result?.login
+            ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+            : interactionPolicy.Check.REQUEST_PROMPT,
       ),
     );
 
@@ -82,6 +92,14 @@ export async function startFakeProvider(client: {
     conformIdTokenClaims: false,
     features: { devInteractions: { enabled: false } },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+    },
     findAccount: (_ctx, accountId) => ({
       accountId,
       claims: () => ({ sub: accountId, ...accounts.get(accountId) }),
@@ -113,6 +131,10 @@ export async function startFakeProvider(client: {
     /** The account whoever reaches the next interaction signs in as. */
     signInAs(accountId: string) {
       signedIn = accountId;
+    },
+    /** Cuts the next token request's connection, unanswered (the code stays unused). */
+    dropNextTokenRequest() {
+      tokenDrops += 1;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

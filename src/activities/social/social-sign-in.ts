@@ -149,9 +149,10 @@ export function socialActivities(deps: ActivityDeps) {
     /**
      * The provider's answer: checked, redeemed once, and resolved to an account. Linking by address
      * happens only for a provider on the allow-list (`link_verified_email`) that says the address is
-     * verified, to an account whose address was verified too; an account made here gets the address
-     * only if the provider verified it. Anything else asks the account's owner to sign in first:
-     * an unverified address never takes an account over (the pre-hijacked account attack).
+     * verified, to an account whose address was verified too; an account is made here only on the
+     * word of such a provider that it verified the address. Anything else asks the account's owner
+     * to sign in first: an unverified address never takes an account over (the pre-hijacked
+     * account attack).
      */
     async completeSocialSignIn(input: {
       journeyId: string;
@@ -164,10 +165,10 @@ export function socialActivities(deps: ActivityDeps) {
     }): Promise<SocialOutcome> {
       const journeyId = ownRun(input.journeyId);
       const provider = providerNamed(input.provider);
-      const code = input.code ? await deps.vault.take(input.code) : undefined;
+      // Revealed, not taken: a retry after a failed call to the provider reads it again.
+      const code = input.code ? await deps.vault.reveal(input.code) : undefined;
       const at = now();
-      // One answer per request: the row is spent before anything is redeemed.
-      const spent = await prisma.socialSignIn.updateMany({
+      const row = await prisma.socialSignIn.findFirst({
         where: {
           journeyId,
           provider: provider.id,
@@ -175,11 +176,8 @@ export function socialActivities(deps: ActivityDeps) {
           usedAt: null,
           expiresAt: { gt: at },
         },
-        data: { usedAt: at },
       });
-      const row = await prisma.socialSignIn.findUnique({ where: { journeyId } });
-      if (spent.count !== 1 || !row || input.error || !code)
-        throw businessFailure('social_sign_in_failed');
+      if (!row || input.error || !code) throw businessFailure('social_sign_in_failed');
       const { verifier, nonce } = open(row, journeyId);
       const callback = new URL(provider.redirect_uri);
       callback.searchParams.set('code', code);
@@ -221,6 +219,13 @@ export function socialActivities(deps: ActivityDeps) {
           throw businessFailure('social_sign_in_failed');
         throw error;
       }
+      // One answer per sign-in: spent once the provider took the code (which it takes only once).
+      const spent = await prisma.socialSignIn.updateMany({
+        where: { journeyId, usedAt: null },
+        data: { usedAt: at },
+      });
+      if (spent.count !== 1) throw businessFailure('social_sign_in_failed');
+      if (input.code) await deps.vault.take(input.code);
       const linked = await prisma.linkedIdentity.findUnique({
         where: { issuer_subject: { issuer: identity.issuer, subject: identity.subject } },
       });
@@ -241,7 +246,11 @@ export function socialActivities(deps: ActivityDeps) {
         });
         return { outcome: 'prove_account', email: identity.email };
       }
-      if (!identity.emailVerified) throw businessFailure('social_email_unverified');
+      // Only a provider trusted to verify addresses vouches for one: an account made on another's
+      // word would carry an address no one proved, and a trusted provider would link to it later
+      // (a pre-hijacked account). Its customers register first, then link by signing in.
+      if (!identity.emailVerified || !provider.link_verified_email)
+        throw businessFailure('social_email_unverified');
       const email = identity.email;
       const userId = await prisma.$transaction(async (tx) => {
         const user = await tx.user.create({
