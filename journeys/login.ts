@@ -12,6 +12,7 @@ import {
   type JourneyResult,
   journeyEnds,
   journeySetup,
+  openingSession,
   outputOf,
   rejectAt,
   results,
@@ -322,26 +323,13 @@ export const loginMachine = journeySetup({
         { target: 'openingSession', actions: assign({ amr: ['pwd', 'otp'] }) },
       ],
     },
-    openingSession: {
-      invoke: {
-        src: 'createSession',
-        input: ({ context }) => ({
-          journeyId: context.journeyId,
-          userId: context.userId as string,
-          aal: context.amr.includes('mfa') || context.amr.includes('hwk') ? 2 : 1,
-          amr: context.amr,
-          ...(context.clientId ? { clientId: context.clientId } : {}),
-        }),
-        onDone: [
-          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
-          { target: 'completed', actions: 'sessionOpened' },
-        ],
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
-        },
-      },
-    },
+    openingSession: openingSession((context: Context) => ({
+      journeyId: context.journeyId,
+      userId: context.userId as string,
+      aal: context.amr.includes('mfa') || context.amr.includes('hwk') ? 2 : 1,
+      amr: context.amr,
+      ...(context.clientId ? { clientId: context.clientId } : {}),
+    })),
     // Signed in and answered (`finishing`); the run lives on until the owner's notice (a recovery
     // code was used) is out, so the customer never waits on a mail server.
     tellingOwner: deliveringNotice((context) => context.factorNotice),

@@ -10,6 +10,7 @@ import {
   type JourneyResult,
   journeyEnds,
   journeySetup,
+  openingSession,
   outputOf,
   results,
   type StepError,
@@ -209,25 +210,12 @@ export const recoveryMachine = journeySetup({
       },
     },
     // Opened after every other session ended: the run's own is the only one left.
-    openingSession: {
-      invoke: {
-        src: 'createSession',
-        input: ({ context }) => ({
-          journeyId: context.journeyId,
-          userId: context.userId as string,
-          aal: context.proven.aal,
-          amr: context.proven.amr,
-        }),
-        onDone: [
-          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
-          { target: 'completed', actions: 'sessionOpened' },
-        ],
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
-        },
-      },
-    },
+    openingSession: openingSession((context: Context) => ({
+      journeyId: context.journeyId,
+      userId: context.userId as string,
+      aal: context.proven.aal,
+      amr: context.proven.amr,
+    })),
     // Signed in and answered; the run lives on until a used recovery code's notice is out.
     tellingOwner: deliveringNotice((context) => context.factorNotice),
     ...journeyEnds,

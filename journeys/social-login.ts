@@ -11,6 +11,7 @@ import {
   type JourneyResult,
   journeyEnds,
   journeySetup,
+  openingSession,
   outputOf,
   rejectAt,
   results,
@@ -254,26 +255,13 @@ export const socialLoginMachine = journeySetup({
         }),
       },
     },
-    openingSession: {
-      invoke: {
-        src: 'createSession',
-        input: ({ context }) => ({
-          journeyId: context.journeyId,
-          userId: context.userId as string,
-          aal: context.amr.includes('mfa') ? 2 : 1,
-          amr: context.amr,
-          ...(context.clientId ? { clientId: context.clientId } : {}),
-        }),
-        onDone: [
-          { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
-          { target: 'completed', actions: 'sessionOpened' },
-        ],
-        onError: {
-          target: 'failed',
-          actions: { type: 'failWith', params: { code: 'session_not_opened' } },
-        },
-      },
-    },
+    openingSession: openingSession((context: Context) => ({
+      journeyId: context.journeyId,
+      userId: context.userId as string,
+      aal: context.amr.includes('mfa') ? 2 : 1,
+      amr: context.amr,
+      ...(context.clientId ? { clientId: context.clientId } : {}),
+    })),
     tellingOwner: deliveringNotice((context) => context.factorNotice),
     ...journeyEnds,
   },

@@ -26,6 +26,7 @@ export {
   deliveringNotice,
   failOnActivityError,
   journeyEnds,
+  openingSession,
   outcomeActions,
   outcomeGuards,
   rejectAt,

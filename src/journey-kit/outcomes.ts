@@ -109,6 +109,26 @@ export const deliveringNotice = (messageId: (context: Args['context']) => string
 });
 
 /**
+ * Opening the session a sign-in proved (`createSession` with what `input` says), then `completed`,
+ * or `tellingOwner` first where a notice waits (`hasNotice`); the journey's `sessionOpened` action
+ * keeps the session and its result. A session that cannot be opened fails the run.
+ */
+export const openingSession = (input: (context: Args['context']) => unknown): StateConfig => ({
+  invoke: {
+    src: 'createSession',
+    input: ({ context }: Args) => input(context),
+    onDone: [
+      { guard: 'hasNotice', target: 'tellingOwner', actions: 'sessionOpened' },
+      { target: 'completed', actions: 'sessionOpened' },
+    ],
+    onError: {
+      target: 'failed',
+      actions: { type: 'failWith', params: { code: 'session_not_opened' } },
+    },
+  },
+});
+
+/**
  * An action showing an activity's business failure (a wrong password, a refused passkey) at the
  * step the customer is at, on the field at `path` (a JSON pointer). Its detail reaches the customer
  * only `withDetail` (a retry time, attempts left); otherwise it stays in the run (a verifier's

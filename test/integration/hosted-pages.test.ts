@@ -5,6 +5,7 @@ import { loadCatalogues } from '../../src/http/hosted-pages/messages.js';
 import { browserJar } from '../support/browser-jar.js';
 import { codeIn, stepApiClient } from '../support/http.js';
 import type { Browser } from '../support/oidc-flow.js';
+import { followPages, formsOf, HTML, heading, type PageForm } from '../support/page-forms.js';
 import { freshEmail } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -12,43 +13,6 @@ import { type Stack, startStack } from '../support/stack.js';
 const ADMIN_KEY = 'hosted-pages-operator-key-0123456789abcdef';
 const REDIRECT = 'https://shop.example.test/callback';
 const PASSWORD = 'analytical engine 1843';
-const HTML = { accept: 'text/html,application/xhtml+xml' };
-
-/** One form of a page: where it posts and the values it would send as it stands. */
-interface PageForm {
-  action: string;
-  values: Record<string, string>;
-}
-
-/** The forms of a page, each with its hidden and prefilled values (enough for server-drawn HTML). */
-function formsOf(html: string): PageForm[] {
-  return [...html.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].map(
-    ([, action, body]) => ({
-      action: action as string,
-      values: Object.fromEntries(
-        [...(body as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
-          ([, name, value]) => [name as string, (value as string).replaceAll('&#x3D;', '=')],
-        ),
-      ),
-    }),
-  );
-}
-
-/** Follows redirects as a browser asking for pages does, until `stopAt` or an answer that stays. */
-async function followPages(jar: Browser, url: string, stopAt = 'https://') {
-  let next = url;
-  for (let hop = 0; hop < 12; hop += 1) {
-    if (next.startsWith(stopAt)) return { url: next };
-    const response = await jar.fetch(next, { headers: HTML });
-    const location = response.headers.get('location');
-    if (!location || response.status < 300 || response.status >= 400)
-      return { url: next, response };
-    next = new URL(location, next).href;
-  }
-  throw new Error('too many redirects');
-}
-
-const heading = (html: string) => html.match(/<h1>([^<]*)<\/h1>/)?.[1];
 
 /*
  * The hosted pages over HTTP, as a browser without JavaScript sees them: forms posted, redirects

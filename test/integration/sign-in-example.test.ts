@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runParcours } from '../../src/cli/parcours.js';
 import { browserJar } from '../support/browser-jar.js';
 import { stepApiClient } from '../support/http.js';
+import { freePort } from '../support/page-forms.js';
 import { signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -18,14 +18,6 @@ let smtp: SmtpSink;
 let stack: Stack;
 let example: ChildProcess | undefined;
 const keyBefore = process.env.PARCOURS_ADMIN_KEY;
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-};
 
 beforeAll(async () => {
   smtp = await startSmtpSink();

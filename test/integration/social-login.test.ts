@@ -1,71 +1,24 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/security/password-hash.js';
 import { browserJar } from '../support/browser-jar.js';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.js';
 import { stepApiClient } from '../support/http.js';
 import type { Browser } from '../support/oidc-flow.js';
+import {
+  followPages,
+  formsOf,
+  freePort,
+  HTML,
+  heading,
+  type PageForm,
+} from '../support/page-forms.js';
 import { enrolTotp, nextCode } from '../support/sign-in.js';
 import { freshEmail, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const ADMIN_KEY = 'social-login-operator-key-0123456789abcdef';
-const HTML = { accept: 'text/html,application/xhtml+xml' };
 const REFUSED = /^(This page cannot go on|This page has expired)$/;
-
-/** One form of a page: where it posts and the values it would send as it stands. */
-interface PageForm {
-  action: string;
-  values: Record<string, string>;
-}
-
-/** The forms of a page, each with its hidden and prefilled values (enough for server-drawn HTML). */
-function formsOf(html: string): PageForm[] {
-  return [...html.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].map(
-    ([, action, body]) => ({
-      action: action as string,
-      values: Object.fromEntries(
-        [...(body as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
-          ([, name, value]) => [name as string, (value as string).replaceAll('&#x3D;', '=')],
-        ),
-      ),
-    }),
-  );
-}
-
-const heading = (html: string) => html.match(/<h1>([^<]*)<\/h1>/)?.[1];
-
-/** A port free on loopback now, so the API's redirect URIs can be configured before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * Follows redirects as a browser asking for pages does (across the API and the fake provider),
- * until one leads to `stopAt` (answered, not fetched) or an answer that stays; a page that asks to
- * be looked at again (`Refresh`, a run between steps) is.
- */
-async function followPages(jar: Browser, url: string, stopAt?: string) {
-  let next = url;
-  for (let hop = 0; hop < 20; hop += 1) {
-    if (stopAt && next.startsWith(stopAt)) return { url: next };
-    const response = await jar.fetch(next, { headers: HTML });
-    const location = response.headers.get('location');
-    if (response.status === 200 && response.headers.get('refresh')) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      continue;
-    }
-    if (!location || response.status < 300 || response.status >= 400)
-      return { url: next, response };
-    next = new URL(location, next).href;
-  }
-  throw new Error('too many redirects');
-}
 
 /*
  * Social login (social-login@1) through the hosted pages, against a fake upstream provider playing

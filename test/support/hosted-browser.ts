@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createPrisma } from '../../src/db/prisma.js';
@@ -29,14 +29,9 @@ for (const [tool, hint] of [
   if (!existsSync(tool as string))
     throw new Error(`The hosted pages' browser test needs ${tool} (Debian: ${hint}).`);
 
-/** A port free on loopback now: listened on, read, closed. */
-export async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './page-forms.js';
+
+export { freePort };
 
 const LOG_LEVEL = (process.env.PARCOURS_TEST_LOG ?? 'silent') as 'silent';
 
