@@ -148,10 +148,7 @@ export const loginMachine = journeySetup({
       outputOf('verifyPassword', event).factors.some(
         (factor) => factor === 'totp' || factor === 'webauthn' || factor === 'sms',
       ),
-    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     asksEmailCode: ({ context }) => context.settings.emailCodeFactor === 'when_no_other_factor',
-    hasTotp: ({ context }) => context.factors.includes('totp'),
-    hasSms: ({ context }) => context.factors.includes('sms'),
     givesPassword: ({ event }) =>
       event.type === 'identify' && 'password' in event.input && 'email' in event.input,
     choosesPasskey: ({ event }) =>
@@ -301,20 +298,10 @@ export const loginMachine = journeySetup({
     },
     // The account's passkey first, then its TOTP; the customer may turn to another factor the
     // account has (a recovery code) and back.
-    secondFactor: {
-      initial: 'choosing',
-      states: {
-        choosing: {
-          always: [
-            { guard: 'hasPasskey', target: 'passkey' },
-            { guard: 'hasTotp', target: 'totp' },
-            { guard: 'hasSms', target: 'sms' },
-            { target: 'recoveryCode' },
-          ],
-        },
-        ...secondFactor.states({ verified: '#login.openingSession', failed: '#login.failed' }),
-      },
-    },
+    secondFactor: secondFactor.challenge({
+      verified: '#login.openingSession',
+      failed: '#login.failed',
+    }),
     // Proves the inbox, not a second factor: the session stays aal 1 (no `mfa`).
     emailCode: {
       ...emailCode.state,

@@ -103,9 +103,6 @@ export const recoveryMachine = journeySetup({
   guards: {
     // Any factor the account has is asked for, recovery codes included: recovery never bypasses it.
     hasFactor: ({ event }) => outputOf('findRecoveryAccount', event).factors.length > 0,
-    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
-    hasTotp: ({ context }) => context.factors.includes('totp'),
-    hasSms: ({ context }) => context.factors.includes('sms'),
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
@@ -156,23 +153,10 @@ export const recoveryMachine = journeySetup({
     },
     // The account's passkey first, then its TOTP, then a recovery code; the customer may turn to
     // another factor the account has. Never an email code: the inbox is proven already.
-    secondFactor: {
-      initial: 'choosing',
-      states: {
-        choosing: {
-          always: [
-            { guard: 'hasPasskey', target: 'passkey' },
-            { guard: 'hasTotp', target: 'totp' },
-            { guard: 'hasSms', target: 'sms' },
-            { target: 'recoveryCode' },
-          ],
-        },
-        ...secondFactor.states({
-          verified: '#recovery.newPassword',
-          failed: '#recovery.factorNotChecked',
-        }),
-      },
-    },
+    secondFactor: secondFactor.challenge({
+      verified: '#recovery.newPassword',
+      failed: '#recovery.factorNotChecked',
+    }),
     // A factor that could not be checked (its activity out of retries) fails the recovery as a
     // recovery, not with the sign-in's code the challenges carry.
     factorNotChecked: {

@@ -114,9 +114,6 @@ export const socialLoginMachine = journeySetup({
       outputOf('completeSocialSignIn', event).outcome === 'prove_account',
     hasSecondFactor: ({ context }) =>
       context.factors.some((factor) => ['totp', 'webauthn', 'sms'].includes(factor)),
-    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
-    hasTotp: ({ context }) => context.factors.includes('totp'),
-    hasSms: ({ context }) => context.factors.includes('sms'),
     hasNotice: ({ context }) => context.factorNotice !== undefined,
   },
   actions: {
@@ -238,23 +235,10 @@ export const socialLoginMachine = journeySetup({
     signedIn: {
       always: [{ guard: 'hasSecondFactor', target: 'secondFactor' }, { target: 'openingSession' }],
     },
-    secondFactor: {
-      initial: 'choosing',
-      states: {
-        choosing: {
-          always: [
-            { guard: 'hasPasskey', target: 'passkey' },
-            { guard: 'hasTotp', target: 'totp' },
-            { guard: 'hasSms', target: 'sms' },
-            { target: 'recoveryCode' },
-          ],
-        },
-        ...secondFactor.states({
-          verified: '#social-login.openingSession',
-          failed: '#social-login.failed',
-        }),
-      },
-    },
+    secondFactor: secondFactor.challenge({
+      verified: '#social-login.openingSession',
+      failed: '#social-login.failed',
+    }),
     openingSession: openingSession((context: Context) => ({
       journeyId: context.journeyId,
       userId: context.userId as string,

@@ -93,10 +93,7 @@ export const stepUpMachine = journeySetup({
     asksMissingFactor: ({ context }) =>
       context.wants.factor !== undefined && !context.factors.includes(context.wants.factor),
     asksRecoveryCode: ({ context }) => context.wants.factor === 'recovery_code',
-    hasTotp: ({ context }) => context.factors.includes('totp'),
-    hasSms: ({ context }) => context.factors.includes('sms'),
     asksSms: ({ context }) => context.wants.factor === 'sms',
-    hasPasskey: ({ context }) => context.factors.includes('webauthn'),
     asksTotp: ({ context }) => context.wants.factor === 'totp',
     hasRecoveryCodes: ({ context }) => context.factors.includes('recovery_code'),
     asksSecondFactor: ({ context }) =>

@@ -475,9 +475,23 @@ export function secondFactorChallenges() {
     guard: { type: 'fragmentSwitched', params: { method } },
     target,
   });
+  // Which factors the account has (`context.factors`): where `challenge` begins, and what a
+  // journey choosing a factor of its own (step-up@1) asks.
+  const accountFactors = {
+    implementations: {
+      actors: {},
+      guards: {
+        hasPasskey: ({ context }: Args) => context.factors.includes('webauthn'),
+        hasTotp: ({ context }: Args) => context.factors.includes('totp'),
+        hasSms: ({ context }: Args) => context.factors.includes('sms'),
+      },
+      actions: {},
+      delays: {},
+    },
+  };
   return {
-    /** For `journeySetup({ fragments })`: the three challenges' implementations. */
-    implementations: mergeImplementations([passkey, totp, sms, recoveryCode]),
+    /** For `journeySetup({ fragments })`: the challenges' implementations, and the factor guards. */
+    implementations: mergeImplementations([passkey, totp, sms, recoveryCode, accountFactors]),
     /** For `defineJourney({ fragments })`, placed under the state at `at`. */
     fragments: (at: string): Record<string, Fragment> => ({
       [`${at}.passkey`]: passkey,
@@ -532,6 +546,26 @@ export function secondFactorChallenges() {
             switchTo('webauthn', 'passkey'),
             { target: targets.verified, actions: 'codeVerified' },
           ],
+        },
+      };
+    },
+    /**
+     * The whole challenge as one state: the account's strongest factor first (a passkey, then
+     * TOTP, then a texted code; a recovery code when it has none of them), then the challenges.
+     */
+    challenge(targets: { verified: string; failed: string }): Fragment['state'] {
+      return {
+        initial: 'choosing',
+        states: {
+          choosing: {
+            always: [
+              { guard: 'hasPasskey', target: 'passkey' },
+              { guard: 'hasTotp', target: 'totp' },
+              { guard: 'hasSms', target: 'sms' },
+              { target: 'recoveryCode' },
+            ],
+          },
+          ...this.states(targets),
         },
       };
     },
