@@ -586,5 +586,11 @@ export function createStepService(deps: StepServiceDeps) {
   /** Whether a journey (`registration`, `registration@1`) acts for a signed-in customer. */
   const actsForSession = (journey: string) => Boolean(definitionNamed(journey)?.start?.session);
 
-  return { list, start, read, submit, actsForSession };
+  /** The JSON Schema of a journey's start body, as `list` publishes it; unknown, none. */
+  const startSchema = (journey: string) => {
+    const definition = definitionNamed(journey);
+    return definition ? startSchemaOf(definition) : undefined;
+  };
+
+  return { list, start, read, submit, actsForSession, startSchema };
 }

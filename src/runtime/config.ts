@@ -315,6 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     ...values,
     dataDir: resolve(values.PARCOURS_DATA_DIR),
     socialProviders: socialProvidersOf(values.SOCIAL_PROVIDERS, values.PARCOURS_PUBLIC_URL),
+    // Served over https: the hosted pages' cookies take `__Host-` and `Secure` (page-security.ts).
+    secureCookies: values.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false,
     embeddedDatabase,
     embeddedTemporal: !values.TEMPORAL_ADDRESS,
     // The dev outbox shows codes: by default only in embedded mode, where no mail is really sent,

@@ -309,7 +309,7 @@ export async function startApiProcess(
         color: config.PARCOURS_BRAND_COLOR,
         background: config.PARCOURS_BRAND_BACKGROUND,
       },
-      secure: config.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false,
+      secure: config.secureCookies,
       socialProviders: config.socialProviders.map(({ id, name }) => ({ id, name })),
     },
     registry,
@@ -383,7 +383,7 @@ export async function startApiProcess(
   // Rebuilt when the signing keys change (a rotation published one, or its switch came): every API
   // process serves the same key set, and signs with the same key, within one check.
   let keySet = '';
-  const pageSessionCookie = pageCookies(config.PARCOURS_PUBLIC_URL?.startsWith('https:') ?? false);
+  const pageSessionCookie = pageCookies(config.secureCookies);
   const buildOidc = async () => {
     const jwks = await loadSigningKeys(prisma, keyring);
     const kids = jwks.keys.map((key) => key.kid).join(' ');

@@ -4,8 +4,14 @@ import { journeyDefinitions } from '../../journeys/index.js';
 import { loadCatalogues } from '../../src/http/hosted-pages/messages.js';
 import { browserJar } from '../support/browser-jar.js';
 import { codeIn, stepApiClient } from '../support/http.js';
-import type { Browser } from '../support/oidc-flow.js';
-import { followPages, formsOf, HTML, heading, type PageForm } from '../support/page-forms.js';
+import {
+  followPages,
+  formsOf,
+  HTML,
+  heading,
+  type PageForm,
+  pagesOf,
+} from '../support/page-forms.js';
 import { freshEmail } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -31,26 +37,7 @@ describe('the hosted pages', () => {
     await smtp?.close();
   });
 
-  /** A page as the browser gets it after its redirects (on this server), with its forms. */
-  async function open(jar: Browser, path: string) {
-    const reached = await followPages(jar, new URL(path, stack.url).href);
-    const response = reached.response as Response;
-    const html = await response.text();
-    return { url: reached.url, response, html, forms: formsOf(html) };
-  }
-
-  /** Posts a form of the page as a browser does, with more fields, and follows where it leads. */
-  async function post(jar: Browser, form: PageForm, fields: Record<string, string> = {}) {
-    const response = await jar.fetch(new URL(form.action, stack.url).href, {
-      method: 'POST',
-      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...form.values, ...fields }).toString(),
-    });
-    const location = response.headers.get('location');
-    if (location && response.status === 303) return open(jar, location);
-    const html = await response.text();
-    return { url: form.action, response, html, forms: formsOf(html) };
-  }
+  const { open, post } = pagesOf(() => stack.url);
 
   /** Registers through the pages, in `locale`; answers the browser, signed in. */
   async function register(email: string, locale: 'en' | 'fr', jar = browserJar()) {

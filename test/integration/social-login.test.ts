@@ -4,14 +4,7 @@ import { browserJar } from '../support/browser-jar.js';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.js';
 import { stepApiClient } from '../support/http.js';
 import type { Browser } from '../support/oidc-flow.js';
-import {
-  followPages,
-  formsOf,
-  freePort,
-  HTML,
-  heading,
-  type PageForm,
-} from '../support/page-forms.js';
+import { followPages, freePort, heading, type PageForm, pagesOf } from '../support/page-forms.js';
 import { enrolTotp, nextCode } from '../support/sign-in.js';
 import { freshEmail, signUp } from '../support/sign-up.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -75,26 +68,7 @@ describe('social login through the hosted pages', () => {
   const fakes = () => ({ google, gitlab });
   const api = () => stepApiClient(stack.url);
 
-  /** A page as the browser gets it after its redirects, with its forms. */
-  async function open(jar: Browser, url: string) {
-    const reached = await followPages(jar, new URL(url, stack.url).href);
-    const response = reached.response as Response;
-    const html = await response.text();
-    return { url: reached.url, response, html, forms: formsOf(html) };
-  }
-
-  /** Posts a form of the page as a browser does, with more fields, and follows where it leads. */
-  async function post(jar: Browser, form: PageForm, fields: Record<string, string> = {}) {
-    const response = await jar.fetch(new URL(form.action, stack.url).href, {
-      method: 'POST',
-      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...form.values, ...fields }).toString(),
-    });
-    const location = response.headers.get('location');
-    if (location && response.status === 303) return open(jar, location);
-    const html = await response.text();
-    return { url: form.action, response, html, forms: formsOf(html) };
-  }
+  const { open, post } = pagesOf(() => stack.url);
 
   /**
    * Continues with `provider` from the pages, signs in there as `subject`, and stops where the

@@ -59,3 +59,31 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/**
+ * A browser on the pages of the server at `base()` (read when called: the server starts later):
+ * `open` a page after its redirects, `post` one of its forms with more fields and follow where it
+ * leads; each answers the page, its HTML and its forms.
+ */
+export function pagesOf(base: () => string) {
+  async function open(jar: Browser, path: string) {
+    const reached = await followPages(jar, new URL(path, base()).href);
+    const response = reached.response as Response;
+    const html = await response.text();
+    return { url: reached.url, response, html, forms: formsOf(html) };
+  }
+
+  async function post(jar: Browser, form: PageForm, fields: Record<string, string> = {}) {
+    const response = await jar.fetch(new URL(form.action, base()).href, {
+      method: 'POST',
+      headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form.values, ...fields }).toString(),
+    });
+    const location = response.headers.get('location');
+    if (location && response.status === 303) return open(jar, location);
+    const html = await response.text();
+    return { url: form.action, response, html, forms: formsOf(html) };
+  }
+
+  return { open, post };
+}

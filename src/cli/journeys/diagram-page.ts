@@ -36,7 +36,8 @@ ${escapeHtml(diagram)}
 /** The browser the SVG is rendered in: Debian's Chromium (`apt-get install chromium`) by default. */
 export const chromiumPath = () => process.env.PARCOURS_CHROMIUM ?? '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
+/** How headless Chromium is started here (diagrams, and the browser tests): no sandbox, no GPU, no network of its own. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

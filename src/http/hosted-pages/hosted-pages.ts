@@ -669,18 +669,9 @@ function stringsOf(body: Record<string, unknown>): Record<string, string> {
 }
 
 /** The properties of a journey's start schema (`registration` names the latest version). */
-function startPropertiesOf(service: StepService, journey: string): Record<string, unknown> {
-  const name = journey.split('@')[0];
-  const listed = service
-    .list()
-    .journeys.filter((entry) => entry.journey === name)
-    .find((entry) =>
-      journey.includes('@') ? `${entry.journey}@${entry.version}` === journey : entry.latest,
-    );
-  return (
-    ((listed?.start.schema ?? {}) as { properties?: Record<string, unknown> }).properties ?? {}
-  );
-}
+const startPropertiesOf = (service: StepService, journey: string): Record<string, unknown> =>
+  ((service.startSchema(journey) ?? {}) as { properties?: Record<string, unknown> }).properties ??
+  {};
 
 /** The fields a journey's start takes. */
 const startFieldsOf = (service: StepService, journey: string) =>
